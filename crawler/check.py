@@ -1,0 +1,239 @@
+"""Checker: one URL in, one CheckResult out. A dead link is a result, never an exception."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
+
+from crawler.config import Settings
+from crawler.links import WEB_SCHEMES
+from crawler.models import CheckResult, Hop, LinkStatus
+from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused
+
+PERMANENT = frozenset({301, 308})
+REDIRECT = frozenset({301, 302, 303, 307, 308})
+# HEAD answers some servers get wrong: confirm with GET before believing them.
+HEAD_UNRELIABLE = frozenset({400, 403, 404, 405, 406, 410, 501})
+RETRY_STATUS = frozenset({408, 429})
+BLOCKED_STATUS = frozenset({401, 403, 407, 451, 999})
+
+
+@dataclass
+class _Attempt:
+    """The outcome of one attempt (a whole redirect chain)."""
+
+    status: LinkStatus
+    http_status: int | None = None
+    final_url: str | None = None
+    error: str | None = None
+    hops: tuple[Hop, ...] = ()
+    retry: bool = False
+    retry_after: float | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body: bytes = b""
+    network_level: bool = False  # DNS or connect failure: no server answered at all
+
+
+class Checker:
+    def __init__(
+        self,
+        pool: ClientPool,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ):
+        self.pool = pool
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.network_failures = 0  # attempts that reached no server (for outage detection)
+        self.answers = 0  # attempts that got any HTTP answer
+
+    async def check(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> CheckResult:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.retries + 1),
+            wait=self._wait,
+            retry=retry_if_result(lambda a: a.retry),
+            sleep=self._sleep,
+            # Out of retries: the last answer is the verdict, not an exception.
+            retry_error_callback=lambda state: state.outcome.result(),
+        )
+        last = await retrying(self._attempt, url, etag, last_modified)
+        return self._result(url, last)
+
+    def _wait(self, state) -> float:
+        outcome: _Attempt = state.outcome.result()
+        if outcome.retry_after is not None:
+            return min(outcome.retry_after, self.settings.retry_after_ceiling)
+        # Exponential backoff with full jitter: spread retries so a flaky host is not hit in lockstep.
+        base = self.settings.backoff_base * (2 ** (state.attempt_number - 1))
+        return self._rng.uniform(base / 2, base)
+
+    async def _attempt(self, url: str, etag: str | None, last_modified: str | None) -> _Attempt:
+        host = (urlsplit(url).hostname or "").lower()
+        async with self.pool.host_gate(host), self.pool.gate:
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    result = await self._follow(url, etag, last_modified)
+            except TimeoutError:
+                result = _Attempt(LinkStatus.TIMEOUT, error=f"no answer within {self.settings.timeout:g} s", retry=True)
+        if result.network_level:
+            self.network_failures += 1
+        elif result.http_status is not None:
+            self.answers += 1
+        return result
+
+    async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> _Attempt:
+        hops: list[Hop] = []
+        seen: set[str] = set()
+        current = url
+        method = "HEAD"
+        while True:
+            outcome = await self._request(method, current, etag if not hops else None, last_modified if not hops else None)
+            if isinstance(outcome, _Attempt):
+                outcome.hops = tuple(hops)
+                outcome.final_url = current
+                return outcome
+            response, body = outcome
+            code = response.status_code
+            if method == "HEAD" and code in HEAD_UNRELIABLE:
+                method = "GET"
+                continue
+            if code in REDIRECT and response.headers.get("location"):
+                hops.append(Hop(current, code))
+                target = urljoin(current, response.headers["location"].strip())
+                if urlsplit(target).scheme.lower() not in WEB_SCHEMES:
+                    return _Attempt(LinkStatus.UNREACHABLE, code, target, "redirect to a non-web URL", tuple(hops))
+                if target in seen or target == current:
+                    return _Attempt(LinkStatus.UNREACHABLE, code, target, "redirect loop", tuple(hops))
+                if len(hops) > self.settings.max_redirects:
+                    return _Attempt(LinkStatus.UNREACHABLE, code, target, "too many redirects", tuple(hops))
+                seen.add(current)
+                current = target
+                continue
+            return self._classify(response, body, current, tuple(hops))
+
+    async def _request(self, method: str, url: str, etag: str | None, last_modified: str | None):
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            await self.pool.precheck_proxy_target(url)
+            client = self.pool.client(url)
+            self.pool.requests_sent += 1
+            async with client.stream(method, url, headers=headers) as response:
+                body = b""
+                if method == "GET" and response.status_code < 300:
+                    body = await self._read_capped(response)
+                return response, body
+        except PrivateAddressRefused as exc:
+            return _Attempt(LinkStatus.SKIPPED, error=f"private address refused ({exc.address}); see --allow-private")
+        except NameNotResolved as exc:
+            if exc.transient:
+                return _Attempt(LinkStatus.UNREACHABLE, error=f"DNS failure: {exc}", retry=True, network_level=True)
+            return _Attempt(LinkStatus.BROKEN, error=f"name does not resolve: {exc.host}", network_level=True)
+        except httpx.TimeoutException as exc:
+            return _Attempt(LinkStatus.TIMEOUT, error=_describe(exc, "timed out"), retry=True)
+        except httpx.ConnectError as exc:
+            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True, network_level=True)
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.CloseError) as exc:
+            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection broken"), retry=True)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as exc:
+            return _Attempt(LinkStatus.INVALID, error=_describe(exc, "invalid URL"))
+        except httpx.HTTPError as exc:
+            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "request failed"), retry=True)
+        except OSError as exc:  # e.g. TLS errors surfacing as ssl.SSLError
+            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        """Read at most max_body bytes: a PDF or an endless stream is never read whole."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= self.settings.max_body:
+                    break
+        except httpx.HTTPError:
+            pass  # the status is what we judge; a body cut short changes nothing
+        return b"".join(chunks)[: self.settings.max_body]
+
+    def _classify(self, response: httpx.Response, body: bytes, final: str, hops: tuple[Hop, ...]) -> _Attempt:
+        code = response.status_code
+        host = (urlsplit(final).hostname or "").lower()
+        rule = self.settings.hosts.get(host)
+        base = dict(http_status=code, final_url=final, hops=hops, body=body,
+                    etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
+        if 200 <= code < 300 or code == 304 or (rule and code in rule.accept):
+            permanent = any(h.status in PERMANENT for h in hops)
+            return _Attempt(LinkStatus.REDIRECTED if permanent else LinkStatus.OK, **base)
+        if code in (404, 410):
+            return _Attempt(LinkStatus.BROKEN, error=f"HTTP {code}", **base)
+        if code == 429:
+            ra = _retry_after(response.headers.get("retry-after"), self._clock())
+            give_up = ra is not None and ra > self.settings.retry_after_ceiling
+            return _Attempt(LinkStatus.RATE_LIMITED, error="HTTP 429", retry=not give_up, retry_after=ra, **base)
+        if code == 408:
+            return _Attempt(LinkStatus.TIMEOUT, error="HTTP 408", retry=True, **base)
+        if code >= 500:
+            ra = _retry_after(response.headers.get("retry-after"), self._clock()) if code == 503 else None
+            if ra is not None and ra > self.settings.retry_after_ceiling:
+                return _Attempt(LinkStatus.SERVER_ERROR, error=f"HTTP {code}", **base)
+            return _Attempt(LinkStatus.SERVER_ERROR, error=f"HTTP {code}", retry=True, retry_after=ra, **base)
+        if code in REDIRECT:
+            return _Attempt(LinkStatus.UNREACHABLE, error=f"HTTP {code} without Location", **base)
+        # Other 4xx (400, 405, 406, ...) after a GET: the server refuses our client. We cannot judge.
+        reason = "login or bot wall" if code in BLOCKED_STATUS else "request refused"
+        return _Attempt(LinkStatus.BLOCKED, error=f"HTTP {code} ({reason})", **base)
+
+    def _result(self, url: str, a: _Attempt) -> CheckResult:
+        suggestion = None
+        if a.status is LinkStatus.REDIRECTED:
+            suggestion = _permanent_target(a.hops, a.final_url)
+        return CheckResult(
+            url=url, status=a.status, http_status=a.http_status, final_url=a.final_url, error=a.error,
+            redirects=a.hops, checked_at=self._clock(), etag=a.etag, last_modified=a.last_modified,
+            suggestion=suggestion,
+        )
+
+
+def _permanent_target(hops: tuple[Hop, ...], final: str | None) -> str | None:
+    """Where the last permanent hop points: the URL the list should use."""
+    for i in range(len(hops) - 1, -1, -1):
+        if hops[i].status in PERMANENT:
+            return hops[i + 1].url if i + 1 < len(hops) else final
+    return final
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def _describe(exc: BaseException, fallback: str) -> str:
+    text = str(exc).strip()
+    return f"{fallback}: {text}" if text else fallback

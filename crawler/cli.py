@@ -1,0 +1,192 @@
+"""The command line: parse options, build settings, client and store, call the pipeline, map errors to exits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from crawler import __version__
+from crawler.config import DEFAULT_LIST, FAIL_ON_CHOICES, ConfigError, Settings, load_config, parse_duration
+from crawler.enrich import Enricher
+from crawler.errors import CrawlerError, UsageError
+from crawler.files import write_atomic
+from crawler.net import ClientPool
+from crawler.pipeline import Job, Outcome, Pipeline
+from crawler.progress import Progress
+from crawler.report import json as json_report
+from crawler.report import markdown as md_report
+from crawler.store import Store
+
+log = logging.getLogger("crawler")
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_duration(value)
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _common(fn):
+    """Options shared by every command that reads a list. None means 'not given': config or default wins."""
+    options = [
+        click.argument("list_path", metavar="[LIST]", required=False, type=click.Path(path_type=Path)),
+        click.option("--db", type=click.Path(path_type=Path), help="SQLite cache [data/cache.db]"),
+        click.option("--reports", type=click.Path(path_type=Path), help="report folder [reports/]"),
+        click.option("--config", "config_path", type=click.Path(path_type=Path), help="a crawler.toml or pyproject.toml"),
+        click.option("--allow-private", is_flag=True, default=None, help="permit loopback/private/link-local targets"),
+        click.option("--offline", is_flag=True, default=None, help="no network: answer from the cache"),
+        click.option("--max-age", type=Duration(), help="reuse cached results younger than this [20h]"),
+        click.option("--concurrency", type=click.IntRange(1, 10_000), help="requests in flight [64]"),
+        click.option("--host-concurrency", type=click.IntRange(1, 1_000), help="requests in flight per host [8]"),
+        click.option("--timeout", type=click.FloatRange(0.001, 3600), help="seconds per request [20]"),
+        click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), help="what makes the exit code 1 [dead]"),
+        click.option("--dead-after", type=click.IntRange(1, 1000), help="runs a failure must persist to be dead [2]"),
+        click.option("--dead-span", type=Duration(), help="time a failure must persist to be dead [20h]"),
+        click.option("--no-progress", is_flag=True, default=False, help="no progress bar or progress lines"),
+        click.option("--quiet", "-q", is_flag=True, default=False, help="print nothing but errors"),
+        click.option("--verbose", "-v", is_flag=True, default=False, help="log each request"),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _enrich_options(fn):
+    options = [
+        click.option("--export", type=click.Path(path_type=Path), help="paper export [data/papers.json]"),
+        click.option("--output", type=click.Path(path_type=Path), help="write the enriched list here"),
+        click.option("--write", is_flag=True, default=False, help="apply fills to LIST in place (atomically)"),
+        click.option("--abstracts", is_flag=True, default=False, help="with --write/--output: add abstracts"),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+_SETTING_FLAGS = ("db", "reports", "allow_private", "offline", "max_age", "concurrency", "host_concurrency",
+                  "timeout", "fail_on", "dead_after", "dead_span", "export")
+
+
+def build_settings(opts: dict) -> Settings:
+    kwargs = load_config(opts.get("config_path"))
+    for name in _SETTING_FLAGS:
+        if opts.get(name) is not None:
+            kwargs[name] = opts[name]
+    kwargs["progress"] = not opts.get("no_progress") and not opts.get("quiet")
+    kwargs["quiet"] = bool(opts.get("quiet"))
+    kwargs["verbose"] = bool(opts.get("verbose"))
+    try:
+        return Settings(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"bad setting: {exc}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="crawler")
+def cli() -> None:
+    """Keep a Markdown paper list healthy: check links, fill empty ones, collect abstracts."""
+
+
+@cli.command()
+@_common
+@_enrich_options
+def run(**opts) -> None:
+    """The nightly job: check every link, fill and enrich, write reports and export."""
+    _execute("run", opts)
+
+
+@cli.command()
+@_common
+def check(**opts) -> None:
+    """Check links only."""
+    _execute("check", opts)
+
+
+@cli.command()
+@_common
+@_enrich_options
+def enrich(**opts) -> None:
+    """Fill empty links and collect abstracts (links are not re-checked)."""
+    _execute("enrich", opts)
+
+
+@cli.command()
+@_common
+def report(**opts) -> None:
+    """Re-render the reports from the cache alone, with no network."""
+    _execute("report", opts)
+
+
+def _execute(command: str, opts: dict) -> None:
+    settings = build_settings(opts)
+    logging.basicConfig(level=logging.DEBUG if settings.verbose else logging.WARNING, format="%(message)s")
+    list_path = opts.get("list_path") or DEFAULT_LIST
+    if opts.get("write") and opts.get("output"):
+        raise UsageError("--write and --output exclude each other")
+    if opts.get("abstracts") and not (opts.get("write") or opts.get("output")):
+        raise UsageError("--abstracts needs --write or --output")
+    with Store(settings.db) as store:
+        outcome = asyncio.run(_pipeline(command, list_path, settings, store))
+    _write_outputs(command, outcome, settings, opts, list_path)
+    if not settings.quiet:
+        click.echo(_summary_line(outcome, settings))
+    sys.exit(outcome.exit_code)
+
+
+async def _pipeline(command: str, list_path: Path, settings: Settings, store: Store) -> Outcome:
+    progress = Progress(enabled=settings.progress)
+    async with ClientPool(settings) as pool:
+        enricher = None if command == "report" else Enricher(pool=pool, settings=settings)
+        pipeline = Pipeline(settings, store, pool=pool, enricher=enricher, progress=progress)
+        return await pipeline.execute(Job(command=command, list_path=list_path))
+
+
+def _write_outputs(command: str, outcome: Outcome, settings: Settings, opts: dict, list_path: Path) -> None:
+    from crawler import export, rewrite
+
+    write_atomic(settings.reports / "health.json", json_report.render(outcome.report))
+    write_atomic(settings.reports / "health.md", md_report.render(outcome.report))
+    if command in ("run", "enrich"):
+        write_atomic(settings.export, export.render(outcome))
+        target = list_path if opts.get("write") else opts.get("output")
+        if target is not None:
+            new_text = rewrite.apply(outcome.text, outcome.parsed, outcome.enrichment,
+                                     abstracts=bool(opts.get("abstracts")))
+            rewrite.write_list(target, new_text, original=list_path, original_text=outcome.text)
+
+
+def _summary_line(outcome: Outcome, settings: Settings) -> str:
+    s = outcome.report["summary"]
+    parts = [f"{s['distinct_urls']} links", f"{s['healthy']} healthy", f"{s['failing']} failing",
+             f"{len(s['new'])} new", f"{len(s['dead'])} dead"]
+    if s["fills"] or s["empty_links"]:
+        parts.append(f"{s['fills']}/{s['empty_links']} empty filled")
+    return f"crawler: {', '.join(parts)}; report in {settings.reports / 'health.md'}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="crawler", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("crawler: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"crawler: error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except CrawlerError as exc:
+        click.echo(f"crawler: {'error: ' if exc.exit_code == 2 else ''}{exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("crawler: interrupted; finished results are kept in the cache", err=True)
+        sys.exit(130)
+

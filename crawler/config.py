@@ -1,0 +1,191 @@
+"""Settings: one frozen object, named defaults, and loading from pyproject.toml / crawler.toml."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler import __version__
+from crawler.errors import UsageError
+
+DEFAULT_LIST = Path("data/papers.md")
+DEFAULT_DB = Path("data/cache.db")
+DEFAULT_REPORTS = Path("reports")
+DEFAULT_EXPORT = Path("data/papers.json")
+DEFAULT_CONCURRENCY = 64
+DEFAULT_HOST_CONCURRENCY = 8
+DEFAULT_TIMEOUT = 20.0  # seconds for one request, all of it
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_MAX_AGE = 20 * 3600.0  # under a day: each nightly run rechecks, same-day reruns reuse
+DEFAULT_RETRIES = 2  # attempts after the first
+DEFAULT_RETRY_AFTER_CEILING = 60.0  # we wait at most this long for a server's Retry-After
+DEFAULT_MAX_REDIRECTS = 10
+DEFAULT_MAX_BODY = 64 * 1024  # bytes read from a GET body: enough for a <title>, never a whole PDF
+DEFAULT_FAIL_ON = "dead"
+DEFAULT_DEAD_AFTER = 2
+DEFAULT_DEAD_SPAN = 20 * 3600.0
+DEFAULT_CONTACT = "https://github.com/paper-list-crawler"
+DEFAULT_ARXIV_DELAY = 3.0  # arXiv's terms: one request every three seconds
+DEFAULT_ARXIV_TIMEOUT = 30.0
+
+FAIL_ON_CHOICES = ("dead", "new", "any", "never")
+
+
+class ConfigError(UsageError):
+    """A setting or option has a value the crawler cannot use."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str | int | float) -> float:
+    """'20h' -> 72000.0; a bare number is seconds."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if text < 0:
+            raise ConfigError(f"duration must not be negative: {text}")
+        return float(text)
+    m = _DURATION.match(str(text))
+    if not m:
+        raise ConfigError(f"not a duration: {text!r} (use e.g. 90s, 30m, 20h, 7d)")
+    return float(m.group(1)) * _UNIT[m.group(2)]
+
+
+@dataclass(frozen=True)
+class HostRule:
+    """Per-host settings from config: `[tool.crawler.hosts."example.org"]`."""
+
+    concurrency: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    accept: tuple[int, ...] = ()  # extra status codes that count as ok
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = DEFAULT_DB
+    reports: Path = DEFAULT_REPORTS
+    export: Path = DEFAULT_EXPORT
+    concurrency: int = DEFAULT_CONCURRENCY
+    host_concurrency: int = DEFAULT_HOST_CONCURRENCY
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    max_age: float = DEFAULT_MAX_AGE
+    retries: int = DEFAULT_RETRIES
+    retry_after_ceiling: float = DEFAULT_RETRY_AFTER_CEILING
+    backoff_base: float = 0.5
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    max_body: int = DEFAULT_MAX_BODY
+    allow_private: bool = False
+    offline: bool = False
+    fail_on: str = DEFAULT_FAIL_ON
+    dead_after: int = DEFAULT_DEAD_AFTER
+    dead_span: float = DEFAULT_DEAD_SPAN
+    progress: bool = True
+    quiet: bool = False
+    verbose: bool = False
+    contact: str = DEFAULT_CONTACT
+    user_agent: str | None = None
+    exclude: tuple[str, ...] = ()  # regexes; a matching URL is skipped
+    hosts: dict[str, HostRule] = field(default_factory=dict)
+    arxiv_url: str = "https://export.arxiv.org/api/query?{}"
+    arxiv_delay: float = DEFAULT_ARXIV_DELAY
+    arxiv_timeout: float = DEFAULT_ARXIV_TIMEOUT
+    cvf_base: str = "https://openaccess.thecvf.com"
+
+    def __post_init__(self) -> None:
+        for name in ("concurrency", "host_concurrency", "dead_after", "max_redirects"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.replace('_', '-')} must be at least 1")
+        for name in ("timeout", "connect_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.replace('_', '-')} must be positive")
+        if self.retries < 0:
+            raise ConfigError("retries must not be negative")
+        if self.fail_on not in FAIL_ON_CHOICES:
+            raise ConfigError(f"fail-on must be one of {', '.join(FAIL_ON_CHOICES)}")
+        for pattern in self.exclude:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"bad exclude pattern {pattern!r}: {exc}") from None
+
+    @property
+    def agent(self) -> str:
+        return self.user_agent or f"paper-list-crawler/{__version__} (+{self.contact})"
+
+    def replace(self, **changes) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_KEYS = {f.name for f in dataclasses.fields(Settings)}
+_DURATION_KEYS = {"max_age", "dead_span"}
+_PATH_KEYS = {"db", "reports", "export"}
+
+
+def load_config(explicit: Path | None = None, start: Path | None = None) -> dict:
+    """Read `[tool.crawler]` from pyproject.toml or the whole of crawler.toml.
+
+    An explicit --config path must exist; otherwise the current folder is looked at.
+    Returns keyword arguments for Settings (already converted).
+    """
+    raw: dict = {}
+    if explicit is not None:
+        raw = _read_toml(explicit)
+        raw = raw.get("tool", {}).get("crawler", raw) if explicit.name == "pyproject.toml" else raw
+    else:
+        here = start or Path.cwd()
+        if (here / "crawler.toml").is_file():
+            raw = _read_toml(here / "crawler.toml")
+        elif (here / "pyproject.toml").is_file():
+            raw = _read_toml(here / "pyproject.toml").get("tool", {}).get("crawler", {})
+    return settings_kwargs(raw)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+
+
+def settings_kwargs(raw: dict) -> dict:
+    out: dict = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        if name == "hosts":
+            out["hosts"] = _host_rules(value)
+            continue
+        if name not in _KEYS:
+            raise ConfigError(f"unknown setting in config: {key}")
+        if name in _DURATION_KEYS:
+            value = parse_duration(value)
+        elif name in _PATH_KEYS:
+            value = Path(value)
+        elif name == "exclude":
+            value = tuple(value)
+        out[name] = value
+    return out
+
+
+def _host_rules(raw: dict) -> dict[str, HostRule]:
+    if not isinstance(raw, dict):
+        raise ConfigError("hosts must be a table of host names")
+    rules = {}
+    for host, rule in raw.items():
+        if not isinstance(rule, dict):
+            raise ConfigError(f"hosts.{host} must be a table")
+        unknown = set(rule) - {"concurrency", "headers", "accept"}
+        if unknown:
+            raise ConfigError(f"unknown setting hosts.{host}.{sorted(unknown)[0]}")
+        rules[host.lower()] = HostRule(
+            concurrency=rule.get("concurrency"),
+            headers=tuple((str(k), str(v)) for k, v in rule.get("headers", {}).items()),
+            accept=tuple(int(c) for c in rule.get("accept", ())),
+        )
+    return rules

@@ -1,0 +1,150 @@
+"""URL rules, all pure: validation, normalisation (the cache key), and the site quirk table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from crawler.models import LinkStatus
+
+WEB_SCHEMES = frozenset({"http", "https"})
+# Schemes a list may legitimately hold that we do not fetch. Anything else (`hhttps:`) is a typo: invalid.
+OTHER_SCHEMES = frozenset(
+    {"mailto", "ftp", "ftps", "sftp", "tel", "javascript", "data", "file", "irc", "ircs", "git", "ssh",
+     "news", "nntp", "sms", "magnet", "xmpp", "slack", "zotero", "doi", "urn", "webcal", "about"}
+)
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_DEFAULT_PORT = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What can be said about a URL before any request: None means 'go and check it'."""
+
+    status: LinkStatus | None
+    reason: str | None = None
+
+
+def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Verdict:
+    """Decide invalid / skipped without the network."""
+    raw = url.strip()
+    if not raw:
+        return Verdict(LinkStatus.EMPTY, "empty link")
+    if raw.startswith("#"):
+        return Verdict(LinkStatus.SKIPPED, "in-page anchor")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # raises on a bad port
+    except ValueError as exc:
+        return Verdict(LinkStatus.INVALID, f"malformed URL: {exc}")
+    scheme = parts.scheme.lower()
+    if not scheme:
+        if raw.startswith("//") or "." in raw.split("/", 1)[0] and not raw.startswith((".", "/")):
+            return Verdict(LinkStatus.INVALID, "no scheme (http:// or https://)")
+        return Verdict(LinkStatus.SKIPPED, "relative link")
+    if scheme not in WEB_SCHEMES:
+        if scheme in OTHER_SCHEMES:
+            return Verdict(LinkStatus.SKIPPED, f"not a web link ({scheme}:)")
+        return Verdict(LinkStatus.INVALID, f"unknown scheme {scheme!r}")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return Verdict(LinkStatus.INVALID, "no host")
+    if port == 0:
+        return Verdict(LinkStatus.INVALID, "port 0")
+    if not _valid_host(host):
+        return Verdict(LinkStatus.INVALID, f"bad host name {host!r}")
+    for pattern in exclude:
+        if pattern.search(raw):
+            return Verdict(LinkStatus.SKIPPED, f"excluded by config ({pattern.pattern})")
+    return Verdict(None)
+
+
+def _valid_host(host: str) -> bool:
+    if host.startswith("[") or ":" in host:  # IPv6 literal; urlsplit already validated brackets
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return all(_HOST_LABEL.match(label) for label in ascii_host.lower().split("."))
+
+
+def normalize_url(url: str) -> str:
+    """The cache and de-duplication key: same resource, same string.
+
+    Lower-cases scheme and host, drops the default port, the fragment and an empty path's
+    difference ("http://a.org" == "http://a.org/"). Paths and queries are kept as written:
+    servers may treat them case-sensitively.
+    """
+    raw = url.strip()
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return raw
+    scheme = parts.scheme.lower()
+    if scheme not in WEB_SCHEMES or not parts.hostname:
+        return raw.split("#", 1)[0] if scheme in WEB_SCHEMES else raw
+    host = parts.hostname.rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        host = host.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, _DEFAULT_PORT[scheme]) else f"{host}:{port}"
+    if parts.username or parts.password:
+        creds = parts.username or ""
+        if parts.password:
+            creds += f":{parts.password}"
+        netloc = f"{creds}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.hostname or "").lower()
+
+
+# --- quirks: a table, not scattered ifs -----------------------------------------------------------
+# Each rule maps a URL to the page a reader should rather link (the canonical paper page).
+
+_ARXIV_PDF = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/pdf/([^?#]+?)(?:\.pdf)?/?(?:[?#].*)?$", re.I)
+_CVF_PDF = re.compile(
+    r"^https?://openaccess\.thecvf\.com/(content[^/]*(?:/[A-Z]+\d{4})?)/papers/([^/?#]+)\.pdf$", re.I
+)
+
+
+def _arxiv_pdf_to_abs(url: str) -> str | None:
+    m = _ARXIV_PDF.match(url)
+    return f"https://arxiv.org/abs/{m.group(1)}" if m else None
+
+
+def _cvf_pdf_to_html(url: str) -> str | None:
+    m = _CVF_PDF.match(url)
+    return f"https://openaccess.thecvf.com/{m.group(1)}/html/{m.group(2)}.html" if m else None
+
+
+def _https_upgrade(url: str) -> str | None:
+    # Hosts known to serve everything over https and to 301 plain http.
+    if re.match(r"^http://(openaccess\.thecvf\.com|arxiv\.org|www\.arxiv\.org|github\.com)/", url, re.I):
+        return "https://" + url[len("http://"):]
+    return None
+
+
+QUIRKS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
+    ("arXiv PDF -> abstract page", _arxiv_pdf_to_abs),
+    ("CVF PDF -> paper page", _cvf_pdf_to_html),
+    ("http -> https", _https_upgrade),
+)
+
+
+def canonical_paper_url(url: str) -> str | None:
+    """The first quirk that applies, or None when the URL is already canonical."""
+    for _name, rule in QUIRKS:
+        out = rule(url)
+        if out:
+            return out
+    return None

@@ -1,0 +1,152 @@
+"""The values that flow between stages. No I/O here.
+
+text -> ParsedList(Link, Entry) -> CheckResult / PaperMeta -> store -> RunReport
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import NewType
+
+ArxivId = NewType("ArxivId", str)  # canonical, without version: "1503.02531", "hep-th/9901001"
+
+
+class LinkStatus(enum.StrEnum):
+    """SPEC's status classes; the value is what reports and the cache store."""
+
+    OK = "ok"
+    REDIRECTED = "redirected"
+    BROKEN = "broken"
+    WRONG_PAPER = "wrong_paper"
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    SERVER_ERROR = "server_error"
+    RATE_LIMITED = "rate_limited"
+    BLOCKED = "blocked"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+    EMPTY = "empty"
+
+    @property
+    def is_failure(self) -> bool:
+        """Counts against the list (what `--fail-on any` fails on)."""
+        return self not in (LinkStatus.OK, LinkStatus.REDIRECTED, LinkStatus.SKIPPED, LinkStatus.EMPTY)
+
+    @property
+    def is_transient(self) -> bool:
+        """Could be the network's fault rather than the link's: never cached as a fresh answer."""
+        return self in (
+            LinkStatus.TIMEOUT,
+            LinkStatus.UNREACHABLE,
+            LinkStatus.SERVER_ERROR,
+            LinkStatus.RATE_LIMITED,
+        )
+
+
+@dataclass(frozen=True)
+class Link:
+    """One clickable link (or empty link) as it stands in the list."""
+
+    url: str  # destination as GitHub renders it in href ("" for an empty link)
+    label: str  # the link text as a reader sees it
+    line: int  # 1-based line of the list
+    kind: str = "inline"  # inline | autolink | bare | html | reference | empty
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.url.strip()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A paper (or other item) of the list with the links written on it."""
+
+    line: int
+    section: str  # nearest heading above that is not the entry itself ("2019")
+    title: str
+    venue: str | None
+    year: int | None
+    links: tuple[Link, ...]
+    is_paper: bool = True
+    raw: str = ""  # the item's visible text, for diagnostics
+
+    @property
+    def empty_links(self) -> tuple[Link, ...]:
+        return tuple(lk for lk in self.links if lk.is_empty)
+
+
+@dataclass(frozen=True)
+class ParsedList:
+    links: tuple[Link, ...]
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Hop:
+    url: str
+    status: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one distinct URL."""
+
+    url: str
+    status: LinkStatus
+    http_status: int | None = None
+    final_url: str | None = None
+    error: str | None = None
+    redirects: tuple[Hop, ...] = ()  # every hop before the final answer
+    checked_at: float = 0.0  # unix time
+    etag: str | None = None
+    last_modified: str | None = None
+    suggestion: str | None = None
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class PaperMeta:
+    """What a source knows about one paper."""
+
+    source: str  # "arxiv" | "cvf"
+    title: str
+    url: str  # the page a fill would point at (arXiv abs page, CVF html page)
+    abstract: str | None = None
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str | None = None  # "CVPR", "ICCV", "WACV", or None for arXiv
+    arxiv_id: str | None = None
+    pdf_url: str | None = None
+    fetched_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Fill:
+    line: int
+    entry: str
+    label: str
+    url: str
+    source: str
+    confidence: float
+    matched_title: str
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    line: int
+    entry: str
+    reason: str
+    candidates: tuple[dict, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class Enrichment:
+    """What the enrichment stage hands on to history and reports."""
+
+    fills: list[Fill] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    metas: dict[int, PaperMeta] = field(default_factory=dict)  # entry line -> its paper
+    verdicts: dict[str, CheckResult] = field(default_factory=dict)  # url key -> paper-aware verdict
+    sources: dict[str, str] = field(default_factory=dict)  # source -> "ok" | "unavailable: why" | "cached"
+    requests: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Metadata sources (arXiv, CVF): one module each, parsing pure, fetching behind one small class."""

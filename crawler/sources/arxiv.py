@@ -1,0 +1,462 @@
+"""arXiv metadata through its API, with the `arxiv` package doing the querying and feed parsing.
+
+Pure helpers (`parse_arxiv_id`, `abs_url`, `title_query`, `result_to_meta`, `check_feed`) and one
+`ArxivSource` that owns the only `arxiv.Client` of the process.
+
+Why the client is wrapped the way it is (see shared/SOURCES.md):
+- the package has no timeout and sets its own user-agent per request, so its private `_session` is
+  replaced by `_PoliteSession`, which sets both on every request and bounds the whole answer in time;
+- the package sleeps with real time and retries every non-200 (429 included), so its delay is set to 0
+  and `_PoliteSession` spaces requests itself (injectable clock/sleep) and turns a throttled or unreadable
+  answer into an exception the package does not retry;
+- the package parses with `recover=True` and treats an error feed or a truncated body as "no results",
+  which would make existing papers look unknown, so every 200 body is checked strictly first.
+
+Every failure leaves as `SourceUnavailable`: never evidence that a paper or a link is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import arxiv
+import requests
+import urllib3
+from lxml import etree
+
+from crawler import __version__
+from crawler.config import (
+    DEFAULT_ARXIV_DELAY,
+    DEFAULT_ARXIV_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CONTACT,
+)
+from crawler.errors import SourceUnavailable
+from crawler.models import ArxivId, PaperMeta
+
+log = logging.getLogger(__name__)
+
+SOURCE = "arxiv"
+DEFAULT_URL_FORMAT = "https://export.arxiv.org/api/query?{}"
+DEFAULT_USER_AGENT = f"paper-list-crawler/{__version__} (+{DEFAULT_CONTACT})"
+MAX_IDS_PER_REQUEST = 100  # arXiv's cap for id_list; 642 ids once gave HTTP 414
+PAGE_SIZE = 100
+NUM_RETRIES = 1  # one more try for a 5xx or a dropped connection; 429 and error feeds are never retried
+TITLES_PER_QUERY = 10  # keeps the query URL short and each title's hits within one page
+MAX_QUERY_CHARS = 1500
+DEFAULT_PER_QUERY = 100  # results asked for per title query: one page
+MAX_BODY = 20 * 1024 * 1024  # a full page of 100 entries is a few hundred KB
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+# --- ids -------------------------------------------------------------------------------------------
+
+_ID = (
+    r"(?:(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})"  # new style: 1503.02531, 1412.6550
+    # old style: hep-th/9901001, math.GT/0309136
+    r"|(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[a-z]{2})?/(?P<oyy>\d{2})(?P<omm>\d{2})(?P<onum>\d{3}))"
+    r"(?:v(?P<version>[1-9]\d*))?"
+)
+_BARE_ID = re.compile(rf"(?:arxiv:\s*)?{_ID}", re.IGNORECASE)
+_URL_ID = re.compile(
+    rf"https?://(?:www\.|export\.)?arxiv\.org/(?P<kind>abs|pdf|html)/{_ID}(?P<ext>\.pdf)?/?(?:[?#].*)?",
+    re.IGNORECASE,
+)
+
+
+def parse_arxiv_id(text: str) -> ArxivId | None:
+    """The canonical, versionless id in an arXiv id or abs/pdf/html URL; None for anything else.
+
+    Old-style ids lose their subject class (`math.GT/0309136` -> `math/0309136`): arXiv's own
+    canonical form, and what the API puts in `<id>`, so lookups key back to what was asked.
+    """
+    text = text.strip()
+    m = _URL_ID.fullmatch(text)
+    if m and m["ext"] and m["kind"].lower() != "pdf":
+        return None
+    m = m or _BARE_ID.fullmatch(text)
+    if not m:
+        return None
+    if m["num"] is not None:
+        yymm, num = int(m["yy"] + m["mm"]), m["num"]
+        # Four-digit numbers until 2014-12, five from 2015-01; the scheme itself began in 2007-04.
+        if not 1 <= int(m["mm"]) <= 12 or yymm < 704 or len(num) != (4 if yymm < 1501 else 5):
+            return None
+        if int(num) == 0:
+            return None
+        return ArxivId(f"{m['yy']}{m['mm']}.{num}")
+    oyy = int(m["oyy"])
+    if not 1 <= int(m["omm"]) <= 12 or not (oyy >= 91 or oyy <= 7) or int(m["onum"]) == 0:
+        return None
+    return ArxivId(f"{m['archive'].lower()}/{m['oyy']}{m['omm']}{m['onum']}")
+
+
+def abs_url(arxiv_id: str) -> str:
+    return f"https://arxiv.org/abs/{arxiv_id}"
+
+
+def pdf_url(arxiv_id: str) -> str:
+    return f"https://arxiv.org/pdf/{arxiv_id}"
+
+
+# --- title queries ---------------------------------------------------------------------------------
+
+# Anything but letters and digits: a hyphen acts like NOT inside a term, a colon breaks the query.
+_NOT_WORD = re.compile(r"[\W_]+")
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT"}  # upper case only, in arXiv's parser
+_STOP_WORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "it", "of", "on", "or"}
+    | {"the", "to", "towards", "via", "with", "without"}
+)
+
+
+def title_phrase(title: str) -> str | None:
+    """`ti:"..."` for one title, punctuation removed; None if nothing searchable is left."""
+    words = _NOT_WORD.sub(" ", title).split()
+    if not any(w.lower() not in _STOP_WORDS and len(w) > 1 for w in words):
+        return None  # "", "A", "On the ..." alone would match half of arXiv
+    words = [w.lower() if w in _OPERATORS else w for w in words]
+    return f'ti:"{" ".join(words)}"'
+
+
+def title_query(titles: Iterable[str]) -> str:
+    """One `search_query` that ORs the titles as phrases: `ti:"A B" OR ti:"C D"` ("" if none is left)."""
+    phrases = dict.fromkeys(p for p in map(title_phrase, titles) if p)
+    return " OR ".join(phrases)
+
+
+def title_queries(titles: Iterable[str]) -> list[str]:
+    """`title_query` over groups of titles small enough for one short URL each."""
+    queries: list[str] = []
+    group: list[str] = []
+    for phrase in dict.fromkeys(p for p in map(title_phrase, titles) if p):
+        if group and (
+            len(group) >= TITLES_PER_QUERY or sum(len(p) + 4 for p in group) + len(phrase) > MAX_QUERY_CHARS
+        ):
+            queries.append(" OR ".join(group))
+            group = []
+        group.append(phrase)
+    if group:
+        queries.append(" OR ".join(group))
+    return queries
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+def _collapse(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def result_to_meta(result: arxiv.Result, fetched_at: float) -> PaperMeta:
+    """A `PaperMeta` pointing at the versionless abs page (a fill should follow later versions)."""
+    short = result.get_short_id()
+    arxiv_id = parse_arxiv_id(result.entry_id) or re.sub(r"v\d+$", "", short)
+    published: datetime | None = result.published
+    return PaperMeta(
+        source=SOURCE,
+        title=_collapse(result.title),
+        url=abs_url(arxiv_id),
+        abstract=_collapse(result.summary) or None,
+        authors=tuple(_collapse(a.name) for a in result.authors if _collapse(a.name)),
+        year=published.year if published and published.year > 1 else None,
+        venue=None,
+        arxiv_id=arxiv_id,
+        pdf_url=pdf_url(arxiv_id) if result.pdf_url else None,
+        fetched_at=fetched_at,
+    )
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+
+class _Unusable(Exception):
+    """Raised inside the session: the package does not retry it (only HTTPError/ConnectionError)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Rejected(_Unusable):
+    """arXiv answered with its error feed: it refuses the query itself."""
+
+
+class ArxivQueryRejected(SourceUnavailable):
+    """arXiv refused a query as malformed (its error feed, usually HTTP 400).
+
+    Ids are validated before they are sent, so this should not happen; if it does, only the
+    batches arXiv refused are lost: `partial` holds what the other batches found (keyed by id) and
+    `rejected` the ids (or title queries) of the refused ones. Callers that only catch
+    `SourceUnavailable` stay safe: nothing is decided from a refused batch.
+    """
+
+    def __init__(self, reason: str, *, partial: dict[str, PaperMeta], rejected: tuple[str, ...]):
+        super().__init__(SOURCE, f"query rejected: {reason}")
+        self.partial = partial
+        self.rejected = rejected
+
+
+_STRICT_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+
+
+def check_feed(body: bytes) -> None:
+    """Raise unless `body` is a complete Atom feed without an error entry.
+
+    Strict on purpose: the package parses with `recover=True`, so a truncated page would silently
+    lose entries, and an error feed or a challenge page would read as "no such paper".
+    """
+    try:
+        root = etree.fromstring(body, parser=_STRICT_XML)
+    except etree.XMLSyntaxError as exc:
+        raise _Unusable(f"unreadable answer (not XML: {exc.msg})") from None
+    if root is None or root.tag != f"{_ATOM}feed":
+        tag = etree.QName(root).localname if root is not None else "nothing"
+        raise _Unusable(f"unexpected answer (<{tag}> instead of an Atom feed)")
+    for entry in root.iterfind(f"{_ATOM}entry"):
+        if "/api/errors" in (entry.findtext(f"{_ATOM}id") or ""):
+            raise _Rejected(_collapse(entry.findtext(f"{_ATOM}summary")) or "error feed")
+
+
+class _PoliteSession(requests.Session):
+    """The arxiv client's session: our User-Agent, a timeout, spacing, and a strict look at answers.
+
+    It sees every HTTP request the package makes (pages and retries), so the 3-second rule and the
+    request count hold per request, not per search.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout: float,
+        delay: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ):
+        super().__init__()
+        self.headers["User-Agent"] = user_agent
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.delay = delay
+        self.clock = clock
+        self.sleep = sleep
+        self.requests_sent = 0
+        self._last_start: float | None = None
+
+    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        # The package passes its own `user-agent` per request, which would win over session headers.
+        headers = {k: v for k, v in (kwargs.get("headers") or {}).items() if k.lower() != "user-agent"}
+        kwargs["headers"] = {**headers, "User-Agent": self.user_agent}
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = (min(DEFAULT_CONNECT_TIMEOUT, self.timeout), self.timeout)
+        kwargs["stream"] = True  # read the body ourselves, against a deadline
+        self._wait_turn()
+        self.requests_sent += 1
+        deadline = time.monotonic() + self.timeout  # real time: it bounds real I/O
+        log.debug("arXiv request %d: %s", self.requests_sent, url)
+        resp = super().request(method, url, **kwargs)
+        try:
+            self._read_body(resp, deadline)
+        finally:
+            resp.close()
+        self._judge(resp)
+        return resp
+
+    def _wait_turn(self) -> None:
+        if self._last_start is not None:
+            wait = self._last_start + self.delay - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self._last_start = self.clock()
+
+    @staticmethod
+    def _read_body(resp: requests.Response, deadline: float) -> None:
+        # A read timeout bounds each silence; the deadline bounds a server that trickles bytes.
+        # read1 returns what one socket read brings (urllib3 >= 2.3); read(n) would wait for n bytes.
+        raw = resp.raw
+        read1 = getattr(raw, "read1", None)
+
+        def read() -> bytes:
+            return read1(64 * 1024, decode_content=True) if read1 else raw.read(8192, decode_content=True)
+
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := read():
+                chunks.append(chunk)
+                size += len(chunk)
+                if time.monotonic() > deadline:
+                    raise requests.Timeout("arXiv answer took longer than the timeout")
+                if size > MAX_BODY:
+                    raise _Unusable(f"answer larger than {MAX_BODY} bytes")
+        # Translated as requests' own iter_content would, so the package sees requests' errors.
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.ReadTimeout(str(exc)) from exc  # a stall: not retried by the package
+        except urllib3.exceptions.HTTPError as exc:
+            raise requests.ConnectionError(str(exc)) from exc
+        resp._content = b"".join(chunks)  # what `resp.content` returns to the package
+        resp._content_consumed = True  # so close() hands the connection back for reuse
+
+    @staticmethod
+    def _judge(resp: requests.Response) -> None:
+        status = resp.status_code
+        if status == 429:
+            said = _collapse(resp.content[:80].decode("utf-8", "replace"))
+            raise _Unusable(f"throttled (HTTP 429{': ' + said if said else ''})")
+        if status == 200:
+            check_feed(resp.content)
+        elif resp.content.lstrip().startswith(b"<"):
+            try:
+                check_feed(resp.content)
+            except _Rejected:
+                raise
+            except _Unusable:
+                pass  # an error page: the package reports the status (after its retry)
+
+
+# --- the source ------------------------------------------------------------------------------------
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class ArxivSource:
+    """arXiv through one `arxiv.Client` behind one lock: one request at a time, `delay` seconds apart.
+
+    `lookup_ids` and `search_titles` raise `SourceUnavailable` (or its `ArxivQueryRejected`) for
+    anything but a usable answer. The source keeps no "down" state: each call tries again, so a
+    caller that got `SourceUnavailable` should stop asking for this run.
+    One instance per process: arXiv's rule is per client, and spacing is per instance.
+    """
+
+    def __init__(
+        self,
+        *,
+        url_format: str = DEFAULT_URL_FORMAT,
+        delay: float = DEFAULT_ARXIV_DELAY,
+        timeout: float = DEFAULT_ARXIV_TIMEOUT,
+        user_agent: str = DEFAULT_USER_AGENT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        # delay_seconds=0: the package would sleep with real time on top of our own spacing.
+        self._client = arxiv.Client(page_size=PAGE_SIZE, delay_seconds=0, num_retries=NUM_RETRIES)
+        self._client.query_url_format = url_format
+        self._session = _PoliteSession(
+            user_agent=user_agent, timeout=timeout, delay=delay, clock=clock, sleep=sleep
+        )
+        self._client._session = self._session
+        self._lock = threading.Lock()  # the client is not thread-safe
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests made so far, retries and extra pages included."""
+        return self._session.requests_sent
+
+    def close(self) -> None:
+        self._session.close()
+
+    def lookup_ids(self, ids: Iterable[str]) -> dict[str, PaperMeta]:
+        """Metadata for each id arXiv knows, keyed by versionless id.
+
+        Ids and URLs are normalised with `parse_arxiv_id`; a malformed one is dropped, never sent
+        (arXiv answers a batch holding one with HTTP 400 for all of it). An unknown id is absent.
+        arXiv sometimes answers an empty page for a known id: absence is a hint, not proof.
+        """
+        wanted = list(dict.fromkeys(i for i in map(parse_arxiv_id, ids) if i))
+        found: dict[str, PaperMeta] = {}
+        rejected: list[str] = []
+        reason = ""
+        with self._lock:
+            for batch in _chunks(wanted, MAX_IDS_PER_REQUEST):
+                asked = set(batch)
+                search = arxiv.Search(id_list=batch, max_results=len(batch))
+                try:
+                    results = self._fetch(search)
+                except _Rejected as exc:
+                    log.warning("arXiv refused a batch of %d ids: %s", len(batch), exc.reason)
+                    rejected += batch
+                    reason = exc.reason
+                    continue
+                now = time.time()
+                for result in results:
+                    meta = result_to_meta(result, now)
+                    if meta.arxiv_id in asked:
+                        found[meta.arxiv_id] = meta
+        if rejected:
+            raise ArxivQueryRejected(reason, partial=found, rejected=tuple(rejected))
+        return found
+
+    def search_titles(self, titles: Iterable[str], per_query: int = DEFAULT_PER_QUERY) -> list[PaperMeta]:
+        """Every candidate arXiv returns for the titles, ORed `TITLES_PER_QUERY` at a time.
+
+        Titles are searched as phrases without punctuation; up to `per_query` results per query.
+        No matching here: deciding which candidate is which entry's paper is crawler.match's job.
+        """
+        if per_query < 1:
+            raise ValueError("per_query must be at least 1")
+        found: dict[str, PaperMeta] = {}
+        rejected: list[str] = []
+        reason = ""
+        with self._lock:
+            for query in title_queries(titles):
+                try:
+                    results = self._fetch(arxiv.Search(query=query, max_results=per_query))
+                except _Rejected as exc:
+                    log.warning("arXiv refused a title query: %s", exc.reason)
+                    rejected.append(query)
+                    reason = exc.reason
+                    continue
+                now = time.time()
+                for result in results:
+                    meta = result_to_meta(result, now)
+                    found.setdefault(meta.arxiv_id or meta.url, meta)
+        if rejected:
+            raise ArxivQueryRejected(reason, partial=found, rejected=tuple(rejected))
+        return list(found.values())
+
+    async def lookup_ids_async(self, ids: Iterable[str]) -> dict[str, PaperMeta]:
+        # A thread: the package is synchronous. Cancelling the await does not stop the request,
+        # but the timeout bounds it and the lock keeps one request at a time.
+        return await asyncio.to_thread(self.lookup_ids, list(ids))
+
+    async def search_titles_async(
+        self, titles: Iterable[str], per_query: int = DEFAULT_PER_QUERY
+    ) -> list[PaperMeta]:
+        return await asyncio.to_thread(self.search_titles, list(titles), per_query)
+
+    def _fetch(self, search: arxiv.Search) -> list[arxiv.Result]:
+        """All results of one search, with every foreign error translated (except `_Rejected`)."""
+        results: list[arxiv.Result] = []
+        try:
+            for result in self._client.results(search):  # a loop: keep what came before an error
+                results.append(result)  # noqa: PERF402
+        except _Rejected:
+            raise
+        except arxiv.UnexpectedEmptyPageError:
+            # A later page came back empty twice: arXiv's total overcounted; what we have is all.
+            log.info("arXiv: empty later page for %s; keeping %d results", search, len(results))
+        except _Unusable as exc:
+            raise SourceUnavailable(SOURCE, exc.reason) from exc
+        except arxiv.HTTPError as exc:
+            raise SourceUnavailable(SOURCE, f"HTTP {exc.status}") from exc
+        except requests.Timeout as exc:
+            raise SourceUnavailable(SOURCE, "timed out") from exc
+        except requests.RequestException as exc:
+            raise SourceUnavailable(SOURCE, f"connection failed ({type(exc).__name__})") from exc
+        except (arxiv.ArxivError, ValueError, etree.LxmlError) as exc:
+            # ValueError: a date the package's parser cannot read, in an otherwise well-formed feed.
+            raise SourceUnavailable(SOURCE, f"unreadable answer ({type(exc).__name__})") from exc
+        return results

@@ -1,0 +1,596 @@
+"""CVF open access (openaccess.thecvf.com): URL rules, page parsers, and a polite fetcher.
+
+The parsers are pure functions of text (fixtures in tests/fixtures/cvf/ show every era's markup);
+`CvfSource` fetches through an injected `httpx.AsyncClient`, at most once per URL.
+
+A source that cannot answer (challenge page, 403/429/5xx, timeout, a listing with no papers) raises
+`SourceUnavailable`: that is never evidence that a paper or a link does not exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal, cast
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+import lxml.etree
+import lxml.html
+
+from crawler.errors import SourceUnavailable
+from crawler.models import PaperMeta
+
+SOURCE = "cvf"
+DEFAULT_CVF_BASE = "https://openaccess.thecvf.com"
+DEFAULT_CVF_CONCURRENCY = 2  # one site, run by volunteers: listings are fetched day by day anyway
+
+Conf = Literal["CVPR", "ICCV", "WACV", "ECCV"]
+Kind = Literal["html", "pdf", "supp"]
+CONFS: tuple[Conf, ...] = ("CVPR", "ICCV", "WACV", "ECCV")
+
+# Host -> the path prefix the repository lives under there. The old host kept the same folders.
+_HOSTS = {
+    "openaccess.thecvf.com": "",
+    "www.cv-foundation.org": "/openaccess",
+    "cv-foundation.org": "/openaccess",
+}
+
+# A paper file's path, every era: content_cvpr_2017/…, content_CVPR_2019/…, content/CVPR2023/…
+# Anchored at the start so workshop paths (content_CVPRW_2019/papers/NTIRE/…, content/CVPR2022W/…,
+# CVPR2018_workshops/content_CVPR_2018/papers/w17/…) are not taken for main-conference papers.
+_PAPER_PATH = re.compile(
+    r"/(?P<folder>content_(?P<c1>cvpr|iccv|wacv|eccv)_(?P<y1>\d{4})"
+    r"|content/(?P<c2>cvpr|iccv|wacv|eccv)(?P<y2>\d{4}))"
+    r"/(?P<dir>html|papers|supplemental)/(?P<stem>[^/]+)\.(?P<ext>html|pdf|zip)",
+    re.IGNORECASE,
+)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ARXIV_PATH = re.compile(
+    r"/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
+_PTITLE = "//dt[contains(concat(' ', normalize-space(@class), ' '), ' ptitle ')]"
+_AUTHSEARCH = ".//form[contains(concat(' ', normalize-space(@class), ' '), ' authsearch ')]"
+
+# Bot walls seen in front of CVF and similar academic hosts (Cloudflare managed challenge,
+# "Attention Required", generic captcha interstitials).
+_CHALLENGE_STATUSES = frozenset({403, 429, 503})
+_CHALLENGE_TITLES = (
+    "just a moment",
+    "attention required",
+    "checking your browser",
+    "access denied",
+    "security check",
+    "ddos-guard",
+    "captcha",
+    "are you a robot",
+    "verify you are human",
+)
+_CHALLENGE_ATTRS = ("cf-chl", "cf_chl", "challenge-platform", "cf-turnstile", "g-recaptcha", "h-captcha")
+_CHALLENGE_SCRIPT = ("_cf_chl_opt", "challenge-platform", "cf-chl")
+_CHALLENGE_TEXT = (
+    "checking your browser",
+    "verify you are human",
+    "enable javascript and cookies to continue",
+    "captcha",
+    "ddos protection",
+)
+
+
+@dataclass(frozen=True)
+class CvfRef:
+    """One CVF paper as its URL names it. Names are looked up, never built (SOURCES.md)."""
+
+    conf: Conf
+    year: int
+    kind: Kind
+    name: str  # the "<...>_paper" stem: "Yim_A_Gift_From_CVPR_2017_paper"
+    folder: str = ""  # as found ("content_ICCV_2017"); "" means the era's usual folder
+
+    @property
+    def path_folder(self) -> str:
+        return self.folder or default_folder(self.conf, self.year)
+
+    @property
+    def exact(self) -> bool:
+        """False when `name` is only a guess: from 2019 on CVF cut supplement names to a few title
+        words ("Li_Block-Wisely_Supervised_Neural_CVPR_2020_supplemental.pdf") but not paper names."""
+        return self.kind != "supp" or self.year < 2019
+
+    @property
+    def stem(self) -> str:
+        """The name without its "_<CONF>_<YEAR>_paper" tail (2013–2014 names end "_<YEAR>_<CONF>_paper")."""
+        for tail in (f"_{self.conf}_{self.year}_paper", f"_{self.year}_{self.conf}_paper", "_paper"):
+            if self.name.endswith(tail):
+                return self.name[: -len(tail)]
+        return self.name
+
+
+# --- pure URL rules ----------------------------------------------------------------------------------
+
+
+def default_folder(conf: str, year: int) -> str:
+    """The folder a conference year's papers live in, when no URL told us."""
+    conf = conf.upper()
+    if year >= 2021:
+        return f"content/{conf}{year}"
+    if year >= 2019 or conf == "ECCV":
+        return f"content_{conf}_{year}"
+    return f"content_{conf.lower()}_{year}"  # 2013–2018: lower case (ICCV 2017 pdfs excepted)
+
+
+def covers(conf: str, year: int) -> bool:
+    """Whether CVF open access hosts this conference year's main papers at all."""
+    conf = conf.upper()
+    if conf == "CVPR":
+        return year >= 2013
+    if conf == "ICCV":
+        return year >= 2013 and year % 2 == 1
+    if conf == "WACV":
+        return year >= 2020
+    if conf == "ECCV":
+        return year == 2018  # other ECCV years live at www.ecva.net
+    return False
+
+
+def _ref_from_path(path: str) -> CvfRef | None:
+    if path[:11].lower() == "/openaccess":
+        path = path[11:]
+    m = _PAPER_PATH.fullmatch(path)
+    if not m:
+        return None
+    directory, stem, ext = m["dir"].lower(), m["stem"], m["ext"].lower()
+    kind: Kind
+    if directory == "html" and ext == "html" and stem.endswith("_paper"):
+        kind, name = "html", stem
+    elif directory == "papers" and ext == "pdf" and stem.endswith("_paper"):
+        kind, name = "pdf", stem
+    elif directory == "supplemental" and stem.endswith("_supplemental"):
+        kind, name = "supp", stem[: -len("_supplemental")] + "_paper"
+    else:
+        return None
+    conf = cast(Conf, (m["c1"] or m["c2"]).upper())
+    return CvfRef(conf=conf, year=int(m["y1"] or m["y2"]), kind=kind, name=name, folder=m["folder"])
+
+
+def parse_cvf_url(url: str) -> CvfRef | None:
+    """A main-conference CVF paper URL (html page, pdf or supplement) -> its ref; anything else -> None."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or host not in _HOSTS:
+        return None
+    prefix = _HOSTS[host]
+    path = parts.path
+    if prefix:
+        if path[: len(prefix)].lower() != prefix:
+            return None
+        path = path[len(prefix) :]
+    return _ref_from_path(path)
+
+
+def html_url_for(ref: CvfRef, base: str = DEFAULT_CVF_BASE) -> str:
+    """The paper's abstract page. Keeps the folder as found: only html/papers and the extension swap.
+
+    Raises ValueError for a ref whose name is a guess (`ref.exact` is False): CvfSource.paper()
+    resolves those through the listing instead of inventing a URL.
+    """
+    return f"{base.rstrip('/')}/{_exact(ref).path_folder}/html/{ref.name}.html"
+
+
+def pdf_url_for(ref: CvfRef, base: str = DEFAULT_CVF_BASE) -> str:
+    """The paper's pdf; same rules as html_url_for."""
+    return f"{base.rstrip('/')}/{_exact(ref).path_folder}/papers/{ref.name}.pdf"
+
+
+def _exact(ref: CvfRef) -> CvfRef:
+    if not ref.exact:
+        raise ValueError(f"supplement name does not name the paper from 2019 on: {ref.name}")
+    return ref
+
+
+def listing_url(conf: str, year: int, base: str = DEFAULT_CVF_BASE) -> str:
+    """The page to start a conference year's listing from.
+
+    Up to 2020 the conference page itself (one listing up to 2017; links to day pages for
+    2018–2020 and ICCV 2019); from 2021 the single `?day=all` page.
+    """
+    page = f"{base.rstrip('/')}/{_conf(conf)}{year}"
+    return f"{page}?day=all" if year >= 2021 else page
+
+
+def _conf(conf: str) -> Conf:
+    upper = conf.strip().upper()
+    if upper not in CONFS:
+        raise ValueError(f"not a CVF conference: {conf!r} (one of {', '.join(CONFS)})")
+    return cast(Conf, upper)
+
+
+def _arxiv_id(url: str) -> str | None:
+    """'http://arxiv.org/abs/1904.03624v2' -> '1904.03624' (canonical: no version)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if host != "arxiv.org" and not host.endswith(".arxiv.org"):
+        return None
+    m = _ARXIV_PATH.search(parts.path)
+    return m["id"] if m else None
+
+
+# --- pure page parsers -------------------------------------------------------------------------------
+
+
+def _doc(html: str) -> lxml.html.HtmlElement | None:
+    if not html or not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html)
+    except ValueError:  # lxml refuses str with an <?xml encoding=…?> declaration
+        try:
+            return lxml.html.document_fromstring(html.encode("utf-8"))
+        except (lxml.etree.ParserError, ValueError):
+            return None
+    except lxml.etree.ParserError:
+        return None
+
+
+def _text(el: lxml.html.HtmlElement | None) -> str:
+    return " ".join(el.text_content().split()) if el is not None else ""
+
+
+def _by_id(doc: lxml.html.HtmlElement, ident: str) -> lxml.html.HtmlElement | None:
+    found = doc.xpath("//*[@id=$ident]", ident=ident)
+    return found[0] if found else None
+
+
+def _metas(doc: lxml.html.HtmlElement, name: str) -> list[str]:
+    values = doc.xpath("//meta[@name=$name]/@content", name=name)
+    return [" ".join(v.split()) for v in values if v.strip()]
+
+
+def _pdf_link(anchors: list[lxml.html.HtmlElement], page_url: str) -> str | None:
+    for a in anchors:
+        if _text(a).lower() == "pdf":
+            return urljoin(page_url, a.get("href", "").strip())
+    for a in anchors:  # no "[pdf]" label: the first paper pdf will do
+        href = a.get("href", "").strip()
+        if "/papers/" in href and href.lower().endswith(".pdf"):
+            return urljoin(page_url, href)
+    return None
+
+
+def _arxiv_link(anchors: list[lxml.html.HtmlElement]) -> str | None:
+    for a in anchors:
+        found = _arxiv_id(a.get("href", ""))
+        if found:
+            return found
+    return None
+
+
+def _venue_year(url: str) -> tuple[Conf | None, int | None]:
+    # Path only: pages served from a mirror or a loopback fake still carry the CVF folder.
+    ref = _ref_from_path(urlsplit(url).path)
+    return (ref.conf, ref.year) if ref else (None, None)
+
+
+def _listing_authors(dds: list[lxml.html.HtmlElement]) -> tuple[str, ...]:
+    names: list[str] = []
+    for dd in dds:
+        for form in dd.xpath(_AUTHSEARCH):
+            value = form.xpath(".//input[@name='query_author']/@value")
+            name = " ".join(value[0].split()) if value and value[0].strip() else ""
+            if not name:
+                name = _text(next(iter(form.xpath(".//a")), None))
+            name = name.strip(" ,")
+            if name:
+                names.append(name)
+    if not names and dds and not dds[0].xpath(".//a[@href and @href != '#']"):
+        # Old pages without search forms: a plain "A, B, C" line.
+        names = [n.strip() for n in _text(dds[0]).split(",") if n.strip()]
+    return tuple(names)
+
+
+def parse_listing(html: str, page_url: str) -> list[PaperMeta]:
+    """Every paper of a listing page (conference, day or `?day=all` page), URLs made absolute."""
+    doc = _doc(html)
+    if doc is None:
+        return []
+    papers: list[PaperMeta] = []
+    for dt in doc.xpath(_PTITLE):
+        title_links = dt.xpath(".//a[@href]")
+        if not title_links:
+            continue
+        title = _text(title_links[0])
+        href = title_links[0].get("href", "").strip()
+        if not title or not href:
+            continue
+        url = urljoin(page_url, href)
+        dds: list[lxml.html.HtmlElement] = []
+        for sib in dt.itersiblings():
+            if not isinstance(sib.tag, str):  # comments, processing instructions
+                continue
+            if sib.tag == "dt":
+                break
+            if sib.tag == "dd":
+                dds.append(sib)
+        anchors = [a for dd in dds for a in dd.xpath(".//a[@href]")]
+        venue, year = _venue_year(url)
+        papers.append(
+            PaperMeta(
+                source=SOURCE,
+                title=title,
+                url=url,
+                authors=_listing_authors(dds),
+                year=year,
+                venue=venue,
+                arxiv_id=_arxiv_link(anchors),
+                pdf_url=_pdf_link(anchors, page_url),
+            )
+        )
+    return papers
+
+
+def _page_name(path: str) -> str:
+    last = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    return last.removesuffix(".py")  # the pre-2020 site served CVPR2019.py
+
+
+def parse_day_links(html: str, page_url: str) -> list[str]:
+    """Day pages linked from a conference page, absolute, in page order; only `?day=all` if offered.
+
+    Dates come from the page, never from a calendar: they differ per conference and year.
+    """
+    doc = _doc(html)
+    if doc is None:
+        return []
+    here = _page_name(urlsplit(page_url).path)
+    days: list[str] = []
+    every: str | None = None
+    for a in doc.xpath("//a[@href]"):
+        url = urljoin(page_url, a.get("href", "").strip()).split("#", 1)[0]
+        parts = urlsplit(url)
+        if _page_name(parts.path) != here:  # another conference's days, workshops, the menu
+            continue
+        day = parse_qs(parts.query).get("day", [""])[0].strip()
+        if day.lower() == "all":
+            every = every or url
+        elif _DAY.fullmatch(day) and url not in days:
+            days.append(url)
+    return [every] if every else days
+
+
+def _byline_authors(doc: lxml.html.HtmlElement) -> tuple[str, ...]:
+    byline = _by_id(doc, "authors")
+    if byline is None:
+        return ()
+    names = byline.xpath(".//i") or byline.xpath(".//b")
+    if not names:
+        return ()
+    return tuple(n.strip() for n in _text(names[0]).split(",") if n.strip())
+
+
+def _flip(name: str) -> str:
+    # citation_author is "Last, First"; the listing and byline say "First Last".
+    last, sep, first = name.partition(",")
+    return f"{first.strip()} {last.strip()}" if sep and first.strip() else name.strip()
+
+
+def parse_paper_page(html: str, url: str) -> PaperMeta:
+    """One paper's abstract page. Raises ValueError when the page is not a CVF paper page."""
+    doc = _doc(html)
+    if doc is None:
+        raise ValueError(f"empty page at {url}")
+    titles = _metas(doc, "citation_title")
+    title = titles[0] if titles else _text(_by_id(doc, "papertitle"))
+    if not title:
+        raise ValueError(f"not a CVF paper page (no title) at {url}")
+    # The byline is already in display order and matches the listing; the metas need flipping.
+    authors = _byline_authors(doc) or tuple(_flip(a) for a in _metas(doc, "citation_author"))
+    content = _by_id(doc, "content")
+    anchors = (content if content is not None else doc).xpath(".//a[@href]")
+    # The page's own [pdf] link resolves against where we fetched it (a mirror stays a mirror);
+    # citation_pdf_url names the canonical host and only fills in when the link is missing.
+    pdf_metas = _metas(doc, "citation_pdf_url")
+    pdf = _pdf_link(anchors, url) or (pdf_metas[0] if pdf_metas else None)
+    venue, year = _venue_year(url)
+    if year is None:
+        dates = _metas(doc, "citation_publication_date")
+        year = int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None
+    abstract = _text(_by_id(doc, "abstract"))
+    return PaperMeta(
+        source=SOURCE,
+        title=title,
+        url=url,
+        abstract=abstract or None,
+        authors=authors,
+        year=year,
+        venue=venue,
+        arxiv_id=_arxiv_link(anchors),
+        pdf_url=pdf,
+    )
+
+
+def looks_like_challenge(html: str, status: int) -> bool:
+    """A bot wall or interstitial instead of the page asked for (or a status that means one)."""
+    if status in _CHALLENGE_STATUSES:
+        return True
+    doc = _doc(html)
+    if doc is None:
+        return False
+    title = _text(next(iter(doc.xpath("//title")), None)).lower()
+    if any(marker in title for marker in _CHALLENGE_TITLES):
+        return True
+    for el in doc.iter(lxml.etree.Element):
+        for attr in ("id", "class", "src", "action"):
+            value = (el.get(attr) or "").lower()
+            if value and any(marker in value for marker in _CHALLENGE_ATTRS):
+                return True
+    for script in doc.xpath("//script"):
+        body = script.text_content()
+        if any(marker in body for marker in _CHALLENGE_SCRIPT):
+            return True
+    # Phrases only count on a page without CVF content: a paper may well be about CAPTCHAs.
+    if doc.xpath(_PTITLE) or _by_id(doc, "papertitle") is not None:
+        return False
+    text = _text(doc).lower()
+    return any(marker in text for marker in _CHALLENGE_TEXT)
+
+
+# --- fetching ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Page:
+    status: int  # 200, or 404/410 for "no such page"
+    text: str
+
+
+class CvfSource:
+    """CVF open access through an injected client.
+
+    Every URL is fetched at most once per instance, failures included: a challenged or throttled
+    host is not asked again in the same run, and a conference listing costs one visit per run
+    (SPEC "Manners"). At most `concurrency` requests are in flight, whatever callers gather.
+    """
+
+    name = SOURCE
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base: str = DEFAULT_CVF_BASE,
+        concurrency: int = DEFAULT_CVF_CONCURRENCY,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.client = client
+        self.base = base.rstrip("/")
+        self.requests_sent = 0
+        self._pages: dict[str, _Page | SourceUnavailable] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._listings: dict[tuple[Conf, int], list[PaperMeta]] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def listing(self, conf: str, year: int) -> list[PaperMeta]:
+        """All papers of a conference year; [] (no request) when CVF does not host that year.
+
+        Raises SourceUnavailable rather than return a partial or empty listing: a missing day
+        would otherwise read as "this paper is not at CVPR".
+        """
+        key = (_conf(conf), year)
+        if not covers(*key):
+            return []
+        if key not in self._listings:
+            self._listings[key] = await self._fetch_listing(*key)
+        return list(self._listings[key])
+
+    async def paper(self, url: str) -> PaperMeta | None:
+        """The paper page behind any CVF paper URL (html, pdf or supp; old host or base).
+
+        Returns None when CVF answers 404/410 (no such page), or when a 2019+ supplement URL matches
+        no single paper of its listing. Raises SourceUnavailable when CVF cannot answer, and
+        ValueError for a URL that names no CVF paper.
+        """
+        ref = parse_cvf_url(url) or self._ref_on_base(url)
+        if ref is None:
+            raise ValueError(f"not a CVF paper URL: {url}")
+        if not ref.exact:
+            found = await self._paper_for_supplement(ref)
+            if found is None:
+                return None
+            ref = found
+        page_url = html_url_for(ref, self.base)
+        page = await self._get(page_url)
+        if page.status != 200:
+            return None
+        try:
+            meta = parse_paper_page(page.text, page_url)
+        except ValueError as exc:
+            raise SourceUnavailable(SOURCE, str(exc)) from None
+        return dataclasses.replace(meta, fetched_at=time.time())
+
+    async def _paper_for_supplement(self, supp: CvfRef) -> CvfRef | None:
+        # The supplement keeps the first title words of the paper's name: find the one paper so named.
+        matches = []
+        for paper in await self.listing(supp.conf, supp.year):
+            ref = _ref_from_path(urlsplit(paper.url).path)
+            if ref and (ref.stem == supp.stem or ref.stem.startswith(supp.stem + "_")):
+                matches.append(ref)
+        return matches[0] if len(matches) == 1 else None
+
+    def _ref_on_base(self, url: str) -> CvfRef | None:
+        # The configured base may be a mirror or a test server: accept its URLs too.
+        base = urlsplit(self.base)
+        parts = urlsplit(url.strip())
+        if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
+            return None
+        if not parts.path.startswith(base.path):
+            return None
+        return _ref_from_path(parts.path[len(base.path) :])
+
+    async def _fetch_listing(self, conf: Conf, year: int) -> list[PaperMeta]:
+        url = listing_url(conf, year, self.base)
+        page = await self._get(url)
+        if page.status != 200:
+            reason = f"no listing page for {conf} {year} (HTTP {page.status}) at {url}"
+            raise SourceUnavailable(SOURCE, reason)
+        papers = parse_listing(page.text, url)
+        if not papers:
+            days = parse_day_links(page.text, url)
+            if not days:
+                raise SourceUnavailable(SOURCE, f"empty listing for {conf} {year} at {url}")
+            for day_url in days:
+                day = await self._get(day_url)
+                found = parse_listing(day.text, day_url) if day.status == 200 else []
+                if not found:
+                    raise SourceUnavailable(SOURCE, f"empty listing (HTTP {day.status}) at {day_url}")
+                papers.extend(found)
+        now = time.time()
+        seen: set[str] = set()
+        unique: list[PaperMeta] = []
+        for paper in papers:
+            if paper.url not in seen:
+                seen.add(paper.url)
+                unique.append(dataclasses.replace(paper, fetched_at=now))
+        return unique
+
+    async def _get(self, url: str) -> _Page:
+        lock = self._locks.setdefault(url, asyncio.Lock())
+        async with lock:
+            if url not in self._pages:
+                async with self._slots:
+                    self._pages[url] = await self._fetch(url)
+        hit = self._pages[url]
+        if isinstance(hit, SourceUnavailable):
+            raise SourceUnavailable(hit.source, hit.reason)
+        return hit
+
+    async def _fetch(self, url: str) -> _Page | SourceUnavailable:
+        self.requests_sent += 1
+        try:
+            response = await self.client.get(url, follow_redirects=True)
+        except httpx.TimeoutException:
+            return SourceUnavailable(SOURCE, f"timeout at {url}")
+        except httpx.RequestError as exc:  # connect/read errors, too many redirects, bad proxy
+            return SourceUnavailable(SOURCE, f"{type(exc).__name__} at {url}: {exc}")
+        status = response.status_code
+        if status == 429:
+            return SourceUnavailable(SOURCE, f"rate limited (HTTP 429) at {url}")
+        if status == 403:
+            return SourceUnavailable(SOURCE, f"blocked (HTTP 403) at {url}")
+        if status in (404, 410):
+            return _Page(status, "")
+        if not 200 <= status < 300:
+            return SourceUnavailable(SOURCE, f"HTTP {status} at {url}")
+        text = response.text
+        if looks_like_challenge(text, status):
+            return SourceUnavailable(SOURCE, f"challenge page (HTTP {status}) at {url}")
+        return _Page(200, text)

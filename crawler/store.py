@@ -1,0 +1,256 @@
+"""The SQLite cache (sqlite-utils): link results, run history, paper metadata.
+
+Policy in one sentence: results are keyed by normalised URL with their check time and reused
+while younger than --max-age, except transient failures, which are recorded for history but
+never served as a fresh answer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+
+import sqlite_utils
+
+from crawler.errors import StoreError
+from crawler.models import CheckResult, Hop, LinkStatus, PaperMeta
+
+SCHEMA_VERSION = 1
+
+
+def _migrate_to_1(db: sqlite_utils.Database) -> None:
+    db["results"].create(
+        {"url": str, "status": str, "http_status": int, "final_url": str, "error": str, "redirects": str,
+         "checked_at": float, "etag": str, "last_modified": str, "suggestion": str},
+        pk="url", if_not_exists=True,
+    )
+    db["history"].create(
+        {"url": str, "first_seen": float, "last_ok": float, "first_failed": float, "consecutive_failures": int,
+         "last_status": str, "last_checked": float, "last_run": int},
+        pk="url", if_not_exists=True,
+    )
+    db["runs"].create(
+        {"id": int, "started_at": float, "finished_at": float, "command": str, "list": str, "total": int,
+         "ok": int, "failing": int, "new": int, "dead": int, "fixed": int, "filled": int, "counts": str},
+        pk="id", if_not_exists=True,
+    )
+    db["papers"].create(
+        {"key": str, "source": str, "title": str, "url": str, "abstract": str, "authors": str, "year": int,
+         "venue": str, "arxiv_id": str, "pdf_url": str, "fetched_at": float},
+        pk="key", if_not_exists=True,
+    )
+    db["lookups"].create(  # a question asked of a source and when: "arxiv-id:1503.02531", "cvf:CVPR2019"
+        {"key": str, "fetched_at": float, "answer": str},
+        pk="key", if_not_exists=True,
+    )
+
+
+MIGRATIONS = {1: _migrate_to_1}  # version -> step that brings the previous version up to it
+
+
+class Store:
+    def __init__(self, path: Path | str, *, lock: bool = True):
+        self.path = Path(path)
+        self._lock_fh = None
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if lock:
+                    self._lock()
+            conn = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+            self.db = sqlite_utils.Database(conn)
+            self.db.enable_wal()  # readers never block the writer; a crash loses no commit
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"cache {path} is not a usable SQLite database ({exc}); move it away or pass --db") from None
+        except OSError as exc:
+            self.close()
+            raise StoreError(f"cannot open cache {path}: {exc.strerror or exc}") from None
+
+    def _lock(self) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        self._lock_fh = open(lock_path, "a+")  # noqa: SIM115 - held for the store's lifetime
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_fh.close()
+            self._lock_fh = None
+            raise StoreError(f"another crawler run is using {self.path}; wait for it or pass another --db") from None
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"cache {self.path} has schema {version}, newer than this crawler ({SCHEMA_VERSION})")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.db.atomic():
+                MIGRATIONS[target](self.db)
+                self.db["meta"].upsert({"key": "schema_version", "value": str(target)}, pk="key")
+
+    def schema_version(self) -> int:
+        if "meta" not in self.db.table_names():
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.conn.close()
+            self.db = None
+        if self._lock_fh is not None:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- link results ---------------------------------------------------------------------------
+    def fresh_results(self, urls: Iterable[str], now: float, max_age: float) -> dict[str, CheckResult]:
+        """Cached results young enough to reuse. Transient failures never count as fresh."""
+        urls = list(urls)
+        out: dict[str, CheckResult] = {}
+        transient = [s.value for s in LinkStatus if s.is_transient]
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.query(
+                f"SELECT * FROM results WHERE url IN ({marks}) AND checked_at >= ? "
+                f"AND status NOT IN ({','.join('?' * len(transient))})",
+                [*chunk, now - max_age, *transient],
+            )
+            for row in rows:
+                result = _row_to_result(row)
+                out[result.url] = result
+        return out
+
+    def cached_results(self, urls: Iterable[str]) -> dict[str, CheckResult]:
+        """Whatever is stored, however old (for --offline and `report`)."""
+        out = {}
+        for url in urls:
+            for row in self.db.query("SELECT * FROM results WHERE url = ?", [url]):
+                out[url] = _row_to_result(row)
+        return out
+
+    def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+        out = {}
+        for url in urls:
+            row = self.db.execute("SELECT etag, last_modified FROM results WHERE url = ?", [url]).fetchone()
+            if row and (row[0] or row[1]):
+                out[url] = (row[0], row[1])
+        return out
+
+    def save_results(self, results: Iterable[CheckResult]) -> None:
+        rows = [_result_to_row(r) for r in results]
+        if rows:
+            with self.db.atomic():
+                self.db["results"].upsert_all(rows, pk="url")
+
+    # -- history --------------------------------------------------------------------------------
+    def history(self, urls: Iterable[str]) -> dict[str, dict]:
+        out = {}
+        for url in urls:
+            rows = list(self.db.query("SELECT * FROM history WHERE url = ?", [url]))
+            if rows:
+                out[url] = rows[0]
+        return out
+
+    def save_history(self, rows: list[dict]) -> None:
+        if rows:
+            with self.db.atomic():
+                self.db["history"].upsert_all(rows, pk="url")
+
+    def add_run(self, row: dict) -> int:
+        with self.db.atomic():
+            return self.db["runs"].insert(row).last_pk
+
+    def runs(self, limit: int = 60) -> list[dict]:
+        rows = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
+        return list(reversed(rows))
+
+    # -- metadata -------------------------------------------------------------------------------
+    def save_papers(self, metas: Iterable[PaperMeta]) -> None:
+        rows = [_meta_to_row(m) for m in metas]
+        if rows:
+            with self.db.atomic():
+                self.db["papers"].upsert_all(rows, pk="key")
+
+    def paper(self, key: str) -> PaperMeta | None:
+        rows = list(self.db.query("SELECT * FROM papers WHERE key = ?", [key]))
+        return _row_to_meta(rows[0]) if rows else None
+
+    def papers(self, keys: Iterable[str]) -> dict[str, PaperMeta]:
+        out = {}
+        for key in keys:
+            meta = self.paper(key)
+            if meta:
+                out[key] = meta
+        return out
+
+    def lookup(self, key: str, now: float, max_age: float) -> list | dict | None:
+        """A fresh recorded answer to a question asked of a source, or None."""
+        row = self.db.execute("SELECT fetched_at, answer FROM lookups WHERE key = ?", [key]).fetchone()
+        if row and row[0] >= now - max_age:
+            return json.loads(row[1])
+        return None
+
+    def save_lookups(self, answers: dict[str, list | dict], now: float) -> None:
+        rows = [{"key": k, "fetched_at": now, "answer": json.dumps(v)} for k, v in answers.items()]
+        if rows:
+            with self.db.atomic():
+                self.db["lookups"].upsert_all(rows, pk="key")
+
+
+def paper_key(meta: PaperMeta) -> str:
+    return f"arxiv:{meta.arxiv_id}" if meta.source == "arxiv" and meta.arxiv_id else f"{meta.source}:{meta.url}"
+
+
+def _result_to_row(r: CheckResult) -> dict:
+    row = asdict(r)
+    row.pop("from_cache")
+    row["status"] = r.status.value
+    row["redirects"] = json.dumps([[h.url, h.status] for h in r.redirects])
+    return row
+
+
+def _row_to_result(row: dict) -> CheckResult:
+    return CheckResult(
+        url=row["url"], status=LinkStatus(row["status"]), http_status=row["http_status"],
+        final_url=row["final_url"], error=row["error"],
+        redirects=tuple(Hop(u, s) for u, s in json.loads(row["redirects"] or "[]")),
+        checked_at=row["checked_at"] or 0.0, etag=row["etag"], last_modified=row["last_modified"],
+        suggestion=row["suggestion"], from_cache=True,
+    )
+
+
+def _meta_to_row(m: PaperMeta) -> dict:
+    row = asdict(m)
+    row["authors"] = json.dumps(list(m.authors))
+    row["key"] = paper_key(m)
+    return row
+
+
+def _row_to_meta(row: dict) -> PaperMeta:
+    row = dict(row)
+    row.pop("key", None)
+    row["authors"] = tuple(json.loads(row["authors"] or "[]"))
+    return PaperMeta(**row)
+
+
+def file_fingerprint(path: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a file, to notice it changing under us."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
