@@ -231,7 +231,8 @@ class Enricher:
         return out
 
     # -- the enrichment stage ----------------------------------------------------------------------
-    async def enrich(self, parsed: ParsedList, store: Store, now: float) -> Enrichment:
+    async def enrich(self, parsed: ParsedList, results: dict[str, CheckResult], store: Store,
+                     now: float) -> Enrichment:
         papers = [e for e in parsed.entries if e.is_paper]
         metas: dict[int, PaperMeta] = {}
         fills: list[Fill] = []
@@ -309,11 +310,27 @@ class Enricher:
             for link in entry.empty_links:
                 fills.append(Fill(line=link.line, entry=entry.title, label=link.label, url=meta.url,
                                   source=meta.source, confidence=round(match.confidence, 3), matched_title=meta.title))
+        self._suggest(papers, metas, results, verdicts)
         requests = {"arxiv": self.arxiv.requests_sent}
         if self.cvf is not None:
             requests["cvf"] = self.cvf.requests_sent
         return Enrichment(fills=fills, unresolved=unresolved, metas=metas, verdicts=verdicts,
                           sources=dict(self.sources), requests=requests)
+
+    @staticmethod
+    def _suggest(papers: list[Entry], metas: dict[int, PaperMeta], results: dict[str, CheckResult],
+                 verdicts: dict[str, CheckResult]) -> None:
+        """A broken or wrong link gets the entry's paper as its suggestion, when the title found it."""
+        for entry in papers:
+            meta = metas.get(entry.line)
+            if meta is None:
+                continue
+            for lk in entry.links:
+                key = normalize_url(lk.url) if lk.url else ""
+                current = verdicts.get(key) or results.get(key)
+                if (current is not None and current.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
+                        and not current.suggestion and normalize_url(meta.url) != key):
+                    verdicts[key] = replace(current, suggestion=meta.url)
 
     def _why(self, match: Match, entry: Entry) -> str:
         down = [f"{name} {state}" for name, state in self.sources.items() if state.startswith("unavailable")]

@@ -78,10 +78,12 @@ class Pipeline:
         results = await self._check(parsed, by_key, job.command)
         enrichment = Enrichment()
         if job.command in ("run", "enrich") and self.enricher is not None:
-            enrichment = await self.enricher.enrich(parsed, self.store, self.clock())
-            # The paper-aware verdict wins over "the page loads" (a wrong paper loads fine).
+            enrichment = await self.enricher.enrich(parsed, results, self.store, self.clock())
+            # The paper-aware verdict wins over "the page loads" (a wrong paper loads fine), and a
+            # verdict of the same status only adds its suggestion.
             for key, verdict in enrichment.verdicts.items():
-                if key in results and results[key].status in (LinkStatus.OK, LinkStatus.REDIRECTED):
+                old = results.get(key)
+                if old is None or old.status in (LinkStatus.OK, LinkStatus.REDIRECTED) or old.status == verdict.status:
                     results[key] = verdict
             self.store.save_results(enrichment.verdicts.values())
         elif self.enricher is not None:

@@ -113,6 +113,7 @@ class RoutingTransport(httpx.AsyncBaseTransport):
         self._inner = httpx.AsyncHTTPTransport(limits=limits or httpx.Limits())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.headers["X-Forwarded-Proto"] = request.url.scheme  # so a fake site can redirect http -> https
         request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self._port)
         return await self._inner.handle_async_request(request)
 

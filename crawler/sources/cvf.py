@@ -451,6 +451,7 @@ def looks_like_challenge(html: str, status: int) -> bool:
 class _Page:
     status: int  # 200, or 404/410 for "no such page"
     text: str
+    fetched_at: float
 
 
 class CvfSource:
@@ -515,7 +516,7 @@ class CvfSource:
             meta = parse_paper_page(page.text, page_url)
         except ValueError as exc:
             raise SourceUnavailable(SOURCE, str(exc)) from None
-        return dataclasses.replace(meta, fetched_at=time.time())
+        return dataclasses.replace(meta, fetched_at=page.fetched_at)
 
     async def _paper_for_supplement(self, supp: CvfRef) -> CvfRef | None:
         # The supplement keeps the first title words of the paper's name: find the one paper so named.
@@ -553,13 +554,13 @@ class CvfSource:
                 if not found:
                     raise SourceUnavailable(SOURCE, f"empty listing (HTTP {day.status}) at {day_url}")
                 papers.extend(found)
-        now = time.time()
+        fetched_at = page.fetched_at  # the conference page: when this listing was asked for
         seen: set[str] = set()
         unique: list[PaperMeta] = []
         for paper in papers:
             if paper.url not in seen:
                 seen.add(paper.url)
-                unique.append(dataclasses.replace(paper, fetched_at=now))
+                unique.append(dataclasses.replace(paper, fetched_at=fetched_at))
         return unique
 
     async def _get(self, url: str) -> _Page:
@@ -587,10 +588,10 @@ class CvfSource:
         if status == 403:
             return SourceUnavailable(SOURCE, f"blocked (HTTP 403) at {url}")
         if status in (404, 410):
-            return _Page(status, "")
+            return _Page(status, "", time.time())
         if not 200 <= status < 300:
             return SourceUnavailable(SOURCE, f"HTTP {status} at {url}")
         text = response.text
         if looks_like_challenge(text, status):
             return SourceUnavailable(SOURCE, f"challenge page (HTTP {status}) at {url}")
-        return _Page(200, text)
+        return _Page(200, text, time.time())

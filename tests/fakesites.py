@@ -1,0 +1,108 @@
+"""arXiv, CVF open access and GitHub as loopback fakes, built from the hand-written fixtures.
+
+The arXiv API answers `id_list` and `search_query` from tests/fixtures/arxiv/papers.xml the way
+the real one does (unknown ids absent, results in any order); CVF serves its listing and paper
+pages through tests/cvf_fixtures.py; `http://` CVF URLs answer 301 to `https://` as the real
+site does.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from cvf_fixtures import fixture_for_path
+from fakeweb import FakeWeb, Reply
+from lxml import etree
+
+ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
+ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+
+
+def _entries() -> list[etree._Element]:
+    root = etree.parse(str(ARXIV_FIXTURES / "papers.xml")).getroot()
+    return root.findall(f"{ATOM}entry")
+
+
+def _versionless(entry) -> str:
+    url = entry.find(f"{ATOM}id").text.strip()
+    return re.sub(r"v\d+$", "", url.split("/abs/", 1)[1])
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def feed(entries) -> bytes:
+    root = etree.parse(str(ARXIV_FIXTURES / "papers.xml")).getroot()
+    for old in root.findall(f"{ATOM}entry"):
+        root.remove(old)
+    for e in entries:
+        root.append(e)
+    total = root.find(f"{OPENSEARCH}totalResults")
+    if total is not None:
+        total.text = str(len(entries))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+class FakeArxiv:
+    """GET /api/query?id_list=…|search_query=… on any host."""
+
+    def __init__(self):
+        self.queries: list[dict] = []
+        self.down: Reply | None = None  # set to make every answer a failure (429, 503, …)
+
+    def __call__(self, method, host, path, headers) -> Reply:
+        query = parse_qs(urlsplit(path).query)
+        self.queries.append(query)
+        if self.down is not None:
+            return self.down
+        entries = _entries()
+        if query.get("id_list"):
+            wanted = set(query["id_list"][0].split(","))
+            hits = [e for e in entries if _versionless(e) in wanted]
+        else:
+            phrases = re.findall(r'ti:"([^"]+)"', query.get("search_query", [""])[0])
+            hits = []
+            for e in entries:
+                title = set(_words(e.find(f"{ATOM}title").text))
+                if any(set(_words(p)) <= title for p in phrases):
+                    hits.append(e)
+        start = int(query.get("start", ["0"])[0])
+        size = int(query.get("max_results", ["100"])[0])
+        hits.reverse()  # arXiv returns id_list results in any order
+        return Reply(200, feed(hits[start : start + size]), {"Content-Type": "application/atom+xml; charset=UTF-8"})
+
+
+def cvf_site(method, host, path, headers) -> Reply:
+    if headers.get("X-Forwarded-Proto") == "http":
+        return Reply(301, headers={"Location": f"https://{host}{path}"})
+    fixture = fixture_for_path(path)
+    if fixture is None:
+        return Reply(404, b"<html><title>404 Not Found</title></html>")
+    return Reply(200, fixture.read_bytes(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def plain_ok(method, host, path, headers) -> Reply:
+    return Reply(200, b"<html><title>ok</title></html>", {"Content-Type": "text/html"})
+
+
+def arxiv_site(method, host, path, headers) -> Reply:
+    """arxiv.org abs pages: 200 for catalogue ids, 404 'Article identifier not recognized' otherwise."""
+    m = re.match(r"/(?:abs|pdf)/(.+?)(?:v\d+)?(?:\.pdf)?$", path)
+    known = {_versionless(e) for e in _entries()}
+    if m and m.group(1) in known:
+        return Reply(200, b"<html><title>arXiv</title></html>")
+    return Reply(404, b"<html><title>Article identifier not recognized</title></html>")
+
+
+def install(web: FakeWeb) -> FakeArxiv:
+    api = FakeArxiv()
+    web.host("127.0.0.1", api)  # ArxivSource is pointed at http://127.0.0.1:PORT/api/query
+    web.host("export.arxiv.org", api)
+    web.host("openaccess.thecvf.com", cvf_site)
+    web.host("github.com", plain_ok)
+    web.host("arxiv.org", arxiv_site)
+    return api
