@@ -14,7 +14,9 @@ import os
 import random
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+import certifi
 import httpx
 import pytest
 import respx
@@ -32,12 +34,23 @@ BASE = 1.0  # backoff_base: first wait in [0.5, 1], second in [1, 2]
 # --- fixtures and helpers -------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def one_ca_file(tmp_path_factory) -> str:
+    """A CA file holding one certificate: loading certifi's whole bundle costs ~45 ms per ClientPool."""
+    bundle = Path(certifi.where()).read_text()
+    end = "-----END CERTIFICATE-----"
+    path = tmp_path_factory.mktemp("ca") / "one.pem"
+    path.write_text(bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)] + "\n")
+    return str(path)
+
+
 @pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch):
-    """A proxy from the environment would change the transport under test."""
+def _environment(monkeypatch, one_ca_file):
+    """A proxy from the environment would change the transport under test; no TLS happens, so one CA will do."""
     for name in list(os.environ):
-        if name.lower().endswith("_proxy"):
+        if name.lower().endswith("_proxy") or name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("SSL_CERT_FILE", one_ca_file)
 
 
 @pytest.fixture
@@ -316,7 +329,10 @@ def test_redirect_to_non_web_scheme_is_unreachable(mock, location):
     run = check(A)
     r = run.result
     assert (r.status, r.error, r.final_url, r.http_status) == (
-        LinkStatus.UNREACHABLE, "redirect to a non-web URL", location, 302,
+        LinkStatus.UNREACHABLE,
+        "redirect to a non-web URL",
+        location,
+        302,
     )
     assert r.redirects == (Hop(A, 302),)
     assert run.requests_sent == 1 and run.waits == []
@@ -325,7 +341,12 @@ def test_redirect_to_non_web_scheme_is_unreachable(mock, location):
 def test_redirect_without_location_is_unreachable(mock):
     mock.head(A).respond(301)
     r = check(A).result
-    assert (r.status, r.error, r.http_status, r.redirects) == (LinkStatus.UNREACHABLE, "HTTP 301 without Location", 301, ())
+    assert (r.status, r.error, r.http_status, r.redirects) == (
+        LinkStatus.UNREACHABLE,
+        "HTTP 301 without Location",
+        301,
+        (),
+    )
 
 
 @pytest.mark.xfail(

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.parse import parse_list, split_title
+from crawler.entries import split_title
+from crawler.parse import parse_list
 
 LISTS = Path(__file__).parent / "fixtures" / "lists"
 
