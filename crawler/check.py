@@ -83,7 +83,11 @@ class Checker:
         return self._rng.uniform(base / 2, base)
 
     async def _attempt(self, url: str, etag: str | None, last_modified: str | None) -> _Attempt:
-        host = (urlsplit(url).hostname or "").lower()
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+            httpx.URL(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            return _Attempt(LinkStatus.INVALID, error=_describe(exc, "invalid URL"))
         async with self.pool.host_gate(host), self.pool.gate:
             try:
                 async with asyncio.timeout(self.settings.timeout):
@@ -102,7 +106,8 @@ class Checker:
         current = url
         method = "HEAD"
         while True:
-            outcome = await self._request(method, current, etag if not hops else None, last_modified if not hops else None)
+            first = not hops  # validators belong to the URL as listed, not to a redirect target
+            outcome = await self._request(method, current, etag if first else None, last_modified if first else None)
             if isinstance(outcome, _Attempt):
                 outcome.hops = tuple(hops)
                 outcome.final_url = current
@@ -114,8 +119,12 @@ class Checker:
                 continue
             if code in REDIRECT and response.headers.get("location"):
                 hops.append(Hop(current, code))
-                target = urljoin(current, response.headers["location"].strip())
-                if urlsplit(target).scheme.lower() not in WEB_SCHEMES:
+                try:
+                    target = urljoin(current, response.headers["location"].strip())
+                    scheme = urlsplit(target).scheme.lower()
+                except ValueError:  # a server's malformed Location is its problem, reported as a result
+                    return _Attempt(LinkStatus.UNREACHABLE, code, current, "redirect to an invalid URL", tuple(hops))
+                if scheme not in WEB_SCHEMES:
                     return _Attempt(LinkStatus.UNREACHABLE, code, target, "redirect to a non-web URL", tuple(hops))
                 if target in seen or target == current:
                     return _Attempt(LinkStatus.UNREACHABLE, code, target, "redirect loop", tuple(hops))
@@ -150,11 +159,14 @@ class Checker:
         except httpx.TimeoutException as exc:
             return _Attempt(LinkStatus.TIMEOUT, error=_describe(exc, "timed out"), retry=True)
         except httpx.ConnectError as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True, network_level=True)
+            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True,
+                            network_level=True)
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.CloseError) as exc:
             return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection broken"), retry=True)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as exc:
-            return _Attempt(LinkStatus.INVALID, error=_describe(exc, "invalid URL"))
+            # The URL itself was validated in _attempt; httpx also parses a redirect's Location
+            # (even when not following), so this is the server sending us somewhere unusable.
+            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "redirect to an invalid URL"))
         except httpx.HTTPError as exc:
             return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "request failed"), retry=True)
         except OSError as exc:  # e.g. TLS errors surfacing as ssl.SSLError
@@ -191,7 +203,9 @@ class Checker:
             return _Attempt(LinkStatus.RATE_LIMITED, error="HTTP 429", retry=not give_up, retry_after=ra, **base)
         if code == 408:
             return _Attempt(LinkStatus.TIMEOUT, error="HTTP 408", retry=True, **base)
-        if code >= 500:
+        if code in BLOCKED_STATUS:  # before the 5xx test: LinkedIn's 999 is a bot wall, not a server error
+            return _Attempt(LinkStatus.BLOCKED, error=f"HTTP {code} (login or bot wall)", **base)
+        if 500 <= code <= 599:
             ra = _retry_after(response.headers.get("retry-after"), self._clock()) if code == 503 else None
             if ra is not None and ra > self.settings.retry_after_ceiling:
                 return _Attempt(LinkStatus.SERVER_ERROR, error=f"HTTP {code}", **base)

@@ -40,7 +40,7 @@ def _common(fn):
         click.argument("list_path", metavar="[LIST]", required=False, type=click.Path(path_type=Path)),
         click.option("--db", type=click.Path(path_type=Path), help="SQLite cache [data/cache.db]"),
         click.option("--reports", type=click.Path(path_type=Path), help="report folder [reports/]"),
-        click.option("--config", "config_path", type=click.Path(path_type=Path), help="a crawler.toml or pyproject.toml"),
+        click.option("--config", "config_path", type=click.Path(path_type=Path), help="crawler.toml or pyproject.toml"),
         click.option("--allow-private", is_flag=True, default=None, help="permit loopback/private/link-local targets"),
         click.option("--offline", is_flag=True, default=None, help="no network: answer from the cache"),
         click.option("--max-age", type=Duration(), help="reuse cached results younger than this [20h]"),
@@ -64,7 +64,11 @@ def _enrich_options(fn):
         click.option("--export", type=click.Path(path_type=Path), help="paper export [data/papers.json]"),
         click.option("--output", type=click.Path(path_type=Path), help="write the enriched list here"),
         click.option("--write", is_flag=True, default=False, help="apply fills to LIST in place (atomically)"),
-        click.option("--abstracts", is_flag=True, default=False, help="with --write/--output: add abstracts"),
+        click.option("--abstracts", is_flag=True, default=False, help="with --write/--output/--diff: add abstracts"),
+        click.option("--diff", "show_diff", is_flag=True, default=False,
+                     help="print the changes to LIST as a unified diff; write no list"),
+        click.option("--update-redirects", is_flag=True, default=False,
+                     help="also replace permanently redirected URLs with their final URL"),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -131,8 +135,10 @@ def _execute(command: str, opts: dict) -> None:
     list_path = opts.get("list_path") or DEFAULT_LIST
     if opts.get("write") and opts.get("output"):
         raise UsageError("--write and --output exclude each other")
-    if opts.get("abstracts") and not (opts.get("write") or opts.get("output")):
-        raise UsageError("--abstracts needs --write or --output")
+    if opts.get("abstracts") and not (opts.get("write") or opts.get("output") or opts.get("show_diff")):
+        raise UsageError("--abstracts needs --write, --output or --diff")
+    if opts.get("update_redirects") and not (opts.get("write") or opts.get("output") or opts.get("show_diff")):
+        raise UsageError("--update-redirects needs --write, --output or --diff")
     with Store(settings.db) as store:
         outcome = asyncio.run(_pipeline(command, list_path, settings, store))
     _write_outputs(command, outcome, settings, opts, list_path)
@@ -150,17 +156,25 @@ async def _pipeline(command: str, list_path: Path, settings: Settings, store: St
 
 
 def _write_outputs(command: str, outcome: Outcome, settings: Settings, opts: dict, list_path: Path) -> None:
-    from crawler import export, rewrite
+    from crawler import bibtex, export, rewrite
 
     write_atomic(settings.reports / "health.json", json_report.render(outcome.report))
     write_atomic(settings.reports / "health.md", md_report.render(outcome.report))
-    if command in ("run", "enrich"):
-        write_atomic(settings.export, export.render(outcome))
-        target = list_path if opts.get("write") else opts.get("output")
-        if target is not None:
-            new_text = rewrite.apply(outcome.text, outcome.parsed, outcome.enrichment,
-                                     abstracts=bool(opts.get("abstracts")))
-            rewrite.write_list(target, new_text, original=list_path, original_text=outcome.text)
+    if command not in ("run", "enrich"):
+        return
+    records = export.records(outcome)
+    write_atomic(settings.export, export.render(records))
+    write_atomic(settings.export.with_suffix(".bib"), bibtex.render(records))
+    target = list_path if opts.get("write") else opts.get("output")
+    if target is None and not opts.get("show_diff"):
+        return
+    redirects = export.redirects(outcome) if opts.get("update_redirects") else None
+    new_text = rewrite.apply(outcome.text, outcome.parsed, outcome.enrichment,
+                             abstracts=bool(opts.get("abstracts")), redirects=redirects)
+    if opts.get("show_diff"):
+        sys.stdout.write(rewrite.unified_diff(outcome.text, new_text, list_path.name))
+    if target is not None:
+        rewrite.write_list(target, new_text, original=list_path, original_text=outcome.text)
 
 
 def _summary_line(outcome: Outcome, settings: Settings) -> str:
@@ -189,4 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("crawler: interrupted; finished results are kept in the cache", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line; --verbose shows where
+        if "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv):
+            raise
+        click.echo(f"crawler: internal error: {type(exc).__name__}: {exc} (rerun with --verbose for details)", err=True)
+        sys.exit(1)
 

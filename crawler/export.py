@@ -35,5 +35,12 @@ def records(outcome: Outcome) -> list[dict]:
     return out
 
 
-def render(outcome: Outcome) -> str:
-    return json.dumps(records(outcome), indent=2, ensure_ascii=False) + "\n"
+def render(papers: list[dict]) -> str:
+    return json.dumps(papers, indent=2, ensure_ascii=False) + "\n"
+
+
+def redirects(outcome: Outcome) -> dict[str, str]:
+    """URL as written -> the final URL, for links that moved permanently."""
+    moved = {lo["key"]: lo["suggestion"] for lo in outcome.report["links"]
+             if lo["status"] == "redirected" and lo["suggestion"]}
+    return {lk.url: moved[link_key(lk)] for lk in outcome.parsed.links if lk.url and link_key(lk) in moved}

@@ -49,6 +49,9 @@ class NameNotResolved(Exception):
         self.transient = transient
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def is_forbidden(address: str) -> bool:
     """True for any address that is not a public unicast address (IPv4 and IPv6, mapped too)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -57,6 +60,8 @@ def is_forbidden(address: str) -> bool:
             ip = ip.ipv4_mapped
         elif ip.sixtofour is not None:
             ip = ip.sixtofour
+        elif ip in _NAT64:  # 64:ff9b::a9fe:a9fe is 169.254.169.254 behind a NAT64 gateway
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip.is_multicast or ip.is_unspecified or not ip.is_global
 
 

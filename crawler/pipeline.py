@@ -30,6 +30,7 @@ log = logging.getLogger("crawler")
 SAVE_BATCH = 200
 ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 REPORT_SCHEMA_VERSION = 1
+RUN_FIELDS = ("id", "started_at", "command", "total", "ok", "failing", "new", "dead", "fixed", "filled")
 
 
 @dataclass(frozen=True)
@@ -213,8 +214,7 @@ class Pipeline:
             }
             self.store.add_run(run_row)
         report["runs"] = [
-            {k: r[k] for k in ("id", "started_at", "command", "total", "ok", "failing", "new", "dead", "fixed", "filled")}
-            for r in self.store.runs()
+            {k: r[k] for k in RUN_FIELDS} for r in self.store.runs()
         ]
         return report
 
@@ -334,8 +334,8 @@ def build_report(job: Job, parsed: ParsedList, by_key: dict[str, list[Link]], re
         "schema_version": REPORT_SCHEMA_VERSION,
         "summary": summary,
         "links": links_out,
-        "empty": [{"line": lk.line, "label": lk.label, "entry": entry_of_line[lk.line].title if lk.line in entry_of_line else None}
-                  for lk in empties],
+        "empty": [{"line": lk.line, "label": lk.label,
+                   "entry": entry_of_line[lk.line].title if lk.line in entry_of_line else None} for lk in empties],
         "fills": [f.__dict__ for f in enrichment.fills],
         "unresolved": [{"line": u.line, "entry": u.entry, "reason": u.reason, "candidates": list(u.candidates)}
                        for u in enrichment.unresolved],

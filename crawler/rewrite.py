@@ -1,102 +1,178 @@
-"""Apply fills (and optionally abstracts) to the list text, changing nothing else, byte for byte."""
+"""Apply fixes to the list text, changing nothing else, byte for byte.
+
+Three kinds of change, nothing more: an empty destination `[label]()` gains a URL; with
+`abstracts`, a marked `<details>` block is inserted (or updated) under an entry; with
+`redirects`, a permanently redirected URL is replaced by its final URL. Line endings, trailing
+spaces, tabs, a missing final newline, raw HTML, tables and code stay as they were.
+"""
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from pathlib import Path
 
 from crawler.errors import UsageError
 from crawler.files import write_atomic
-from crawler.models import ParsedList
+from crawler.models import Enrichment, ParsedList
 
 # An empty destination: `](` then only spaces or `<>` then `)`.
 _EMPTY_DEST = re.compile(r"\]\(\s*(?:<\s*>)?\s*\)")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
+_LIST_ITEM = re.compile(r"^(\s*(?:[-*+]|\d{1,9}[.)])\s+)")
 MARK_OPEN = "<!-- crawler:abstract -->"
 MARK_CLOSE = "<!-- /crawler:abstract -->"
 
 
-def apply(text: str, parsed: ParsedList, enrichment, *, abstracts: bool = False) -> str:
+def apply(text: str, parsed: ParsedList, enrichment: Enrichment, *, abstracts: bool = False,
+          redirects: dict[str, str] | None = None) -> str:
     lines = text.splitlines(keepends=True)
-    fills_by_line: dict[int, list] = {}
-    for fill in enrichment.fills:
-        fills_by_line.setdefault(fill.line, []).append(fill)
     empties_by_line: dict[int, list] = {}
     for link in parsed.links:
         if link.is_empty:
             empties_by_line.setdefault(link.line, []).append(link)
+    fills_by_line: dict[int, list] = {}
+    for fill in enrichment.fills:
+        fills_by_line.setdefault(fill.line, []).append(fill)
     for line_no, fills in fills_by_line.items():
-        idx = line_no - 1
-        if not 0 <= idx < len(lines):
-            continue
-        lines[idx] = _fill_line(lines[idx], empties_by_line.get(line_no, []), fills)
+        if 0 < line_no <= len(lines):
+            lines[line_no - 1] = _fill_line(lines[line_no - 1], empties_by_line.get(line_no, []), fills)
+    if redirects:
+        for link in parsed.links:
+            target = redirects.get(link.url)
+            if target and 0 < link.line <= len(lines):
+                lines[link.line - 1] = _replace_url(lines[link.line - 1], link.url, target)
     if abstracts:
         lines = _insert_abstracts(lines, parsed, enrichment)
     return "".join(lines)
 
 
+def _outside_code(line: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _CODE_SPAN.finditer(line)]
+
+
 def _fill_line(line: str, empties: list, fills: list) -> str:
     """Replace the k-th empty destination outside code spans with the k-th empty link's fill."""
-    code = [m.span() for m in _CODE_SPAN.finditer(line)]
+    code = _outside_code(line)
     spots = [m for m in _EMPTY_DEST.finditer(line) if not any(a <= m.start() < b for a, b in code)]
     if len(spots) != len(empties):
         return line  # the text and the parse disagree: change nothing rather than guess
-    wanted = {id(f): f for f in fills}
+    remaining = list(fills)
     out, last = [], 0
-    for spot, link in zip(spots, empties):
-        fill = next((f for f in wanted.values() if f.label == link.label), None)
+    for spot, link in zip(spots, empties, strict=True):
+        fill = next((f for f in remaining if f.label == link.label), None)
         if fill is None:
             continue
-        del wanted[id(fill)]
-        out.append(line[last:spot.start()])
-        out.append(f"]({_safe_url(fill.url)})")
+        remaining.remove(fill)
+        out.append(line[last : spot.start()])
+        out.append(f"]({safe_url(fill.url)})")
         last = spot.end()
     out.append(line[last:])
     return "".join(out)
 
 
-def _safe_url(url: str) -> str:
-    # A URL from a remote source must not close the link or open another one.
-    return re.sub(r"[\s()<>\[\]`]", lambda m: f"%{ord(m.group()):02X}", url)
+def _replace_url(line: str, old: str, new: str) -> str:
+    """Swap a URL written once on this line (outside code); anything less certain is left alone."""
+    code = _outside_code(line)
+
+    def whole(start: int) -> bool:  # not just the start of a longer URL, not inside a code span
+        end = start + len(old)
+        longer = end < len(line) and re.match(r"[\w/%.#?=&-]", line[end])
+        return not longer and not any(a <= start < b for a, b in code)
+
+    hits = [m.start() for m in re.finditer(re.escape(old), line) if whole(m.start())]
+    if len(hits) != 1:
+        return line
+    return line[: hits[0]] + safe_url(new) + line[hits[0] + len(old) :]
 
 
-def _insert_abstracts(lines: list[str], parsed: ParsedList, enrichment) -> list[str]:
-    by_line = {e.line: e for e in parsed.entries}
+def safe_url(url: str) -> str:
+    """A URL from a remote source must not close the link, open another one or break the line."""
+    return re.sub(r"[\s()<>\[\]`\"']", lambda m: f"%{ord(m.group()):02X}", url)
+
+
+def _insert_abstracts(lines: list[str], parsed: ParsedList, enrichment: Enrichment) -> list[str]:
+    entries = {e.line: e for e in parsed.entries}
     for line_no in sorted(enrichment.metas, reverse=True):  # bottom up: earlier line numbers stay valid
         meta = enrichment.metas[line_no]
-        if not meta.abstract or line_no not in by_line or line_no > len(lines):
+        if not meta.abstract or line_no not in entries or line_no > len(lines):
             continue
-        idx = line_no - 1
-        eol = "\r\n" if lines[idx].endswith("\r\n") else "\n"
-        if not lines[idx].endswith(("\n", "\r")):
-            lines[idx] += eol
-        block = [MARK_OPEN + eol, "<details><summary>Abstract</summary>" + eol, eol,
-                 escape_abstract(meta.abstract) + eol, eol, "</details>" + eol, MARK_CLOSE + eol]
-        # Replace our own block when it is already there, so a rerun changes nothing.
-        end = idx + 1
-        if end < len(lines) and lines[end].strip() == MARK_OPEN:
-            close = next((j for j in range(end, len(lines)) if lines[j].strip() == MARK_CLOSE), None)
+        first = lines[line_no - 1]
+        indent = _block_indent(first)
+        if indent is None:
+            continue  # a table row or raw HTML: a block cannot go there without breaking it
+        end = _item_end(lines, line_no - 1)
+        eol = "\r\n" if lines[end].endswith("\r\n") else "\n"
+        if not lines[end].endswith(("\n", "\r")):
+            lines[end] += eol
+        # One raw-HTML block: Markdown is not processed inside it, so remote text cannot become a
+        # link, even a bare URL; the blank line ends it before the next entry.
+        block = [indent + MARK_OPEN + eol, indent + "<details><summary>Abstract</summary>" + eol,
+                 indent + "<p>" + escape_abstract(meta.abstract) + "</p>" + eol, indent + "</details>" + eol,
+                 indent + MARK_CLOSE + eol, eol]
+        start = end + 1
+        # Our own block already there: replace it, so a rerun changes nothing.
+        if start < len(lines) and lines[start].strip() == MARK_OPEN:
+            close = next((j for j in range(start, len(lines)) if lines[j].strip() == MARK_CLOSE), None)
             if close is not None:
-                lines[end : close + 1] = block
+                if close + 1 < len(lines) and not lines[close + 1].strip():
+                    close += 1
+                elif not lines[close].endswith(("\n", "\r")):
+                    block = block[:-1]
+                    block[-1] = block[-1].rstrip("\r\n")  # keep a missing final newline missing
+                lines[start : close + 1] = block
                 continue
-        lines[end:end] = block
+        lines[start:start] = block
     return lines
 
 
+def _block_indent(line: str) -> str | None:
+    stripped = line.lstrip()
+    if stripped.startswith("#"):
+        return ""
+    m = _LIST_ITEM.match(line)
+    if m:
+        return " " * len(m.group(1))  # inside the list item, so the list is not split
+    if stripped.startswith(("|", "<")):
+        return None
+    return ""
+
+
+def _item_end(lines: list[str], idx: int) -> int:
+    """Last line of the block that starts at idx (a heading is one line; an item runs to a blank)."""
+    if lines[idx].lstrip().startswith("#"):
+        return idx
+    j = idx
+    while j + 1 < len(lines):
+        nxt = lines[j + 1]
+        if not nxt.strip() or _LIST_ITEM.match(nxt) or nxt.lstrip().startswith(("#", "<", "|", ">")):
+            break
+        j += 1
+    return j
+
+
 def escape_abstract(text: str) -> str:
-    """Remote text as inert Markdown: no HTML, no links, no headings, no list or quote markers."""
-    text = html.escape(re.sub(r"\s+", " ", text).strip(), quote=False)
-    return re.sub(r"([\\`*_{}\[\]()#+!|~<>-])", r"\\\1", text)
+    """Remote text as inert HTML on one line: no tags, no entities of its own, no blank line."""
+    return html.escape(re.sub(r"\s+", " ", text).strip(), quote=True)
 
 
-def write_list(target: Path, text: str, *, original: Path, original_text: str) -> None:
-    """Write atomically; refuse when the list changed on disk while we worked on it."""
-    if Path(target).resolve() == Path(original).resolve():
-        current = original.read_bytes().decode("utf-8", errors="replace") if original.exists() else None
+def unified_diff(old: str, new: str, name: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=f"a/{name}", tofile=f"b/{name}"))
+
+
+def write_list(target: Path, text: str, *, original: Path, original_text: str) -> bool:
+    """Write atomically; refuse when the list changed on disk while we worked. True if written."""
+    target = Path(target)
+    if target.resolve() == Path(original).resolve():
+        try:
+            current = original.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot re-read {original}: {exc.strerror or exc}") from None
         if current != original_text:
             raise UsageError(f"{original} changed on disk during the run; not overwriting it (rerun to apply fills)")
         if text == original_text:
-            return
-    write_atomic(Path(target), text.encode("utf-8"))
-
+            return False
+    write_atomic(target, text.encode("utf-8"))
+    return True

@@ -69,7 +69,9 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise StoreError(f"cache {path} is not a usable SQLite database ({exc}); move it away or pass --db") from None
+            raise StoreError(
+                f"cache {path} is not a usable SQLite database ({exc}); move it away or pass --db"
+            ) from None
         except OSError as exc:
             self.close()
             raise StoreError(f"cannot open cache {path}: {exc.strerror or exc}") from None

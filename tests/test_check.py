@@ -309,21 +309,7 @@ def test_too_many_redirects_is_unreachable(mock):
     assert run.waits == []
 
 
-BUG_LOCATION_PARSED_BY_HTTPX = (
-    "BUG: httpx builds response.next_request from Location even with follow_redirects=False and raises "
-    "InvalidURL for 'javascript:...'/'mailto:...'; check.py _request (line ~156) takes it for the list URL "
-    "being invalid: status invalid, final_url the redirecting page, no hop"
-)
-
-
-@pytest.mark.parametrize(
-    "location",
-    [
-        "ftp://ftp.example.org/paper.pdf",
-        pytest.param("javascript:alert(1)", marks=pytest.mark.xfail(strict=True, reason=BUG_LOCATION_PARSED_BY_HTTPX)),
-        pytest.param("mailto:a@example.org", marks=pytest.mark.xfail(strict=True, reason=BUG_LOCATION_PARSED_BY_HTTPX)),
-    ],
-)
+@pytest.mark.parametrize("location", ["ftp://ftp.example.org/paper.pdf", "file:///etc/passwd"])
 def test_redirect_to_non_web_scheme_is_unreachable(mock, location):
     mock.head(A).respond(302, headers={"Location": location})
     run = check(A)
@@ -338,6 +324,16 @@ def test_redirect_to_non_web_scheme_is_unreachable(mock, location):
     assert run.requests_sent == 1 and run.waits == []
 
 
+@pytest.mark.parametrize("location", ["javascript:alert(1)", "mailto:a@example.org"])
+def test_redirect_to_scheme_httpx_rejects_is_unreachable_not_invalid(mock, location):
+    mock.head(A).respond(302, headers={"Location": location})
+    run = check(A)
+    r = run.result
+    assert r.status is LinkStatus.UNREACHABLE
+    assert "redirect" in (r.error or "")
+    assert run.requests_sent == 1 and run.waits == []
+
+
 def test_redirect_without_location_is_unreachable(mock):
     mock.head(A).respond(301)
     r = check(A).result
@@ -349,11 +345,6 @@ def test_redirect_without_location_is_unreachable(mock):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check.py _follow (line ~117) calls urljoin on the server's Location unguarded; "
-    "'http://[bad' raises ValueError('Invalid IPv6 URL') out of Checker.check",
-)
 def test_malformed_location_is_a_result_not_an_exception(mock):
     mock.head(A).respond(302, headers={"Location": "http://[bad"})
     r = check(A).result
@@ -361,11 +352,6 @@ def test_malformed_location_is_a_result_not_an_exception(mock):
     assert r.redirects == (Hop(A, 302),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check.py _attempt (line ~86) calls urlsplit(url) outside any try; 'http://[::1/x' raises "
-    "ValueError out of Checker.check instead of giving status invalid",
-)
 def test_malformed_url_is_a_result_not_an_exception(mock):
     r = check("http://[::1/x").result
     assert r.status is LinkStatus.INVALID
@@ -379,14 +365,7 @@ def test_malformed_url_is_a_result_not_an_exception(mock):
     "code",
     [
         401,
-        pytest.param(
-            999,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: check.py _classify tests `code >= 500` before the blocked statuses, so LinkedIn's 999 "
-                "is a retried server_error, never blocked",
-            ),
-        ),
+        999,
     ],
 )
 def test_login_and_bot_walls_are_blocked(mock, code):

@@ -72,7 +72,7 @@ def test_the_four_empty_links_are_filled_with_the_right_papers(seed_run):
 
 def test_every_seed_entry_has_its_abstract_in_the_export(seed_run):
     outcome, _ = seed_run
-    papers = json.loads(export.render(outcome))
+    papers = json.loads(export.render(export.records(outcome)))
     assert len(papers) == 14
     missing = [p["title"] for p in papers if not p["abstract"]]
     assert missing == []

@@ -48,9 +48,8 @@ def test_round_trip_keeps_redirect_chain_and_validators(store):
 
 
 def test_second_run_on_the_same_cache_is_refused(tmp_path):
-    with Store(tmp_path / "c.db"):
-        with pytest.raises(StoreError, match="another crawler run"):
-            Store(tmp_path / "c.db")
+    with Store(tmp_path / "c.db"), pytest.raises(StoreError, match="another crawler run"):
+        Store(tmp_path / "c.db")
     with Store(tmp_path / "c.db") as again:  # released once the first closes
         assert again.schema_version() == SCHEMA_VERSION
 

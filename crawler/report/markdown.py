@@ -13,6 +13,7 @@ HEADINGS = {
     "rate_limited": "Rate limited", "blocked": "Blocked (bot or login wall: cannot judge)",
     "redirected": "Permanently redirected (update the link)", "skipped": "Skipped",
 }
+QUIET_SKIPS = ("in-page", "relative", "not a web link")  # expected skips: counted, not listed
 MAX_ROWS = 200  # per table; the JSON report has everything
 
 
@@ -32,7 +33,7 @@ def render(report: dict) -> str:
     s = report["summary"]
     when = datetime.fromtimestamp(s["generated_at"], tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Link health", ""]
-    verdict = "all links healthy" if not s["failing"] else f"{s['failing']} of {s['distinct_urls']} links need attention"
+    verdict = f"{s['failing']} of {s['distinct_urls']} links need attention" if s["failing"] else "all links healthy"
     out.append(f"**{escape(s['list'])}** · {when} · {verdict}")
     out.append("")
     out.append("| links | healthy | failing | new | dead | fixed | empty | filled | unresolved | abstracts |")
@@ -56,7 +57,9 @@ def render(report: dict) -> str:
         by_status.setdefault(lo["status"], []).append(lo)
     for status in ORDER:
         rows = by_status.get(status)
-        if not rows or status == "skipped" and all((r["error"] or "").startswith(("in-page", "relative")) for r in rows):
+        if status == "skipped":
+            rows = [r for r in rows or () if not (r["error"] or "").startswith(QUIET_SKIPS)]
+        if not rows:
             continue
         out += ["", f"## {HEADINGS[status]} ({len(rows)})", "", "| line | entry | link | problem | suggestion |",
                 "|---|---|---|---|---|"]
@@ -69,8 +72,8 @@ def render(report: dict) -> str:
         if len(rows) > MAX_ROWS:
             out.append(f"\n… {len(rows) - MAX_ROWS} more in health.json")
     if report["fills"]:
-        out += ["", f"## Filled ({len(report['fills'])})", "", "| line | entry | url | source | confidence | matched title |",
-                "|---|---|---|---|---:|---|"]
+        out += ["", f"## Filled ({len(report['fills'])})", "",
+                "| line | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
         for f in report["fills"]:
             out.append(f"| {f['line']} | {escape(f['entry'])} | {code(f['url'])} | {escape(f['source'])} | "
                        f"{f['confidence']:.2f} | {escape(f['matched_title'])} |")
