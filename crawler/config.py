@@ -25,6 +25,7 @@ DEFAULT_RETRY_AFTER_CEILING = 60.0  # we wait at most this long for a server's R
 DEFAULT_MAX_REDIRECTS = 10
 DEFAULT_MAX_BODY = 64 * 1024  # bytes read from a GET body: enough for a <title>, never a whole PDF
 DEFAULT_FAIL_ON = "dead"
+DEFAULT_METADATA_MAX_AGE = 7 * 86400.0  # titles and abstracts do not change nightly; arXiv is asked weekly
 DEFAULT_DEAD_AFTER = 2
 DEFAULT_DEAD_SPAN = 20 * 3600.0
 DEFAULT_CONTACT = "https://github.com/paper-list-crawler"
@@ -73,6 +74,7 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     max_age: float = DEFAULT_MAX_AGE
+    metadata_max_age: float = DEFAULT_METADATA_MAX_AGE
     retries: int = DEFAULT_RETRIES
     retry_after_ceiling: float = DEFAULT_RETRY_AFTER_CEILING
     backoff_base: float = 0.5
@@ -121,7 +123,7 @@ class Settings:
 
 
 _KEYS = {f.name for f in dataclasses.fields(Settings)}
-_DURATION_KEYS = {"max_age", "dead_span"}
+_DURATION_KEYS = {"max_age", "dead_span", "metadata_max_age"}
 _PATH_KEYS = {"db", "reports", "export"}
 
 

@@ -19,7 +19,7 @@ from crawler.match import Match, best_match, normalize_title, title_score
 from crawler.models import CheckResult, Enrichment, Entry, Fill, LinkStatus, PaperMeta, ParsedList, Unresolved
 from crawler.net import ClientPool
 from crawler.sources import cvf as cvf_mod
-from crawler.sources.arxiv import ArxivQueryRejected, ArxivSource, abs_url, parse_arxiv_id
+from crawler.sources.arxiv import TITLES_PER_QUERY, ArxivQueryRejected, ArxivSource, abs_url, parse_arxiv_id
 from crawler.store import Store, paper_key
 
 log = logging.getLogger("crawler")
@@ -71,6 +71,8 @@ class Enricher:
             cvf = cvf_mod.CvfSource(pool.client(settings.cvf_base), base=settings.cvf_base)
         self.cvf = cvf
         self.clock = clock
+        # Answers about papers (ids, titles, abstracts) live longer than link results, never shorter.
+        self.meta_age = max(settings.max_age, settings.metadata_max_age)
         self.sources: dict[str, str] = {}
         self._cvf_pages_fetched = 0
 
@@ -92,7 +94,7 @@ class Enricher:
         out: dict[str, PaperMeta | None] = {}
         ask = []
         for arxiv_id in ids:
-            cached = store.lookup(f"arxiv-id:{arxiv_id}", now, self.settings.max_age)
+            cached = store.lookup(f"arxiv-id:{arxiv_id}", now, self.meta_age)
             if cached is None:
                 ask.append(arxiv_id)
             elif cached.get("key"):
@@ -151,7 +153,7 @@ class Enricher:
     async def cvf_listing(self, conf: str, year: int, store: Store, now: float) -> list[PaperMeta] | None:
         """A conference year's papers (cached), or None when CVF cannot be asked."""
         key = f"cvf-listing:{conf}{year}"
-        cached = store.lookup(key, now, self.settings.max_age)
+        cached = store.lookup(key, now, self.meta_age)
         if cached is not None:
             papers = store.papers(cached)
             if len(papers) == len(cached):
@@ -176,7 +178,7 @@ class Enricher:
         if meta.abstract:
             return meta
         cached = store.paper(paper_key(meta))
-        if cached and cached.abstract and cached.fetched_at >= now - self.settings.max_age:
+        if cached and cached.abstract and cached.fetched_at >= now - self.meta_age:
             return cached
         if self.cvf is None or self._down("cvf") or self.settings.offline:
             return meta
@@ -202,31 +204,31 @@ class Enricher:
         ask = []
         for title in dict.fromkeys(titles):
             norm = normalize_title(title)
-            cached = store.lookup(f"arxiv-title:{norm}", now, self.settings.max_age)
+            cached = store.lookup(f"arxiv-title:{norm}", now, self.meta_age)
             if cached is None:
                 ask.append(title)
             else:
                 out[norm] = list(store.papers(cached).values())
         if not ask or self._down("arxiv") or self.settings.offline:
             return out
-        try:
-            found = await self.arxiv.search_titles_async(ask)
-            self._mark_used("arxiv")
-        except ArxivQueryRejected as exc:
-            found = list(exc.partial.values())
-            self._mark_down(exc)
-            ask = []  # which titles the partial answer covers is unknown: record none of them
-        except SourceUnavailable as exc:
-            self._mark_down(exc)
-            return out
-        store.save_papers(found)
-        answers = {}
-        for title in ask:
-            norm = normalize_title(title)
-            # Keep the candidates that resemble this title; the rest belong to other ORed titles.
-            mine = [m for m in found if title_score(title, m.title) >= WRONG_BELOW]
-            out[norm] = mine
-            answers[f"arxiv-title:{norm}"] = [paper_key(m) for m in mine]
+        answers: dict[str, list[str]] = {}
+        for i in range(0, len(ask), TITLES_PER_QUERY):
+            chunk = ask[i : i + TITLES_PER_QUERY]
+            try:
+                found = await self.arxiv.search_titles_async(chunk)
+                self._mark_used("arxiv")
+            except SourceUnavailable as exc:
+                if isinstance(exc, ArxivQueryRejected):
+                    store.save_papers(exc.partial.values())
+                self._mark_down(exc)
+                break  # which titles a partial answer covers is unknown: record none of them
+            store.save_papers(found)
+            for title in chunk:
+                # The candidates of this query that resemble this title; the rest belong to the other
+                # titles ORed into the same query.
+                mine = [m for m in found if title_score(title, m.title) >= WRONG_BELOW]
+                out[normalize_title(title)] = mine
+                answers[f"arxiv-title:{normalize_title(title)}"] = [paper_key(m) for m in mine]
         store.save_lookups(answers, now)
         return out
 

@@ -8,6 +8,7 @@ Anything not clearly one paper is left unfilled with a reason.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -108,6 +109,7 @@ def _canonical_word(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=65536)  # titles are compared many times over; normalising dominates
 def _words(text: str) -> tuple[str, ...]:
     return tuple(_canonical_word(w) for w in normalize_title(text).split())
 

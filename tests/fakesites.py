@@ -8,6 +8,7 @@ site does.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +27,24 @@ def _entries() -> list[etree._Element]:
     return root.findall(f"{ATOM}entry")
 
 
+def make_entry(arxiv_id: str, title: str, year: int, abstract: str = "An abstract.", authors=("A. Author",)):
+    """One Atom <entry> in arXiv's format, for catalogues built by a test."""
+    e = etree.Element(f"{ATOM}entry")
+    etree.SubElement(e, f"{ATOM}id").text = f"http://arxiv.org/abs/{arxiv_id}v1"
+    etree.SubElement(e, f"{ATOM}updated").text = f"{year}-01-15T00:00:00Z"
+    etree.SubElement(e, f"{ATOM}published").text = f"{year}-01-15T00:00:00Z"
+    etree.SubElement(e, f"{ATOM}title").text = title
+    etree.SubElement(e, f"{ATOM}summary").text = abstract
+    for name in authors:
+        etree.SubElement(etree.SubElement(e, f"{ATOM}author"), f"{ATOM}name").text = name
+    etree.SubElement(e, f"{ATOM}link", href=f"https://arxiv.org/abs/{arxiv_id}v1", rel="alternate", type="text/html")
+    etree.SubElement(e, f"{ATOM}link", href=f"https://arxiv.org/pdf/{arxiv_id}v1", rel="related",
+                     type="application/pdf", title="pdf")
+    etree.SubElement(e, "{http://arxiv.org/schemas/atom}primary_category", term="cs.CV")
+    etree.SubElement(e, f"{ATOM}category", term="cs.CV", scheme="http://arxiv.org/schemas/atom")
+    return e
+
+
 def _versionless(entry) -> str:
     url = entry.find(f"{ATOM}id").text.strip()
     return re.sub(r"v\d+$", "", url.split("/abs/", 1)[1])
@@ -35,7 +54,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
-def feed(entries) -> bytes:
+def feed(entries, total: int | None = None) -> bytes:
     root = etree.parse(str(ARXIV_FIXTURES / "papers.xml")).getroot()
     for old in root.findall(f"{ATOM}entry"):
         root.remove(old)
@@ -43,37 +62,38 @@ def feed(entries) -> bytes:
         root.append(e)
     total = root.find(f"{OPENSEARCH}totalResults")
     if total is not None:
-        total.text = str(len(entries))
+        total.text = str(len(entries) if total is None else total)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 class FakeArxiv:
     """GET /api/query?id_list=…|search_query=… on any host."""
 
-    def __init__(self):
+    def __init__(self, catalogue: list | None = None):
         self.queries: list[dict] = []
         self.down: Reply | None = None  # set to make every answer a failure (429, 503, …)
+        self.catalogue = catalogue  # <entry> elements; default: tests/fixtures/arxiv/papers.xml
 
     def __call__(self, method, host, path, headers) -> Reply:
         query = parse_qs(urlsplit(path).query)
         self.queries.append(query)
         if self.down is not None:
             return self.down
-        entries = _entries()
+        entries = list(self.catalogue) if self.catalogue is not None else _entries()
         if query.get("id_list"):
             wanted = set(query["id_list"][0].split(","))
             hits = [e for e in entries if _versionless(e) in wanted]
         else:
             phrases = re.findall(r'ti:"([^"]+)"', query.get("search_query", [""])[0])
-            hits = []
-            for e in entries:
-                title = set(_words(e.find(f"{ATOM}title").text))
-                if any(set(_words(p)) <= title for p in phrases):
-                    hits.append(e)
+            # ti:"phrase": the phrase's words in order inside the title (punctuation ignored).
+            wanted = [" " + " ".join(_words(p)) + " " for p in phrases]
+            hits = [e for e in entries if any(w in " " + " ".join(_words(e.find(f"{ATOM}title").text)) + " "
+                                              for w in wanted)]
         start = int(query.get("start", ["0"])[0])
         size = int(query.get("max_results", ["100"])[0])
         hits.reverse()  # arXiv returns id_list results in any order
-        return Reply(200, feed(hits[start : start + size]), {"Content-Type": "application/atom+xml; charset=UTF-8"})
+        body = feed([copy.deepcopy(e) for e in hits[start : start + size]], total=len(hits))
+        return Reply(200, body, {"Content-Type": "application/atom+xml; charset=UTF-8"})
 
 
 def cvf_site(method, host, path, headers) -> Reply:

@@ -45,15 +45,24 @@ def test_bad_lists_exit_2_with_one_line(tmp_path, paths, make, message):
     assert_one_line_error(crawler("check", target, *paths), match=message)
 
 
-def test_unreadable_list(tmp_path, paths):
-    import os
+def test_unreadable_list_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    # As root every file is readable, so the permission error is simulated where the list is read.
+    from pathlib import Path
 
-    if os.geteuid() == 0:
-        pytest.skip("root reads everything")
-    f = tmp_path / "locked.md"
-    f.write_text("# x\n")
-    f.chmod(0)
-    assert_one_line_error(crawler("check", f, *paths), match="not readable")
+    from crawler.cli import main
+
+    lst = tmp_path / "locked.md"
+    lst.write_text("# x\n")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(lst), "--db", str(tmp_path / "c.db"), "--reports", str(tmp_path / "r"), "--no-progress"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not readable" in err[0]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,87 @@
+"""Blank out the arXiv links of real lists and let the crawler find them again.
+
+For each corpus list, every paper entry with one arXiv link becomes a catalogue entry of a fake
+arXiv (its title re-cased as arXiv and CVF write titles), its link is blanked to `()`, and the
+enrichment stage must fill it. The other entries of the same list are the distractors: paper
+lists are full of near-identical titles. Recovery should be nearly complete and wrong fills zero.
+"""
+
+import asyncio
+import os
+import re
+from pathlib import Path
+
+import pytest
+from fakesites import FakeArxiv, make_entry
+
+from crawler.config import Settings
+from crawler.enrich import Enricher
+from crawler.parse import parse_list
+from crawler.sources.arxiv import ArxivSource, abs_url, parse_arxiv_id
+from crawler.store import Store
+
+pytestmark = pytest.mark.corpus
+
+CORPUS = Path(os.environ.get("CRAWLER_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus" / "lists")
+LISTS = sorted(CORPUS.glob("*.md")) if CORPUS.is_dir() else []
+
+
+def arxiv_cased(title: str) -> str:
+    # CVF and arXiv capitalise their own way; the list's casing must not matter.
+    return re.sub(r"\b([a-z])", lambda m: m.group(1).upper(), title)
+
+
+def blank_out(text: str, targets: dict[int, str]) -> str:
+    lines = text.splitlines(keepends=True)
+    for line_no, url in targets.items():
+        line = lines[line_no - 1]
+        for written in (f"({url})", f"( {url})", f"({url} )"):
+            line = line.replace(written, "()")
+        lines[line_no - 1] = line.replace(f'href="{url}"', 'href=""')
+    return "".join(lines)
+
+
+def evaluate(path: Path, web, tmp_path) -> dict:
+    text = path.read_bytes().decode("utf-8")
+    parsed = parse_list(text)
+    originals: dict[int, str] = {}  # line -> versionless id
+    urls: dict[int, str] = {}
+    catalogue = {}
+    for entry in parsed.entries:
+        ids = [(lk, parse_arxiv_id(lk.url)) for lk in entry.links if lk.url and parse_arxiv_id(lk.url)]
+        if len(ids) != 1 or not entry.is_paper or len(entry.title.split()) < 3 or "/" in ids[0][1]:
+            continue
+        link, arxiv_id = ids[0]
+        if link.line != entry.line:
+            continue
+        year = 2000 + int(arxiv_id[:2])
+        catalogue.setdefault(arxiv_id, make_entry(arxiv_id, arxiv_cased(entry.title), year))
+        originals[entry.line] = arxiv_id
+        urls[entry.line] = link.url
+    blanked = parse_list(blank_out(text, urls))
+    api = FakeArxiv(list(catalogue.values()))
+    web.host("127.0.0.1", api)
+    settings = Settings(db=tmp_path / f"{path.stem}.db", arxiv_delay=0, arxiv_timeout=10)
+    arxiv = ArxivSource(url_format=f"http://127.0.0.1:{web.port}/api/query?{{}}", delay=0, timeout=10)
+
+    async def go():
+        with Store(settings.db) as store:
+            return await Enricher(settings=settings, arxiv=arxiv, cvf=None).enrich(blanked, {}, store, 0.0)
+
+    enrichment = asyncio.run(go())
+    filled = {f.line: f.url for f in enrichment.fills}
+    right = sum(1 for line, i in originals.items() if filled.get(line) == abs_url(i))
+    wrong = [(line, filled[line], originals[line]) for line in originals if line in filled
+             and filled[line] != abs_url(originals[line])]
+    return {"blanked": len(originals), "recovered": right, "wrong": wrong, "queries": len(api.queries)}
+
+
+@pytest.mark.skipif(not LISTS, reason="corpus not present (set CRAWLER_CORPUS)")
+@pytest.mark.parametrize("path", LISTS, ids=[p.name.split("__")[0] for p in LISTS])
+def test_blanked_arxiv_links_come_back_with_no_wrong_fill(path, web, tmp_path):
+    got = evaluate(path, web, tmp_path)
+    print(f"\n{path.name}: blanked {got['blanked']}, recovered {got['recovered']}, wrong {len(got['wrong'])}, "
+          f"arXiv requests {got['queries']}")
+    assert got["wrong"] == []
+    if got["blanked"]:
+        assert got["recovered"] / got["blanked"] >= 0.9
