@@ -47,6 +47,7 @@ def _common(fn):
         click.option("--concurrency", type=click.IntRange(1, 10_000), help="requests in flight [64]"),
         click.option("--host-concurrency", type=click.IntRange(1, 1_000), help="requests in flight per host [8]"),
         click.option("--timeout", type=click.FloatRange(0.001, 3600), help="seconds per request [20]"),
+        click.option("--run-timeout", type=Duration(), help="time allowed for all checks of a run [1h]"),
         click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), help="what makes the exit code 1 [dead]"),
         click.option("--dead-after", type=click.IntRange(1, 1000), help="runs a failure must persist to be dead [2]"),
         click.option("--dead-span", type=Duration(), help="time a failure must persist to be dead [20h]"),
@@ -76,7 +77,7 @@ def _enrich_options(fn):
 
 
 _SETTING_FLAGS = ("db", "reports", "allow_private", "offline", "max_age", "concurrency", "host_concurrency",
-                  "timeout", "fail_on", "dead_after", "dead_span", "export")
+                  "timeout", "run_timeout", "fail_on", "dead_after", "dead_span", "export")
 
 
 def build_settings(opts: dict) -> Settings:

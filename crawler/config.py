@@ -19,6 +19,7 @@ DEFAULT_CONCURRENCY = 64
 DEFAULT_HOST_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 20.0  # seconds for one request, all of it
 DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_RUN_TIMEOUT = 3600.0  # a whole check stage; what is unfinished then is reported as timeout
 DEFAULT_MAX_AGE = 20 * 3600.0  # under a day: each nightly run rechecks, same-day reruns reuse
 DEFAULT_RETRIES = 2  # attempts after the first
 DEFAULT_RETRY_AFTER_CEILING = 60.0  # we wait at most this long for a server's Retry-After
@@ -73,6 +74,7 @@ class Settings:
     host_concurrency: int = DEFAULT_HOST_CONCURRENCY
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    run_timeout: float = DEFAULT_RUN_TIMEOUT
     max_age: float = DEFAULT_MAX_AGE
     metadata_max_age: float = DEFAULT_METADATA_MAX_AGE
     retries: int = DEFAULT_RETRIES
@@ -101,7 +103,7 @@ class Settings:
         for name in ("concurrency", "host_concurrency", "dead_after", "max_redirects"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1")
-        for name in ("timeout", "connect_timeout"):
+        for name in ("timeout", "connect_timeout", "run_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive")
         if self.retries < 0:
@@ -123,7 +125,7 @@ class Settings:
 
 
 _KEYS = {f.name for f in dataclasses.fields(Settings)}
-_DURATION_KEYS = {"max_age", "dead_span", "metadata_max_age"}
+_DURATION_KEYS = {"max_age", "dead_span", "metadata_max_age", "run_timeout"}
 _PATH_KEYS = {"db", "reports", "export"}
 
 

@@ -130,6 +130,15 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+# Origins that may see the GitHub token. Exact origins, https only: the token must never reach
+# another host, plain http, or a redirect target elsewhere (each origin has its own client).
+GITHUB_ORIGINS = frozenset({"https://github.com", "https://api.github.com", "https://raw.githubusercontent.com"})
+
+
+def github_token() -> str | None:
+    return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+
+
 def proxy_for(url: str) -> str | None:
     """The proxy the environment names for this URL (HTTP(S)_PROXY, NO_PROXY), if any."""
     parts = urlsplit(url)
@@ -186,6 +195,10 @@ class ClientPool:
         rule = self.settings.hosts.get(host)
         if rule:
             headers.update(dict(rule.headers))
+        token = github_token()
+        parts = urlsplit(url)
+        if token and parts.port in (None, 443) and f"{parts.scheme.lower()}://{host}" in GITHUB_ORIGINS:
+            headers["Authorization"] = f"Bearer {token}"  # lifts GitHub's anonymous rate limit
         proxy = proxy_for(url)
         if self._transport_factory is not None:
             transport = self._transport_factory(limits)

@@ -179,7 +179,15 @@ class Pipeline:
                 pending.clear()
             self.progress.advance()
 
-        await asyncio.gather(*(one(u) for u in urls))
+        tasks = [asyncio.ensure_future(one(u)) for u in urls]
+        _done, late = await asyncio.wait(tasks, timeout=self.settings.run_timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for url in urls:
+            if url not in done:  # out of run time: a timeout, transient, so never cached as fresh
+                done[url] = CheckResult(url=url, status=LinkStatus.TIMEOUT, checked_at=self.clock(),
+                                        error=f"not checked: the run's {self.settings.run_timeout:g} s were used up")
         self.progress.finish()
         if checker.answers == 0 and checker.network_failures > 0 and _is_outage(done):
             raise NetworkDown("the network is unavailable: no host could be resolved or reached; nothing was judged")
