@@ -10,7 +10,6 @@ import sys
 import time
 
 import httpx
-import pytest
 import respx
 from fakeweb import Reply
 from hypothesis import given, settings
