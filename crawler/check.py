@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import lxml.etree
+import lxml.html
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
 
 from crawler.config import Settings
@@ -114,7 +116,9 @@ class Checker:
                 return outcome
             response, body = outcome
             code = response.status_code
-            if method == "HEAD" and code in HEAD_UNRELIABLE:
+            if method == "HEAD" and (code in HEAD_UNRELIABLE or (self.settings.soft404 and _is_html_ok(response))):
+                # A 2xx HTML answer to HEAD cannot show a "not found" page served with 200, nor a
+                # HEAD that lies: the page itself is read (capped) to judge it.
                 method = "GET"
                 continue
             if code in REDIRECT and response.headers.get("location"):
@@ -133,7 +137,7 @@ class Checker:
                 seen.add(current)
                 current = target
                 continue
-            return self._classify(response, body, current, tuple(hops))
+            return self._classify(response, body, current, tuple(hops), origin=url)
 
     async def _request(self, method: str, url: str, etag: str | None, last_modified: str | None):
         headers = {}
@@ -186,12 +190,17 @@ class Checker:
             pass  # the status is what we judge; a body cut short changes nothing
         return b"".join(chunks)[: self.settings.max_body]
 
-    def _classify(self, response: httpx.Response, body: bytes, final: str, hops: tuple[Hop, ...]) -> _Attempt:
+    def _classify(self, response: httpx.Response, body: bytes, final: str, hops: tuple[Hop, ...],
+                  origin: str = "") -> _Attempt:
         code = response.status_code
         host = (urlsplit(final).hostname or "").lower()
         rule = self.settings.hosts.get(host)
         base = dict(http_status=code, final_url=final, hops=hops, body=body,
                     etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
+        if 200 <= code < 300 and self.settings.soft404:
+            why = soft_404(origin or final, final, hops, body, response.headers.get("content-type", ""))
+            if why:
+                return _Attempt(LinkStatus.BROKEN, error=f"soft 404: {why}", **base)
         if 200 <= code < 300 or code == 304 or (rule and code in rule.accept):
             permanent = any(h.status in PERMANENT for h in hops)
             return _Attempt(LinkStatus.REDIRECTED if permanent else LinkStatus.OK, **base)
@@ -225,6 +234,41 @@ class Checker:
             redirects=a.hops, checked_at=self._clock(), etag=a.etag, last_modified=a.last_modified,
             suggestion=suggestion,
         )
+
+
+# Only a page's own title or main heading counts: a page that merely mentions "404" is fine.
+_NOT_FOUND = re.compile(
+    r"\b404\b|\bnot\s+found\b|\b(?:does\s*n[o']t|no\s+longer)\s+exists?\b|\bno\s+longer\s+available\b|"
+    r"\bcould\s*n[o']t\s+be\s+found\b|\bcannot\s+be\s+found\b|\bidentifier\s+not\s+recognized\b|"
+    r"\bpage\s+(?:is\s+)?(?:missing|unavailable)\b",
+    re.I,
+)
+_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home", "/home/"})
+
+
+def _is_html_ok(response: httpx.Response) -> bool:
+    ctype = response.headers.get("content-type", "").lower()
+    return 200 <= response.status_code < 300 and ("html" in ctype)
+
+
+def soft_404(origin: str, final: str, hops: tuple[Hop, ...], body: bytes, content_type: str) -> str | None:
+    """Why a 200 answer is really 'not found', or None. Pure: the URLs, the chain and the page."""
+    if hops:
+        start, end = urlsplit(origin), urlsplit(final)
+        if start.path.strip("/") and end.path in _HOME_PATHS and not end.query:
+            return "a deep link redirected to the home page"
+    if not body or "html" not in content_type.lower():
+        return None
+    try:
+        doc = lxml.html.document_fromstring(body)  # a truncated page parses too: lxml recovers
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    for tag in ("title", "h1"):
+        node = doc.find(f".//{tag}")
+        words = " ".join(node.text_content().split()) if node is not None else ""
+        if words and _NOT_FOUND.search(words):
+            return f"the page's {tag} says {words[:80]!r}"
+    return None
 
 
 def _permanent_target(hops: tuple[Hop, ...], final: str | None) -> str | None:

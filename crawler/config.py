@@ -82,6 +82,7 @@ class Settings:
     backoff_base: float = 0.5
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_body: int = DEFAULT_MAX_BODY
+    soft404: bool = True  # read HTML pages (capped) to catch "not found" pages served with 200
     allow_private: bool = False
     offline: bool = False
     fail_on: str = DEFAULT_FAIL_ON

@@ -1,3 +1,5 @@
+import ipaddress
+import socket
 import sys
 from pathlib import Path
 
@@ -10,6 +12,54 @@ from fakeweb import FakeWeb  # noqa: E402
 from crawler.config import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _loopback(host) -> bool:
+    if not isinstance(host, str):
+        return False
+    h = host.strip("[]").split("%")[0].lower()
+    if h in ("localhost", "::1") or h.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network_but_loopback(monkeypatch):
+    """Safety net: no test may resolve a real name or connect anywhere but loopback."""
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def numeric(host: str) -> bool:  # "2130706433", "0177.0.0.1", "::1": no DNS query is made for these
+        try:
+            socket.inet_aton(host)
+            return True
+        except OSError:
+            return _loopback(host) or ":" in host
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host if isinstance(host, str) or host is None else host.decode()
+        if name is not None and not _loopback(name) and not numeric(name):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests may not resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def guard(address):
+        if isinstance(address, tuple) and not _loopback(address[0]):
+            raise OSError(f"tests may not connect to {address[0]!r}")
+
+    def connect(self, address):
+        guard(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        guard(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 @pytest.fixture
