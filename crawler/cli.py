@@ -12,7 +12,7 @@ import click
 from crawler import __version__
 from crawler.config import DEFAULT_LIST, FAIL_ON_CHOICES, ConfigError, Settings, load_config, parse_duration
 from crawler.enrich import Enricher
-from crawler.errors import CrawlerError, UsageError
+from crawler.errors import CrawlerError, NetworkDown, UsageError
 from crawler.files import write_atomic
 from crawler.net import ClientPool
 from crawler.pipeline import Job, Outcome, Pipeline
@@ -140,8 +140,15 @@ def _execute(command: str, opts: dict) -> None:
         raise UsageError("--abstracts needs --write, --output or --diff")
     if opts.get("update_redirects") and not (opts.get("write") or opts.get("output") or opts.get("show_diff")):
         raise UsageError("--update-redirects needs --write, --output or --diff")
-    with Store(settings.db) as store:
-        outcome = asyncio.run(_pipeline(command, list_path, settings, store))
+    existed = settings.db.exists()
+    try:
+        with Store(settings.db) as store:
+            outcome = asyncio.run(_pipeline(command, list_path, settings, store))
+    except NetworkDown:
+        if not existed:  # a night without network leaves no trace, not even a new empty cache
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{settings.db}{suffix}").unlink(missing_ok=True)
+        raise
     _write_outputs(command, outcome, settings, opts, list_path)
     if not settings.quiet:
         click.echo(_summary_line(outcome, settings))

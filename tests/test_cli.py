@@ -179,3 +179,18 @@ def test_readme_documents_every_command_and_option():
             for opt in param.opts:
                 if opt.startswith("--") and opt != "--help":
                     assert opt in readme, f"{opt} of `crawler {name}` is not in README.md"
+
+
+def test_a_night_without_network_exits_3_and_touches_nothing(tmp_path, capsys):
+    # The test guard (conftest) makes every real name fail to resolve: no route to any host.
+    from crawler.cli import main
+
+    lst = tmp_path / "l.md"
+    lst.write_text("- [Paper one title](https://example.org/a)\n- [Paper two title](https://example.net/b)\n")
+    args = ["check", str(lst), "--db", str(tmp_path / "c.db"), "--reports", str(tmp_path / "r"), "--no-progress",
+            "--timeout", "2"]
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 3
+    assert "network is unavailable" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.db.lock", "l.md"]  # no cache, no reports
