@@ -271,20 +271,26 @@ class Enricher:
         # 3. Empty links: CVF listing for CVF venues, then arXiv by title.
         need_search: list[Entry] = []
         cvf_found: dict[int, Match] = {}
+        waiting_for_cvf: set[int] = set()  # a CVF venue's fill is CVF's page: without CVF, no fill
         for entry in papers:
-            if not entry.empty_links:
+            if not entry.empty_links and entry.line in metas:
                 continue
             conf = _venue_key(entry.venue)
             if conf and entry.year:
                 listing = await self.cvf_listing(conf, entry.year, store, now)
-                if listing:
+                if listing is None:
+                    if entry.empty_links:
+                        waiting_for_cvf.add(entry.line)
+                        continue
+                elif listing:
                     match = best_match(entry.title, listing, venue=entry.venue, year=entry.year)
                     cvf_found[entry.line] = match
                     if match.meta is not None:
+                        if not entry.empty_links:  # its paper, for the abstract and for suggestions
+                            metas[entry.line] = await self.cvf_abstract(match.meta, store, now)
                         continue
+            # Entries with no known paper yet are searched too: their abstracts are wanted.
             need_search.append(entry)
-        # Entries with no known paper yet are searched too: their abstracts are wanted.
-        need_search += [e for e in papers if not e.empty_links and e.line not in metas]
         candidates = await self.arxiv_candidates([e.title for e in need_search], store, now)
         for entry in papers:
             if not entry.empty_links:
@@ -293,6 +299,10 @@ class Enricher:
                                        venue=entry.venue, year=entry.year)
                     if match.meta is not None:
                         metas[entry.line] = match.meta
+                continue
+            if entry.line in waiting_for_cvf:
+                unresolved.append(Unresolved(line=entry.line, entry=entry.title,
+                                             reason=f"cvf {self.sources.get('cvf', 'unavailable')} (nothing guessed)"))
                 continue
             match = cvf_found.get(entry.line)
             if match is None or match.meta is None:

@@ -133,3 +133,33 @@ def test_arxiv_unavailable_guesses_nothing_and_breaks_nothing(make_settings, web
     assert fills <= {30}  # only the CVF fill, which needs no arXiv
     assert {u["line"] for u in outcome.report["unresolved"]} == {15, 19, 23}
     assert outcome.exit_code == 0
+
+
+@pytest.mark.parametrize("answer", [Reply(403, b"<title>Just a moment...</title><div id='cf-chl'>"),
+                                    Reply(503, b"down"), Reply(200, b"<html><title>Just a moment...</title>"
+                                                                   b"<script src='/cdn-cgi/challenge-platform/x'>")])
+def test_cvf_unavailable_guesses_nothing_and_breaks_nothing(make_settings, web, answer):
+    install(web)
+    web.host("openaccess.thecvf.com", answer)
+    outcome = run(make_settings(), web, SEED)
+    assert outcome.report["summary"]["sources"]["cvf"].startswith("unavailable")
+    statuses = {lo["url"]: lo["status"] for lo in outcome.report["links"]}
+    assert not [u for u, st in statuses.items() if st in ("broken", "wrong_paper")]
+    fills = {f["line"] for f in outcome.report["fills"]}
+    assert fills == {15, 19, 23}  # the arXiv fills; the CVPR entry waits for CVF
+    (waiting,) = outcome.report["unresolved"]
+    assert waiting["line"] == 30 and "cvf unavailable" in waiting["reason"]
+
+
+def test_a_cvf_link_to_another_paper_is_wrong_paper(make_settings, web, tmp_path):
+    install(web)
+    lst = tmp_path / "list.md"
+    lst.write_text("## 2019\n### Snapshot Distillation Teacher-Student Optimization in One Generation CVPR 2019 "
+                   f"[[paper]]({CVF}/content_CVPR_2019/html/Yu_Learning_Metrics_From_Teachers_Compact_Networks_for_"
+                   "Image_Embedding_CVPR_2019_paper.html)\n")
+    outcome = run(make_settings(), web, lst)
+    (link,) = outcome.report["links"]
+    assert link["status"] == "wrong_paper"
+    assert "Learning Metrics" in link["error"]
+    assert link["suggestion"].endswith("Yang_Snapshot_Distillation_Teacher-Student_Optimization_in_One_Generation"
+                                       "_CVPR_2019_paper.html")
