@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import random
 import re
 import time
@@ -20,6 +21,8 @@ from crawler.config import Settings
 from crawler.links import WEB_SCHEMES
 from crawler.models import CheckResult, Hop, LinkStatus
 from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused
+
+log = logging.getLogger("crawler")
 
 PERMANENT = frozenset({301, 308})
 REDIRECT = frozenset({301, 302, 303, 307, 308})
@@ -150,6 +153,7 @@ class Checker:
             client = self.pool.client(url)
             self.pool.requests_sent += 1
             async with client.stream(method, url, headers=headers) as response:
+                log.debug("%s %s -> %s", method, url, response.status_code)
                 body = b""
                 if method == "GET" and response.status_code < 300:
                     body = await self._read_capped(response)

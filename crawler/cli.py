@@ -17,6 +17,8 @@ from crawler.files import write_atomic
 from crawler.net import ClientPool
 from crawler.pipeline import Job, Outcome, Pipeline
 from crawler.progress import Progress
+from crawler.report import badge as badge_report
+from crawler.report import html as html_report
 from crawler.report import json as json_report
 from crawler.report import markdown as md_report
 from crawler.store import Store
@@ -168,9 +170,11 @@ def _write_outputs(command: str, outcome: Outcome, settings: Settings, opts: dic
 
     write_atomic(settings.reports / "health.json", json_report.render(outcome.report))
     write_atomic(settings.reports / "health.md", md_report.render(outcome.report))
+    records = export.records(outcome)
+    write_atomic(settings.reports / "index.html", html_report.render(outcome.report, records))
+    write_atomic(settings.reports / "badge.svg", badge_report.render(outcome.report))
     if command not in ("run", "enrich"):
         return
-    records = export.records(outcome)
     write_atomic(settings.export, export.render(records))
     write_atomic(settings.export.with_suffix(".bib"), bibtex.render(records))
     target = list_path if opts.get("write") else opts.get("output")

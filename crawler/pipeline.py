@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from crawler import __version__
@@ -18,12 +19,12 @@ from crawler.config import Settings
 from crawler.errors import NetworkDown
 from crawler.links import host_of, normalize_url, precheck
 from crawler.listfile import read_list
-from crawler.models import CheckResult, Enrichment, Entry, Link, LinkStatus, ParsedList
+from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, ParsedList, Unresolved
 from crawler.net import ClientPool
 from crawler.parse import parse_list
 from crawler.progress import Progress
 from crawler.sources.arxiv import parse_arxiv_id
-from crawler.store import Store
+from crawler.store import Store, paper_key
 
 log = logging.getLogger("crawler")
 
@@ -87,11 +88,45 @@ class Pipeline:
                 if old is None or old.status in (LinkStatus.OK, LinkStatus.REDIRECTED) or old.status == verdict.status:
                     results[key] = verdict
             self.store.save_results(enrichment.verdicts.values())
+            self._remember(job, text, parsed, enrichment)
+        elif job.command == "report":
+            enrichment = self._recall(job, text, parsed)
         elif self.enricher is not None:
             enrichment.sources = dict(self.enricher.sources)
         report = self._record(job, parsed, by_key, results, enrichment, started)
         return Outcome(report=report, parsed=parsed, text=text, enrichment=enrichment,
                        exit_code=exit_code(report, self.settings.fail_on))
+
+    # -- the last enrichment, for `crawler report` ------------------------------------------------
+    def _remember(self, job: Job, text: str, parsed: ParsedList, enrichment: Enrichment) -> None:
+        entries = {e.line: e for e in parsed.entries}
+        snapshot = {
+            "text_sha": hashlib.sha256(text.encode()).hexdigest(),
+            "fills": [asdict(f) for f in enrichment.fills],
+            "unresolved": [asdict(u) for u in enrichment.unresolved],
+            "sources": enrichment.sources,
+            # By section and title, not line: --write and --abstracts move lines.
+            "papers": [[entries[line].section, entries[line].title, paper_key(meta)]
+                       for line, meta in enrichment.metas.items() if line in entries],
+        }
+        self.store.save_lookups({f"last-enrichment:{job.list_path.resolve()}": snapshot}, self.clock())
+
+    def _recall(self, job: Job, text: str, parsed: ParsedList) -> Enrichment:
+        snapshot = self.store.lookup(f"last-enrichment:{job.list_path.resolve()}", self.clock(), float("inf"))
+        if not snapshot:
+            return Enrichment()
+        keys = {(section, title): key for section, title, key in snapshot["papers"]}
+        metas = self.store.papers(set(keys.values()))
+        enrichment = Enrichment(sources={k: f"{v} (last run)" for k, v in snapshot["sources"].items()})
+        for entry in parsed.entries:
+            key = keys.get((entry.section, entry.title))
+            if key in metas:
+                enrichment.metas[entry.line] = metas[key]
+        if snapshot["text_sha"] == hashlib.sha256(text.encode()).hexdigest():  # same list: same lines
+            enrichment.fills = [Fill(**f) for f in snapshot["fills"]]
+            enrichment.unresolved = [Unresolved(**{**u, "candidates": tuple(u["candidates"])})
+                                     for u in snapshot["unresolved"]]
+        return enrichment
 
     # -- grouping -------------------------------------------------------------------------------
     def _group(self, parsed: ParsedList) -> dict[str, list[Link]]:

@@ -1,0 +1,211 @@
+"""What the nightly workflow shows outside the reports: the job summary, the tracking issue, the fills' PR.
+
+GitHub caps each of them: a step's job summary at 1 MiB, an issue or pull request body at 65,536
+characters. `cut_to` keeps a Markdown report under such a cap the way a reader would want it cut: long
+tables lose their tail rows first, with a line saying where the rest is (the run's `reports` artifact),
+then, only if that is not enough, the text is cut at a line boundary with the same pointer.
+
+The workflow calls `python -m crawler.report.summary job-summary ...` and `... ci ...`; see
+.github/workflows/nightly.yml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from crawler.report.markdown import code, escape
+
+STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes, per step (GitHub's limit for $GITHUB_STEP_SUMMARY)
+BODY_LIMIT = 65_536  # characters in an issue or pull request body (GitHub's limit)
+MARGIN = 4096  # room for what the workflow adds around the text
+SUMMARY_ROWS = 50  # rows per table in the job summary; the artifact has them all
+ISSUE_ROWS = 100
+# A failure that opens the tracking issue at once: the link is gone or points at another paper. Anything
+# else that fails (a timeout, a 5xx) may be the host's bad night, and waits until it is dead (--dead-after).
+DEFINITE = ("broken", "wrong_paper")
+
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def _is_row(line: str) -> bool:
+    return line.lstrip().startswith("|")
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def cut_to(text: str, limit: int, *, pointer: str, max_rows: int | None = None) -> str:
+    """`text` in at most `limit` UTF-8 bytes; tables cut to `max_rows` rows; every cut says where the rest is."""
+    lines = text.split("\n")
+    if max_rows is not None:
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            if _is_row(lines[i]) and i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1]):
+                out += lines[i:i + 2]
+                i += 2
+                body: list[str] = []
+                while i < len(lines) and _is_row(lines[i]):
+                    body.append(lines[i])
+                    i += 1
+                out += body[:max_rows]
+                if len(body) > max_rows:
+                    # The blank line ends the table: GFM would take a following text line as one more row.
+                    out += ["", f"… {len(body) - max_rows} more rows in {pointer}"]
+                continue
+            out.append(lines[i])
+            i += 1
+        lines = out
+    text = "\n".join(lines)
+    if _size(text) <= limit:
+        return text
+    footer = f"\n\n… cut here to stay under GitHub's size limit: the whole report is in {pointer}\n"
+    budget = limit - _size(footer)
+    if budget < 0:
+        raise ValueError(f"a limit of {limit} bytes leaves no room for the pointer to the rest")
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        n = _size(line) + 1
+        if used + n > budget:
+            break
+        kept.append(line)
+        used += n
+    return "\n".join(kept) + footer
+
+
+def pointer_to(url: str | None, what: str) -> str:
+    url = (url or "").strip()
+    if url.startswith("https://") and not re.search(r"[\s()<>\[\]]", url):
+        return f"[{what}]({url})"
+    return what
+
+
+# -- the job summary -------------------------------------------------------------------------------
+EXIT_NOTES = {
+    "1": "",  # failures per --fail-on: the report says which
+    "2": "> **crawler could not run** (exit 2: usage, input, config or cache error). The log has the line.",
+    "3": "> **The network was unavailable** (exit 3): nothing was judged and the cache was left as it was.",
+}
+
+
+def job_summary(markdown: str | None, *, exit_code: str = "0", artifact_url: str | None = None,
+                limit: int = STEP_SUMMARY_LIMIT - MARGIN) -> str:
+    note = EXIT_NOTES.get(exit_code, f"> **crawler exited with {exit_code or 'nothing'}**: see the log.")
+    if exit_code == "0":
+        note = ""
+    if markdown is None:
+        return (note or "> crawler wrote no report.") + "\n"
+    body = cut_to(markdown, limit - _size(note) - 2,
+                  pointer=pointer_to(artifact_url, "the `reports` artifact of this run"), max_rows=SUMMARY_ROWS)
+    return (note + "\n\n" if note else "") + body
+
+
+# -- the tracking issue ----------------------------------------------------------------------------
+def attention(report: dict) -> list[dict]:
+    """Links the tracking issue is about: dead ones, and any that are certainly gone or wrong."""
+    return [lo for lo in report["links"] if lo.get("dead") or lo["status"] in DEFINITE]
+
+
+def verdict(report: dict) -> str:
+    """`open` (open the issue, or update it) while a link needs attention, else `close`."""
+    return "open" if attention(report) else "close"
+
+
+def issue_title(report: dict) -> str:
+    links = attention(report)
+    if not links:
+        return "Link health: all links healthy"
+    parts = []
+    for label, test in (("dead", lambda lo: lo.get("dead")),
+                        ("broken", lambda lo: lo["status"] == "broken" and not lo.get("dead")),
+                        ("to the wrong paper", lambda lo: lo["status"] == "wrong_paper" and not lo.get("dead"))):
+        n = sum(1 for lo in links if test(lo))
+        if n:
+            parts.append(f"{n} {label}")
+    return f"Link health: {len(links)} link{'s' if len(links) != 1 else ''} need attention ({', '.join(parts)})"
+
+
+def issue_body(report: dict, markdown: str, *, run_url: str | None = None, limit: int = BODY_LIMIT - MARGIN) -> str:
+    links = attention(report)
+    run = pointer_to(run_url, "the nightly run")
+    head = [f"Found by {run} on {code(report['summary'].get('list', ''))}. This issue is updated by every run and "
+            "closed by the first run that finds these links fixed.", ""]
+    if links:
+        head += ["| line | entry | link | status | suggestion |", "|---|---|---|---|---|"]
+        for lo in sorted(links, key=lambda lo: lo["lines"][0] if lo.get("lines") else 0)[:ISSUE_ROWS]:
+            status = lo["status"] + (" **dead**" if lo.get("dead") else (" *new*" if lo.get("new") else ""))
+            entry = escape(lo["entries"][0]) if lo.get("entries") else ""
+            head.append(f"| {', '.join(str(n) for n in lo.get('lines', []))} | {entry} | {code(lo['url'])} | "
+                        f"{status} | {code(lo['suggestion']) if lo.get('suggestion') else ''} |")
+        if len(links) > ISSUE_ROWS:
+            head += ["", f"… {len(links) - ISSUE_ROWS} more in {run}"]
+    head += ["", "<details><summary>The whole report</summary>", ""]
+    tail = "\n\n</details>\n"
+    text = "\n".join(head) + "\n"
+    room = limit - _size(text) - _size(tail)
+    return text + cut_to(markdown, room, pointer=f"the `reports` artifact of {run}") + tail
+
+
+# -- the fills' pull request -----------------------------------------------------------------------
+def pull_request_body(report: dict, *, run_url: str | None = None, limit: int = BODY_LIMIT - MARGIN) -> str:
+    fills = report.get("fills", [])
+    run = pointer_to(run_url, "the nightly run")
+    lines = [f"Empty links filled by {run}. Each URL is the paper whose title matched the entry's, from the "
+             "source named below; nothing else in the list changed.", "",
+             "| line | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
+    for f in fills:
+        lines.append(f"| {f['line']} | {escape(f['entry'])} | {code(f['url'])} | {escape(f['source'])} | "
+                     f"{f['confidence']:.2f} | {escape(f.get('matched_title') or '')} |")
+    if not fills:
+        lines = [f"{run} filled no empty links."]
+    return cut_to("\n".join(lines) + "\n", limit, pointer=f"the `reports` artifact of {run}")
+
+
+# -- command line, for the workflow ----------------------------------------------------------------
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.report.summary",
+                                     description="Texts for the nightly workflow, cut to GitHub's limits.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    js = sub.add_parser("job-summary", help="print the job summary (append it to $GITHUB_STEP_SUMMARY)")
+    js.add_argument("--reports", type=Path, default=Path("reports"))
+    js.add_argument("--exit-code", default="0", help="the exit code of `crawler run`")
+    js.add_argument("--artifact-url", default="")
+    ci = sub.add_parser("ci", help="write issue.md and pull-request.md; print verdict=, title=, fills= lines")
+    ci.add_argument("--reports", type=Path, default=Path("reports"))
+    ci.add_argument("--out", type=Path, required=True)
+    ci.add_argument("--run-url", default="")
+    args = parser.parse_args(argv)
+
+    markdown = _read(args.reports / "health.md")
+    if args.command == "job-summary":
+        sys.stdout.write(job_summary(markdown, exit_code=args.exit_code, artifact_url=args.artifact_url))
+        return 0
+    raw = _read(args.reports / "health.json")
+    if raw is None or markdown is None:
+        print(f"no report in {args.reports}", file=sys.stderr)
+        return 2
+    report = json.loads(raw)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "issue.md").write_text(issue_body(report, markdown, run_url=args.run_url), encoding="utf-8")
+    (args.out / "pull-request.md").write_text(pull_request_body(report, run_url=args.run_url), encoding="utf-8")
+    print(f"verdict={verdict(report)}")
+    print(f"title={issue_title(report)}")
+    print(f"fills={len(report.get('fills', []))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

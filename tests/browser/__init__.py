@@ -1,0 +1,1 @@
+"""Helpers for tests that load the reports in a real browser (Debian's headless Chromium)."""
