@@ -8,15 +8,17 @@ is left undecided, never guessed, and nothing cached is touched.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from crawler.config import Settings
+from crawler.entries import is_venue_label
 from crawler.errors import SourceUnavailable
 from crawler.links import normalize_url
 from crawler.match import Match, best_match, normalize_title, title_score
-from crawler.models import CheckResult, Enrichment, Entry, Fill, LinkStatus, PaperMeta, ParsedList, Unresolved
+from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
 from crawler.net import ClientPool
 from crawler.sources import cvf as cvf_mod
 from crawler.sources.arxiv import TITLES_PER_QUERY, ArxivQueryRejected, ArxivSource, abs_url, parse_arxiv_id
@@ -41,6 +43,21 @@ def _cvf_refs_of(entry: Entry) -> list[tuple[str, cvf_mod.CvfRef]]:
         if ref is not None:
             out.append((lk.url, ref))
     return out
+
+
+# An empty link is filled with the paper only when its label asks for the paper: `[[code]]()`,
+# `[[video]]()` or an author's `[Ming Li]()` are left for a human.
+_PAPER_LABEL = re.compile(
+    r"^\W*(?:(?:arxiv|cvf|openaccess|official|full|camera[- ]ready)?\s*(?:paper|pdf|abs|abstract|link|url|html|"
+    r"arxiv|preprint|proceedings|publication|article))?\W*$",
+    re.I,
+)
+
+
+def _fillable(entry: Entry) -> tuple[Link, ...]:
+    return tuple(lk for lk in entry.empty_links
+                 if _PAPER_LABEL.match(lk.label) or is_venue_label(lk.label)
+                 or normalize_title(lk.label) == normalize_title(entry.title))
 
 
 def _venue_key(venue: str | None) -> str | None:
@@ -273,27 +290,27 @@ class Enricher:
         cvf_found: dict[int, Match] = {}
         waiting_for_cvf: set[int] = set()  # a CVF venue's fill is CVF's page: without CVF, no fill
         for entry in papers:
-            if not entry.empty_links and entry.line in metas:
+            if not _fillable(entry) and entry.line in metas:
                 continue
             conf = _venue_key(entry.venue)
             if conf and entry.year:
                 listing = await self.cvf_listing(conf, entry.year, store, now)
                 if listing is None:
-                    if entry.empty_links:
+                    if _fillable(entry):
                         waiting_for_cvf.add(entry.line)
                         continue
                 elif listing:
                     match = best_match(entry.title, listing, venue=entry.venue, year=entry.year)
                     cvf_found[entry.line] = match
                     if match.meta is not None:
-                        if not entry.empty_links:  # its paper, for the abstract and for suggestions
+                        if not _fillable(entry):  # its paper, for the abstract and for suggestions
                             metas[entry.line] = await self.cvf_abstract(match.meta, store, now)
                         continue
             # Entries with no known paper yet are searched too: their abstracts are wanted.
             need_search.append(entry)
         candidates = await self.arxiv_candidates([e.title for e in need_search], store, now)
         for entry in papers:
-            if not entry.empty_links:
+            if not _fillable(entry):
                 if entry.line not in metas:
                     match = best_match(entry.title, candidates.get(normalize_title(entry.title), []),
                                        venue=entry.venue, year=entry.year)
@@ -319,7 +336,7 @@ class Enricher:
             if meta.source == "cvf":
                 meta = await self.cvf_abstract(meta, store, now)
             metas[entry.line] = meta
-            for link in entry.empty_links:
+            for link in _fillable(entry):
                 fills.append(Fill(line=link.line, entry=entry.title, label=link.label, url=meta.url,
                                   source=meta.source, confidence=round(match.confidence, 3), matched_title=meta.title))
         self._suggest(papers, metas, results, verdicts)

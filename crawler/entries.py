@@ -1,12 +1,25 @@
-"""Paper entries from the parsed list's text blocks: title, venue, year, section. Pure.
+"""Paper entries from the parsed list's text blocks: title, venue, year, section, links. Pure.
 
-parse.py turns Markdown into blocks (list items, headings, paragraphs, table rows) with their
-links; this module decides which blocks are papers and what their titles are, for every list
-style the corpus shows.
+parse.py turns Markdown into blocks (list items, headings, paragraphs, table rows, raw-HTML `<li>`)
+with their links; this module decides which blocks are entries, which of them are papers, and
+what their titles are, for every list style the corpus shows (`../shared/corpus/README.md`):
+
+- `- [Title](url), Authors, Year`: the leading link's text is the title;
+- `1. Title. Authors. Venue [[code]][1.43]`: the first sentence is the title, often no link at all;
+- `<li>Title<a href>[paper]</a>`, `<li><strong>Title.</strong>Authors (2019). In: ICCV.`;
+- `##### • [\\[arXiv:id\\]](abs) Title. [\\[PDF\\]](url)` headings, each followed by an author line;
+- `- [[Venue](url)] Title. [[code](url)]`: a link whose text is a venue names the venue, not the title;
+- `- **[Abbr]** Title [[paper](url)]`, with the links sometimes on the next line;
+- GFM tables, the title in the column the header calls Title (or Model, Name…).
+
+Every block with a link becomes an entry, so each link belongs to one; `is_paper` is False for what
+is not a paper (code repositories, videos, tools, blogs, badges, tables of contents, author lines,
+section headings that carry a link): those links are checked but never enriched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -16,7 +29,12 @@ from crawler.models import Entry, Link
 
 @dataclass
 class Item:
-    """A block of text that may be a paper entry: a list item, heading, paragraph or table row."""
+    """A block of text that may be a paper entry: a list item, heading, paragraph or table row.
+
+    `parts` keeps the pieces of text as the HTML tokenizer delivered them: a new piece starts at
+    every tag, so a `<strong>Title</strong>Authors` item arrives as two pieces, and a table row's
+    cells are separated by the newline pieces between `</td>` and `<td>`.
+    """
 
     line: int
     tag: str
@@ -36,16 +54,20 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip()
 
 
-# --- entries --------------------------------------------------------------------------------------
+# --- vocabulary -----------------------------------------------------------------------------------
 
 _GENERIC_LABEL = re.compile(
     r"^\W*(arxiv|paper|pdf|code|project|page|website|web|homepage|github|slides?|video|blog|poster|"
     r"supp(lementary)?|data(set)?|demo|link|html|abs|abstract|doi|bib(tex)?|openreview|official|"
     r"pytorch|tensorflow|caffe|keras|jax|mxnet|matlab|unofficial|talk|youtube|tweet|model|models|"
-    r"torch|tf|notes?|review|reviews|proceedings|cvf|ieee|acm|springer|download|here|source)"
-    r"([\s_-]*(paper|code|pdf|version|page|implementation|link|repo|v\d+))*\W*$",
+    r"torch|tf|notes?|review|reviews|proceedings|cvf|ieee|acm|springer|download|here|source|article|"
+    r"huggingface|colab|zhihu|知乎|中文|reddit|twitter|medium|weights|checkpoints?)"
+    r"([\s_-]*(paper|code|pdf|version|page|implementation|link|repo|v\d+|tobe[\s_-]*updated?|"
+    r"pytorch|tensorflow|keras|caffe|official|unofficial))*\W*$",
     re.I,
 )
+# Labels a reader takes for "the paper itself" (evidence that an item is a paper).
+_PAPER_LABEL = re.compile(r"^\W*(arxiv|paper|pdf|abs|abstract|openreview|proceedings|cvf|doi|article)(?![a-z])", re.I)
 _VENUES = (
     "CVPR|ICCV|ECCV|WACV|BMVC|ACCV|NeurIPS|NIPS|NIPSW|ICML|ICLR|AAAI|IJCAI|ACL|EMNLP|NAACL|COLING|KDD|"
     "WWW|SIGIR|CIKM|WSDM|ICDM|SDM|TPAMI|PAMI|IJCV|TIP|TNNLS|TMM|TCSVT|JMLR|TOG|SIGGRAPH|ICASSP|"
@@ -53,39 +75,130 @@ _VENUES = (
     "ICPR|CVPRW|ICCVW|ECCVW|ICLRW|ICMLW|NeurIPSW|TACL|MLSys|SysML|DAC|ISCA|MICRO|HPCA|FPGA|ICCAD|"
     "Nature|Science|PR|Neurocomputing|arXiv|ArXiv|Arxiv|OpenReview|TMLR|CoLLAs|3DV|ICPRAM|BigData|TKDE|"
     "IEEE Access|Access|Sensors|Neural Networks|ICLR Workshop|NIPS Workshop|PRL|TCYB|TIFS|TVCG|"
-    "TOMM|TPDS|TC|TCAD|JSTSP|JSAC|TASLP|TGRS|TITS|TIE|TII|TIM|TMI|MedIA|RAL|RA-L|T-RO|TRO|IJRR"
+    "TOMM|TPDS|TC|TCAD|JSTSP|JSAC|TASLP|TGRS|TITS|TIE|TII|TIM|TMI|MedIA|RAL|RA-L|T-RO|TRO|IJRR|"
+    "CHI|IVC|CSUR|TIST|UIST|ISMAR|IEEEVR|WACVW|CVIU|ICLR-W|NeurIPS-W|RecSys|CoRR|DATE|ICCV-W|CVPR-W"
 )
+_YEAR = r"(?:19|20)\d\d"
 _VENUE_YEAR_END = re.compile(
     rf"[\s,.(\[]*\b(?P<venue>(?:{_VENUES})(?:[- ]?W(?:orkshops?)?)?)\s*['’]?(?P<year>(?:19|20)?\d\d)\b[)\].,\s]*$"
 )
-_YEAR_VENUE = re.compile(rf"\b(?P<year>(?:19|20)\d\d)\s*(?P<venue>{_VENUES})\b")
-_VENUE_YEAR_ANY = re.compile(rf"\b(?P<venue>{_VENUES})\s*['’]?(?P<year>(?:19|20)\d\d)\b")
+_YEAR_VENUE = re.compile(rf"\b(?P<year>{_YEAR})\s*(?P<venue>{_VENUES})\b")
+_VENUE_YEAR_ANY = re.compile(rf"\b(?P<venue>{_VENUES})[\s,]*['’]?(?P<year>{_YEAR})\b(?!\.\d)")
 # Alone (without a year beside it) only an acronym is trusted: "Neural Networks" may be the title.
 _VENUE_ANY = re.compile(r"\b(?P<venue>[A-Z][A-Za-z]*[A-Z]+W?)\b")
-_YEAR_ANY = re.compile(r"(?<![\d.])(?P<year>(?:19|20)\d\d)(?![\d.])")
-_SHORT_PREFIX = re.compile(r"^\s*(\([^()]{1,40}\)|\[[^\[\]]{1,40}\]|【[^【】]{1,40}】)\s*(?=\S)")
+_YEAR_ANY = re.compile(rf"(?<![\d.])(?P<year>{_YEAR})(?![\d.])")
+# Acronyms that are venues only beside a year ("Welcome to PR the works").
+_AMBIGUOUS = frozenset({"PR", "MM", "TC", "RSS", "WWW", "MICRO", "DAC", "TIE", "TIM", "CHI", "IVC", "SDM", "UAI"})
+# "arXiv:1503.02531", "[arXiv 2011.07252]": the id's first four digits are year and month.
+_ARXIV_ID = re.compile(r"\barx?i?v\s*[:：]?\s*(?P<yy>\d\d)(?P<mm>[01]\d)\.\d{4,5}", re.I)
+# A link text or tag that is only a venue, possibly with a year: "ECCV", "CVPR19", "2024 TPAMI", "WACV2021".
+_VENUE_TAG = re.compile(
+    rf"^\W*(?:IEEE\s+|ACM\s+)?(?:(?P<venue>(?:{_VENUES})(?:[- ]?W(?:orkshops?)?)?)\s*['’]?(?P<year>(?:19|20)?\d\d)?"
+    rf"|(?P<year2>{_YEAR})\s*(?P<venue2>(?:{_VENUES})(?:[- ]?W(?:orkshops?)?)?)?)\W*$"
+)
+_SHORT_PREFIX = re.compile(r"^\s*(\([^()]{1,40}\)(?=\s)|\[[^\[\]]{1,60}\]|【[^【】]{1,40}】)\s*(?=\S|$)")
+_LEAD_NOISE = re.compile(r"^(?::[a-z0-9_+\-]+:|[\s•·*:：|,;–—\->✓✔★⭐☆])+")
 _LEAD_PUNCT = re.compile(r"^[\s•·*:：|,;–—-]+")
-_TRAIL_PUNCT = re.compile(r"[\s•·*:：|,;–—\[\](-]+$")
+_TRAIL_PUNCT = re.compile(r"[\s•·*:：|,;–—\[\](.-]+$")
+_TRAIL_TAG = re.compile(r"\s*(\[[^\[\]]{0,40}\]|【[^【】]{0,40}】|[\"”]?>)\s*$")
+_TRAIL_NOTE = re.compile(r"\s*\(([^()]{1,40})\)\s*$")
+_NOTE_WORDS = re.compile(
+    r"\b(oral|spotlight|poster|workshop|highlight|best|award|prize|honou?rable|distinguished|accepted|submitted|"
+    r"review|published|preprint|survey|ISIE)\b", re.I)
+_SHORTCODE = re.compile(r":[a-z0-9_+\-]+:")
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"})
 _NONPAPER_HOSTS = re.compile(
     r"^https?://([^/]*\.)?(github\.com|gitlab\.com|bitbucket\.org|img\.shields\.io|shields\.io|"
     r"badge\.fury\.io|travis-ci\.(org|com)|colab\.research\.google\.com|huggingface\.co|twitter\.com|x\.com|"
-    r"youtube\.com|youtu\.be|paperswithcode\.com)(/|$)",
+    r"youtube\.com|youtu\.be|paperswithcode\.com|awesome\.re|scholar\.google\.[a-z.]+|bing\.com|"
+    r"google\.com|archive\.is|codalab\.org|zhihu\.com|weixin\.qq\.com|bilibili\.com|vimeo\.com)(/|$)",
     re.I,
 )
+# Pages that say nothing about whether an item is a paper: personal and project pages.
+_NO_EVIDENCE_HOSTS = re.compile(r"^https?://([^/]*\.)?(github\.io|sites\.google\.com|weebly\.com)(/|$)", re.I)
+# Pages that are a paper and nothing else.
+_PAPER_URL = re.compile(
+    r"^https?://([^/]*\.)?(arxiv\.org/(abs|pdf)/|openaccess\.thecvf\.com/content|openreview\.net/(pdf|forum)|"
+    r"aclweb\.org/anthology/|aclanthology\.org/|papers\.nips\.cc/paper|proceedings\.neurips\.cc/paper|"
+    r"proceedings\.mlr\.press/|ojs\.aaai\.org/|ieeexplore\.ieee\.org/(document|abstract|stamp)|dl\.acm\.org/doi/|"
+    r"link\.springer\.com/(article|chapter|content)|sciencedirect\.com/science/article|ecva\.net/papers/)"
+    r"|\.pdf([?#]|$)",
+    re.I,
+)
+_PDF_URL = re.compile(r"\.pdf([?#]|$)", re.I)
+# A section whose head word says its items are not papers ("## PyTorch" under "### Implementations").
+_NONPAPER_SECTION = re.compile(
+    r"^(blogs?|articles?|howtos?|tutorials?|courses?|lectures?|talks?|videos?|podcasts?|books?|tools?|toolkits?|"
+    r"toolbox(es)?|libra\w*|frameworks?|implementations?|codes?|repos?|repositor(y|ies)|software|packages?|"
+    r"projects?|demos?|licen[cs]es?|contribut\w*|acknowledge?ments?|thanks|contact|citation|cite|workshops?|"
+    r"challenges?|competitions?|datasets?|resources?|news|contents|about|faq|sponsors?)$"
+)
+_LOCAL_SECTIONS = frozenset({"contents", "about", "faq", "news"})
+_FRAMEWORKS = frozenset({
+    "pytorch", "tensorflow", "tf", "caffe", "caffe2", "keras", "mxnet", "theano", "lasagne", "torch", "lua",
+    "chainer", "jax", "flax", "paddle", "paddlepaddle", "mindspore", "matlab", "onnx", "tensorrt",
+})
+# Column headers of paper tables.
+_COL_TITLE = re.compile(r"^(paper\s*)?(title|name)s?$|^papers?$|^(model|method|approach|algorithm|work)s?$", re.I)
+_COL_DATASET = re.compile(r"^datasets?$", re.I)
+_COL_VENUE = re.compile(r"^(venue|published|publication|conference|conf|journal|where|pub)s?$", re.I)
+_COL_YEAR = re.compile(r"^(year|date|time)s?$", re.I)
+# "Müller, R., Kornblith" / "Hinton et al." / "Ba, J., & Caruana": what follows a title in a citation.
+_AUTHORS_START = re.compile(r"^\W*(?:[A-ZÀ-Þ][^\s,.]*(?:\s+[A-ZÀ-Þ][^\s,.]*){0,2}\s*,\s*\S|[^.]{0,40}\bet\.?\s*al\b)")
+_AUTHORS_ONLY = re.compile(r"^(?:[A-ZÀ-Þ][\w'’\-]+,\s*(?:[A-Z]\.\s*)+(?:,|&|and|\s)*)+")
+_DANGLING = re.compile(
+    r"(\b(on|or|and|of|the|to|for|with|in|at|by|a|an|from|see|via|please|read)|:|：|\bet\.?\s*al\.?(\s*\(\d{4}\))?)\s*$",
+    re.I,
+)
+_ABBREVIATIONS = re.compile(r"(\bvs|\bet|\bal|\be\.g|\bi\.e|\bFig|\bNo|\bVol|\bcf|\b[A-Z])\.$")
 
 
 def split_title(text: str) -> tuple[str, str | None, int | None]:
     """'(FitNets) Fitnets Hints for Thin Deep Nets ICLR 2015' -> ('Fitnets Hints for Thin Deep Nets', 'ICLR', 2015)."""
-    title = squash(unicodedata.normalize("NFC", text))
+    title = squash(unicodedata.normalize("NFC", text).translate(_LIGATURES))
+    title = squash(_SHORTCODE.sub(" ", title))
     venue: str | None = None
     year: int | None = None
+    if re.fullmatch(r"\[[^\[\]]*\]", title):
+        title = title[1:-1].strip()  # a whole label in brackets: `[back to top]`
+    title, tags = _strip_trailing_tags(title)
+    for tag in tags:  # "… CTR Prediction[RecSys 22]"
+        venue, year = venue or _venue_tag(tag)[0], year or _venue_tag(tag)[1]
     m = _VENUE_YEAR_END.search(title)
+    if m and m.start() > 0 and venue is not None:
+        m = None
     if m and m.start() > 0:
         venue, year = m.group("venue"), _year(m.group("year"))
         title = title[: m.start()]
+    title = _LEAD_PUNCT.sub("", title)
     title = _SHORT_PREFIX.sub("", title, count=1)
-    title = _TRAIL_PUNCT.sub("", _LEAD_PUNCT.sub("", title))
+    title = _TRAIL_PUNCT.sub("", _LEAD_PUNCT.sub("", _strip_trailing_tags(title)[0]))
+    if title.endswith(".") and not title.endswith(".."):
+        title = title[:-1].rstrip()
     return title.strip(), venue, year
+
+
+def _strip_trailing_tags(title: str) -> tuple[str, list[str]]:
+    # "… Data [workshop]", "… Transformers [721⭐]", "… Windows (Marr Prize)", "(oral) )", the `">` of a
+    # broken raw-HTML attribute.
+    prev = None
+    tags = []
+    while prev != title:
+        prev = title
+        stripped = re.sub(r"[\s\[,;:|–—-]+$", "", title)
+        t = _TRAIL_TAG.search(stripped)
+        if t:
+            tags.append(t.group(1).strip("[]【】"))
+            stripped = stripped[: t.start()]
+        m = _TRAIL_NOTE.search(stripped)
+        if m and (_NOTE_WORDS.search(m.group(1)) or _VENUE_TAG.match(m.group(1))):
+            tags.append(m.group(1))
+            stripped = stripped[: m.start()]
+        if stripped.endswith(")") and stripped.count(")") > stripped.count("("):
+            stripped = stripped[:-1].rstrip()
+        if len(stripped.split()) >= 2:
+            title = stripped
+    return title, tags
 
 
 def _year(text: str) -> int:
@@ -93,62 +206,204 @@ def _year(text: str) -> int:
     return y + 2000 if y < 100 else y
 
 
-def find_entries(items: list[Item], links: tuple[Link, ...]) -> list[Entry]:
-    out: list[Entry] = []
-    headings: dict[int, str] = {}
-    for item in items:
-        text = item.text()
-        if item.level:
-            # A heading with links is an entry (the seed's `### Title VENUE YEAR [[paper]](url)`);
-            # without links it names a section.
-            for deeper in [lvl for lvl in headings if lvl >= item.level]:
-                del headings[deeper]
-            if not item.links:
-                headings[item.level] = text
-                continue
-        section = headings[max(headings)] if headings else ""
-        entry = _entry(item, links, section)
-        if entry is not None:
-            out.append(entry)
+def _venue_tag(text: str) -> tuple[str | None, int | None]:
+    """'ECCV' -> ('ECCV', None); 'CVPR19' -> ('CVPR', 2019); '2024 TPAMI' -> ('TPAMI', 2024); else from an arXiv id."""
+    m = _VENUE_TAG.match(text.strip())
+    if m and (m.group("venue") or m.group("year2")):
+        venue = m.group("venue") or m.group("venue2")
+        year = m.group("year") or m.group("year2")
+        return venue, (_year(year) if year else None)
+    a = _ARXIV_ID.search(text)
+    if a and len(text.split()) <= 3:
+        return "arXiv", 2000 + int(a.group("yy"))
+    return None, None
+
+
+def is_venue_label(label: str) -> bool:
+    """`[ECCV]`, `NeurIPS 2021`, `[arXiv:2101.00001]`: a link text that names where the paper appeared."""
+    return _venue_tag(label) != (None, None)
+
+
+# --- items ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reading:
+    """What an item's text says about the paper it names."""
+
+    title: str = ""
+    venue: str | None = None
+    year: int | None = None
+    title_link: Link | None = None  # the link whose text is the title (`[Title](url)`)
+    from_column: bool = False  # title from a table's Model/Name column: a short name is fine there
+
+    def add(self, venue: str | None, year: int | None) -> None:
+        self.venue = self.venue or venue
+        self.year = self.year or year
+
+
+def _merge(parts: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+    """Consecutive pieces of one link joined; text pieces kept apart (their seams are tag boundaries)."""
+    out: list[tuple[str, int | None]] = []
+    for text, idx in parts:
+        if idx is not None and out and out[-1][1] == idx:
+            out[-1] = (out[-1][0] + text, idx)
+        else:
+            out.append((text, idx))
     return out
 
 
-def _entry(item: Item, links: tuple[Link, ...], section: str) -> Entry | None:
-    own = tuple(links[i] for i in item.links)
-    if not own and item.tag not in ("li", "dt"):
-        return None
-    if own and all(lk.url.startswith("#") for lk in own):
-        return None  # a table of contents line
-    plain = item.plain()
-    title_src = ""
-    # `- [Title](url), Authors, Year`: a long, non-generic link text is the title.
-    for lk in own:
-        if (len(lk.label.split()) >= 3 and not _GENERIC_LABEL.match(lk.label) and not lk.url.startswith("#")
-                and lk.label.rstrip("/") != lk.url.rstrip("/")):
-            title_src = lk.label
+def _read(parts: list[tuple[str, int | None]], links: tuple[Link, ...]) -> _Reading:
+    reading = _Reading()
+    segs = _merge(parts)
+    # The leading text runs together for the tag patterns (`[**VoTr**] Title` arrives as "[", "VoTr", "] Title").
+    run = next((k for k, (_, j) in enumerate(segs) if j is not None), len(segs))
+    if run > 1:
+        joined = "".join(t for t, _ in segs[:run])
+        cut = len(joined) - len(_strip_lead(joined, _Reading()))
+        pieces = []
+        for t, _ in segs[:run]:
+            take = min(cut, len(t))
+            cut -= take
+            if t[take:]:
+                pieces.append((t[take:], None))
+        segs = pieces + segs[run:]
+    i = 0
+    # 1. Leading noise: bullets, emoji, `[Abbr]` tags, venue tags and links that name a venue or a
+    #    generic target (`[[ECCV](url)] Title`, `[\[arXiv:2206.04927\]](abs) Title`).
+    while i < len(segs):
+        text, idx = segs[i]
+        if idx is None:
+            rest = _strip_lead(text, reading)
+            if rest.strip():
+                segs[i] = (rest, None)
+                break
+            i += 1
+            continue
+        label = links[idx].label
+        if not label.strip() or _GENERIC_LABEL.match(label) or is_venue_label(label):
+            reading.add(*_venue_tag(label))
+            i += 1
+            continue
+        if _bracketed(segs, i, parts) and len(label.split()) <= 10:
+            reading.add(label.strip(), None)  # `[[Cognitive Neurodynamics](url)] Title`: a venue we do not know
+            i += 1
+            continue
+        break
+    if i >= len(segs):
+        return reading
+    text, idx = segs[i]
+    if idx is not None and not _is_url(links[idx].label):
+        # 2a. `[Title](url), Authors, Year` / `[TextBrewer][18.12]: An Open-Source … Toolkit`.
+        link = links[idx]
+        reading.title_link = link
+        title_src = link.label
+        after = _text_until_link(segs[i + 1:])
+        if after.lstrip().startswith(":") and len(after.split()) >= 3:
+            title_src = f"{link.label}: {_first_sentence([after.lstrip()[1:]])}"
+        reading.title, venue, year = split_title(title_src)
+        reading.add(venue, year)
+        return reading
+    if idx is None and _bracket_title(text):
+        reading.title, venue, year = split_title(re.match(r"^\s*\[([^\[\]]+)\]", text).group(1))
+        reading.add(venue, year)
+        return reading
+    # 2b. The text before the first link: `Title. Authors. Venue`, `<strong>Title</strong>Authors`.
+    pre = []
+    for text, idx in segs[i:]:
+        if idx is not None:
             break
-    if not title_src:
-        title_src = _strip_leftovers(plain)
-        # `Title. Authors. Venue`: the title is the first sentence when more follows.
-        head, sep, rest = title_src.partition(". ")
-        if sep and len(head.split()) >= 3 and rest.strip():
-            title_src = head
-    title, venue, year = split_title(title_src)
-    if venue is None or year is None:
-        v2, y2 = _venue_year_anywhere(item.text())
-        venue, year = venue or v2, year or y2
-    words = len(title.split())
-    has_empty = any(lk.is_empty for lk in own)
-    if words < 2 and not has_empty:
-        return None
-    if not own and not (venue or year):
-        return None  # a list item without links is a paper only when it names where it appeared
-    web = [lk for lk in own if not lk.is_empty]
-    is_paper = words >= 3 and (has_empty or not web or not all(_NONPAPER_HOSTS.match(lk.url) for lk in web))
-    return Entry(
-        line=item.line, section=section, title=title, venue=venue, year=year, links=own,
-        is_paper=is_paper, raw=item.text(),
-    )
+        pre.append(text)
+    head = _first_sentence(pre)
+    if _DANGLING.search(head) or len(head.split()) < 2:
+        # "… from Gou et al. (2020) [Knowledge Distillation Survey](url)": the link text is the title.
+        named = next((links[j] for _, j in segs[i:] if j is not None and _title_like_label(links[j].label)), None)
+        if named is not None and (_DANGLING.search(head) or not head.strip()):
+            reading.title_link = named
+            head = named.label
+        elif _DANGLING.search(head):
+            head = ""
+    if _AUTHORS_ONLY.match(head):
+        head = ""  # `<strong></strong>Heo, B., Lee, M. (2019)`: no title written
+    reading.title, venue, year = split_title(head)
+    reading.add(venue, year)
+    return reading
+
+
+def _bracketed(segs: list[tuple[str, int | None]], i: int, parts: list[tuple[str, int | None]]) -> bool:
+    """`[` link `]` followed by more text: the htqin form `- [[Venue](url)] Title.`"""
+    if i == 0 or i + 1 >= len(segs) or segs[i - 1][1] is not None or segs[i + 1][1] is not None:
+        return False
+    before = next((t for t, j in parts if j is None and t.strip()), "")
+    after = segs[i + 1][0]
+    return before.strip() == "[" and after.lstrip().startswith("]") and len(after.split()) >= 3
+
+
+def _strip_lead(text: str, reading: _Reading) -> str:
+    """Leading bullets, emoji and `[Abbr]`/`[2024 TPAMI]`/`(FitNets)` tags; a venue tag gives venue and year."""
+    while True:
+        before = text
+        text = _LEAD_NOISE.sub("", text)
+        m = _SHORT_PREFIX.match(text)
+        if m and not _bracket_title(text):
+            tag = m.group(1)[1:-1]
+            venue, year = _venue_tag(tag)
+            dated = re.fullmatch(rf"\s*(?:({_YEAR})[\s,]+(.+?)|(.+?)[\s,]+({_YEAR}))\s*", tag)
+            if venue is None and dated and m.group(1).startswith("["):
+                # `[IEEE Communications Surveys & Tutorials 2019]`: a venue we do not know, and its year
+                venue, year = (dated.group(2) or dated.group(3)).strip(), int(dated.group(1) or dated.group(4))
+            reading.add(venue, year)
+            text = text[m.end():]
+        elif re.match(r"^[\[\]](?![^\[\]]*\])", text):
+            text = text[1:]  # the outer bracket of `[[ECCV](url)]`, not the start of a tag
+        elif re.fullmatch(rf"\s*{_YEAR}\s*", text):
+            reading.add(None, int(text))  # `\[2019 [RA-L](url)\]`: the year before a venue link
+            text = ""
+        if text == before:
+            return text
+
+
+def _bracket_title(text: str) -> bool:
+    # `[A Comprehensive Survey on Knowledge Distillation], Amir M. Mansourian, …`: a link that never got
+    # its URL; the bracket holds the title, not a tag.
+    m = re.match(r"^\s*\[([^\[\]]+)\]\s*(,|$)", text)
+    return bool(m and len(m.group(1).split()) >= 3)
+
+
+def _text_until_link(segs: list[tuple[str, int | None]]) -> str:
+    out = []
+    for text, idx in segs:
+        if idx is not None:
+            break
+        out.append(text)
+    return "".join(out)
+
+
+def _first_sentence(pieces: list[str]) -> str:
+    """The title out of `Title. Authors. Venue`; the pieces' seams are tag boundaries (`</strong>`)."""
+    text = "".join(pieces)
+    cuts: list[tuple[int, str]] = []
+    pos = 0
+    for a, b in zip(pieces, pieces[1:], strict=False):
+        pos += len(a)
+        if a.strip() and b.strip():
+            end = a.rstrip()[-1]
+            glued = not a[-1].isspace() and not b[0].isspace() and b.lstrip()[0].isupper()
+            if end in ".?!" or glued:
+                cuts.append((pos, end if end in ".?!" else ""))
+    for m in re.finditer(r"(?<=[.?!])\s+", text):
+        cuts.append((m.start(), text[m.start() - 1]))
+    for cut, mark in sorted(set(cuts)):
+        head, rest = text[:cut].strip(), _strip_leftovers(text[cut:])
+        if re.match(r"^et\.?\s*al\b", rest):
+            continue  # "from Gou. et. al. (2020)": a name, not the end of a title
+        if len(head.replace("[", " ").split()) < 2 or not re.search(r"\w", rest):
+            continue
+        if mark == "." and not _ABBREVIATIONS.search(head):
+            return head
+        if _AUTHORS_START.match(rest) or _venue_tag(rest.split(".")[0]) != (None, None):
+            return head
+    return _strip_leftovers(text)
 
 
 def _strip_leftovers(text: str) -> str:
@@ -160,11 +415,267 @@ def _strip_leftovers(text: str) -> str:
     return squash(text)
 
 
+def _is_url(label: str) -> bool:
+    return bool(re.match(r"^(https?://|www\.)", label.strip(), re.I))
+
+
+def _title_like_label(label: str) -> bool:
+    return (len(label.split()) >= 2 and not _GENERIC_LABEL.match(label) and not is_venue_label(label)
+            and not _is_url(label))
+
+
 def _venue_year_anywhere(text: str) -> tuple[str | None, int | None]:
     for pattern in (_VENUE_YEAR_ANY, _YEAR_VENUE):
         found = list(pattern.finditer(text))
         if found:
             return found[-1].group("venue"), int(found[-1].group("year"))
-    venue = next((m for m in _VENUE_ANY.finditer(text) if re.fullmatch(_VENUES, m.group("venue"))), None)
+    a = _ARXIV_ID.search(text)
+    if a:
+        return "arXiv", 2000 + int(a.group("yy"))
+    venue = next((m for m in _VENUE_ANY.finditer(text)
+                  if re.fullmatch(_VENUES, m.group("venue")) and m.group("venue") not in _AMBIGUOUS), None)
     years = _YEAR_ANY.findall(text)
     return (venue.group("venue") if venue else None), (int(years[-1]) if years else None)
+
+
+def _scope_venue_year(text: str) -> tuple[str | None, int | None]:
+    """What a heading or a bold line says for the entries under it: '2024 ECCV', 'FL on ICLR 2021', '2019'."""
+    words = text.split()
+    if not words or len(words) > 8:
+        return None, None
+    years = re.findall(rf"(?<![\d.\-]){_YEAR}(?![\d.\-])", text)
+    venues = [w for w in re.split(r"[\s/,&|()\[\]]+", text) if w and re.fullmatch(rf"(?:{_VENUES})", w)]
+    tagged = _venue_tag(text)
+    venue = venues[0] if len(set(venues)) == 1 else tagged[0]
+    year = int(years[0]) if len(years) == 1 else None
+    return venue, year
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+
+def _cells(item: Item) -> list[list[tuple[str, int | None]]]:
+    """A table row's cells: the tokenizer delivers the newline between `</td>` and `<td>` as its own piece."""
+    cells: list[list[tuple[str, int | None]]] = []
+    current: list[tuple[str, int | None]] | None = None
+    for text, idx in item.parts:
+        if idx is None and "\n" in text and not text.strip():
+            if current is not None:
+                cells.append(current)
+            current = []
+            continue
+        if current is None:
+            current = []
+        current.append((text, idx))
+    if current:
+        cells.append(current)
+    return cells
+
+
+@dataclass
+class _Table:
+    header_line: int
+    last_line: int
+    roles: dict[str, int]  # role -> column
+
+
+def _table_roles(item: Item) -> dict[str, int]:
+    roles: dict[str, int] = {}
+    for col, cell in enumerate(_cells(item)):
+        name = squash("".join(t for t, _ in cell)).strip("*_ :")
+        for role, pattern in (("title", _COL_TITLE), ("dataset", _COL_DATASET), ("venue", _COL_VENUE),
+                              ("year", _COL_YEAR)):
+            if role not in roles and pattern.match(name):
+                roles[role] = col
+    return roles
+
+
+def _read_row(item: Item, links: tuple[Link, ...], table: _Table) -> _Reading:
+    cells = _cells(item)
+    col = table.roles.get("dataset", table.roles.get("title"))
+    if col is None or col >= len(cells):
+        return _read(item.parts, links)
+    reading = _read(cells[col], links)
+    reading.from_column = "dataset" not in table.roles
+    for role in ("venue", "year"):
+        c = table.roles.get(role)
+        if c is None or c >= len(cells):
+            continue
+        text = squash("".join(t for t, _ in cells[c]))
+        venue, year = _venue_tag(text)
+        if role == "year":
+            m = re.match(rf"^\s*({_YEAR})\b", text)
+            year = year or (int(m.group(1)) if m else None)
+            venue = None
+        elif venue is None and text.strip("-– ") and len(text.split()) <= 6 and not re.search(r"\d", text):
+            venue = text  # "ACM Computing Surveys", "Springer Book": as written
+        reading.add(venue, year)
+    return reading
+
+
+# --- entries --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Scope:
+    """Where we are in the list: the headings above, a bold line acting as one, the current table."""
+
+    headings: dict[int, str] = field(default_factory=dict)
+    label: str = ""  # `**WACV**` under `### 2022`
+    table: _Table | None = None
+    last: Entry | None = None  # the previous item's entry (for author lines)
+    last_tag: str = ""
+    paper_levels: set[int] = field(default_factory=set)  # heading levels that hold papers (`#####`)
+
+    @property
+    def section(self) -> str:
+        return self.headings[max(self.headings)] if self.headings else ""
+
+    def heading(self, level: int, text: str) -> None:
+        for deeper in [lvl for lvl in self.headings if lvl >= level]:
+            del self.headings[deeper]
+        self.headings[level] = text
+        self.label = ""
+        self.table = None
+
+    def non_paper(self) -> bool:
+        # `## Videos` covers its `### Talks`; `# Contents` only itself (lists put `## Papers` under it).
+        deepest = max(self.headings, default=0)
+        return any(_nonpaper_heading(h, inherited=lvl != deepest) for lvl, h in self.headings.items())
+
+    def venue_year(self) -> tuple[str | None, int | None]:
+        venue = year = None
+        for text in [self.label, *(self.headings[lvl] for lvl in sorted(self.headings, reverse=True))]:
+            v, y = _scope_venue_year(text)
+            venue, year = venue or v, year or y
+        return venue, year
+
+
+def _nonpaper_heading(text: str, inherited: bool = False) -> bool:
+    text = re.sub(r"\[[^\[\]]*\]", " ", text)  # `[Code]` on a heading is a link, not its head word
+    words = [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    if not words:
+        return False
+    if inherited and words[-1] in _LOCAL_SECTIONS:
+        return False
+    return bool(_NONPAPER_SECTION.match(words[-1])) or any(w in _FRAMEWORKS for w in words)
+
+
+def find_entries(items: list[Item], links: tuple[Link, ...]) -> list[Entry]:
+    out: list[Entry] = []
+    scope = _Scope()
+    for item in items:
+        if item.tag == "tr":
+            table = scope.table
+            if table is None or item.line not in (table.last_line + 1, table.header_line + 2):
+                scope.table = _Table(item.line, item.line, _table_roles(item))
+                if not item.links:
+                    continue  # a header row
+            else:
+                table.last_line = item.line
+        elif item.tag != "text":
+            scope.table = None
+        entry = _entry(item, links, scope)
+        if item.level and entry is not None and entry.is_paper:
+            scope.paper_levels.add(item.level)
+        if item.level and (entry is None or not entry.is_paper):
+            # A heading names a section unless it is itself a paper (the seed's
+            # `### Title VENUE YEAR [[paper]](url)`); a link on it still belongs to an entry.
+            parent = next((scope.headings[lvl] for lvl in sorted(scope.headings, reverse=True) if lvl < item.level), "")
+            scope.heading(item.level, _LEAD_PUNCT.sub("", item.text()))
+            if entry is not None:
+                entry = dataclasses.replace(entry, section=parent)
+        elif item.tag == "p" and _is_label(item, links):
+            # `**WACV**`, `<strong>[IEEE ICKG 2020](url)</strong>`: a line standing in for a heading.
+            scope.label = item.text()
+            if entry is not None:
+                entry = dataclasses.replace(entry, is_paper=False)
+        if entry is not None:
+            out.append(entry)
+        scope.last, scope.last_tag = entry, item.tag
+    return out
+
+
+def _is_label(item: Item, links: tuple[Link, ...]) -> bool:
+    text = item.text()
+    if not item.links:
+        short = len(text.split()) <= 3
+    else:
+        short = len(item.links) == 1 and links[item.links[0]].label == text and len(text.split()) <= 8
+    return short and _scope_venue_year(text.rstrip(":")) != (None, None)
+
+
+def _entry(item: Item, links: tuple[Link, ...], scope: _Scope) -> Entry | None:
+    own = tuple(links[i] for i in item.links)
+    # Without links only a list item, or a heading where the list writes one heading per paper
+    # (`##### • Title.` among `##### • Title. [\[PDF\]](…)`), can be a paper.
+    paper_heading = bool(item.level) and item.level in scope.paper_levels
+    table = scope.table if item.tag == "tr" else None
+    paper_row = table is not None and "title" in table.roles
+    if not own and item.tag not in ("li", "dt") and not paper_heading and not paper_row:
+        return None
+    reading = _read_row(item, links, table) if table is not None else _read(item.parts, links)
+    text = item.text()
+    own_venue, own_year = reading.venue, reading.year
+    if reading.venue is None or reading.year is None:
+        reading.add(*_venue_year_anywhere(text))
+    written = (reading.venue, reading.year) != (None, None)
+    title = reading.title
+    words = len(title.split())
+    web = [lk for lk in own if lk.url.lower().startswith(("http://", "https://"))]
+    paperish = [lk for lk in web if _PDF_URL.search(lk.url)
+                or not (_NONPAPER_HOSTS.match(lk.url) or _NO_EVIDENCE_HOSTS.match(lk.url))]
+    has_empty = any(lk.is_empty for lk in own)
+    evidence = (
+        has_empty
+        or bool(paperish)
+        or any(_PAPER_LABEL.match(lk.label) for lk in own)
+        or written
+        or (paper_heading and not own)
+        or bool(re.search(r"\[\s*(pdf|paper|arxiv)\b[^\[\]]*\]", item.plain(), re.I))  # `[\[PDF\]]`, its URL missing
+    )
+    if not own and not (written or (paper_heading and words >= 3)):
+        return None  # a list item without links is a paper only when it says where it appeared
+    # A link that can only be a paper (an arXiv abs page, a CVF page, a PDF) outweighs the section's name:
+    # `### FL open question & useful framework` holds papers, `## Datasets` holds a list of their papers.
+    strong = any(_PAPER_URL.search(lk.url) or (_PAPER_LABEL.match(lk.label) and not _NONPAPER_HOSTS.match(lk.url))
+                 for lk in web) or any(lk.is_empty and _PAPER_LABEL.match(lk.label) for lk in own)  # `[paper]()`
+    is_paper = (
+        (words >= 2 or (words == 1 and (reading.from_column or reading.title_link is not None)) or has_empty
+         or (words == 0 and strong and item.tag == "li"))
+        and evidence
+        and not (scope.non_paper() and not (strong and words >= 3))
+        and not (own and not web and not has_empty)  # only in-page anchors or relative links: a TOC
+        and not (reading.title_link is not None and _NONPAPER_HOSTS.match(reading.title_link.url)
+                 and not _PDF_URL.search(reading.title_link.url))  # `- [Repo name](github)`
+        and not _byline(item, own, scope)
+        and not (table is not None and "dataset" in table.roles)
+        and not (item.level and not paper_heading and not _heading_is_paper(own, reading, own_venue, own_year))
+    )
+    if not title and not has_empty and not own:
+        return None
+    if is_paper:
+        reading.add(*scope.venue_year())  # `### 2024` / `### [NAACL 2021](…)` / `**WACV**` above it
+    return Entry(
+        line=item.line, section=scope.section, title=title, venue=reading.venue, year=reading.year, links=own,
+        is_paper=is_paper, raw=text,
+    )
+
+
+def _heading_is_paper(own: tuple[Link, ...], reading: _Reading, venue: str | None, year: int | None) -> bool:
+    # A heading is a paper when it reads like one: a title of some length and a paper-like link
+    # (`[[paper]](…)`, `[\[PDF\]](…)`, an empty link) or a venue written beside it. `### [NAACL 2021](url)`,
+    # `#### [1] [HANDS19 Challenge](url)` and `# Read [Online Version](url)` are sections.
+    if len(reading.title.split()) < 3:
+        return False
+    return any(lk.is_empty or _PAPER_LABEL.match(lk.label) or _GENERIC_LABEL.match(lk.label) for lk in own) or (
+        (venue is not None or year is not None) and reading.title_link is None)
+
+
+def _byline(item: Item, own: tuple[Link, ...], scope: _Scope) -> bool:
+    # The `_Authors_` line under a heading-per-paper entry, or the author paragraph under a bold
+    # title: `[Nie Lin*](https://…), [Ming Li](), …`. Its empty links are authors', not the paper's.
+    if item.tag != "p" or scope.last is None or not scope.last.is_paper or scope.last_tag not in (
+            "h1", "h2", "h3", "h4", "h5", "h6", "p"):
+        return False
+    return not any(_PAPER_LABEL.match(lk.label) or _GENERIC_LABEL.match(lk.label) for lk in own if lk.label)

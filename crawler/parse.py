@@ -12,6 +12,8 @@ them; raw HTML blocks carry no sourcepos, so there we re-synchronise on the sour
 
 from __future__ import annotations
 
+import html
+import html.entities
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -111,8 +113,11 @@ class _Reader(HTMLParser):
             self.item = Item(line=self.cursor, tag=tag, level=_HEADINGS.get(tag, 0))
         if tag in _SKIP_TEXT:
             self.skip += 1
-        if tag == "a" and "href" in attrs:
-            self.anchor = {"href": attrs.get("href") or "", "line": self.cursor, "label": []}
+        if tag == "a" and self.anchor is not None:
+            self._finish_anchor()  # HTML5: a new <a> closes the open one
+        href = raw_href(text) if tag == "a" else None
+        if href is not None:
+            self.anchor = {"href": href, "line": self.cursor, "label": []}
         elif tag == "img" and self.anchor is not None:
             self.anchor["label"].append(attrs.get("alt") or "")
         elif tag == "br":
@@ -177,6 +182,40 @@ class _Reader(HTMLParser):
         if self.anchor is not None:
             self._finish_anchor()
         self._flush()
+
+
+_TAG_NAME = re.compile(r"<\s*[A-Za-z][^\s/>]*")
+_ATTR = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+_CHARREF = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)")
+
+
+def raw_href(start_tag: str) -> str | None:
+    """The href of an `<a ...>` start tag as an HTML5 parser (a browser, GitHub) reads it.
+
+    html.parser differs in two ways that matter for links: it keeps the *last* of duplicated
+    attributes (HTML5 keeps the first), and it decodes `&copy` in `?a=1&copy=2` (HTML5 leaves an
+    unterminated reference before `=` or an alphanumeric as written).
+    """
+    m = _TAG_NAME.match(start_tag)
+    body = start_tag[m.end() if m else 0 :]
+    for attr in _ATTR.finditer(body):
+        if attr.group(1).lower() == "href":
+            value = next((g for g in attr.groups()[1:] if g is not None), "")
+            return _attr_unescape(value)
+    return None
+
+
+def _attr_unescape(value: str) -> str:
+    def one(m: re.Match) -> str:
+        ref = m.group(0)
+        if ref.startswith("&#") or ref.endswith(";"):
+            return html.unescape(ref)
+        name, following = ref[1:], value[m.end() : m.end() + 1]
+        if name in html.entities.html5 and following != "=":
+            return html.entities.html5[name]
+        return ref
+
+    return _CHARREF.sub(one, value)
 
 
 def parse_list(text: str) -> ParsedList:
