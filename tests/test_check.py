@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import os
 import random
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import certifi
 import httpx
 import pytest
 import respx
@@ -32,25 +29,6 @@ BASE = 1.0  # backoff_base: first wait in [0.5, 1], second in [1, 2]
 
 
 # --- fixtures and helpers -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def one_ca_file(tmp_path_factory) -> str:
-    """A CA file holding one certificate: loading certifi's whole bundle costs ~45 ms per ClientPool."""
-    bundle = Path(certifi.where()).read_text()
-    end = "-----END CERTIFICATE-----"
-    path = tmp_path_factory.mktemp("ca") / "one.pem"
-    path.write_text(bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)] + "\n")
-    return str(path)
-
-
-@pytest.fixture(autouse=True)
-def _environment(monkeypatch, one_ca_file):
-    """A proxy from the environment would change the transport under test; no TLS happens, so one CA will do."""
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy") or name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SSL_CERT_FILE", one_ca_file)
 
 
 @pytest.fixture

@@ -77,7 +77,8 @@ def failure_web(web):
     web.add(f"{site}/big.pdf", Reply(200, b"%PDF" + b"0" * (50 * 1024 * 1024), {"Content-Type": "application/pdf"}))
     bomb = gzip.compress(b"<html>" + b" " * (50 * 1024 * 1024))
     web.add(f"{site}/bomb", Reply(200, bomb, {"Content-Type": "text/html", "Content-Encoding": "gzip"}))
-    web.add(f"{site}/deep/soft", Reply(200, b"<html><title>Page not found</title></html>", {"Content-Type": "text/html"}))
+    web.add(f"{site}/deep/soft", Reply(200, b"<html><title>Page not found</title></html>",
+                                       {"Content-Type": "text/html"}))
     web.add(f"{site}/deep/gone", Reply(302, headers={"Location": f"{site}/"}))
     web.add(f"{site}/", Reply(200, b"<title>Home</title>", {"Content-Type": "text/html"}))
     web.add(f"{site}/mentions-404", Reply(200, b"<title>On HTTP status codes</title><p>404 means...</p>",

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import socket
 import time
-from pathlib import Path
 
-import certifi
 import httpcore
 import pytest
 
@@ -38,25 +35,6 @@ PUBLIC = "8.8.8.8"  # a label for "some public host"; the recorder sends it to t
 
 
 # --- fixtures and fakes ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def one_ca_file(tmp_path_factory) -> str:
-    """A CA file holding one certificate: loading certifi's whole bundle costs ~45 ms per ClientPool."""
-    bundle = Path(certifi.where()).read_text()
-    end = "-----END CERTIFICATE-----"
-    path = tmp_path_factory.mktemp("ca") / "one.pem"
-    path.write_text(bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)] + "\n")
-    return str(path)
-
-
-@pytest.fixture(autouse=True)
-def _environment(monkeypatch, one_ca_file):
-    """A proxy would take the connection away from the guard; no TLS happens, so one CA will do."""
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy") or name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SSL_CERT_FILE", one_ca_file)
 
 
 class FakeResolver:
