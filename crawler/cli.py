@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -198,7 +199,16 @@ def _summary_line(outcome: Outcome, settings: Settings) -> str:
     return f"crawler: {', '.join(parts)}; report in {settings.reports / 'health.md'}"
 
 
+def _stop_on_sigterm() -> None:
+    # CI cancels a job with SIGTERM: turn it into the same clean stop as Ctrl-C, so finished results are saved.
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _stop_on_sigterm()
     try:
         cli.main(args=argv, prog_name="crawler", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -28,7 +28,8 @@ from crawler.store import Store, paper_key
 
 log = logging.getLogger("crawler")
 
-SAVE_BATCH = 200
+SAVE_BATCH = 200  # results per transaction while checking
+SAVE_EVERY = 2.0  # seconds: a killed run loses at most this much finished work
 ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 REPORT_SCHEMA_VERSION = 1
 RUN_FIELDS = ("id", "started_at", "command", "total", "ok", "failing", "new", "dead", "fixed", "filled")
@@ -191,10 +192,11 @@ class Pipeline:
         done: dict[str, CheckResult] = {}
         pending: list[CheckResult] = []
         proven_online = False
+        last_save = time.monotonic()
         self.progress.start("checking links", len(urls))
 
         async def one(url: str) -> None:
-            nonlocal proven_online
+            nonlocal proven_online, last_save
             etag, modified = validators.get(url, (None, None))
             try:
                 result = await checker.check(url, etag=etag, last_modified=modified)
@@ -209,15 +211,22 @@ class Pipeline:
             proven_online = proven_online or checker.answers > 0
             # Keep finished work even if the run dies, but only once we know the network is up:
             # a night without network must leave the cache exactly as it was.
-            if proven_online and len(pending) >= SAVE_BATCH:
+            if proven_online and (len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY):
                 self.store.save_results(pending)
                 pending.clear()
+                last_save = time.monotonic()
             self.progress.advance()
 
         tasks = [asyncio.ensure_future(one(u)) for u in urls]
-        _done, late = await asyncio.wait(tasks, timeout=self.settings.run_timeout)
-        for task in late:
-            task.cancel()
+        try:
+            _done, late = await asyncio.wait(tasks, timeout=self.settings.run_timeout)
+        finally:
+            # Stopped half-way (Ctrl-C, SIGTERM from CI) or out of time: keep what was finished.
+            for task in tasks:
+                task.cancel()
+            if proven_online:
+                self.store.save_results(pending)
+                pending.clear()
         await asyncio.gather(*late, return_exceptions=True)
         for url in urls:
             if url not in done:  # out of run time: a timeout, transient, so never cached as fresh

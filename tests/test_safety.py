@@ -161,3 +161,30 @@ def test_kill_9_mid_run_leaves_a_sound_cache_and_a_rerun_reuses_it(web, tmp_path
     assert len(asked) == n - kept, (len(asked), n, kept)  # what was stored is reused, not asked again
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM results").fetchone()[0] == n
+
+
+def test_sigterm_half_way_keeps_every_finished_result(web, tmp_path):
+    fast, slow = 60, 20
+    for i in range(fast):
+        web.add(f"http://127.0.0.1:{web.port}/fast{i}", Reply(200))
+    for i in range(slow):
+        web.add(f"http://127.0.0.1:{web.port}/slow{i}", Reply(200, delay=30))
+    lst = tmp_path / "list.md"
+    lst.write_text("".join(f"- [Fast paper {i} title](http://127.0.0.1:{web.port}/fast{i})\n" for i in range(fast))
+                   + "".join(f"- [Slow paper {i} title](http://127.0.0.1:{web.port}/slow{i})\n" for i in range(slow)))
+    db = tmp_path / "cache.db"
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "check", str(lst), "--db", str(db), "--reports",
+                             str(tmp_path / "r"), "--allow-private", "--no-progress", "--host-concurrency", "100",
+                             "--concurrency", "100"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len({p for _, _, p in web.log if p.startswith("/fast")}) < fast:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the fast answers are in; the slow ones hang
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        saved = {row[0] for row in conn.execute("SELECT url FROM results")}
+    assert saved == {f"http://127.0.0.1:{web.port}/fast{i}" for i in range(fast)}
