@@ -1,0 +1,85 @@
+"""Settings from crawler.toml / [tool.crawler], per-host rules, exclusions, the User-Agent."""
+
+import asyncio
+
+import httpx
+import pytest
+import respx
+
+from crawler import __version__
+from crawler.check import Checker
+from crawler.config import ConfigError, Settings, load_config, parse_duration
+from crawler.links import precheck
+from crawler.net import ClientPool
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("20h", 72000), ("7d", 604800),
+                                               ("1.5h", 5400), ("45", 45), (12, 12)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5 parsecs", "-1h", "h"])
+def test_bad_durations(text):
+    with pytest.raises(ConfigError):
+        parse_duration(text)
+
+
+def test_crawler_toml_wins_over_pyproject(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.crawler]\nhost-concurrency = 3\n")
+    assert load_config(start=tmp_path) == {"host_concurrency": 3}
+    (tmp_path / "crawler.toml").write_text('max-age = "2h"\ncontact = "mailto:me@example.org"\n')
+    assert load_config(start=tmp_path) == {"max_age": 7200.0, "contact": "mailto:me@example.org"}
+
+
+def test_host_rules_and_exclusions(tmp_path):
+    cfg = tmp_path / "crawler.toml"
+    cfg.write_text('exclude = ["^https://twitter\\\\.com/"]\n'
+                   '[hosts."github.com"]\nconcurrency = 2\nheaders = { Accept = "text/html" }\naccept = [429]\n')
+    settings = Settings(**load_config(cfg))
+    rule = settings.hosts["github.com"]
+    assert (rule.concurrency, rule.headers, rule.accept) == (2, (("Accept", "text/html"),), (429,))
+    import re
+
+    verdict = precheck("https://twitter.com/someone", tuple(re.compile(p) for p in settings.exclude))
+    assert verdict.status.value == "skipped" and "excluded" in verdict.reason
+
+
+@pytest.mark.parametrize("body", ["unknown-key = 1\n", 'host-concurrency = 0\n', 'fail-on = "sometimes"\n',
+                                  'exclude = ["(unclosed"]\n', '[hosts]\n"a.org" = 3\n'])
+def test_bad_config_values_are_config_errors(tmp_path, body):
+    cfg = tmp_path / "crawler.toml"
+    cfg.write_text(body)
+    with pytest.raises(ConfigError):
+        Settings(**load_config(cfg))
+
+
+def test_per_host_rules_reach_the_wire_and_the_verdict():
+    settings = Settings(contact="mailto:me@example.org", retries=0,
+                        hosts=Settings(**load_config_from({"hosts": {"github.com": {
+                            "concurrency": 2, "headers": {"X-Test": "yes"}, "accept": [429]}}})).hosts)
+    seen = {}
+
+    def record(request):
+        seen[request.url.host] = dict(request.headers)
+        return httpx.Response(429 if request.url.host == "github.com" else 200)
+
+    async def go():
+        async with ClientPool(settings) as pool:
+            assert pool.host_limit("github.com") == 2 and pool.host_limit("example.org") == settings.host_concurrency
+            checker = Checker(pool, settings, sleep=lambda s: asyncio.sleep(0))
+            return [await checker.check(u) for u in ("https://github.com/a/b", "https://example.org/")]
+
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route().mock(side_effect=record)
+        gh, other = asyncio.run(go())
+    assert gh.status.value == "ok"  # 429 accepted for this host by config
+    assert seen["github.com"]["x-test"] == "yes" and "x-test" not in seen["example.org"]
+    agent = seen["example.org"]["user-agent"]
+    assert f"/{__version__}" in agent and "mailto:me@example.org" in agent
+
+
+def load_config_from(raw: dict) -> dict:
+    from crawler.config import settings_kwargs
+
+    return settings_kwargs(raw)
