@@ -592,3 +592,35 @@ def test_pool_keeps_one_client_per_origin_and_one_gate_per_host():
             assert a.follow_redirects is False
 
     asyncio.run(main())
+
+
+def test_a_hostile_list_sends_not_one_request_to_a_private_address(tmp_path):
+    """The whole pipeline on a list of every private spelling, guard on: everything skipped, nothing connected."""
+    from crawler.pipeline import Job, Pipeline
+    from crawler.store import Store
+
+    targets = ["http://127.0.0.1/", "http://localhost:8080/", "http://[::1]/", "http://169.254.169.254/latest/",
+               "http://10.0.0.1/", "http://172.16.0.9/", "http://192.168.1.1/", "http://0.0.0.0/",
+               "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/", "http://224.0.0.1/", "http://internal.example/",
+               "http://rebind.example/", "https://metadata.google.internal/computeMetadata/v1/"]
+    lst = tmp_path / "hostile.md"
+    # Raw HTML: GitHub percent-encodes the brackets of an IPv6 literal in a Markdown destination (the link
+    # becomes invalid), but keeps them in an <a href>, so that is the form that reaches the guard.
+    lst.write_text("".join(f'- Paper {i} with a hostile link <a href="{u}">[paper]</a>\n'
+                           for i, u in enumerate(targets)))
+    resolver = FakeResolver({"localhost": ["127.0.0.1", "::1"], "internal.example": ["10.1.2.3"],
+                             "rebind.example": ["192.168.0.10", "fd00::1"],
+                             "metadata.google.internal": ["169.254.169.254"]})
+    recorder = RecordingBackend()
+    settings = Settings(db=tmp_path / "c.db", retries=0, progress=False)
+
+    async def go():
+        async with ClientPool(settings, resolver=resolver) as pool:
+            pool._backend._inner = recorder
+            with Store(settings.db) as store:
+                return await Pipeline(settings, store, pool=pool).execute(Job("check", lst))
+
+    outcome = asyncio.run(go())
+    assert recorder.calls == []
+    assert {lo["url"]: lo["status"] for lo in outcome.report["links"]} == {u: "skipped" for u in targets}
+    assert all("--allow-private" in lo["error"] for lo in outcome.report["links"])

@@ -21,7 +21,8 @@ def escape(text: object) -> str:
     """Untrusted text inside a Markdown table cell: no markup, no HTML, no breaking the table."""
     s = re.sub(r"\s+", " ", str(text)).strip()
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\\`*_{}\[\]()#+!|~])", r"\\\1", s)
+    # `:` `.` `@` too: GitHub turns a bare https://…, www.… or name@host into a link otherwise.
+    return re.sub(r"([\\`*_{}\[\]()#+!|~:.@])", r"\\\1", s)
 
 
 def code(text: object) -> str:

@@ -1,0 +1,67 @@
+"""Formatters: untrusted text stays inert in Markdown; BibTeX is balanced; progress in CI is plain lines."""
+
+import io
+
+from crawler import bibtex
+from crawler.parse import parse_list
+from crawler.progress import Progress
+from crawler.report import markdown
+
+
+def report_with(error: str, title: str) -> dict:
+    return {
+        "summary": {"list": "l.md", "generated_at": 0, "failing": 1, "distinct_urls": 1, "healthy": 0, "new": [],
+                    "dead": [], "fixed": [], "empty_links": 0, "fills": 0, "unresolved": 0, "abstracts": 0,
+                    "counts": {"wrong_paper": 1}, "sources": {}, "empty_unfilled_lines": []},
+        "links": [{"url": "https://x.org/a", "key": "https://x.org/a", "status": "wrong_paper", "http_status": 200,
+                   "error": error, "lines": [3], "entries": [title], "dead": False, "new": True,
+                   "suggestion": "https://x.org/b) [evil](https://evil.example"}],
+        "fills": [], "unresolved": [], "empty": [], "runs": [],
+    }
+
+
+def test_remote_text_in_the_markdown_report_cannot_become_markup():
+    evil = "</td><script>alert(1)</script> [click](https://evil.example) | broken | ![img](https://evil.example/x.png)"
+    md = markdown.render(report_with(f"this is {evil!r}", "A [title](https://evil.example/t) <b>bold</b>"))
+    parsed = parse_list(md)
+    assert {lk.url for lk in parsed.links} <= set()  # not a single link made it through
+    assert "<script>" not in md and "<b>" not in md
+    table_rows = [ln for ln in md.splitlines() if ln.startswith("| 3 |")]
+    assert len(table_rows) == 1 and table_rows[0].count(" | ") == 4  # the cell did not break the table
+
+
+def test_bibtex_entries_are_balanced_and_keyed():
+    records = [
+        {"title": "Born Again Neural Networks", "matched_title": "Born Again Neural Networks", "year": 2018,
+         "venue": "ICML", "authors": ["Tommaso Furlanello", "Zachary C. Lipton"], "arxiv_id": "1805.04770",
+         "paper_url": "https://arxiv.org/abs/1805.04770"},
+        {"title": "Born again {networks} 100% & more_", "matched_title": None, "year": 2018, "venue": "arXiv",
+         "authors": ["Tommaso Furlanello"], "arxiv_id": "1805.00001", "paper_url": None},
+        {"title": "Not found anywhere", "matched_title": None, "year": 2020, "venue": None, "authors": [],
+         "arxiv_id": None, "paper_url": None},
+    ]
+    bib = bibtex.render(records)
+    assert bib.count("@") == 2  # nothing is invented for the entry nobody found
+    assert "@inproceedings{furlanello2018born," in bib and "@misc{furlanello2018borna," in bib
+    assert r"\{networks\} 100\% \& more\_" in bib
+    depth = 0
+    for ch in bib.replace("\\{", "").replace("\\}", ""):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0
+    assert depth == 0
+
+
+def test_progress_prints_plain_lines_off_a_terminal_and_nothing_when_disabled():
+    out = io.StringIO()
+    p = Progress(enabled=True, stream=out)
+    p.start("checking links", 3)
+    for _ in range(3):
+        p.advance()
+    p.finish()
+    assert out.getvalue().splitlines() == ["checking links: 0/3", "checking links: 3/3 done"]
+    quiet = io.StringIO()
+    q = Progress(enabled=False, stream=quiet)
+    q.start("checking links", 3)
+    q.advance()
+    q.finish()
+    assert quiet.getvalue() == ""
