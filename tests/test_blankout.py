@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fakesites import FakeArxiv, make_entry
 
+from crawler import rewrite
 from crawler.config import Settings
 from crawler.enrich import Enricher
 from crawler.parse import parse_list
@@ -70,22 +71,24 @@ def evaluate(path: Path, web, tmp_path) -> dict:
         catalogue.setdefault(arxiv_id, make_entry(arxiv_id, arxiv_cased(entry.title), year))
         originals[entry.line] = arxiv_id
         urls[entry.line] = link.url
-    blanked = parse_list(blank_out(text, urls))
+    blanked_text = blank_out(text, urls)
+    blanked = parse_list(blanked_text)
     api = FakeArxiv(list(catalogue.values()))
     web.host("127.0.0.1", api)
     settings = Settings(db=tmp_path / f"{path.stem}.db", arxiv_delay=0, arxiv_timeout=10)
     arxiv = ArxivSource(url_format=f"http://127.0.0.1:{web.port}/api/query?{{}}", delay=0, timeout=10)
 
-    async def go():
-        with Store(settings.db) as store:
-            return await Enricher(settings=settings, arxiv=arxiv, cvf=NoCvfPapers()).enrich(blanked, {}, store, 0.0)
+    async def enrich(parsed):
+        with Store(settings.db) as store:  # the second pass is answered from this cache
+            return await Enricher(settings=settings, arxiv=arxiv, cvf=NoCvfPapers()).enrich(parsed, {}, store, 0.0)
 
-    enrichment = asyncio.run(go())
+    enrichment = asyncio.run(enrich(blanked))
     filled = {f.line: f.url for f in enrichment.fills}
     right = sum(1 for line, i in originals.items() if filled.get(line) == abs_url(i))
     wrong = [(line, filled[line], originals[line]) for line in originals if line in filled
              and filled[line] != abs_url(originals[line])]
-    return {"blanked": len(originals), "recovered": right, "wrong": wrong, "queries": len(api.queries)}
+    return {"blanked": len(originals), "recovered": right, "wrong": wrong, "queries": len(api.queries),
+            "text": blanked_text, "parsed": blanked, "enrichment": enrichment, "enrich": enrich}
 
 
 @pytest.mark.skipif(not LISTS, reason="corpus not present (set CRAWLER_CORPUS)")
@@ -97,3 +100,41 @@ def test_blanked_arxiv_links_come_back_with_no_wrong_fill(path, web, tmp_path):
     assert got["wrong"] == []
     if got["blanked"] >= 10:  # fewer says little: ChaofWang's table names models ("RBPN"), not titles
         assert got["recovered"] / got["blanked"] >= 0.9
+
+
+@pytest.mark.skipif(not LISTS, reason="corpus not present (set CRAWLER_CORPUS)")
+@pytest.mark.parametrize("path", LISTS, ids=[p.name.split("__")[0] for p in LISTS])
+def test_writing_back_changes_only_filled_lines_and_is_idempotent(path, web, tmp_path):
+    got = evaluate(path, web, tmp_path)
+    text, parsed, enrichment = got["text"], got["parsed"], got["enrichment"]
+    filled = rewrite.apply(text, parsed, enrichment)
+    old, new = text.splitlines(keepends=True), filled.splitlines(keepends=True)
+    assert len(old) == len(new)
+    changed = {i + 1 for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b}
+    assert changed <= {f.line for f in enrichment.fills}
+    assert filled.endswith(("\n", "\r\n")) == text.endswith(("\n", "\r\n"))  # a final newline stays as it was
+    # With abstracts: the same fills, plus marked blocks and nothing else.
+    with_abstracts = rewrite.apply(text, parsed, enrichment, abstracts=True)
+    assert strip_blocks(with_abstracts) == filled
+    # A second run over its own output changes nothing.
+    again = parse_list(with_abstracts)
+    second = asyncio.run(got["enrich"](again))
+    assert rewrite.apply(with_abstracts, again, second, abstracts=True) == with_abstracts
+
+
+def strip_blocks(text: str) -> str:
+    out, skipping = [], False
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() == rewrite.MARK_OPEN:
+            skipping = True
+        if not skipping:
+            out.append(line)
+        elif line.strip() == rewrite.MARK_CLOSE:
+            skipping = False
+            if i + 1 < len(lines) and not lines[i + 1].strip():
+                i += 1  # the blank line that ends the block
+        i += 1
+    return "".join(out)
