@@ -6,13 +6,14 @@ Written on asyncio.Protocol rather than streams so that 2000 requests at 200 in 
 well under a tenth of a second of CPU: the server must never be what a benchmark measures.
 
 Paths (any host):
-  /p/<n>             a small HTML page, after `latency` seconds; HEAD and GET
+  /p/<n>             an HTML page (86 bytes, or --page-size), after `latency` seconds; HEAD and GET
   /pdf/<n>.pdf       application/pdf of `pdf_size` bytes; GET streams it in paced chunks, so the
                      body bytes sent before the client hangs up measure what the client read
   /nohead/pdf/<n>.pdf  the same, but HEAD is refused with 405 (forces a GET)
   /api/query?...     a fake arXiv API answering id_list queries with an Atom feed (no latency)
   /__stats           the counters as JSON (on the control address 127.0.0.1; not counted)
   /__reset           zero the counters
+  /__config?latency=S&page_size=N  change the latency / the HTML page size from now on
 
 It stops by itself: when its standard input closes (the harness died or finished) or after
 `--lifetime` seconds, whichever comes first.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import signal
 import sys
 import time
@@ -32,8 +34,19 @@ from urllib.parse import parse_qs, urlsplit
 from benchmarks.listgen import arxiv_title, host_addresses
 
 CHUNK = 16 * 1024  # PDF body chunk
-PACE = 0.001  # seconds between PDF chunks: 16 MB/s, so a client's hang-up is seen within a chunk or two
+PACE = 0.004  # seconds between PDF chunks (4 MB/s): a client that hangs up is seen within a chunk or two
 PAGE = b"<!doctype html><html><head><title>A paper</title></head><body><p>ok</p></body></html>\n"
+FILLER = (b'<div class="abstract"><p>Knowledge distillation transfers what a large <a href="/t">teacher</a>'
+          b" knows.</p></div>\n")
+
+
+def page(size: int) -> bytes:
+    """The HTML page, padded with ordinary markup to `size` bytes (a real paper page is 30-300 KB)."""
+    if size <= len(PAGE):
+        return PAGE
+    head, tail = PAGE.split(b"<p>ok</p>")
+    filler = FILLER * ((size - len(PAGE)) // len(FILLER) + 1)
+    return (head + b"<h1>A paper</h1>" + filler + tail)[: size - len(tail)] + tail
 
 
 class Stats:
@@ -50,6 +63,7 @@ class Stats:
         self.pdf_gets = 0
         self.api_requests = 0
         self.api_ids = 0
+        self.api_times: list[float] = []
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_in_flight: dict[str, int] = defaultdict(int)
         self.first = None
@@ -62,12 +76,20 @@ class Stats:
             "statuses": {str(k): v for k, v in self.statuses.items()}, "connections": self.connections,
             "pdf_body_bytes": self.pdf_body_bytes, "pdf_gets": self.pdf_gets,
             "api_requests": self.api_requests, "api_ids": self.api_ids,
+            "api_min_gap": min((b - a for a, b in zip(self.api_times, self.api_times[1:], strict=False)),
+                               default=None),
+            "cpu": _cpu(),
             "max_in_flight_per_host": peak, "hosts_seen": len(self.max_in_flight),
             "span": (self.last - self.first) if self.first is not None else 0.0,
         }
 
 
 STATS = Stats()
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _head(status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:
@@ -161,7 +183,7 @@ class HttpProtocol(asyncio.Protocol):
         self.keep = keep
         path = urlsplit(target).path
         if path.startswith("/__"):
-            self._control(path)
+            self._control(target)
             return
         now = time.monotonic()
         STATS.first = STATS.first if STATS.first is not None else now
@@ -202,12 +224,13 @@ class HttpProtocol(asyncio.Protocol):
         self._done(status)
 
     def _page(self, method: str) -> None:
-        self._send(200, "OK", PAGE, "text/html; charset=utf-8", method)
+        self._send(200, "OK", self.config.page, "text/html; charset=utf-8", method)
 
     def _api(self, target: str) -> None:
         query = parse_qs(urlsplit(target).query)
         ids = [i for i in ",".join(query.get("id_list", [""])).split(",") if i]
         STATS.api_requests += 1
+        STATS.api_times.append(time.monotonic())
         STATS.api_ids += len(ids)
         self._send(200, "OK", arxiv_feed(ids), "application/atom+xml; charset=utf-8", "GET")
 
@@ -245,9 +268,16 @@ class HttpProtocol(asyncio.Protocol):
             STATS.pdf_body_bytes -= self.transport.get_write_buffer_size()
         self._done(200)
 
-    def _control(self, path: str) -> None:
+    def _control(self, target: str) -> None:
+        path = urlsplit(target).path
         if path == "/__reset":
             STATS.reset()
+        elif path == "/__config":  # /__config?latency=0.02
+            for key, values in parse_qs(urlsplit(target).query).items():
+                if key == "latency":
+                    self.config.latency = float(values[0])
+                elif key == "page_size":
+                    self.config.page = page(int(values[0]))
         body = json.dumps(STATS.as_dict()).encode()
         self.transport.write(_head(200, "OK", [("Content-Type", "application/json"),
                                                ("Content-Length", str(len(body)))]) + body)
@@ -289,8 +319,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds before each answer")
     parser.add_argument("--pdf-size", type=int, default=5 * 1024 * 1024)
+    parser.add_argument("--page-size", type=int, default=0, help="pad HTML pages to this many bytes")
     parser.add_argument("--lifetime", type=float, default=600.0, help="stop after this many seconds")
     config = parser.parse_args(argv)
+    config.page = page(config.page_size)
     asyncio.run(serve(config))
 
 

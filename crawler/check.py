@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import email.utils
+import html
 import logging
 import random
 import re
@@ -13,8 +15,6 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-import lxml.etree
-import lxml.html
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
 
 from crawler.config import Settings
@@ -68,23 +68,32 @@ class Checker:
         self.answers = 0  # attempts that got any HTTP answer
 
     async def check(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> CheckResult:
+        first = await self._attempt(url, etag, last_modified)
+        if not first.retry or self.settings.retries == 0:
+            return self._result(url, first)
+        # Only a link that needs a retry pays for tenacity's machinery: built for every URL it cost
+        # more CPU than the request itself (issue 8).
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.retries + 1),
+            stop=stop_after_attempt(self.settings.retries),
             wait=self._wait,
             retry=retry_if_result(lambda a: a.retry),
             sleep=self._sleep,
             # Out of retries: the last answer is the verdict, not an exception.
             retry_error_callback=lambda state: state.outcome.result(),
         )
+        await self._sleep(self._delay(first, 1))
         last = await retrying(self._attempt, url, etag, last_modified)
         return self._result(url, last)
 
     def _wait(self, state) -> float:
-        outcome: _Attempt = state.outcome.result()
+        # tenacity numbers the retries' attempts from 1; the first attempt came before it.
+        return self._delay(state.outcome.result(), state.attempt_number + 1)
+
+    def _delay(self, outcome: _Attempt, attempt_number: int) -> float:
         if outcome.retry_after is not None:
             return min(outcome.retry_after, self.settings.retry_after_ceiling)
         # Exponential backoff with full jitter: spread retries so a flaky host is not hit in lockstep.
-        base = self.settings.backoff_base * (2 ** (state.attempt_number - 1))
+        base = self.settings.backoff_base * (2 ** (attempt_number - 1))
         return self._rng.uniform(base / 2, base)
 
     async def _attempt(self, url: str, etag: str | None, last_modified: str | None) -> _Attempt:
@@ -109,7 +118,9 @@ class Checker:
         hops: list[Hop] = []
         seen: set[str] = set()
         current = url
-        method = "HEAD"
+        # HEAD is enough when a page's content is not judged, and for files whose body is never wanted.
+        # With soft-404 detection on, a page is read anyway: one GET instead of HEAD then GET (issue 8).
+        method = "GET" if self.settings.soft404 and not names_file(url) else "HEAD"
         while True:
             first = not hops  # validators belong to the URL as listed, not to a redirect target
             outcome = await self._request(method, current, etag if first else None, last_modified if first else None)
@@ -155,8 +166,12 @@ class Checker:
             async with client.stream(method, url, headers=headers) as response:
                 log.debug("%s %s -> %s", method, url, response.status_code)
                 body = b""
-                if method == "GET" and response.status_code < 300:
-                    body = await self._read_capped(response)
+                if method == "GET" and response.status_code < 300 and self.settings.soft404 and _is_html_ok(response):
+                    body = await self._read_capped(response)  # only an HTML page is judged by its content
+                elif _is_short(response, self.settings.max_body):
+                    # Read out (HEAD: nothing) so the connection goes back to the pool: a response
+                    # closed with its body unread closes its connection (issue 8).
+                    await self._read_capped(response)
                 return response, body
         except PrivateAddressRefused as exc:
             return _Attempt(LinkStatus.SKIPPED, error=f"private address refused ({exc.address}); see --allow-private")
@@ -250,6 +265,24 @@ _NOT_FOUND = re.compile(
 _HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home", "/home/"})
 
 
+def _is_short(response: httpx.Response, limit: int) -> bool:
+    """A body known to be empty or small: cheaper to read out than to reconnect for the next request."""
+    if response.request.method == "HEAD" or response.status_code in (204, 304):
+        return True
+    length = response.headers.get("content-length", "")
+    return length.isdigit() and int(length) <= limit
+
+
+_FILE_SUFFIXES = (".pdf", ".ps", ".gz", ".tgz", ".zip", ".tar", ".bz2", ".xz", ".7z", ".rar", ".ppt", ".pptx",
+                  ".doc", ".docx", ".mp4", ".mov", ".avi", ".mkv", ".webm", ".mp3", ".wav", ".png", ".jpg",
+                  ".jpeg", ".gif", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".npz", ".onnx")
+
+
+def names_file(url: str) -> bool:
+    """A URL whose path names a download (a PDF, an archive, a model): HEAD first, its body is never read."""
+    return urlsplit(url).path.lower().endswith(_FILE_SUFFIXES)
+
+
 def _is_html_ok(response: httpx.Response) -> bool:
     ctype = response.headers.get("content-type", "").lower()
     return 200 <= response.status_code < 300 and ("html" in ctype)
@@ -263,16 +296,66 @@ def soft_404(origin: str, final: str, hops: tuple[Hop, ...], body: bytes, conten
             return "a deep link redirected to the home page"
     if not body or "html" not in content_type.lower():
         return None
-    try:
-        doc = lxml.html.document_fromstring(body)  # a truncated page parses too: lxml recovers
-    except (lxml.etree.ParserError, ValueError):
-        return None
-    for tag in ("title", "h1"):
-        node = doc.find(f".//{tag}")
-        words = " ".join(node.text_content().split()) if node is not None else ""
+    for tag, words in page_heads(body).items():
         if words and _NOT_FOUND.search(words):
             return f"the page's {tag} says {words[:80]!r}"
     return None
+
+
+# A page's <title> and <h1> are found by searching, not by parsing it: lxml takes ~3 ms of CPU
+# for a 64 KiB page, more than the whole request costs (issue 8).
+_MARKUP = re.compile(rb"<[^>]*>")
+_HIDERS = ((b"<!--", b"-->"), (b"<script", b"</script"), (b"<style", b"</style"), (b"<template", b"</template"))
+
+
+def _hidden_spans(lower: bytes) -> list[tuple[int, int]]:
+    """Where comments, scripts, styles and templates lie: text there is not the page's (bytes.find only:
+    a regex scan of 64 KiB costs more than all of this)."""
+    found = []
+    for opener, closer in _HIDERS:
+        pos = lower.find(opener)
+        while pos >= 0:
+            end = lower.find(closer, pos + len(opener))
+            end = len(lower) if end < 0 else end + len(closer)
+            found.append((pos, end))
+            pos = lower.find(opener, end)
+    found.sort()
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if spans and start < spans[-1][1]:
+            continue  # inside an earlier one ("<script" in a comment)
+        spans.append((start, end))
+    return spans
+
+
+def page_heads(body: bytes) -> dict[str, str]:
+    """The text of a page's first <title> and first <h1>, whitespace collapsed (absent ones left out).
+
+    Found by searching, not by parsing: lxml takes ~3 ms of CPU for a 64 KiB page, more than a whole
+    request costs (issue 8). A truncated page yields what it has.
+    """
+    lower = body.lower()
+    spans = _hidden_spans(lower)
+    starts = [s for s, _ in spans]
+    out = {}
+    for tag in (b"title", b"h1"):
+        pos = lower.find(b"<" + tag)
+        while pos >= 0:
+            i = bisect.bisect_right(starts, pos) - 1
+            if i >= 0 and pos < spans[i][1]:
+                pos = lower.find(b"<" + tag, spans[i][1])  # inside a comment or script: look past it
+                continue
+            if lower[pos + len(tag) + 1 : pos + len(tag) + 2] in (b">", b" ", b"\t", b"\n", b"\r", b"/"):
+                break
+            pos = lower.find(b"<" + tag, pos + 1)  # <h10>, <titles>: not ours
+        gt = lower.find(b">", pos) if pos >= 0 else -1
+        if gt < 0:
+            continue
+        end = lower.find(b"</" + tag, gt)
+        inner = body[gt + 1 : end if end >= 0 else len(body)]
+        text = html.unescape(_MARKUP.sub(b" ", inner).decode("utf-8", "replace"))
+        out[tag.decode()] = " ".join(text.split())
+    return out
 
 
 def _permanent_target(hops: tuple[Hop, ...], final: str | None) -> str | None:

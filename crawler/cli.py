@@ -160,7 +160,7 @@ def _execute(command: str, opts: dict) -> None:
 
 async def _pipeline(command: str, list_path: Path, settings: Settings, store: Store) -> Outcome:
     progress = Progress(enabled=settings.progress)
-    async with ClientPool(settings) as pool:
+    async with ClientPool(settings, transport=settings.transport) as pool:
         enricher = None if command == "report" else Enricher(pool=pool, settings=settings)
         pipeline = Pipeline(settings, store, pool=pool, enricher=enricher, progress=progress)
         return await pipeline.execute(Job(command=command, list_path=list_path))

@@ -33,6 +33,8 @@ DEFAULT_CONTACT = "https://github.com/paper-list-crawler"
 DEFAULT_ARXIV_DELAY = 3.0  # arXiv's terms: one request every three seconds
 DEFAULT_ARXIV_TIMEOUT = 30.0
 
+DEFAULT_TRANSPORT = "aiohttp"  # a third of httpcore's CPU per request; "httpcore" is the fallback
+TRANSPORT_CHOICES = ("aiohttp", "httpcore")
 FAIL_ON_CHOICES = ("dead", "new", "any", "never")
 
 
@@ -82,6 +84,7 @@ class Settings:
     backoff_base: float = 0.5
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_body: int = DEFAULT_MAX_BODY
+    transport: str = DEFAULT_TRANSPORT  # what does the I/O under httpx: "aiohttp" or "httpcore" (issue 8)
     soft404: bool = True  # read HTML pages (capped) to catch "not found" pages served with 200
     allow_private: bool = False
     offline: bool = False
@@ -109,6 +112,8 @@ class Settings:
                 raise ConfigError(f"{name.replace('_', '-')} must be positive")
         if self.retries < 0:
             raise ConfigError("retries must not be negative")
+        if self.transport not in TRANSPORT_CHOICES:
+            raise ConfigError(f"transport must be one of {', '.join(TRANSPORT_CHOICES)}")
         if self.fail_on not in FAIL_ON_CHOICES:
             raise ConfigError(f"fail-on must be one of {', '.join(FAIL_ON_CHOICES)}")
         for pattern in self.exclude:

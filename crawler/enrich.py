@@ -12,17 +12,20 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from crawler.config import Settings
 from crawler.entries import is_venue_label
 from crawler.errors import SourceUnavailable
-from crawler.links import normalize_url
+from crawler.links import abs_url, normalize_url, parse_arxiv_id
 from crawler.match import Match, best_match, normalize_title, title_score
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
 from crawler.net import ClientPool
 from crawler.sources import cvf as cvf_mod
-from crawler.sources.arxiv import TITLES_PER_QUERY, ArxivQueryRejected, ArxivSource, abs_url, parse_arxiv_id
 from crawler.store import Store, paper_key
+
+if TYPE_CHECKING:
+    from crawler.sources.arxiv import ArxivSource
 
 log = logging.getLogger("crawler")
 
@@ -75,15 +78,12 @@ class Enricher:
         *,
         settings: Settings,
         pool: ClientPool | None = None,
-        arxiv: ArxivSource | None = None,
+        arxiv: ArxivSource | None = None,  # built on first use: the arxiv package costs ~0.1 s to import
         cvf: cvf_mod.CvfSource | None = None,
         clock: Callable[[], float] = time.time,
     ):
         self.settings = settings
-        self.arxiv = arxiv or ArxivSource(
-            url_format=settings.arxiv_url, delay=settings.arxiv_delay, timeout=settings.arxiv_timeout,
-            user_agent=settings.agent,
-        )
+        self._arxiv = arxiv
         if cvf is None and pool is not None:
             cvf = cvf_mod.CvfSource(pool.client(settings.cvf_base), base=settings.cvf_base)
         self.cvf = cvf
@@ -92,6 +92,16 @@ class Enricher:
         self.meta_age = max(settings.max_age, settings.metadata_max_age)
         self.sources: dict[str, str] = {}
         self._cvf_pages_fetched = 0
+
+    @property
+    def arxiv(self) -> ArxivSource:
+        if self._arxiv is None:
+            from crawler.sources.arxiv import ArxivSource
+
+            s = self.settings
+            self._arxiv = ArxivSource(url_format=s.arxiv_url, delay=s.arxiv_delay, timeout=s.arxiv_timeout,
+                                      user_agent=s.agent)
+        return self._arxiv
 
     # -- availability -----------------------------------------------------------------------------
     def _down(self, name: str) -> bool:
@@ -123,10 +133,12 @@ class Enricher:
             else:
                 out[arxiv_id] = None
         if ask and not self._down("arxiv") and not self.settings.offline:
+            from crawler.sources.arxiv import ArxivQueryRejected
+
             try:
                 found = await self.arxiv.lookup_ids_async(ask)
                 self._mark_used("arxiv")
-            except ArxivQueryRejected as exc:
+            except ArxivQueryRejected as exc:  # carries what the other batches found
                 found = exc.partial
                 self._mark_down(exc)
                 ask = [i for i in ask if i not in set(exc.rejected)]
@@ -228,6 +240,8 @@ class Enricher:
                 out[norm] = list(store.papers(cached).values())
         if not ask or self._down("arxiv") or self.settings.offline:
             return out
+        from crawler.sources.arxiv import TITLES_PER_QUERY, ArxivQueryRejected
+
         answers: dict[str, list[str]] = {}
         for i in range(0, len(ask), TITLES_PER_QUERY):
             chunk = ask[i : i + TITLES_PER_QUERY]

@@ -139,18 +139,32 @@ def github_token() -> str | None:
     return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
 
 
-def proxy_for(url: str) -> str | None:
-    """The proxy the environment names for this URL (HTTP(S)_PROXY, NO_PROXY), if any."""
+def proxy_for(url: str, proxies: dict[str, str] | None = None) -> str | None:
+    """The proxy the environment names for this URL (HTTP(S)_PROXY, NO_PROXY), if any.
+
+    `proxies` is `urllib.request.getproxies()` read once by the caller: reading it scans the whole
+    environment, about 0.1 ms a call, too much for every request (issue 8).
+    """
     parts = urlsplit(url)
-    proxies = urllib.request.getproxies()
+    if proxies is None:
+        proxies = urllib.request.getproxies()
     proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+    if proxy and not urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
         return proxy
     return None
 
 
+TRANSPORTS = ("aiohttp", "httpcore")
+
+
 class ClientPool:
-    """One small client per origin, one semaphore per host, one global semaphore."""
+    """One small client per origin, one semaphore per host, one global semaphore.
+
+    `transport` picks what does the I/O under httpx: "httpcore" (httpx's own pool over
+    GuardedBackend; what respx intercepts, hence the library default) or "aiohttp"
+    (crawler.fasttransport: a third of httpcore's CPU per request; what the CLI uses, issue 8).
+    Behind a proxy, or with a `transport_factory`, neither is used.
+    """
 
     def __init__(
         self,
@@ -158,8 +172,13 @@ class ClientPool:
         *,
         resolver: Resolver = system_resolver,
         transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None,
+        transport: str = "httpcore",
     ):
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
         self.settings = settings
+        self.transport = transport
+        self._proxies = urllib.request.getproxies()  # once: the environment does not change under us
         self._backend = GuardedBackend(resolver, settings.allow_private)
         self._resolver = resolver
         self._transport_factory = transport_factory
@@ -199,12 +218,17 @@ class ClientPool:
         parts = urlsplit(url)
         if token and parts.port in (None, 443) and f"{parts.scheme.lower()}://{host}" in GITHUB_ORIGINS:
             headers["Authorization"] = f"Bearer {token}"  # lifts GitHub's anonymous rate limit
-        proxy = proxy_for(url)
+        proxy = proxy_for(url, self._proxies)
         if self._transport_factory is not None:
             transport = self._transport_factory(limits)
         elif proxy:
             # Behind a proxy the proxy connects, so the guard can only look at DNS beforehand.
             transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits, proxy=proxy)
+        elif self.transport == "aiohttp":
+            from crawler.fasttransport import AiohttpTransport
+
+            transport = AiohttpTransport(limits=limits, verify=self._ssl, resolver=self._resolver,
+                                         allow_private=self.settings.allow_private)
         else:
             transport = GuardedTransport(limits=limits, backend=self._backend, verify=self._ssl)
         timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
@@ -214,7 +238,7 @@ class ClientPool:
 
     async def precheck_proxy_target(self, url: str) -> None:
         """With a proxy in the way, refuse private targets by resolving them ourselves first."""
-        if self.settings.allow_private or not proxy_for(url):
+        if self.settings.allow_private or not proxy_for(url, self._proxies):
             return
         host = urlsplit(url).hostname or ""
         addresses = await self._resolver(host, 443)

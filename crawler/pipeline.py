@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,13 +17,12 @@ from crawler import __version__
 from crawler.check import Checker
 from crawler.config import Settings
 from crawler.errors import NetworkDown
-from crawler.links import host_of, normalize_url, precheck
+from crawler.links import host_of, normalize_url, parse_arxiv_id, precheck
 from crawler.listfile import read_list
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, ParsedList, Unresolved
 from crawler.net import ClientPool
 from crawler.parse import parse_list
 from crawler.progress import Progress
-from crawler.sources.arxiv import parse_arxiv_id
 from crawler.store import Store, paper_key
 
 log = logging.getLogger("crawler")
@@ -217,7 +216,18 @@ class Pipeline:
                 last_save = time.monotonic()
             self.progress.advance()
 
-        tasks = [asyncio.ensure_future(one(u)) for u in urls]
+        # One queue per host and as many workers as the host may have requests in flight: a few
+        # hundred tasks instead of one per URL parked on the host's semaphore (issue 8).
+        queues: dict[str, deque[str]] = defaultdict(deque)
+        for url in urls:
+            queues[host_of(url)].append(url)
+
+        async def worker(queue: deque[str]) -> None:
+            while queue:
+                await one(queue.popleft())
+
+        tasks = [asyncio.ensure_future(worker(queue)) for host, queue in queues.items()
+                 for _ in range(min(len(queue), self.pool.host_limit(host)))]
         try:
             _done, late = await asyncio.wait(tasks, timeout=self.settings.run_timeout)
         finally:

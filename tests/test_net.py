@@ -153,7 +153,7 @@ class Waits(list):
 
 
 def make_settings(**changes) -> Settings:
-    values = dict(retries=2, backoff_base=0.5, timeout=3.0, connect_timeout=2.0)
+    values = dict(retries=2, backoff_base=0.5, timeout=3.0, connect_timeout=2.0, soft404=False)  # HEAD first
     values.update(changes)
     return Settings(**values)
 

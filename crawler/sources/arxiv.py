@@ -39,7 +39,8 @@ from crawler.config import (
     DEFAULT_CONTACT,
 )
 from crawler.errors import SourceUnavailable
-from crawler.models import ArxivId, PaperMeta
+from crawler.links import abs_url, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
+from crawler.models import PaperMeta
 
 log = logging.getLogger(__name__)
 
@@ -56,55 +57,7 @@ MAX_BODY = 20 * 1024 * 1024  # a full page of 100 entries is a few hundred KB
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
-# --- ids -------------------------------------------------------------------------------------------
-
-_ID = (
-    r"(?:(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})"  # new style: 1503.02531, 1412.6550
-    # old style: hep-th/9901001, math.GT/0309136
-    r"|(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[a-z]{2})?/(?P<oyy>\d{2})(?P<omm>\d{2})(?P<onum>\d{3}))"
-    r"(?:v(?P<version>[1-9]\d*))?"
-)
-_BARE_ID = re.compile(rf"(?:arxiv:\s*)?{_ID}", re.IGNORECASE)
-_URL_ID = re.compile(
-    rf"https?://(?:www\.|export\.)?arxiv\.org/(?P<kind>abs|pdf|html)/{_ID}(?P<ext>\.pdf)?/?(?:[?#].*)?",
-    re.IGNORECASE,
-)
-
-
-def parse_arxiv_id(text: str) -> ArxivId | None:
-    """The canonical, versionless id in an arXiv id or abs/pdf/html URL; None for anything else.
-
-    Old-style ids lose their subject class (`math.GT/0309136` -> `math/0309136`): arXiv's own
-    canonical form, and what the API puts in `<id>`, so lookups key back to what was asked.
-    """
-    text = text.strip()
-    m = _URL_ID.fullmatch(text)
-    if m and m["ext"] and m["kind"].lower() != "pdf":
-        return None
-    m = m or _BARE_ID.fullmatch(text)
-    if not m:
-        return None
-    if m["num"] is not None:
-        yymm, num = int(m["yy"] + m["mm"]), m["num"]
-        # Four-digit numbers until 2014-12, five from 2015-01; the scheme itself began in 2007-04.
-        if not 1 <= int(m["mm"]) <= 12 or yymm < 704 or len(num) != (4 if yymm < 1501 else 5):
-            return None
-        if int(num) == 0:
-            return None
-        return ArxivId(f"{m['yy']}{m['mm']}.{num}")
-    oyy = int(m["oyy"])
-    if not 1 <= int(m["omm"]) <= 12 or not (oyy >= 91 or oyy <= 7) or int(m["onum"]) == 0:
-        return None
-    return ArxivId(f"{m['archive'].lower()}/{m['oyy']}{m['omm']}{m['onum']}")
-
-
-def abs_url(arxiv_id: str) -> str:
-    return f"https://arxiv.org/abs/{arxiv_id}"
-
-
-def pdf_url(arxiv_id: str) -> str:
-    return f"https://arxiv.org/pdf/{arxiv_id}"
-
+# --- ids: pure URL rules, kept in crawler.links (importing this module costs ~0.1 s) ---------------
 
 # --- title queries ---------------------------------------------------------------------------------
 

