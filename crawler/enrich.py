@@ -91,7 +91,6 @@ class Enricher:
         # Answers about papers (ids, titles, abstracts) live longer than link results, never shorter.
         self.meta_age = max(settings.max_age, settings.metadata_max_age)
         self.sources: dict[str, str] = {}
-        self._cvf_pages_fetched = 0
 
     @property
     def arxiv(self) -> ArxivSource:

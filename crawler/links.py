@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -106,48 +105,6 @@ def normalize_url(url: str) -> str:
 def host_of(url: str) -> str:
     parts = urlsplit(url)
     return (parts.hostname or "").lower()
-
-
-# --- quirks: a table, not scattered ifs -----------------------------------------------------------
-# Each rule maps a URL to the page a reader should rather link (the canonical paper page).
-
-_ARXIV_PDF = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/pdf/([^?#]+?)(?:\.pdf)?/?(?:[?#].*)?$", re.I)
-_CVF_PDF = re.compile(
-    r"^https?://openaccess\.thecvf\.com/(content[^/]*(?:/[A-Z]+\d{4})?)/papers/([^/?#]+)\.pdf$", re.I
-)
-
-
-def _arxiv_pdf_to_abs(url: str) -> str | None:
-    m = _ARXIV_PDF.match(url)
-    return f"https://arxiv.org/abs/{m.group(1)}" if m else None
-
-
-def _cvf_pdf_to_html(url: str) -> str | None:
-    m = _CVF_PDF.match(url)
-    return f"https://openaccess.thecvf.com/{m.group(1)}/html/{m.group(2)}.html" if m else None
-
-
-def _https_upgrade(url: str) -> str | None:
-    # Hosts known to serve everything over https and to 301 plain http.
-    if re.match(r"^http://(openaccess\.thecvf\.com|arxiv\.org|www\.arxiv\.org|github\.com)/", url, re.I):
-        return "https://" + url[len("http://"):]
-    return None
-
-
-QUIRKS: tuple[tuple[str, Callable[[str], str | None]], ...] = (
-    ("arXiv PDF -> abstract page", _arxiv_pdf_to_abs),
-    ("CVF PDF -> paper page", _cvf_pdf_to_html),
-    ("http -> https", _https_upgrade),
-)
-
-
-def canonical_paper_url(url: str) -> str | None:
-    """The first quirk that applies, or None when the URL is already canonical."""
-    for _name, rule in QUIRKS:
-        out = rule(url)
-        if out:
-            return out
-    return None
 
 
 # --- arXiv ids -------------------------------------------------------------------------------------------

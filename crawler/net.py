@@ -20,7 +20,7 @@ import os
 import socket
 import ssl
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import httpcore
@@ -254,7 +254,3 @@ class ClientPool:
 
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
-
-
-def hosts_of(urls: Iterable[str]) -> set[str]:
-    return {(urlsplit(u).hostname or "").lower() for u in urls}

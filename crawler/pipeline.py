@@ -19,7 +19,7 @@ from crawler.config import Settings
 from crawler.errors import NetworkDown
 from crawler.links import host_of, normalize_url, parse_arxiv_id, precheck
 from crawler.listfile import read_list
-from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, ParsedList, Unresolved
+from crawler.models import CheckResult, Enrichment, Fill, Link, LinkStatus, ParsedList, Unresolved
 from crawler.net import ClientPool
 from crawler.parse import parse_list
 from crawler.progress import Progress
@@ -300,10 +300,6 @@ class LinkState:
     consecutive_failures: int
 
 
-def counts_as_failure(status: LinkStatus) -> bool:
-    return status.is_failure
-
-
 def can_die(status: LinkStatus) -> bool:
     # A bot wall says nothing about the link; it is never dead by default.
     return status.is_failure and status is not LinkStatus.BLOCKED
@@ -314,7 +310,7 @@ def update_history(history: dict[str, dict], results: dict[str, CheckResult], no
     states: dict[str, LinkState] = {}
     for key, result in results.items():
         old = history.get(key) or {}
-        failing = counts_as_failure(result.status)
+        failing = result.status.is_failure
         was_failing = (old.get("consecutive_failures") or 0) > 0
         # A result reused from the cache is the same observation: it must not count twice.
         same_observation = bool(old) and old.get("last_checked") == result.checked_at
@@ -414,7 +410,3 @@ def exit_code(report: dict, fail_on: str) -> int:
     if fail_on == "new":
         return 1 if any(lo["new"] and lo["status"] in ("broken", "wrong_paper") for lo in links) else 0
     return 1 if any(LinkStatus(lo["status"]).is_failure for lo in links) else 0
-
-
-def entries_by_line(entries: tuple[Entry, ...]) -> dict[int, Entry]:
-    return {e.line: e for e in entries}

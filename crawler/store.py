@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -247,12 +246,3 @@ def _row_to_meta(row: dict) -> PaperMeta:
     row.pop("key", None)
     row["authors"] = tuple(json.loads(row["authors"] or "[]"))
     return PaperMeta(**row)
-
-
-def file_fingerprint(path: Path) -> tuple[int, int] | None:
-    """(size, mtime_ns) of a file, to notice it changing under us."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
