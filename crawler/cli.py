@@ -135,7 +135,8 @@ def report(**opts) -> None:
 
 def _execute(command: str, opts: dict) -> None:
     settings = build_settings(opts)
-    logging.basicConfig(level=logging.DEBUG if settings.verbose else logging.WARNING, format="%(message)s")
+    level = logging.DEBUG if settings.verbose else logging.ERROR if settings.quiet else logging.WARNING
+    logging.basicConfig(level=level, format="crawler: %(message)s")
     list_path = opts.get("list_path") or DEFAULT_LIST
     if opts.get("write") and opts.get("output"):
         raise UsageError("--write and --output exclude each other")
