@@ -48,13 +48,14 @@ def apply(text: str, parsed: ParsedList, enrichment: Enrichment, *, abstracts: b
     return "".join(lines)
 
 
-def _outside_code(line: str) -> list[tuple[int, int]]:
+def _code_spans(line: str) -> list[tuple[int, int]]:
+    """Where inline code lies on the line: nothing there is a link."""
     return [m.span() for m in _CODE_SPAN.finditer(line)]
 
 
 def _fill_line(line: str, empties: list, fills: list) -> str:
     """Replace the k-th empty destination outside code spans with the k-th empty link's fill."""
-    code = _outside_code(line)
+    code = _code_spans(line)
     spots = [m for m in _EMPTY_DEST.finditer(line) if not any(a <= m.start() < b for a, b in code)]
     if len(spots) != len(empties):
         return line  # the text and the parse disagree: change nothing rather than guess
@@ -74,7 +75,7 @@ def _fill_line(line: str, empties: list, fills: list) -> str:
 
 def _replace_url(line: str, old: str, new: str) -> str:
     """Swap a URL written once on this line (outside code); anything less certain is left alone."""
-    code = _outside_code(line)
+    code = _code_spans(line)
 
     def whole(start: int) -> bool:  # not just the start of a longer URL, not inside a code span
         end = start + len(old)

@@ -117,39 +117,31 @@ class Store:
         self.close()
 
     # -- link results ---------------------------------------------------------------------------
-    def fresh_results(self, urls: Iterable[str], now: float, max_age: float) -> dict[str, CheckResult]:
-        """Cached results young enough to reuse. Transient failures never count as fresh."""
+    def _rows_by_url(self, table: str, urls: Iterable[str], where: str = "", params: tuple = ()) -> dict[str, dict]:
+        """Rows of `table` for these URLs, a few hundred per query (SQLite caps bound parameters)."""
         urls = list(urls)
-        out: dict[str, CheckResult] = {}
-        transient = [s.value for s in LinkStatus if s.is_transient]
+        out: dict[str, dict] = {}
         for i in range(0, len(urls), 500):
             chunk = urls[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.query(
-                f"SELECT * FROM results WHERE url IN ({marks}) AND checked_at >= ? "
-                f"AND status NOT IN ({','.join('?' * len(transient))})",
-                [*chunk, now - max_age, *transient],
-            )
-            for row in rows:
-                result = _row_to_result(row)
-                out[result.url] = result
+            sql = f"SELECT * FROM {table} WHERE url IN ({','.join('?' * len(chunk))}){where}"
+            for row in self.db.query(sql, [*chunk, *params]):
+                out[row["url"]] = row
         return out
+
+    def fresh_results(self, urls: Iterable[str], now: float, max_age: float) -> dict[str, CheckResult]:
+        """Cached results young enough to reuse. Transient failures never count as fresh."""
+        transient = tuple(s.value for s in LinkStatus if s.is_transient)
+        where = f" AND checked_at >= ? AND status NOT IN ({','.join('?' * len(transient))})"
+        rows = self._rows_by_url("results", urls, where, (now - max_age, *transient))
+        return {url: _row_to_result(row) for url, row in rows.items()}
 
     def cached_results(self, urls: Iterable[str]) -> dict[str, CheckResult]:
         """Whatever is stored, however old (for --offline and `report`)."""
-        out = {}
-        for url in urls:
-            for row in self.db.query("SELECT * FROM results WHERE url = ?", [url]):
-                out[url] = _row_to_result(row)
-        return out
+        return {url: _row_to_result(row) for url, row in self._rows_by_url("results", urls).items()}
 
     def validators(self, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
-        out = {}
-        for url in urls:
-            row = self.db.execute("SELECT etag, last_modified FROM results WHERE url = ?", [url]).fetchone()
-            if row and (row[0] or row[1]):
-                out[url] = (row[0], row[1])
-        return out
+        rows = self._rows_by_url("results", urls)
+        return {url: (r["etag"], r["last_modified"]) for url, r in rows.items() if r["etag"] or r["last_modified"]}
 
     def save_results(self, results: Iterable[CheckResult]) -> None:
         rows = [_result_to_row(r) for r in results]
@@ -159,12 +151,7 @@ class Store:
 
     # -- history --------------------------------------------------------------------------------
     def history(self, urls: Iterable[str]) -> dict[str, dict]:
-        out = {}
-        for url in urls:
-            rows = list(self.db.query("SELECT * FROM history WHERE url = ?", [url]))
-            if rows:
-                out[url] = rows[0]
-        return out
+        return self._rows_by_url("history", urls)
 
     def save_history(self, rows: list[dict]) -> None:
         if rows:
