@@ -260,18 +260,23 @@ def warm_rerun(args, server: Server, base: Path, tool: Tool) -> dict:
             "warm_ok": tool.check(work)}
 
 
+def run_each(tools: list[Tool], list_path: Path, base: Path, server: Server) -> dict:
+    """One measured run of each tool on one list."""
+    out = {}
+    for tool in tools:
+        m = run_tool(tool, list_path, base, server)
+        out[tool.name] = {"wall": m.wall, "cpu": m.cpu, "rss_mb": m.rss_mb, "requests": m.requests,
+                          "ok": m.checked_ok}
+    return out
+
+
 def big_list_rss(args, server: Server, base: Path, tools: list[Tool]) -> dict:
     """Peak RSS with --rss-links links (latency lowered to keep it short: memory does not depend on it)."""
     list_path = base / "big.md"
     list_path.write_text(web_list(args.rss_links, args.hosts, server.port))
     server.latency(args.rss_latency)
     try:
-        out = {}
-        for tool in tools:
-            m = run_tool(tool, list_path, base, server)
-            out[tool.name] = {"rss_mb": m.rss_mb, "wall": m.wall, "cpu": m.cpu, "requests": m.requests,
-                              "ok": m.checked_ok}
-        return out
+        return run_each(tools, list_path, base, server)
     finally:
         server.latency(args.latency)
 
@@ -280,12 +285,7 @@ def big_pages(args, server: Server, base: Path, tools: list[Tool]) -> dict:
     """The main list with real-sized HTML pages: what reading pages (soft-404 detection) costs."""
     server.page_size(args.big_pages)
     try:
-        out = {}
-        for tool in tools:
-            m = run_tool(tool, base / "list.md", base, server)
-            out[tool.name] = {"wall": m.wall, "cpu": m.cpu, "rss_mb": m.rss_mb, "requests": m.requests,
-                              "ok": m.checked_ok}
-        return out
+        return run_each(tools, base / "list.md", base, server)
     finally:
         server.page_size(args.page_size)
 
