@@ -35,12 +35,17 @@ class NetworkDown(CrawlerError):
 
 
 class SourceUnavailable(CrawlerError):
-    """A metadata source (arXiv, CVF) cannot answer this run: throttled, challenged, down.
+    """A source (arXiv, CVF, GitHub, ...) cannot answer this run: throttled, challenged, down.
 
-    Never evidence about a link: whatever depended on it is left undecided.
+    Never evidence about a link: whatever depended on it is left undecided. `scope` names the part
+    of the source that is affected ("ICCV 2019" for one listing; "" for the whole source), and
+    `partial` may carry what a batched question settled before the failure.
     """
 
-    def __init__(self, source: str, reason: str):
-        super().__init__(f"{source} unavailable: {reason}")
+    def __init__(self, source: str, reason: str, *, scope: str = "", partial: dict | None = None):
+        where = f" ({scope})" if scope else ""
+        super().__init__(f"{source}{where} unavailable: {reason}")
         self.source = source
         self.reason = reason
+        self.scope = scope
+        self.partial = partial

@@ -103,6 +103,22 @@ class CheckResult:
     last_modified: str | None = None
     suggestion: str | None = None
     from_cache: bool = False
+    # Not a failure, but worth telling: "archived", "title changed: now '…'" (SPEC: notes are shown apart).
+    note: str | None = None
+    # The evidence of a paper check (crawler.judge), when the link was judged as a paper.
+    title_score: float | None = None
+    authors_matched: bool | None = None
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    """What GitHub says of a repository a code link points at (crawler.sources.github)."""
+
+    name_with_owner: str  # as GitHub names it now ("owner/repo"), after renames and transfers
+    stars: int | None = None
+    archived: bool = False
+    pushed_at: str | None = None  # ISO 8601, as GitHub sends it
+    checked_at: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 import sqlite_utils
 
 from crawler.errors import StoreError
-from crawler.models import CheckResult, Hop, LinkStatus, PaperMeta
+from crawler.models import CheckResult, Hop, LinkStatus, PaperMeta, RepoInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _migrate_to_1(db: sqlite_utils.Database) -> None:
@@ -49,7 +49,18 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = {1: _migrate_to_1}  # version -> step that brings the previous version up to it
+def _migrate_to_2(db: sqlite_utils.Database) -> None:
+    # Issues 12 and 13: notes and the evidence of paper checks on results; what GitHub says of repositories.
+    for column, kind in (("note", str), ("title_score", float), ("authors_matched", int)):
+        if column not in db["results"].columns_dict:
+            db["results"].add_column(column, kind)
+    db["repos"].create(
+        {"url": str, "name_with_owner": str, "stars": int, "archived": int, "pushed_at": str, "checked_at": float},
+        pk="url", if_not_exists=True,
+    )
+
+
+MIGRATIONS = {1: _migrate_to_1, 2: _migrate_to_2}  # version -> step that brings the previous version up to it
 
 
 class Store:
@@ -166,6 +177,18 @@ class Store:
         rows = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))
         return list(reversed(rows))
 
+    # -- repositories (what GitHub said of the code links) ------------------------------------------
+    def save_repos(self, repos: dict[str, RepoInfo]) -> None:
+        rows = [{"url": url, **asdict(info)} for url, info in repos.items()]
+        if rows:
+            with self.db.atomic():
+                self.db["repos"].upsert_all(rows, pk="url")
+
+    def repos(self, urls: Iterable[str]) -> dict[str, RepoInfo]:
+        return {url: RepoInfo(name_with_owner=r["name_with_owner"], stars=r["stars"], archived=bool(r["archived"]),
+                              pushed_at=r["pushed_at"], checked_at=r["checked_at"] or 0.0)
+                for url, r in self._rows_by_url("repos", urls).items()}
+
     # -- metadata -------------------------------------------------------------------------------
     def save_papers(self, metas: Iterable[PaperMeta]) -> None:
         rows = [_meta_to_row(m) for m in metas]
@@ -217,7 +240,8 @@ def _row_to_result(row: dict) -> CheckResult:
         final_url=row["final_url"], error=row["error"],
         redirects=tuple(Hop(u, s) for u, s in json.loads(row["redirects"] or "[]")),
         checked_at=row["checked_at"] or 0.0, etag=row["etag"], last_modified=row["last_modified"],
-        suggestion=row["suggestion"], from_cache=True,
+        suggestion=row["suggestion"], from_cache=True, note=row.get("note"), title_score=row.get("title_score"),
+        authors_matched=None if row.get("authors_matched") is None else bool(row["authors_matched"]),
     )
 
 

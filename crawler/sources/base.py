@@ -1,0 +1,234 @@
+"""The one interface every source implements, and the state of each source's answers (issue 12).
+
+Two kinds of source, after pip-audit's `VulnerabilityService` (`query`, plus a batched `query_all` whose
+default loops) and lychee's chain of handlers:
+
+- A *verifier* claims the URLs it can judge by itself and judges many in one request: GitHub
+  repositories through GraphQL. A URL no verifier claims gets the ordinary per-URL check.
+- A *paper source* knows papers. It names the paper a URL of its site points at (`ref`), looks papers
+  up (`lookup`, batched by `lookup_all`), lists a venue's papers for a year (`listing`), searches titles
+  (`search`) and reads abstracts (`abstract`). Links to its pages are judged against what it knows,
+  by one rule for every source (crawler.judge). A paper source whose `batch_verifies` is set (arXiv)
+  is asked *instead of* fetching its pages one by one; the others after the page itself was checked.
+
+Sources only fetch and parse. Caching, offline mode and availability live in one place for all of
+them (crawler.sources.gateway), so adding a source is one module plus one line in the registry
+(crawler.sources.REGISTRY).
+
+Availability is typed and scoped: a source is `ok`, `unavailable` (with a reason) or `not_asked`,
+for the whole source or for one scope of it ("ICCV 2019"). A listing that fails for ICCV 2019 stops
+nothing but ICCV 2019; a challenge page or a 429 stops the whole source for the run.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from crawler.errors import SourceUnavailable
+from crawler.models import CheckResult, Entry, PaperMeta, RepoInfo
+
+WHOLE = ""  # the scope that stands for the whole source
+
+
+# --- availability ------------------------------------------------------------------------------------
+
+
+class Availability(enum.StrEnum):
+    OK = "ok"  # asked, and it answered
+    UNAVAILABLE = "unavailable"  # asked, and it could not answer: nothing that depends on it is judged
+    NOT_ASKED = "not_asked"  # nothing needed it, or every answer came from the cache
+
+
+@dataclass(frozen=True)
+class SourceState:
+    source: str
+    scope: str  # WHOLE, or a part of the source such as a venue-year ("ICCV 2019")
+    availability: Availability
+    reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'cvf', 'cvf ICCV 2019': how reports name what the state is about."""
+        return f"{self.source} {self.scope}" if self.scope else self.source
+
+
+class SourceStates:
+    """What each source (and each scope of it) did this run. One instance per run, shared by all askers."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple[str, str], SourceState] = {}
+
+    def answered(self, source: str, scope: str = WHOLE) -> None:
+        """The source answered for this scope; a scope already unavailable stays so."""
+        current = self._states.get((source, scope))
+        if current is None or current.availability is Availability.NOT_ASKED:
+            self._states[(source, scope)] = SourceState(source, scope, Availability.OK)
+        if scope != WHOLE and (source, WHOLE) not in self._states:
+            self._states[(source, WHOLE)] = SourceState(source, WHOLE, Availability.OK)
+
+    def failed(self, exc: SourceUnavailable) -> None:
+        """Record why a source (or one scope of it) cannot answer; the first reason is kept."""
+        key = (exc.source, exc.scope)
+        current = self._states.get(key)
+        if current is None or current.availability is not Availability.UNAVAILABLE:
+            self._states[key] = SourceState(exc.source, exc.scope, Availability.UNAVAILABLE, exc.reason)
+
+    def mention(self, source: str) -> None:
+        """Make a source appear in the reports as `not_asked` when it has no other state."""
+        self._states.setdefault((source, WHOLE), SourceState(source, WHOLE, Availability.NOT_ASKED))
+
+    def down(self, source: str, scope: str = WHOLE) -> SourceState | None:
+        """The unavailable state that stops asking `source` about `scope` (the whole source's, or the scope's)."""
+        for key in ((source, WHOLE), (source, scope)):
+            state = self._states.get(key)
+            if state is not None and state.availability is Availability.UNAVAILABLE:
+                return state
+        return None
+
+    def all(self) -> list[SourceState]:
+        return sorted(self._states.values(), key=lambda s: (s.source, s.scope))
+
+    def unavailable(self) -> list[SourceState]:
+        return [s for s in self.all() if s.availability is Availability.UNAVAILABLE]
+
+
+# --- what sources are asked and what they answer -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaperRef:
+    """The paper a URL names on one source's site, as that site identifies it. Never built, only parsed.
+
+    `venue` and `year` are set when the site lists its papers by venue-year: the paper is then
+    looked up in that listing (fetched once per venue-year) instead of page by page.
+    """
+
+    source: str
+    id: str  # arXiv id, CVF page name, NeurIPS hash, PMLR key, ACL Anthology id
+    venue: str | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One distinct URL handed to a verifier, with the paper entries it is written on."""
+
+    key: str  # normalised URL: the cache key
+    url: str  # as written in the list
+    entries: tuple[Entry, ...] = ()
+
+
+@dataclass
+class Verification:
+    """A verifier's answer for a batch of claims.
+
+    A key in `results` is judged; a key in `to_web` is left to the ordinary per-URL check; a key in
+    neither could not be judged this run (the source was unavailable) and keeps its last verdict.
+    """
+
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    to_web: set[str] = field(default_factory=set)
+    repos: dict[str, RepoInfo] = field(default_factory=dict)  # key -> what GitHub said of the repository
+    requests: int = 0  # requests this batch cost
+
+
+# --- the two kinds -------------------------------------------------------------------------------------
+
+
+class Verifier:
+    """Claims URLs it can judge without fetching them, and judges them in batches."""
+
+    name: ClassVar[str]
+
+    def claims(self, url: str) -> bool:
+        """Pure and cheap: whether this verifier judges `url` (it may depend on a token being set)."""
+        raise NotImplementedError
+
+    async def verify_all(self, claims: Sequence[Claim]) -> Verification:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release what the verifier holds (clients are the pool's: nothing by default)."""
+
+    @property
+    def requests_sent(self) -> int:
+        return 0
+
+
+class PaperSource:
+    """Knows papers: by URL, by venue listing, by title. Every method but `ref` may do I/O.
+
+    Methods that ask the site raise `SourceUnavailable` (with `scope` set when only one listing is
+    affected) when it cannot answer; that is never evidence that a paper or a link does not exist.
+    """
+
+    name: ClassVar[str]
+    # Venues whose entries' empty paper links this source fills from its listings ("CVPR", "NeurIPS").
+    venues: ClassVar[frozenset[str]] = frozenset()
+    # True: links to this site are judged from `lookup_all` instead of fetching each page (arXiv's terms).
+    batch_verifies: ClassVar[bool] = False
+    # True: `search` answers title queries (arXiv).
+    searches: ClassVar[bool] = False
+
+    def ref(self, url: str) -> PaperRef | None:
+        """The paper `url` names on this site, or None when the URL is not a paper page of this site. Pure."""
+        return None
+
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        """The paper behind `ref`; None when the site says it does not exist."""
+        raise NotImplementedError
+
+    async def lookup_all(self, refs: Sequence[PaperRef]) -> dict[str, PaperMeta | None]:
+        """ref.id -> paper (None: does not exist). A ref left out was not settled (ask again, or check the page).
+
+        The default asks one by one; at the first SourceUnavailable it stops, and the exception's
+        `partial` carries what was settled before. A source with a batched API overrides it.
+        """
+        out: dict[str, PaperMeta | None] = {}
+        for ref in refs:
+            try:
+                out[ref.id] = await self.lookup(ref)
+            except SourceUnavailable as exc:
+                exc.partial = {**out, **(exc.partial or {})}
+                raise
+        return out
+
+    def lists(self, venue: str, year: int) -> bool:
+        """Whether this site may have a listing for venue-year, without asking (False: do not ask)."""
+        return False
+
+    async def listing(self, venue: str, year: int) -> list[PaperMeta] | None:
+        """Every paper of a venue-year, or None when the site does not host that venue-year (its listing is a 404)."""
+        return None
+
+    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
+        """The listed paper `ref` names: by default the one whose URL names the same paper."""
+        for meta in listing:
+            other = self.ref(meta.url)
+            if other is not None and other.id == ref.id:
+                return meta
+        return None
+
+    async def search(self, titles: Sequence[str]) -> dict[str, list[PaperMeta]]:
+        """title -> candidates the site returns for it (only for sources with `searches`)."""
+        return {}
+
+    async def abstract(self, meta: PaperMeta) -> PaperMeta:
+        """`meta` with its abstract (and authors) from the paper's page, when the listing had none."""
+        return meta
+
+    async def aclose(self) -> None:
+        """Release what the source holds (clients are the pool's: nothing by default)."""
+
+    @property
+    def requests_sent(self) -> int:
+        return 0
+
+
+__all__ = [
+    "WHOLE", "Availability", "Claim", "PaperRef", "PaperSource", "SourceState", "SourceStates",
+    "SourceUnavailable", "Verification", "Verifier",
+]
