@@ -12,7 +12,6 @@ import click
 
 from crawler import __version__
 from crawler.config import DEFAULT_LIST, FAIL_ON_CHOICES, ConfigError, Settings, load_config, parse_duration
-from crawler.enrich import Enricher
 from crawler.errors import CrawlerError, NetworkDown, UsageError
 from crawler.files import write_atomic
 from crawler.net import ClientPool
@@ -161,10 +160,16 @@ def _execute(command: str, opts: dict) -> None:
 
 async def _pipeline(command: str, list_path: Path, settings: Settings, store: Store) -> Outcome:
     progress = Progress(enabled=settings.progress)
+    from crawler import sources as registry
+
     async with ClientPool(settings, transport=settings.transport) as pool:
-        enricher = None if command == "report" else Enricher(pool=pool, settings=settings)
-        pipeline = Pipeline(settings, store, pool=pool, enricher=enricher, progress=progress)
-        return await pipeline.execute(Job(command=command, list_path=list_path))
+        # `report` asks no source: it renders from the cache alone.
+        sources = None if command == "report" else registry.build(settings, pool)
+        pipeline = Pipeline(settings, store, pool=pool, sources=sources, progress=progress)
+        try:
+            return await pipeline.execute(Job(command=command, list_path=list_path))
+        finally:
+            await pipeline.aclose()
 
 
 def _write_outputs(command: str, outcome: Outcome, settings: Settings, opts: dict, list_path: Path) -> None:

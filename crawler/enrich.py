@@ -1,401 +1,185 @@
-"""Paper-aware work: verify arXiv links through the API, fill empty links, collect abstracts.
+"""Paper-aware enrichment: each paper entry's paper, its abstract, and the fills of its empty links.
 
-Sources are asked through the cache first (store.lookup); a rerun within --max-age asks
-nothing. A source that fails is *unavailable* for the rest of the run: whatever depends on it
-is left undecided, never guessed, and nothing cached is touched.
+It asks the run's paper sources (crawler.sources, through their gateways: cache first, each
+question once) in one loop that knows no source by name:
+
+1. an entry's paper comes from its links: the first link whose source knows a paper that is the
+   entry's (crawler.judge), in registry order (arXiv first: its answers carry abstracts);
+2. an empty paper link is filled from the listing of the source that hosts the entry's venue-year
+   (CVF for CVPR, NeurIPS for NeurIPS, ...); a venue-year no source hosts falls back to the title
+   search (arXiv); a listing that could not be read leaves the entry waiting, never guessed;
+3. abstracts come with the paper, or from its venue page when the source's listing had none.
+
+A source that cannot answer leaves what depends on it undecided; nothing cached is touched.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from crawler.config import Settings
 from crawler.entries import is_venue_label
-from crawler.errors import SourceUnavailable
-from crawler.links import abs_url, normalize_url, parse_arxiv_id
-from crawler.match import Match, best_match, normalize_title, title_score
+from crawler.judge import judge_paper
+from crawler.links import url_key
+from crawler.match import Match, best_match, normalize_title
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
-from crawler.net import ClientPool
-from crawler.sources import cvf as cvf_mod
-from crawler.store import Store, paper_key
-
-if TYPE_CHECKING:
-    from crawler.sources.arxiv import ArxivSource
-
-log = logging.getLogger("crawler")
-
-# Below this title score a working link is about another paper. Far below ACCEPT on purpose:
-# list titles are abbreviated and re-punctuated, and a false "wrong paper" is an insult to the curator.
-WRONG_BELOW = 0.5
-CVF_FILL_VENUES = frozenset({"CVPR", "ICCV", "WACV"})
-
-
-def _arxiv_ids_of(entry: Entry) -> list[str]:
-    return [i for i in (parse_arxiv_id(lk.url) for lk in entry.links if lk.url) if i]
-
-
-def _cvf_refs_of(entry: Entry) -> list[tuple[str, cvf_mod.CvfRef]]:
-    out = []
-    for lk in entry.links:
-        ref = cvf_mod.parse_cvf_url(lk.url) if lk.url else None
-        if ref is not None:
-            out.append((lk.url, ref))
-    return out
-
+from crawler.sources.base import PaperRef
+from crawler.sources.gateway import Gateway, SourceSet, listing_scope
 
 # An empty link is filled with the paper only when its label asks for the paper: `[[code]]()`,
 # `[[video]]()` or an author's `[Ming Li]()` are left for a human.
-_PAPER_LABEL = re.compile(
+_FILLABLE_LABEL = re.compile(
     r"^\W*(?:(?:arxiv|cvf|openaccess|official|full|camera[- ]ready)?\s*(?:paper|pdf|abs|abstract|link|url|html|"
     r"arxiv|preprint|proceedings|publication|article))?\W*$",
     re.I,
 )
 
 
-def _fillable(entry: Entry) -> tuple[Link, ...]:
+def fillable_links(entry: Entry) -> tuple[Link, ...]:
     return tuple(lk for lk in entry.empty_links
-                 if _PAPER_LABEL.match(lk.label) or is_venue_label(lk.label)
+                 if _FILLABLE_LABEL.match(lk.label) or is_venue_label(lk.label)
                  or normalize_title(lk.label) == normalize_title(entry.title))
 
 
-def _venue_key(venue: str | None) -> str | None:
-    if not venue:
-        return None
-    v = venue.upper().replace(" ", "")
-    return v if v in CVF_FILL_VENUES else None
+def _venue_name(venue: str | None) -> str:
+    """'NeurIPS' -> 'NEURIPS', 'Findings of EMNLP' -> 'FINDINGSOFEMNLP': compared with a source's venues."""
+    return re.sub(r"\s+", "", venue or "").upper()
 
 
 class Enricher:
-    """Asks arXiv and CVF, through the cache. One instance per run."""
+    """One run's enrichment over the run's paper sources."""
 
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        pool: ClientPool | None = None,
-        arxiv: ArxivSource | None = None,  # built on first use: the arxiv package costs ~0.1 s to import
-        cvf: cvf_mod.CvfSource | None = None,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.settings = settings
-        self._arxiv = arxiv
-        if cvf is None and pool is not None:
-            cvf = cvf_mod.CvfSource(pool.client(settings.cvf_base), base=settings.cvf_base)
-        self.cvf = cvf
-        self.clock = clock
-        # Answers about papers (ids, titles, abstracts) live longer than link results, never shorter.
-        self.meta_age = max(settings.max_age, settings.metadata_max_age)
-        self.sources: dict[str, str] = {}
+    def __init__(self, sources: SourceSet):
+        self.sources = sources
+        self.gateways = sources.papers
 
-    @property
-    def arxiv(self) -> ArxivSource:
-        if self._arxiv is None:
-            from crawler.sources.arxiv import ArxivSource
+    def hosts(self, entry: Entry) -> list[Gateway]:
+        """The sources whose listings hold the entry's venue (empty: arXiv's title search alone)."""
+        venue = _venue_name(entry.venue)
+        return [g for g in self.gateways if venue and venue in {_venue_name(v) for v in g.source.venues}]
 
-            s = self.settings
-            self._arxiv = ArxivSource(url_format=s.arxiv_url, delay=s.arxiv_delay, timeout=s.arxiv_timeout,
-                                      user_agent=s.agent)
-        return self._arxiv
-
-    # -- availability -----------------------------------------------------------------------------
-    def _down(self, name: str) -> bool:
-        return self.sources.get(name, "").startswith("unavailable")
-
-    def _mark_down(self, exc: SourceUnavailable) -> None:
-        log.warning("%s", exc)
-        self.sources[exc.source] = f"unavailable: {exc.reason}"
-
-    def _mark_used(self, name: str) -> None:
-        self.sources.setdefault(name, "ok")
-
-    # -- arXiv ids ---------------------------------------------------------------------------------
-    async def arxiv_metas(self, ids: Iterable[str], store: Store, now: float) -> dict[str, PaperMeta | None]:
-        """id -> meta (None: arXiv does not know it). Ids arXiv could not be asked about are absent."""
-        ids = list(dict.fromkeys(ids))
-        out: dict[str, PaperMeta | None] = {}
-        ask = []
-        for arxiv_id in ids:
-            cached = store.lookup(f"arxiv-id:{arxiv_id}", now, self.meta_age)
-            if cached is None:
-                ask.append(arxiv_id)
-            elif cached.get("key"):
-                meta = store.paper(cached["key"])
-                if meta is None:
-                    ask.append(arxiv_id)
-                else:
-                    out[arxiv_id] = meta
-            else:
-                out[arxiv_id] = None
-        if ask and not self._down("arxiv") and not self.settings.offline:
-            from crawler.sources.arxiv import ArxivQueryRejected
-
-            try:
-                found = await self.arxiv.lookup_ids_async(ask)
-                self._mark_used("arxiv")
-            except ArxivQueryRejected as exc:  # carries what the other batches found
-                found = exc.partial
-                self._mark_down(exc)
-                ask = [i for i in ask if i not in set(exc.rejected)]
-            except SourceUnavailable as exc:
-                self._mark_down(exc)
-                return out
-            store.save_papers(found.values())
-            answers = {}
-            for arxiv_id in ask:
-                meta = found.get(arxiv_id)
-                out[arxiv_id] = meta
-                answers[f"arxiv-id:{arxiv_id}"] = {"key": paper_key(meta) if meta else None}
-            store.save_lookups(answers, now)
-        return out
-
-    async def verify_arxiv(self, parsed: ParsedList, keys: dict[str, str], store: Store,
-                           now: float) -> dict[str, CheckResult]:
-        """Paper-aware verdicts for arXiv links (key -> id). Unsettled keys are left out.
-
-        An id arXiv does not return is left out too: arXiv sometimes answers an empty page for a
-        known id, so only the abs page's own 404 (the ordinary check) may call it broken.
-        """
-        metas = await self.arxiv_metas(keys.values(), store, now)
-        titles = _titles_by_url(parsed)
-        out = {}
-        for key, arxiv_id in keys.items():
-            meta = metas.get(arxiv_id)
-            if meta is None:
-                continue
-            out[key] = self._judge(key, meta, titles.get(key, []), now, canonical=abs_url(arxiv_id))
-        return out
-
-    def _judge(self, key: str, meta: PaperMeta, entry_titles: list[str], now: float, canonical: str) -> CheckResult:
-        scores = [title_score(t, meta.title) for t in entry_titles if len(t.split()) >= 3]
-        if scores and max(scores) < WRONG_BELOW:
-            return CheckResult(url=key, status=LinkStatus.WRONG_PAPER, http_status=200, final_url=canonical,
-                               error=f"this is {meta.title!r} (title score {max(scores):.2f})", checked_at=now)
-        return CheckResult(url=key, status=LinkStatus.OK, http_status=200, final_url=canonical, checked_at=now)
-
-    # -- CVF ---------------------------------------------------------------------------------------
-    async def cvf_listing(self, conf: str, year: int, store: Store, now: float) -> list[PaperMeta] | None:
-        """A conference year's papers (cached), or None when CVF cannot be asked."""
-        key = f"cvf-listing:{conf}{year}"
-        cached = store.lookup(key, now, self.meta_age)
-        if cached is not None:
-            papers = store.papers(cached)
-            if len(papers) == len(cached):
-                return list(papers.values())
-        if self.cvf is None or self._down("cvf") or self.settings.offline:
-            return None
-        try:
-            papers = await self.cvf.listing(conf, year)
-            self._mark_used("cvf")
-        except SourceUnavailable as exc:
-            self._mark_down(exc)
-            return None
-        # Keep abstracts already fetched from paper pages: a listing has none.
-        known = store.papers(paper_key(p) for p in papers)
-        merged = [replace(p, abstract=known[paper_key(p)].abstract) if paper_key(p) in known else p for p in papers]
-        store.save_papers(merged)
-        store.save_lookups({key: [paper_key(p) for p in merged]}, now)
-        return merged
-
-    async def cvf_abstract(self, meta: PaperMeta, store: Store, now: float) -> PaperMeta:
-        """The paper page's abstract for a CVF meta (cached with the paper)."""
-        if meta.abstract:
-            return meta
-        cached = store.paper(paper_key(meta))
-        if cached and cached.abstract and cached.fetched_at >= now - self.meta_age:
-            return cached
-        if self.cvf is None or self._down("cvf") or self.settings.offline:
-            return meta
-        try:
-            page = await self.cvf.paper(meta.url)
-            self._mark_used("cvf")
-        except SourceUnavailable as exc:
-            self._mark_down(exc)
-            return meta
-        except ValueError:
-            return meta
-        if page is None:
-            return meta
-        full = replace(meta, abstract=page.abstract, authors=page.authors or meta.authors,
-                       arxiv_id=meta.arxiv_id or page.arxiv_id, pdf_url=meta.pdf_url or page.pdf_url, fetched_at=now)
-        store.save_papers([full])
-        return full
-
-    # -- arXiv title search ------------------------------------------------------------------------
-    async def arxiv_candidates(self, titles: list[str], store: Store, now: float) -> dict[str, list[PaperMeta]]:
-        """normalised title -> candidates arXiv returned for it (cached per title)."""
-        out: dict[str, list[PaperMeta]] = {}
-        ask = []
-        for title in dict.fromkeys(titles):
-            norm = normalize_title(title)
-            cached = store.lookup(f"arxiv-title:{norm}", now, self.meta_age)
-            if cached is None:
-                ask.append(title)
-            else:
-                out[norm] = list(store.papers(cached).values())
-        if not ask or self._down("arxiv") or self.settings.offline:
-            return out
-        from crawler.sources.arxiv import TITLES_PER_QUERY, ArxivQueryRejected
-
-        answers: dict[str, list[str]] = {}
-        for i in range(0, len(ask), TITLES_PER_QUERY):
-            chunk = ask[i : i + TITLES_PER_QUERY]
-            try:
-                found = await self.arxiv.search_titles_async(chunk)
-                self._mark_used("arxiv")
-            except SourceUnavailable as exc:
-                if isinstance(exc, ArxivQueryRejected):
-                    store.save_papers(exc.partial.values())
-                self._mark_down(exc)
-                break  # which titles a partial answer covers is unknown: record none of them
-            store.save_papers(found)
-            for title in chunk:
-                # The candidates of this query that resemble this title; the rest belong to the other
-                # titles ORed into the same query.
-                mine = [m for m in found if title_score(title, m.title) >= WRONG_BELOW]
-                out[normalize_title(title)] = mine
-                answers[f"arxiv-title:{normalize_title(title)}"] = [paper_key(m) for m in mine]
-        store.save_lookups(answers, now)
-        return out
-
-    # -- the enrichment stage ----------------------------------------------------------------------
-    async def enrich(self, parsed: ParsedList, results: dict[str, CheckResult], store: Store,
-                     now: float) -> Enrichment:
+    async def enrich(self, parsed: ParsedList, results: dict[str, CheckResult]) -> Enrichment:
         papers = [e for e in parsed.entries if e.is_paper]
-        metas: dict[int, PaperMeta] = {}
+        metas = await self._papers_of_links(papers)
         fills: list[Fill] = []
         unresolved: list[Unresolved] = []
-        verdicts: dict[str, CheckResult] = {}
 
-        # 1. Entries with an arXiv link: the id lookup gives the paper and its abstract.
-        ids = {e.line: _arxiv_ids_of(e) for e in papers}
-        by_id = await self.arxiv_metas([i for v in ids.values() for i in v], store, now)
+        # Venue listings first: an exact title at the entry's own venue is the best fill.
+        venue_match: dict[int, Match] = {}
+        waiting: dict[int, str] = {}  # entry line -> why its venue's answer is missing
         for entry in papers:
-            for arxiv_id in ids[entry.line]:
-                meta = by_id.get(arxiv_id)
-                if meta and title_score(entry.title, meta.title) >= WRONG_BELOW:
-                    metas[entry.line] = meta
+            wanted = fillable_links(entry)
+            if not wanted and entry.line in metas:
+                continue
+            for gateway in self.hosts(entry) if entry.year else ():
+                listing = await gateway.listing(entry.venue or "", entry.year or 0)
+                if not listing.hosted:
+                    continue
+                if not listing.available:
+                    state = self.sources.states.down(gateway.name, listing_scope(entry.venue or "", entry.year or 0))
+                    waiting[entry.line] = (f"{state.label} unavailable: {state.reason}" if state else
+                                           f"{gateway.name} unavailable") + " (nothing guessed)"
+                    break
+                match = best_match(entry.title, listing.papers, venue=entry.venue, year=entry.year)
+                venue_match[entry.line] = match
+                if match.meta is not None:
                     break
 
-        # 2. Entries with a CVF link: the listing confirms the paper, the page gives the abstract.
-        for entry in papers:
-            refs = _cvf_refs_of(entry)
-            if not refs:
-                continue
-            for url, ref in refs:
-                listing = await self.cvf_listing(ref.conf, ref.year, store, now)
-                hit = next((m for m in listing or () if _page_name(m.url) == ref.name.lower()), None)
-                if hit is None:
-                    continue  # not in the listing: the ordinary check of the URL decides
-                if title_score(entry.title, hit.title) < WRONG_BELOW:
-                    verdicts[normalize_url(url)] = self._judge(normalize_url(url), hit, [entry.title], now,
-                                                               canonical=hit.url)
-                    continue
-                if entry.line not in metas or not metas[entry.line].abstract:
-                    metas[entry.line] = await self.cvf_abstract(hit, store, now)
+        # Then the title search (arXiv) for everything the venues did not settle.
+        searching = [g for g in self.gateways if g.source.searches]
+        # Entries with no known paper are searched too (their abstracts are wanted), but an empty link
+        # whose venue could not be asked waits for it.
+        need = [e for e in papers if (venue_match.get(e.line) is None or venue_match[e.line].meta is None)
+                and (e.line not in waiting if fillable_links(e) else e.line not in metas)]
+        candidates: dict[str, list[PaperMeta]] = {}
+        for gateway in searching:
+            for title, found in (await gateway.search([e.title for e in need])).items():
+                candidates.setdefault(title, []).extend(found)
 
-        # 3. Empty links: CVF listing for CVF venues, then arXiv by title.
-        need_search: list[Entry] = []
-        cvf_found: dict[int, Match] = {}
-        waiting_for_cvf: set[int] = set()  # a CVF venue's fill is CVF's page: without CVF, no fill
         for entry in papers:
-            if not _fillable(entry) and entry.line in metas:
+            wanted = fillable_links(entry)
+            searched = best_match(entry.title, candidates.get(normalize_title(entry.title), []),
+                                  venue=entry.venue, year=entry.year)
+            at_venue = venue_match.get(entry.line)
+            # The venue's own answer wins, and its near misses say more than a search that found nothing.
+            match = searched if at_venue is None or (at_venue.meta is None and searched.meta is not None) else at_venue
+            if not wanted:
+                if entry.line not in metas and match.meta is not None:
+                    metas[entry.line] = match.meta
                 continue
-            conf = _venue_key(entry.venue)
-            if conf and entry.year:
-                listing = await self.cvf_listing(conf, entry.year, store, now)
-                if listing is None:
-                    if _fillable(entry):
-                        waiting_for_cvf.add(entry.line)
-                        continue
-                elif listing:
-                    match = best_match(entry.title, listing, venue=entry.venue, year=entry.year)
-                    cvf_found[entry.line] = match
-                    if match.meta is not None:
-                        if not _fillable(entry):  # its paper, for the abstract and for suggestions
-                            metas[entry.line] = await self.cvf_abstract(match.meta, store, now)
-                        continue
-            # Entries with no known paper yet are searched too: their abstracts are wanted.
-            need_search.append(entry)
-        candidates = await self.arxiv_candidates([e.title for e in need_search], store, now)
-        for entry in papers:
-            if not _fillable(entry):
-                if entry.line not in metas:
-                    match = best_match(entry.title, candidates.get(normalize_title(entry.title), []),
-                                       venue=entry.venue, year=entry.year)
-                    if match.meta is not None:
-                        metas[entry.line] = match.meta
+            if entry.line in waiting:
+                unresolved.append(Unresolved(line=entry.line, entry=entry.title, reason=waiting[entry.line]))
                 continue
-            if entry.line in waiting_for_cvf:
-                unresolved.append(Unresolved(line=entry.line, entry=entry.title,
-                                             reason=f"cvf {self.sources.get('cvf', 'unavailable')} (nothing guessed)"))
-                continue
-            match = cvf_found.get(entry.line)
-            if match is None or match.meta is None:
-                arxiv_match = best_match(entry.title, candidates.get(normalize_title(entry.title), []),
-                                         venue=entry.venue, year=entry.year)
-                match = arxiv_match if arxiv_match.meta is not None or match is None else match
             if match.meta is None:
                 unresolved.append(Unresolved(
-                    line=entry.line, entry=entry.title, reason=self._why(match, entry),
+                    line=entry.line, entry=entry.title, reason=self._why(match),
                     candidates=tuple({"title": t, "url": u, "score": round(s, 3)} for t, u, s in match.candidates),
                 ))
                 continue
-            meta = match.meta
-            if meta.source == "cvf":
-                meta = await self.cvf_abstract(meta, store, now)
-            metas[entry.line] = meta
-            for link in _fillable(entry):
-                fills.append(Fill(line=link.line, entry=entry.title, label=link.label, url=meta.url,
-                                  source=meta.source, confidence=round(match.confidence, 3), matched_title=meta.title))
-        self._suggest(papers, metas, results, verdicts)
-        requests = {"arxiv": self.arxiv.requests_sent}
-        if self.cvf is not None:
-            requests["cvf"] = self.cvf.requests_sent
-        return Enrichment(fills=fills, unresolved=unresolved, metas=metas, verdicts=verdicts,
-                          sources=dict(self.sources), requests=requests)
+            metas[entry.line] = match.meta
+            for link in wanted:
+                fills.append(Fill(line=link.line, entry=entry.title, label=link.label, url=match.meta.url,
+                                  source=match.meta.source, confidence=round(match.confidence, 3),
+                                  matched_title=match.meta.title))
 
-    @staticmethod
-    def _suggest(papers: list[Entry], metas: dict[int, PaperMeta], results: dict[str, CheckResult],
-                 verdicts: dict[str, CheckResult]) -> None:
-        """A broken or wrong link gets the entry's paper as its suggestion, when the title found it."""
+        await self._abstracts(metas)
+        return Enrichment(fills=fills, unresolved=unresolved, metas=metas,
+                          verdicts=_suggestions(papers, metas, results), sources=self.sources.states.all(),
+                          requests=self.sources.requests())
+
+    async def _papers_of_links(self, papers: Sequence[Entry]) -> dict[int, PaperMeta]:
+        """entry line -> the paper its links point at, when a source knows it and it is the entry's."""
+        refs: list[tuple[Entry, Gateway, PaperRef]] = []
         for entry in papers:
-            meta = metas.get(entry.line)
-            if meta is None:
+            for link in entry.links:
+                for gateway in self.gateways:
+                    ref = gateway.source.ref(link.url) if link.url else None
+                    if ref is not None:
+                        refs.append((entry, gateway, ref))
+        answers: dict[str, dict[str, PaperMeta | None]] = {}
+        for gateway in self.gateways:
+            mine = [ref for _, g, ref in refs if g is gateway]
+            if mine:
+                answers[gateway.name] = await gateway.papers(mine)
+        out: dict[int, PaperMeta] = {}
+        for entry, gateway, ref in refs:
+            meta = answers.get(gateway.name, {}).get(ref.id)
+            if meta is None or (entry.line in out and out[entry.line].abstract):
                 continue
-            for lk in entry.links:
-                key = normalize_url(lk.url) if lk.url else ""
-                current = verdicts.get(key) or results.get(key)
-                if (current is not None and current.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
-                        and not current.suggestion and normalize_url(meta.url) != key):
-                    verdicts[key] = replace(current, suggestion=meta.url)
+            if judge_paper(entry, meta).same:
+                out.setdefault(entry.line, meta)
+                if not out[entry.line].abstract and meta.abstract:
+                    out[entry.line] = meta
+        return out
 
-    def _why(self, match: Match, entry: Entry) -> str:
-        down = [f"{name} {state}" for name, state in self.sources.items() if state.startswith("unavailable")]
+    async def _abstracts(self, metas: dict[int, PaperMeta]) -> None:
+        """Papers without an abstract get their venue page's (asked once per paper, cached with it)."""
+        by_name = {g.name: g for g in self.gateways}
+        for line, meta in metas.items():
+            gateway = by_name.get(meta.source)
+            if not meta.abstract and gateway is not None:
+                metas[line] = await gateway.abstract(meta)
+
+    def _why(self, match: Match) -> str:
+        down = self.sources.states.unavailable()
         if down and not match.candidates:
-            return "; ".join(down) + " (nothing guessed)"
+            return "; ".join(f"{s.label} unavailable: {s.reason}" for s in down) + " (nothing guessed)"
         return match.reason
 
 
-def _page_name(url: str) -> str:
-    """'…/html/Yim_A_Gift_From_CVPR_2017_paper.html' -> 'yim_a_gift_from_cvpr_2017_paper'."""
-    name = url.rsplit("/", 1)[-1].lower()
-    for ext in (".html", ".pdf"):
-        name = name.removesuffix(ext)
-    return name
-
-
-def _titles_by_url(parsed: ParsedList) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for entry in parsed.entries:
-        if not entry.is_paper:
+def _suggestions(papers: Sequence[Entry], metas: dict[int, PaperMeta],
+                 results: dict[str, CheckResult]) -> dict[str, CheckResult]:
+    """A broken or wrong link gets the entry's paper as its suggestion, when a source found it."""
+    out: dict[str, CheckResult] = {}
+    for entry in papers:
+        meta = metas.get(entry.line)
+        if meta is None:
             continue
         for lk in entry.links:
-            if lk.url:
-                out.setdefault(normalize_url(lk.url), []).append(entry.title)
+            key = url_key(lk.url)
+            current = out.get(key) or results.get(key)
+            if (current is not None and current.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
+                    and not current.suggestion and url_key(meta.url) != key):
+                out[key] = replace(current, suggestion=meta.url)
     return out
-

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 from crawler.models import ArxivId, LinkStatus
 
 WEB_SCHEMES = frozenset({"http", "https"})
+ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 # Schemes a list may legitimately hold that we do not fetch. Anything else (`hhttps:`) is a typo: invalid.
 OTHER_SCHEMES = frozenset(
     {"mailto", "ftp", "ftps", "sftp", "tel", "javascript", "data", "file", "irc", "ircs", "git", "ssh",
@@ -100,6 +101,11 @@ def normalize_url(url: str) -> str:
             creds += f":{parts.password}"
         netloc = f"{creds}@{netloc}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def url_key(url: str) -> str:
+    """The one cache and de-duplication key of a link's URL ("" for an empty link)."""
+    return normalize_url(url) if url.strip() else ""
 
 
 def host_of(url: str) -> str:

@@ -28,10 +28,28 @@ class LinkStatus(enum.StrEnum):
     SKIPPED = "skipped"
     EMPTY = "empty"
 
+    # One meaning per status (issue 13): every report, the badge, the exit code and the history ask
+    # these properties instead of keeping their own sets of strings.
+    @property
+    def is_healthy(self) -> bool:
+        """The link works (a permanent redirect works too; the report suggests the new URL)."""
+        return self in (LinkStatus.OK, LinkStatus.REDIRECTED)
+
+    @property
+    def is_judged(self) -> bool:
+        """The crawler could say whether the link works. A bot wall or a rate limit says nothing about
+        the link; a skipped or empty link was not asked about."""
+        return self not in (LinkStatus.BLOCKED, LinkStatus.RATE_LIMITED, LinkStatus.SKIPPED, LinkStatus.EMPTY)
+
     @property
     def is_failure(self) -> bool:
-        """Counts against the list (what `--fail-on any` fails on)."""
-        return self not in (LinkStatus.OK, LinkStatus.REDIRECTED, LinkStatus.SKIPPED, LinkStatus.EMPTY)
+        """Judged, and not working: counts against the list (what `--fail-on any` fails on)."""
+        return self.is_judged and not self.is_healthy
+
+    @property
+    def can_die(self) -> bool:
+        """A failure that persists becomes dead; what could not be judged never does."""
+        return self.is_failure
 
     @property
     def is_transient(self) -> bool:
@@ -137,6 +155,25 @@ class PaperMeta:
     fetched_at: float = 0.0
 
 
+class Availability(enum.StrEnum):
+    OK = "ok"  # asked, and it answered
+    UNAVAILABLE = "unavailable"  # asked, and it could not answer: nothing that depends on it is judged
+    NOT_ASKED = "not_asked"  # nothing needed it, or every answer came from the cache
+
+
+@dataclass(frozen=True)
+class SourceState:
+    source: str
+    scope: str  # WHOLE, or a part of the source such as a venue-year ("ICCV 2019")
+    availability: Availability
+    reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'cvf', 'cvf ICCV 2019': how reports name what the state is about."""
+        return f"{self.source} {self.scope}" if self.scope else self.source
+
+
 @dataclass(frozen=True)
 class Fill:
     line: int
@@ -163,6 +200,6 @@ class Enrichment:
     fills: list[Fill] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     metas: dict[int, PaperMeta] = field(default_factory=dict)  # entry line -> its paper
-    verdicts: dict[str, CheckResult] = field(default_factory=dict)  # url key -> paper-aware verdict
-    sources: dict[str, str] = field(default_factory=dict)  # source -> "ok" | "unavailable: why" | "cached"
+    verdicts: dict[str, CheckResult] = field(default_factory=dict)  # url key -> the verdict with its suggestion
+    sources: list[SourceState] = field(default_factory=list)  # what each source (and scope of it) did
     requests: dict[str, int] = field(default_factory=dict)

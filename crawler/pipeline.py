@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -16,20 +17,35 @@ from pathlib import Path
 from crawler import __version__
 from crawler.check import Checker
 from crawler.config import Settings
+from crawler.enrich import Enricher
 from crawler.errors import NetworkDown
-from crawler.links import host_of, normalize_url, parse_arxiv_id, precheck
+from crawler.history import LinkState, update_history
+from crawler.links import host_of, precheck, url_key
 from crawler.listfile import read_list
-from crawler.models import CheckResult, Enrichment, Fill, Link, LinkStatus, ParsedList, Unresolved
+from crawler.models import (
+    Availability,
+    CheckResult,
+    Enrichment,
+    Entry,
+    Fill,
+    Link,
+    LinkStatus,
+    ParsedList,
+    RepoInfo,
+    SourceState,
+    Unresolved,
+)
 from crawler.net import ClientPool
 from crawler.parse import parse_list
 from crawler.progress import Progress
+from crawler.sources.base import Claim, PaperSource, Verifier
+from crawler.sources.gateway import SourceSet
 from crawler.store import Store, paper_key
 
 log = logging.getLogger("crawler")
 
 SAVE_BATCH = 200  # results per transaction while checking
 SAVE_EVERY = 2.0  # seconds: a killed run loses at most this much finished work
-ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 REPORT_SCHEMA_VERSION = 1
 RUN_FIELDS = ("id", "started_at", "command", "total", "ok", "failing", "new", "dead", "fixed", "filled")
 
@@ -47,10 +63,7 @@ class Outcome:
     text: str
     enrichment: Enrichment
     exit_code: int
-
-
-def link_key(link: Link) -> str:
-    return normalize_url(link.url) if link.url.strip() else ""
+    repos: dict[str, RepoInfo] = dataclasses.field(default_factory=dict)  # code link key -> what GitHub said
 
 
 class Pipeline:
@@ -60,17 +73,24 @@ class Pipeline:
         store: Store,
         *,
         pool: ClientPool | None = None,
-        enricher=None,
+        sources: list[PaperSource | Verifier] | None = None,
         clock: Callable[[], float] = time.time,
         progress: Progress | None = None,
     ):
         self.settings = settings
         self.store = store
         self.pool = pool
-        self.enricher = enricher
         self.clock = clock
         self.progress = progress or Progress(enabled=False)
         self.exclude = tuple(re.compile(p) for p in settings.exclude)
+        # Answers about papers (ids, titles, abstracts) live longer than link results, never shorter.
+        meta_age = max(settings.max_age, settings.metadata_max_age)
+        self.sources = None if sources is None else SourceSet(
+            sources, store, now=clock(), max_age=meta_age, offline=settings.offline)
+
+    async def aclose(self) -> None:
+        if self.sources is not None:
+            await self.sources.aclose()
 
     async def execute(self, job: Job) -> Outcome:
         started = self.clock()
@@ -79,23 +99,20 @@ class Pipeline:
         by_key = self._group(parsed)
         results = await self._check(parsed, by_key, job.command)
         enrichment = Enrichment()
-        if job.command in ("run", "enrich") and self.enricher is not None:
-            enrichment = await self.enricher.enrich(parsed, results, self.store, self.clock())
-            # The paper-aware verdict wins over "the page loads" (a wrong paper loads fine), and a
-            # verdict of the same status only adds its suggestion.
-            for key, verdict in enrichment.verdicts.items():
-                old = results.get(key)
-                if old is None or old.status in (LinkStatus.OK, LinkStatus.REDIRECTED) or old.status == verdict.status:
-                    results[key] = verdict
+        if job.command in ("run", "enrich") and self.sources is not None:
+            enrichment = await Enricher(self.sources).enrich(parsed, results)
+            results.update(enrichment.verdicts)  # the entry's paper suggested for broken and wrong links
             self.store.save_results(enrichment.verdicts.values())
             self._remember(job, text, parsed, enrichment)
         elif job.command == "report":
             enrichment = self._recall(job, text, parsed)
-        elif self.enricher is not None:
-            enrichment.sources = dict(self.enricher.sources)
-        report = self._record(job, parsed, by_key, results, enrichment, started)
+        elif self.sources is not None:
+            enrichment.sources = self.sources.states.all()
+            enrichment.requests = self.sources.requests()
+        repos = self.store.repos(by_key)
+        report = self._record(job, parsed, by_key, results, enrichment, started, repos)
         return Outcome(report=report, parsed=parsed, text=text, enrichment=enrichment,
-                       exit_code=exit_code(report, self.settings.fail_on))
+                       exit_code=exit_code(report, self.settings.fail_on), repos=repos)
 
     # -- the last enrichment, for `crawler report` ------------------------------------------------
     def _remember(self, job: Job, text: str, parsed: ParsedList, enrichment: Enrichment) -> None:
@@ -104,7 +121,7 @@ class Pipeline:
             "text_sha": hashlib.sha256(text.encode()).hexdigest(),
             "fills": [asdict(f) for f in enrichment.fills],
             "unresolved": [asdict(u) for u in enrichment.unresolved],
-            "sources": enrichment.sources,
+            "sources": [asdict(state) for state in enrichment.sources],
             # By section and title, not line: --write and --abstracts move lines.
             "papers": [[entries[line].section, entries[line].title, paper_key(meta)]
                        for line, meta in enrichment.metas.items() if line in entries],
@@ -117,7 +134,8 @@ class Pipeline:
             return Enrichment()
         keys = {(section, title): key for section, title, key in snapshot["papers"]}
         metas = self.store.papers(set(keys.values()))
-        enrichment = Enrichment(sources={k: f"{v} (last run)" for k, v in snapshot["sources"].items()})
+        enrichment = Enrichment(sources=[SourceState(**{**state, "availability": Availability(state["availability"])})
+                                         for state in snapshot["sources"]])
         for entry in parsed.entries:
             key = keys.get((entry.section, entry.title))
             if key in metas:
@@ -134,7 +152,7 @@ class Pipeline:
         for link in parsed.links:
             if link.is_empty:
                 continue
-            by_key[link_key(link)].append(link)
+            by_key[url_key(link.url)].append(link)
         return dict(by_key)
 
     # -- checking -------------------------------------------------------------------------------
@@ -158,31 +176,47 @@ class Pipeline:
         fresh = self.store.fresh_results(web, now, self.settings.max_age)
         results.update(fresh)
         todo = [k for k in web if k not in fresh]
-        if self.enricher is not None:
-            todo = await self._check_arxiv(parsed, todo, results, now)
+        claims = _claims(parsed, by_key)
+        if self.sources is not None:
+            todo = await self._verify(todo, claims, results, now)
         if todo:
             results.update(await self._check_network(todo))
+            if self.sources is not None:
+                await self._judge_pages(todo, claims, results)
         return results
 
-    async def _check_arxiv(self, parsed: ParsedList, todo: list[str], results: dict[str, CheckResult],
-                           now: float) -> list[str]:
-        """arXiv links are verified in batches through the API, not page by page (SPEC, Manners)."""
-        ids = {k: i for k in todo if host_of(k) in ARXIV_HOSTS and (i := parse_arxiv_id(k))}
-        if not ids:
-            return todo
-        verdicts = await self.enricher.verify_arxiv(parsed, ids, self.store, now)
-        results.update(verdicts)
-        self.store.save_results(verdicts.values())
-        if self.enricher.sources.get("arxiv", "").startswith("unavailable"):
-            # Nothing is judged on a source that did not answer: keep the last verdict we had.
-            stale = self.store.cached_results(k for k in ids if k not in verdicts)
-            for key in ids:
-                if key not in verdicts:
-                    results[key] = stale.get(key) or CheckResult(
-                        url=key, status=LinkStatus.SKIPPED, error="arXiv unavailable this run", checked_at=now)
-            return [k for k in todo if k not in ids]
-        # Ids arXiv did not return go to the ordinary check: only the abs page's 404 proves them gone.
-        return [k for k in todo if k not in verdicts]
+    async def _verify(self, todo: list[str], claims: dict[str, Claim], results: dict[str, CheckResult],
+                      now: float) -> list[str]:
+        """URLs a verifier claims are judged in batches (arXiv ids, GitHub repositories), not page by page."""
+        assert self.sources is not None
+        for verifier in self.sources.verifiers:
+            mine = [k for k in todo if verifier.claims(k)]
+            if not mine:
+                continue
+            answer = await verifier.verify_all([claims[k] for k in mine])
+            results.update(answer.results)
+            self.store.save_results(answer.results.values())
+            self.store.save_repos(answer.repos)
+            # Nothing is judged on a source that did not answer: the last verdict we had stands.
+            unjudged = [k for k in mine if k not in answer.results and k not in answer.to_web]
+            stale = self.store.cached_results(unjudged)
+            for key in unjudged:
+                results[key] = stale.get(key) or CheckResult(
+                    url=key, status=LinkStatus.SKIPPED, error=f"{verifier.name} unavailable this run", checked_at=now)
+            done = set(mine) - answer.to_web
+            todo = [k for k in todo if k not in done]
+        return todo
+
+    async def _judge_pages(self, checked: list[str], claims: dict[str, Claim], results: dict[str, CheckResult]) -> None:
+        """Pages of paper sources that loaded are judged as papers: is it the entry's?"""
+        assert self.sources is not None
+        for gateway in self.sources.papers:
+            if gateway.source.batch_verifies:
+                continue
+            mine = [claims[k] for k in checked if gateway.source.ref(k) is not None]
+            verdicts = await gateway.judge_pages(mine, results) if mine else {}
+            results.update(verdicts)
+            self.store.save_results(verdicts.values())
 
     async def _check_network(self, urls: list[str]) -> dict[str, CheckResult]:
         assert self.pool is not None, "checking needs a client pool"
@@ -258,14 +292,16 @@ class Pipeline:
 
     # -- history and report ---------------------------------------------------------------------
     def _record(self, job: Job, parsed: ParsedList, by_key: dict[str, list[Link]],
-                results: dict[str, CheckResult], enrichment: Enrichment, started: float) -> dict:
+                results: dict[str, CheckResult], enrichment: Enrichment, started: float,
+                repos: dict[str, RepoInfo]) -> dict:
         now = self.clock()
         history = self.store.history(by_key)
-        rows, states = update_history(history, results, now, self.settings)
+        rows, states = update_history(history, results, now, dead_after=self.settings.dead_after,
+                                      dead_span=self.settings.dead_span)
         writes = job.command != "report"
         if writes:
             self.store.save_history(rows)
-        report = build_report(job, parsed, by_key, results, states, enrichment, now)
+        report = build_report(job, parsed, by_key, results, states, enrichment, now, repos)
         summary = report["summary"]
         if writes:
             run_row = {
@@ -291,61 +327,23 @@ def _is_outage(done: dict[str, CheckResult]) -> bool:
     return network and len(hosts) >= 2
 
 
-@dataclass(frozen=True)
-class LinkState:
-    new: bool
-    dead: bool
-    fixed: bool
-    first_failed_at: float | None
-    consecutive_failures: int
-
-
-def can_die(status: LinkStatus) -> bool:
-    # A bot wall says nothing about the link; it is never dead by default.
-    return status.is_failure and status is not LinkStatus.BLOCKED
-
-
-def update_history(history: dict[str, dict], results: dict[str, CheckResult], now: float, settings: Settings):
-    rows: list[dict] = []
-    states: dict[str, LinkState] = {}
-    for key, result in results.items():
-        old = history.get(key) or {}
-        failing = result.status.is_failure
-        was_failing = (old.get("consecutive_failures") or 0) > 0
-        # A result reused from the cache is the same observation: it must not count twice.
-        same_observation = bool(old) and old.get("last_checked") == result.checked_at
-        consecutive = old.get("consecutive_failures") or 0
-        first_failed = old.get("first_failed")
-        if not same_observation:
-            if failing:
-                consecutive += 1
-                first_failed = first_failed or result.checked_at or now
-            else:
-                consecutive, first_failed = 0, None
-        dead = (
-            can_die(result.status)
-            and consecutive >= settings.dead_after
-            and first_failed is not None
-            and now - first_failed >= settings.dead_span
-        )
-        states[key] = LinkState(
-            new=failing and consecutive == 1 and not same_observation,
-            dead=dead,
-            fixed=not failing and was_failing and not same_observation,
-            first_failed_at=first_failed if failing else None,
-            consecutive_failures=consecutive if failing else 0,
-        )
-        rows.append({
-            "url": key, "first_seen": old.get("first_seen") or now,
-            "last_ok": now if not failing and not same_observation else old.get("last_ok"),
-            "first_failed": first_failed if failing else None, "consecutive_failures": consecutive if failing else 0,
-            "last_status": result.status.value, "last_checked": result.checked_at,
-        })
-    return rows, states
+def _claims(parsed: ParsedList, by_key: dict[str, list[Link]]) -> dict[str, Claim]:
+    """Each distinct URL with the entries it is written on, for the sources that judge it."""
+    entries: dict[int, Entry] = {}
+    for entry in parsed.entries:
+        for lk in entry.links:
+            entries.setdefault(lk.line, entry)
+    out = {}
+    for key, links in by_key.items():
+        on = tuple(dict.fromkeys(entries[lk.line] for lk in links if lk.line in entries))
+        out[key] = Claim(key=key, url=links[0].url, entries=on)
+    return out
 
 
 def build_report(job: Job, parsed: ParsedList, by_key: dict[str, list[Link]], results: dict[str, CheckResult],
-                 states: dict[str, LinkState], enrichment: Enrichment, now: float) -> dict:
+                 states: dict[str, LinkState], enrichment: Enrichment, now: float,
+                 repos: dict[str, RepoInfo] | None = None) -> dict:
+    repos = repos or {}
     entry_of_line = {}
     for entry in parsed.entries:
         for lk in entry.links:
@@ -356,7 +354,7 @@ def build_report(job: Job, parsed: ParsedList, by_key: dict[str, list[Link]], re
         r = results.get(key)
         if r is None:
             continue
-        st = states.get(key) or LinkState(False, False, False, None, 0)
+        st = states.get(key) or LinkState()
         counts[r.status.value] += 1
         entries = sorted({entry_of_line[lk.line].title for lk in links if lk.line in entry_of_line})
         links_out.append({
@@ -366,25 +364,32 @@ def build_report(job: Job, parsed: ParsedList, by_key: dict[str, list[Link]], re
             "redirects": [{"url": h.url, "status": h.status} for h in r.redirects],
             "checked_at": r.checked_at, "from_cache": r.from_cache,
             "first_failed_at": st.first_failed_at, "consecutive_failures": st.consecutive_failures,
-            "new": st.new, "dead": st.dead, "suggestion": r.suggestion,
+            "new": st.new, "dead": st.dead, "suggestion": r.suggestion, "note": r.note,
+            "title_score": r.title_score, "authors_matched": r.authors_matched,
+            "repo": asdict(repos[key]) if key in repos else None,
         })
     empties = [lk for lk in parsed.links if lk.is_empty]
     counts[LinkStatus.EMPTY.value] = len(empties)
     filled_lines = {f.line for f in enrichment.fills}
     failing = sum(1 for lo in links_out if LinkStatus(lo["status"]).is_failure)
+    unjudged = sum(1 for lo in links_out if not LinkStatus(lo["status"]).is_judged
+                   and lo["status"] != LinkStatus.SKIPPED)
     summary = {
         "list": str(job.list_path), "command": job.command, "generated_at": now, "version": __version__,
         "entries": len(parsed.entries), "paper_entries": sum(1 for e in parsed.entries if e.is_paper),
         "links": len(parsed.links), "distinct_urls": len(links_out), "empty_links": len(empties),
         "counts": {k: v for k, v in counts.items() if v},
-        "healthy": sum(1 for lo in links_out if lo["status"] in ("ok", "redirected")),
+        "healthy": sum(1 for lo in links_out if LinkStatus(lo["status"]).is_healthy),
         "failing": failing,
+        "not_judged": unjudged,  # blocked or rate limited: could not say, shown apart from failures
+        "notes": sum(1 for lo in links_out if lo["note"]),
         "new": [lo["url"] for lo in links_out if lo["new"]],
         "dead": [lo["url"] for lo in links_out if lo["dead"]],
         "fixed": [lo["url"] for lo in links_out if lo["key"] in states and states[lo["key"]].fixed],
         "fills": len(enrichment.fills), "unresolved": len(enrichment.unresolved),
         "abstracts": sum(1 for m in enrichment.metas.values() if m.abstract),
-        "sources": dict(enrichment.sources),
+        "sources": [{"source": st.source, "scope": st.scope, "state": st.availability.value, "reason": st.reason}
+                    for st in enrichment.sources],
         "requests": dict(enrichment.requests),
         "empty_unfilled_lines": sorted(lk.line for lk in empties if lk.line not in filled_lines),
     }
@@ -408,5 +413,6 @@ def exit_code(report: dict, fail_on: str) -> int:
     if fail_on == "dead":
         return 1 if any(lo["dead"] for lo in links) else 0
     if fail_on == "new":
-        return 1 if any(lo["new"] and lo["status"] in ("broken", "wrong_paper") for lo in links) else 0
+        definite = (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
+        return 1 if any(lo["new"] and lo["status"] in definite for lo in links) else 0
     return 1 if any(LinkStatus(lo["status"]).is_failure for lo in links) else 0

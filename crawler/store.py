@@ -128,16 +128,21 @@ class Store:
         self.close()
 
     # -- link results ---------------------------------------------------------------------------
-    def _rows_by_url(self, table: str, urls: Iterable[str], where: str = "", params: tuple = ()) -> dict[str, dict]:
-        """Rows of `table` for these URLs, a few hundred per query (SQLite caps bound parameters)."""
-        urls = list(urls)
+    def _rows_by(self, table: str, column: str, values: Iterable[str], where: str = "",
+                 params: tuple = ()) -> dict[str, dict]:
+        """Rows of `table` whose primary key `column` is one of `values`, a few hundred per query
+        (SQLite caps bound parameters)."""
+        values = list(dict.fromkeys(values))
         out: dict[str, dict] = {}
-        for i in range(0, len(urls), 500):
-            chunk = urls[i : i + 500]
-            sql = f"SELECT * FROM {table} WHERE url IN ({','.join('?' * len(chunk))}){where}"
+        for i in range(0, len(values), 500):
+            chunk = values[i : i + 500]
+            sql = f"SELECT * FROM {table} WHERE {column} IN ({','.join('?' * len(chunk))}){where}"
             for row in self.db.query(sql, [*chunk, *params]):
-                out[row["url"]] = row
+                out[row[column]] = row
         return out
+
+    def _rows_by_url(self, table: str, urls: Iterable[str], where: str = "", params: tuple = ()) -> dict[str, dict]:
+        return self._rows_by(table, "url", urls, where, params)
 
     def fresh_results(self, urls: Iterable[str], now: float, max_age: float) -> dict[str, CheckResult]:
         """Cached results young enough to reuse. Transient failures never count as fresh."""
@@ -201,12 +206,7 @@ class Store:
         return _row_to_meta(rows[0]) if rows else None
 
     def papers(self, keys: Iterable[str]) -> dict[str, PaperMeta]:
-        out = {}
-        for key in keys:
-            meta = self.paper(key)
-            if meta:
-                out[key] = meta
-        return out
+        return {key: _row_to_meta(row) for key, row in self._rows_by("papers", "key", keys).items()}
 
     def lookup(self, key: str, now: float, max_age: float) -> list | dict | None:
         """A fresh recorded answer to a question asked of a source, or None."""
@@ -214,6 +214,11 @@ class Store:
         if row and row[0] >= now - max_age:
             return json.loads(row[1])
         return None
+
+    def lookups(self, keys: Iterable[str], now: float, max_age: float) -> dict[str, list | dict]:
+        """The fresh recorded answers among `keys` (one query per few hundred keys)."""
+        rows = self._rows_by("lookups", "key", keys, " AND fetched_at >= ?", (now - max_age,))
+        return {key: json.loads(row["answer"]) for key, row in rows.items()}
 
     def save_lookups(self, answers: dict[str, list | dict], now: float) -> None:
         rows = [{"key": k, "fetched_at": now, "answer": json.dumps(v)} for k, v in answers.items()]

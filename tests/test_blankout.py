@@ -19,6 +19,7 @@ from crawler.config import Settings
 from crawler.enrich import Enricher
 from crawler.parse import parse_list
 from crawler.sources.arxiv import ArxivSource, abs_url, parse_arxiv_id
+from crawler.sources.gateway import SourceSet
 from crawler.store import Store
 
 pytestmark = pytest.mark.corpus
@@ -40,18 +41,6 @@ def blank_out(text: str, targets: dict[int, str]) -> str:
             line = line.replace(written, "()")
         lines[line_no - 1] = line.replace(f'href="{url}"', 'href=""')
     return "".join(lines)
-
-
-class NoCvfPapers:
-    """A CVF that answers and lists none of these papers: the experiment is about arXiv."""
-
-    requests_sent = 0
-
-    async def listing(self, conf, year):
-        return []
-
-    async def paper(self, url):
-        return None
 
 
 def evaluate(path: Path, web, tmp_path) -> dict:
@@ -80,7 +69,9 @@ def evaluate(path: Path, web, tmp_path) -> dict:
 
     async def enrich(parsed):
         with Store(settings.db) as store:  # the second pass is answered from this cache
-            return await Enricher(settings=settings, arxiv=arxiv, cvf=NoCvfPapers()).enrich(parsed, {}, store, 0.0)
+            # arXiv alone: the experiment is about arXiv, so no venue listing answers first.
+            sources = SourceSet([arxiv], store, now=0.0, max_age=settings.metadata_max_age)
+            return await Enricher(sources).enrich(parsed, {})
 
     enrichment = asyncio.run(enrich(blanked))
     filled = {f.line: f.url for f in enrichment.fills}

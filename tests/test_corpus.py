@@ -28,10 +28,9 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import cli
-from crawler.links import normalize_url
+from crawler.links import normalize_url, url_key
 from crawler.models import ParsedList
 from crawler.parse import parse_list
-from crawler.pipeline import link_key
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "lists"
@@ -194,11 +193,11 @@ def assert_offline_report(lst: Path, health: Path) -> None:
     report = json.loads(health.read_text())
     parsed = ours(lst)
     listed = {normalize_url(lo["url"]): lo for lo in report["links"]}
-    assert set(listed) == {link_key(lk) for lk in parsed.links if not lk.is_empty}
+    assert set(listed) == {url_key(lk.url) for lk in parsed.links if not lk.is_empty}
     for lk in parsed.links:
         if lk.is_empty:
             continue
-        entry = listed[link_key(lk)]
+        entry = listed[url_key(lk.url)]
         assert lk.line in entry["lines"], lk
         if is_web(lk.url):
             assert entry["status"] == "skipped" and entry["error"].startswith("offline"), entry

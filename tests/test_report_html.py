@@ -108,7 +108,8 @@ def hostile_page() -> tuple[str, dict]:
         "summary": {"list": "<b>list</b>.md", "generated_at": 1.0, "version": "<i>", "distinct_urls": 3,
                     "healthy": 0, "failing": 3, "new": [], "dead": [], "fixed": [], "empty_links": 0, "fills": 0,
                     "unresolved": 0, "abstracts": 1, "counts": {"broken": 3},
-                    "sources": {"<s>arxiv</s>": "unavailable: <script>x</script>"}},
+                    "sources": [{"source": "<s>arxiv</s>", "scope": "<i>2019</i>", "state": "unavailable",
+                                 "reason": "<script>x</script>"}]},
         "links": [
             {"url": "javascript:window.pwned=3", "key": "javascript:window.pwned=3", "status": "invalid",
              "http_status": None, "error": HOSTILE, "lines": [3], "entries": [HOSTILE], "new": True,

@@ -671,7 +671,7 @@ def test_listing_works_on_a_loopback_base():
 
 def test_listing_not_hosted_by_cvf_asks_nothing():
     papers, source, calls = run(lambda s: s.listing("ECCV", 2020))
-    assert papers == [] and calls == [] and source.requests_sent == 0
+    assert papers is None and calls == [] and source.requests_sent == 0
     with pytest.raises(ValueError):
         run(lambda s: s.listing("NeurIPS", 2020))
 
@@ -697,7 +697,6 @@ def _unavailable(
         ("/CVPR2019", httpx.Response(429, text="Too Many Requests"), "429"),
         ("/CVPR2019", httpx.Response(503, text="Service Unavailable"), "503"),
         ("/CVPR2019", httpx.Response(500, text="oops"), "500"),
-        ("/CVPR2019", httpx.Response(404, text="Not Found"), "404"),
         ("/CVPR2019", page("empty_listing.html"), "empty"),
         ("/CVPR2019?day=2019-06-19", page("challenge.html", 200), "challenge"),
         ("/CVPR2019?day=2019-06-19", page("empty_listing.html"), "empty"),
@@ -711,6 +710,24 @@ def _unavailable(
 def test_listing_unavailable(target: str, answer: Override, reason: str):
     error = _unavailable(lambda s: s.listing("CVPR", 2019), {target: answer})
     assert reason in error.reason
+    # A refusal of the whole site stops CVF; anything else stops only this conference year (issue 12).
+    site_wide = reason in ("challenge", "403", "429")
+    assert error.scope == ("" if site_wide else "CVPR 2019")
+
+
+def test_a_conference_year_cvf_does_not_host_is_none_not_unavailable():
+    papers, source, calls = run(lambda s: s.listing("CVPR", 2019), {"/CVPR2019": httpx.Response(404, text="Not Found")})
+    assert papers is None and calls == [f"{BASE}/CVPR2019"]
+
+
+def test_an_empty_day_page_stops_that_year_only():
+    async def body(source: CvfSource):
+        with pytest.raises(SourceUnavailable) as info:
+            await source.listing("ICCV", 2019)
+        return info.value, await source.listing("CVPR", 2017)
+
+    (error, other), _, _ = run(body, {"/ICCV2019?day=2019-10-30": page("empty_listing.html")})
+    assert error.scope == "ICCV 2019" and len(other) == 7
 
 
 def test_empty_2021_era_listing_is_unavailable():

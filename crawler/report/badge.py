@@ -1,16 +1,17 @@
 """reports/badge.svg: a shields-style flat badge with the share of healthy links ("links | 93% healthy").
 
-The share counts the links the run could judge: `skipped` (excluded, non-web, refused private targets)
-and `blocked` (bot and login walls, which say nothing about the link) are left out of it, so a list full
-of sites that refuse robots is not shown as unhealthy. The badge's title says how many were left out.
+The share counts the links the run could judge (LinkStatus.is_judged): `skipped` (excluded, non-web,
+refused private targets), `blocked` and `rate_limited` (which say nothing about the link) are left out
+of it, so a list full of sites that refuse robots is not shown as unhealthy. The badge's title says how
+many were left out.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-NOT_JUDGED = ("skipped", "blocked")
-HEALTHY = ("ok", "redirected")
+from crawler.models import LinkStatus
+
 LABEL = "links"
 # shields.io's colours and thresholds, from the top.
 COLOURS = ((100, "#4c1"), (95, "#97ca00"), (90, "#a4a61d"), (80, "#dfb317"), (60, "#fe7d37"), (0, "#e05d44"))
@@ -34,10 +35,10 @@ def text_width(text: str) -> float:
 
 def share(report: dict) -> tuple[int, int, int]:
     """(healthy, judged, not judged) links, from the summary's counts by status."""
-    counts = report["summary"].get("counts", {})
-    healthy = sum(counts.get(s, 0) for s in HEALTHY)
-    not_judged = sum(counts.get(s, 0) for s in NOT_JUDGED)
-    judged = sum(n for s, n in counts.items() if s not in NOT_JUDGED and s != "empty")
+    counts = {LinkStatus(s): n for s, n in report["summary"].get("counts", {}).items()}
+    healthy = sum(n for s, n in counts.items() if s.is_healthy)
+    judged = sum(n for s, n in counts.items() if s.is_judged)
+    not_judged = sum(n for s, n in counts.items() if not s.is_judged and s is not LinkStatus.EMPTY)
     return healthy, judged, not_judged
 
 
@@ -51,7 +52,7 @@ def message(report: dict) -> tuple[str, str, str]:
     if not judged:
         return "no links checked", GREY, f"{LABEL}: none checked"
     percent = healthy * 100 // judged  # floor: 999 of 1000 is 99%, never a reassuring 100%
-    extra = f", {not_judged} not judged (blocked or skipped)" if not_judged else ""
+    extra = f", {not_judged} not judged (blocked, rate limited or skipped)" if not_judged else ""
     return (f"{percent}% healthy", colour(percent),
             f"{LABEL}: {percent}% healthy, {healthy} of {judged} checked links{extra}")
 

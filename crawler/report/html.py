@@ -18,14 +18,14 @@ import json
 from datetime import UTC, datetime
 from html import escape
 
-from crawler.links import normalize_url
+from crawler.links import url_key
+from crawler.models import LinkStatus
 
 # Worst first: a row sorts and filters by its worst link. "dead" is a flag on a failing link, ranked first.
 SEVERITY = ("dead", "broken", "wrong_paper", "invalid", "unreachable", "timeout", "server_error", "rate_limited",
             "blocked", "empty", "redirected", "filled", "unknown", "skipped", "ok")
 RANK = {s: i for i, s in enumerate(SEVERITY)}
-FAILURES = frozenset({"broken", "wrong_paper", "invalid", "unreachable", "timeout", "server_error", "rate_limited",
-                      "blocked"})
+FAILURES = frozenset(s.value for s in LinkStatus if s.is_failure)  # blocked and rate limited: not judged
 ATTENTION = FAILURES | {"empty", "redirected"}
 LABELS = {
     "attention": "needs attention", "dead": "dead", "new": "new failures", "broken": "broken",
@@ -45,22 +45,18 @@ def safe_href(url: object) -> str | None:
     return u if u.lower().startswith(("http://", "https://")) and len(u) > 8 else None
 
 
-def _key(url: str) -> str:
-    return normalize_url(url) if url.strip() else ""
-
-
 def rows(report: dict, papers: list[dict]) -> list[dict]:
     """One row per paper entry, its links joined with the report's verdicts (fresher than the export's)."""
     by_key: dict[str, dict] = {}
     for lo in report.get("links", []):
-        by_key.setdefault(lo.get("key") or _key(lo["url"]), lo)
+        by_key.setdefault(lo.get("key") or url_key(lo["url"]), lo)
     out = []
     for p in papers:
         links = []
         for lk in p.get("links", []):
             url = lk.get("url") or ""
             filled = lk.get("status") == "filled"
-            verdict = by_key.get(_key(url)) if url else None
+            verdict = by_key.get(url_key(url)) if url else None
             status = verdict["status"] if verdict else (lk.get("status") or "unknown")
             links.append({
                 "label": lk.get("label") or "", "url": url, "href": safe_href(url), "status": status,
@@ -394,9 +390,9 @@ def _status_options(table_rows: list[dict]) -> str:
 
 def _others(report: dict, table_rows: list[dict]) -> str:
     """Failing or moved links outside any paper entry: the table above would hide them."""
-    in_rows = {_key(lk["url"]) for r in table_rows for lk in r["links"] if lk["url"]}
+    in_rows = {url_key(lk["url"]) for r in table_rows for lk in r["links"] if lk["url"]}
     rest = [lo for lo in report.get("links", [])
-            if (lo.get("key") or _key(lo["url"])) not in in_rows and lo["status"] in FAILURES | {"redirected"}]
+            if (lo.get("key") or url_key(lo["url"])) not in in_rows and lo["status"] in FAILURES | {"redirected"}]
     if not rest:
         return ""
     out = [f"<h2>Other links that need attention ({len(rest)})</h2>",
@@ -439,8 +435,9 @@ def render(report: dict, papers: list[dict]) -> str:
                ("abstracts", sum(1 for r in table_rows if r["abstract"])))
     summary = "".join(f"<div><dt>{escape(k)}</dt><dd>{int(v)}</dd></div>" for k, v in numbers)
     unavailable = "".join(
-        f"<p><strong>{escape(src)} was {escape(state)}</strong>: nothing that depends on it was judged this run.</p>"
-        for src, state in sorted(s.get("sources", {}).items()) if str(state).startswith("unavailable"))
+        f"<p><strong>{escape(st['source'] + (' ' + st['scope'] if st['scope'] else ''))} was unavailable</strong> "
+        f"({escape(st['reason'] or 'no reason given')}): nothing that depends on it was judged this run.</p>"
+        for st in s.get("sources", []) if st["state"] == "unavailable")
     heads = "".join(f'<th data-key="{k}" aria-sort="none"><button type="button">{escape(t)}</button></th>'
                     for k, t in COLUMNS)
     legend = "".join(f'<span><span class="key k-{k}"></span>{t}</span>' for k, t in

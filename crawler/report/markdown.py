@@ -45,10 +45,15 @@ def render(report: dict) -> str:
     )
     out.append("")
     out.append("By status: " + ", ".join(f"{k} {v}" for k, v in sorted(s["counts"].items(), key=lambda kv: -kv[1])))
-    for source, state in sorted(s.get("sources", {}).items()):
-        if state.startswith("unavailable"):
+    if s.get("not_judged"):
+        out.append("")
+        out.append(f"{s['not_judged']} could not be judged (bot wall or rate limit): not failures, never dead.")
+    for state in s.get("sources", []):
+        if state["state"] == "unavailable":
+            what = state["source"] + (f" {state['scope']}" if state["scope"] else "")
             out.append("")
-            out.append(f"> **{escape(source)} was {escape(state)}**: nothing that depends on it was judged this run.")
+            out.append(f"> **{escape(what)} was unavailable** ({escape(state['reason'] or 'no reason given')}): "
+                       "nothing that depends on it was judged this run.")
     for label, key in (("Dead", "dead"), ("New failures", "new"), ("Fixed", "fixed")):
         if s[key]:
             out.append("")
@@ -72,6 +77,14 @@ def render(report: dict) -> str:
                        f"{code(lo['suggestion']) if lo['suggestion'] else ''} |")
         if len(rows) > MAX_ROWS:
             out.append(f"\n… {len(rows) - MAX_ROWS} more in health.json")
+    noted = [lo for lo in report["links"] if lo.get("note")]
+    if noted:
+        out += ["", f"## Notes ({len(noted)}): working links worth a look", "",
+                "| line | entry | link | note | suggestion |", "|---|---|---|---|---|"]
+        for lo in sorted(noted, key=lambda r: r["lines"][0])[:MAX_ROWS]:
+            entry = escape(lo["entries"][0]) if lo["entries"] else ""
+            out.append(f"| {', '.join(str(n) for n in lo['lines'])} | {entry} | {code(lo['url'])} | "
+                       f"{escape(lo['note'])} | {code(lo['suggestion']) if lo['suggestion'] else ''} |")
     if report["fills"]:
         out += ["", f"## Filled ({len(report['fills'])})", "",
                 "| line | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import arxiv
 import requests
@@ -39,8 +39,14 @@ from crawler.config import (
     DEFAULT_CONTACT,
 )
 from crawler.errors import SourceUnavailable
-from crawler.links import abs_url, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
+from crawler.links import ARXIV_HOSTS, abs_url, host_of, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
+from crawler.match import title_score
 from crawler.models import PaperMeta
+from crawler.sources.base import PaperRef, PaperSource
+
+if TYPE_CHECKING:
+    from crawler.config import Settings
+    from crawler.net import ClientPool
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,9 @@ TITLES_PER_QUERY = 10  # keeps the query URL short and each title's hits within 
 MAX_QUERY_CHARS = 1500
 DEFAULT_PER_QUERY = 100  # results asked for per title query: one page
 MAX_BODY = 20 * 1024 * 1024  # a full page of 100 entries is a few hundred KB
+# A title query's hit is a candidate for a title when it resembles it at least this much; the rest
+# belong to the other titles ORed into the same query.
+RESEMBLES = 0.5
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -287,14 +296,21 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[i : i + size]
 
 
-class ArxivSource:
+class ArxivSource(PaperSource):
     """arXiv through one `arxiv.Client` behind one lock: one request at a time, `delay` seconds apart.
 
     `lookup_ids` and `search_titles` raise `SourceUnavailable` (or its `ArxivQueryRejected`) for
     anything but a usable answer. The source keeps no "down" state: each call tries again, so a
-    caller that got `SourceUnavailable` should stop asking for this run.
+    caller that got `SourceUnavailable` should stop asking for this run (crawler.sources.gateway does).
     One instance per process: arXiv's rule is per client, and spacing is per instance.
+
+    As a PaperSource it verifies arXiv links in batches of ids (SPEC: never page by page), searches
+    titles for fills, and is the fallback for every venue.
     """
+
+    name = SOURCE
+    batch_verifies = True
+    searches = True
 
     def __init__(
         self,
@@ -317,6 +333,12 @@ class ArxivSource:
         self._client._session = self._session
         self._lock = threading.Lock()  # the client is not thread-safe
 
+    @classmethod
+    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> ArxivSource:
+        # Its own requests session: the arxiv package speaks requests, not httpx.
+        return cls(url_format=settings.arxiv_url, delay=settings.arxiv_delay, timeout=settings.arxiv_timeout,
+                   user_agent=settings.agent)
+
     @property
     def requests_sent(self) -> int:
         """HTTP requests made so far, retries and extra pages included."""
@@ -324,6 +346,48 @@ class ArxivSource:
 
     def close(self) -> None:
         self._session.close()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    # -- the PaperSource interface --------------------------------------------------------------------
+    def ref(self, url: str) -> PaperRef | None:
+        if host_of(url) not in ARXIV_HOSTS:
+            return None
+        arxiv_id = parse_arxiv_id(url)
+        return PaperRef(SOURCE, arxiv_id, url=url) if arxiv_id else None
+
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        return (await self.lookup_all([ref])).get(ref.id)
+
+    async def lookup_all(self, refs) -> dict[str, PaperMeta | None]:
+        """id -> paper, None for an id arXiv did not return (a hint, not proof: the abs page decides)."""
+        ids = list(dict.fromkeys(r.id for r in refs))
+        try:
+            found = await self.lookup_ids_async(ids)
+        except ArxivQueryRejected as exc:  # the other batches' answers stand
+            refused = set(exc.rejected)
+            settled = {i: exc.partial.get(i) for i in ids if i not in refused}
+            raise SourceUnavailable(SOURCE, exc.reason, partial=settled) from exc
+        return {i: found.get(i) for i in ids}
+
+    async def search(self, titles) -> dict[str, list[PaperMeta]]:
+        """title -> the hits that resemble it, `TITLES_PER_QUERY` titles ORed per query.
+
+        When a query fails, the titles of the queries before it are in the exception's `partial`;
+        which titles a failed query's partial answer covers is unknown, so none of them are.
+        """
+        out: dict[str, list[PaperMeta]] = {}
+        titles = list(dict.fromkeys(titles))
+        for i in range(0, len(titles), TITLES_PER_QUERY):
+            chunk = titles[i : i + TITLES_PER_QUERY]
+            try:
+                found = await self.search_titles_async(chunk)
+            except SourceUnavailable as exc:
+                raise SourceUnavailable(SOURCE, exc.reason, partial=out) from exc
+            for title in chunk:
+                out[title] = [m for m in found if title_score(title, m.title) >= RESEMBLES]
+        return out
 
     def lookup_ids(self, ids: Iterable[str]) -> dict[str, PaperMeta]:
         """Metadata for each id arXiv knows, keyed by versionless id.

@@ -22,37 +22,17 @@ nothing but ICCV 2019; a challenge page or a 429 stops the whole source for the 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from crawler.errors import SourceUnavailable
-from crawler.models import CheckResult, Entry, PaperMeta, RepoInfo
+from crawler.models import Availability, CheckResult, Entry, PaperMeta, RepoInfo, SourceState
 
 WHOLE = ""  # the scope that stands for the whole source
 
 
 # --- availability ------------------------------------------------------------------------------------
-
-
-class Availability(enum.StrEnum):
-    OK = "ok"  # asked, and it answered
-    UNAVAILABLE = "unavailable"  # asked, and it could not answer: nothing that depends on it is judged
-    NOT_ASKED = "not_asked"  # nothing needed it, or every answer came from the cache
-
-
-@dataclass(frozen=True)
-class SourceState:
-    source: str
-    scope: str  # WHOLE, or a part of the source such as a venue-year ("ICCV 2019")
-    availability: Availability
-    reason: str | None = None
-
-    @property
-    def label(self) -> str:
-        """'cvf', 'cvf ICCV 2019': how reports name what the state is about."""
-        return f"{self.source} {self.scope}" if self.scope else self.source
 
 
 class SourceStates:
@@ -110,6 +90,7 @@ class PaperRef:
     id: str  # arXiv id, CVF page name, NeurIPS hash, PMLR key, ACL Anthology id
     venue: str | None = None
     year: int | None = None
+    url: str = ""  # the URL it was read from, for sources that look a paper up by its page
 
 
 @dataclass(frozen=True)
@@ -142,6 +123,7 @@ class Verifier:
     """Claims URLs it can judge without fetching them, and judges them in batches."""
 
     name: ClassVar[str]
+    requests_sent: int = 0  # requests the verifier sent this run
 
     def claims(self, url: str) -> bool:
         """Pure and cheap: whether this verifier judges `url` (it may depend on a token being set)."""
@@ -152,10 +134,6 @@ class Verifier:
 
     async def aclose(self) -> None:
         """Release what the verifier holds (clients are the pool's: nothing by default)."""
-
-    @property
-    def requests_sent(self) -> int:
-        return 0
 
 
 class PaperSource:
@@ -172,6 +150,7 @@ class PaperSource:
     batch_verifies: ClassVar[bool] = False
     # True: `search` answers title queries (arXiv).
     searches: ClassVar[bool] = False
+    requests_sent: int = 0  # requests the source sent this run
 
     def ref(self, url: str) -> PaperRef | None:
         """The paper `url` names on this site, or None when the URL is not a paper page of this site. Pure."""
@@ -222,10 +201,6 @@ class PaperSource:
 
     async def aclose(self) -> None:
         """Release what the source holds (clients are the pool's: nothing by default)."""
-
-    @property
-    def requests_sent(self) -> int:
-        return 0
 
 
 __all__ = [

@@ -14,15 +14,19 @@ import dataclasses
 import re
 import time
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import lxml.etree
 import lxml.html
 
+if TYPE_CHECKING:
+    from crawler.config import Settings
+    from crawler.net import ClientPool
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
+from crawler.sources.base import PaperRef, PaperSource
 
 SOURCE = "cvf"
 DEFAULT_CVF_BASE = "https://openaccess.thecvf.com"
@@ -454,15 +458,25 @@ class _Page:
     fetched_at: float
 
 
-class CvfSource:
+@dataclass(frozen=True)
+class _Failure:
+    reason: str
+    site_wide: bool = False  # a challenge, 403 or 429 refuses the whole site, not one page
+
+
+class CvfSource(PaperSource):
     """CVF open access through an injected client.
 
     Every URL is fetched at most once per instance, failures included: a challenged or throttled
     host is not asked again in the same run, and a conference listing costs one visit per run
     (SPEC "Manners"). At most `concurrency` requests are in flight, whatever callers gather.
+
+    Failures are scoped (issue 12): a challenge, 403 or 429 stops CVF for the run; an empty day page,
+    a 5xx or a timeout while reading one conference year's listing stops only that year.
     """
 
     name = SOURCE
+    venues = frozenset({"CVPR", "ICCV", "WACV"})  # ECCV: www.ecva.net (crawler.sources.ecva)
 
     def __init__(
         self,
@@ -477,21 +491,62 @@ class CvfSource:
         self.requests_sent = 0
         self._pages: dict[str, _Page | SourceUnavailable] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._listings: dict[tuple[Conf, int], list[PaperMeta]] = {}
+        self._listings: dict[tuple[Conf, int], list[PaperMeta] | None] = {}
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def listing(self, conf: str, year: int) -> list[PaperMeta]:
-        """All papers of a conference year; [] (no request) when CVF does not host that year.
+    @classmethod
+    def from_settings(cls, settings: Settings, pool: ClientPool) -> CvfSource:
+        return cls(pool.client(settings.cvf_base), base=settings.cvf_base)
+
+    # -- the PaperSource interface --------------------------------------------------------------------
+    def ref(self, url: str) -> PaperRef | None:
+        ref = parse_cvf_url(url) or self._ref_on_base(url)
+        if ref is None:
+            return None
+        # A 2019+ supplement's name is cut to a few title words: found in the listing by prefix (find).
+        ident = ref.name.lower() if ref.exact else f"supp:{ref.stem.lower()}"
+        return PaperRef(SOURCE, ident, venue=ref.conf, year=ref.year, url=url)
+
+    def lists(self, venue: str, year: int) -> bool:
+        return venue.upper() in CONFS and covers(venue, year)
+
+    def find(self, ref: PaperRef, listing) -> PaperMeta | None:
+        if not ref.id.startswith("supp:"):
+            return super().find(ref, listing)
+        stem = ref.id.removeprefix("supp:")
+        hits = [m for m in listing if (r := _ref_from_path(urlsplit(m.url).path))
+                and (r.stem.lower() == stem or r.stem.lower().startswith(stem + "_"))]
+        return hits[0] if len(hits) == 1 else None
+
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        # Refs always carry their conference year, so the gateway finds them in the listing; a
+        # lookup is for a listing that is missing, and reads the paper's own page.
+        return await self.paper(ref.url)
+
+    async def abstract(self, meta: PaperMeta) -> PaperMeta:
+        try:
+            page = await self.paper(meta.url)
+        except ValueError:  # not a CVF paper URL after all: nothing to read
+            return meta
+        if page is None:
+            return meta
+        return dataclasses.replace(meta, abstract=page.abstract, authors=page.authors or meta.authors,
+                                   arxiv_id=meta.arxiv_id or page.arxiv_id, pdf_url=meta.pdf_url or page.pdf_url)
+
+    # -- fetching ---------------------------------------------------------------------------------------
+    async def listing(self, conf: str, year: int) -> list[PaperMeta] | None:
+        """All papers of a conference year; None when CVF does not host it (no request when it cannot).
 
         Raises SourceUnavailable rather than return a partial or empty listing: a missing day
         would otherwise read as "this paper is not at CVPR".
         """
         key = (_conf(conf), year)
         if not covers(*key):
-            return []
+            return None
         if key not in self._listings:
             self._listings[key] = await self._fetch_listing(*key)
-        return list(self._listings[key])
+        found = self._listings[key]
+        return None if found is None else list(found)
 
     async def paper(self, url: str) -> PaperMeta | None:
         """The paper page behind any CVF paper URL (html, pdf or supp; old host or base).
@@ -509,7 +564,7 @@ class CvfSource:
                 return None
             ref = found
         page_url = html_url_for(ref, self.base)
-        page = await self._get(page_url)
+        page = await self._get(page_url, f"{ref.conf} {ref.year}")
         if page.status != 200:
             return None
         try:
@@ -537,22 +592,22 @@ class CvfSource:
             return None
         return _ref_from_path(parts.path[len(base.path) :])
 
-    async def _fetch_listing(self, conf: Conf, year: int) -> list[PaperMeta]:
+    async def _fetch_listing(self, conf: Conf, year: int) -> list[PaperMeta] | None:
         url = listing_url(conf, year, self.base)
-        page = await self._get(url)
-        if page.status != 200:
-            reason = f"no listing page for {conf} {year} (HTTP {page.status}) at {url}"
-            raise SourceUnavailable(SOURCE, reason)
+        scope = f"{conf} {year}"
+        page = await self._get(url, scope)
+        if page.status != 200:  # 404: CVF does not host this conference year (fall back to arXiv)
+            return None
         papers = parse_listing(page.text, url)
         if not papers:
             days = parse_day_links(page.text, url)
             if not days:
-                raise SourceUnavailable(SOURCE, f"empty listing for {conf} {year} at {url}")
+                raise SourceUnavailable(SOURCE, f"empty listing for {conf} {year} at {url}", scope=scope)
             for day_url in days:
-                day = await self._get(day_url)
+                day = await self._get(day_url, scope)
                 found = parse_listing(day.text, day_url) if day.status == 200 else []
                 if not found:
-                    raise SourceUnavailable(SOURCE, f"empty listing (HTTP {day.status}) at {day_url}")
+                    raise SourceUnavailable(SOURCE, f"empty listing (HTTP {day.status}) at {day_url}", scope=scope)
                 papers.extend(found)
         fetched_at = page.fetched_at  # the conference page: when this listing was asked for
         seen: set[str] = set()
@@ -563,35 +618,37 @@ class CvfSource:
                 unique.append(dataclasses.replace(paper, fetched_at=fetched_at))
         return unique
 
-    async def _get(self, url: str) -> _Page:
+    async def _get(self, url: str, scope: str = "") -> _Page:
+        """One page, fetched at most once. A refusal of the whole site (challenge, 403, 429) is raised for
+        the whole source; any other failure for `scope` only (the listing being read, or one page)."""
         lock = self._locks.setdefault(url, asyncio.Lock())
         async with lock:
             if url not in self._pages:
                 async with self._slots:
                     self._pages[url] = await self._fetch(url)
         hit = self._pages[url]
-        if isinstance(hit, SourceUnavailable):
-            raise SourceUnavailable(hit.source, hit.reason)
+        if isinstance(hit, _Failure):
+            raise SourceUnavailable(SOURCE, hit.reason, scope="" if hit.site_wide else scope)
         return hit
 
-    async def _fetch(self, url: str) -> _Page | SourceUnavailable:
+    async def _fetch(self, url: str) -> _Page | _Failure:
         self.requests_sent += 1
         try:
             response = await self.client.get(url, follow_redirects=True)
         except httpx.TimeoutException:
-            return SourceUnavailable(SOURCE, f"timeout at {url}")
+            return _Failure(f"timeout at {url}")
         except httpx.RequestError as exc:  # connect/read errors, too many redirects, bad proxy
-            return SourceUnavailable(SOURCE, f"{type(exc).__name__} at {url}: {exc}")
+            return _Failure(f"{type(exc).__name__} at {url}: {exc}")
         status = response.status_code
         if status == 429:
-            return SourceUnavailable(SOURCE, f"rate limited (HTTP 429) at {url}")
+            return _Failure(f"rate limited (HTTP 429) at {url}", site_wide=True)
         if status == 403:
-            return SourceUnavailable(SOURCE, f"blocked (HTTP 403) at {url}")
+            return _Failure(f"blocked (HTTP 403) at {url}", site_wide=True)
         if status in (404, 410):
             return _Page(status, "", time.time())
         if not 200 <= status < 300:
-            return SourceUnavailable(SOURCE, f"HTTP {status} at {url}")
+            return _Failure(f"HTTP {status} at {url}")
         text = response.text
         if looks_like_challenge(text, status):
-            return SourceUnavailable(SOURCE, f"challenge page (HTTP {status}) at {url}")
+            return _Failure(f"challenge page (HTTP {status}) at {url}", site_wide=True)
         return _Page(200, text, time.time())

@@ -1,0 +1,62 @@
+"""Run history, pure: from last night's rows and tonight's results to new, dead and fixed links.
+
+A failure is *new* the first run it is seen and *dead* once it has persisted `dead_after` runs
+spanning `dead_span`. Only judged results count (LinkStatus.is_judged): a bot wall or a rate limit
+says nothing about the link, so it neither extends nor ends a run of failures, and never dies.
+A result reused from the cache is the same observation as before and is not counted twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crawler.models import CheckResult
+
+
+@dataclass(frozen=True)
+class LinkState:
+    new: bool = False
+    dead: bool = False
+    fixed: bool = False
+    first_failed_at: float | None = None
+    consecutive_failures: int = 0
+
+
+def update_history(history: dict[str, dict], results: dict[str, CheckResult], now: float, *,
+                   dead_after: int, dead_span: float) -> tuple[list[dict], dict[str, LinkState]]:
+    """The history rows to store and each URL's state after tonight."""
+    rows: list[dict] = []
+    states: dict[str, LinkState] = {}
+    for key, result in results.items():
+        old = history.get(key) or {}
+        status = result.status
+        consecutive = old.get("consecutive_failures") or 0
+        first_failed = old.get("first_failed")
+        was_failing = consecutive > 0
+        same_observation = bool(old) and old.get("last_checked") == result.checked_at
+        observed = status.is_judged and not same_observation
+        if observed:
+            if status.is_failure:
+                consecutive += 1
+                first_failed = first_failed or result.checked_at or now
+            else:
+                consecutive, first_failed = 0, None
+        failing = status.is_failure
+        dead = (failing and status.can_die and consecutive >= dead_after and first_failed is not None
+                and now - first_failed >= dead_span)
+        states[key] = LinkState(
+            new=failing and consecutive == 1 and observed,
+            dead=dead,
+            fixed=observed and not failing and was_failing,
+            first_failed_at=first_failed if failing else None,
+            consecutive_failures=consecutive if failing else 0,
+        )
+        rows.append({
+            "url": key, "first_seen": old.get("first_seen") or now,
+            "last_ok": now if status.is_healthy and observed else old.get("last_ok"),
+            # An unjudged night keeps the failure run as it was, for the next judged night to continue.
+            "first_failed": first_failed if status.is_failure or not status.is_judged else None,
+            "consecutive_failures": consecutive if status.is_failure or not status.is_judged else 0,
+            "last_status": status.value, "last_checked": result.checked_at,
+        })
+    return rows, states
