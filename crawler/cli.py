@@ -237,3 +237,20 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"crawler: internal error: {type(exc).__name__}: {exc} (rerun with --verbose for details)", err=True)
         sys.exit(1)
 
+
+
+@cli.command("init")
+@click.argument("lists", nargs=-1, metavar="[LIST...]")
+@click.option("--dir", "root", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="the list repository")
+@click.option("--contact", help="who runs the crawler, for the User-Agent [the repository's GitHub address]")
+@click.option("--action", "action_ref", metavar="OWNER/REPO@COMMIT",
+              help="the action the workflow pins [the installed crawler's own commit]")
+@click.option("--force", is_flag=True, default=False, help="replace the workflow and crawler.toml if they exist")
+def init_command(lists, root, contact, action_ref, force) -> None:
+    """Set up a list repository: the nightly workflow, crawler.toml, .gitignore."""
+    from crawler import init as setup
+
+    action = setup.parse_action(action_ref) if action_ref else None
+    done = setup.init(root, lists=lists, contact=contact, action=action, force=force)
+    click.echo(setup.describe(done))

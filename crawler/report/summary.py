@@ -5,8 +5,8 @@ characters. `cut_to` keeps a Markdown report under such a cap the way a reader w
 tables lose their tail rows first, with a line saying where the rest is (the run's `reports` artifact),
 then, only if that is not enough, the text is cut at a line boundary with the same pointer.
 
-The workflow calls `python -m crawler.report.summary job-summary ...` and `... ci ...`; see
-.github/workflows/nightly.yml.
+The action (action.yml) calls `python -m crawler.report.summary job-summary ...`, `... counts ...` and
+`... ci ...`; the issue and pull-request workflows read what `ci` wrote.
 """
 
 from __future__ import annotations
@@ -107,6 +107,19 @@ def job_summary(markdown: str | None, *, exit_code: str = "0", artifact_url: str
 
 
 # -- the tracking issue ----------------------------------------------------------------------------
+def where(item: dict, lines: list) -> str:
+    """`12, 40`, or `papers/2021.md:12, 40` (a code span) when the report covers several lists and names the file."""
+    numbers = ", ".join(str(n) for n in lines)
+    return code(f"{item['file']}:{numbers}") if item.get("file") else numbers
+
+
+def list_names(report: dict) -> list[str]:
+    """The lists a report is about: `lists` with several, `list` with one."""
+    summary = report.get("summary", {})
+    names = summary.get("lists") or [summary.get("list", "")]
+    return [str(n) for n in names]
+
+
 def attention(report: dict) -> list[dict]:
     """Links the tracking issue is about: dead ones, and any that are certainly gone or wrong."""
     return [lo for lo in report["links"] if lo.get("dead") or lo["status"] in DEFINITE]
@@ -134,14 +147,15 @@ def issue_title(report: dict) -> str:
 def issue_body(report: dict, markdown: str, *, run_url: str | None = None, limit: int = BODY_LIMIT - MARGIN) -> str:
     links = attention(report)
     run = pointer_to(run_url, "the nightly run")
-    head = [f"Found by {run} on {code(report['summary'].get('list', ''))}. This issue is updated by every run and "
+    lists = ", ".join(code(name) for name in list_names(report))
+    head = [f"Found by {run} on {lists}. This issue is updated by every run and "
             "closed by the first run that finds these links fixed.", ""]
     if links:
         head += ["| line | entry | link | status | suggestion |", "|---|---|---|---|---|"]
         for lo in sorted(links, key=lambda lo: lo["lines"][0] if lo.get("lines") else 0)[:ISSUE_ROWS]:
             status = lo["status"] + (" **dead**" if lo.get("dead") else (" *new*" if lo.get("new") else ""))
             entry = escape(lo["entries"][0]) if lo.get("entries") else ""
-            head.append(f"| {', '.join(str(n) for n in lo.get('lines', []))} | {entry} | {code(lo['url'])} | "
+            head.append(f"| {where(lo, lo.get('lines', []))} | {entry} | {code(lo['url'])} | "
                         f"{status} | {code(lo['suggestion']) if lo.get('suggestion') else ''} |")
         if len(links) > ISSUE_ROWS:
             head += ["", f"… {len(links) - ISSUE_ROWS} more in {run}"]
@@ -160,11 +174,30 @@ def pull_request_body(report: dict, *, run_url: str | None = None, limit: int = 
              "source named below; nothing else in the list changed.", "",
              "| line | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
     for f in fills:
-        lines.append(f"| {f['line']} | {escape(f['entry'])} | {code(f['url'])} | {escape(f['source'])} | "
+        lines.append(f"| {where(f, [f['line']])} | {escape(f['entry'])} | {code(f['url'])} | {escape(f['source'])} | "
                      f"{f['confidence']:.2f} | {escape(f.get('matched_title') or '')} |")
     if not fills:
         lines = [f"{run} filled no empty links."]
     return cut_to("\n".join(lines) + "\n", limit, pointer=f"the `reports` artifact of {run}")
+
+
+# -- the action's outputs --------------------------------------------------------------------------
+REPORT_FILES = {"report-markdown": "health.md", "report-json": "health.json", "report-html": "index.html"}
+
+
+def counts(report: dict, reports: Path) -> dict[str, str]:
+    """The action's outputs: how many links, healthy, failing, new, dead, filled; where each report is."""
+    s = report.get("summary", {})
+
+    def number(key: str) -> str:
+        value = s.get(key, 0)
+        return str(len(value) if isinstance(value, list) else int(value or 0))
+
+    out = {"links": number("distinct_urls"), "healthy": number("healthy"), "failing": number("failing"),
+           "new": number("new"), "dead": number("dead"), "fills": number("fills")}
+    for name, file in REPORT_FILES.items():
+        out[name] = str(reports / file) if (reports / file).is_file() else ""
+    return out
 
 
 # -- command line, for the workflow ----------------------------------------------------------------
@@ -183,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     js.add_argument("--reports", type=Path, default=Path("reports"))
     js.add_argument("--exit-code", default="0", help="the exit code of `crawler run`")
     js.add_argument("--artifact-url", default="")
-    ci = sub.add_parser("ci", help="write issue.md and pull-request.md; print verdict=, title=, fills= lines")
+    co = sub.add_parser("counts", help="print the action's outputs: links=, healthy=, ..., report paths")
+    co.add_argument("--reports", type=Path, default=Path("reports"))
+    ci = sub.add_parser("ci", help="write issue.md, pull-request.md, verdict.txt and title.txt; "
+                                   "print verdict=, title=, fills= lines")
     ci.add_argument("--reports", type=Path, default=Path("reports"))
     ci.add_argument("--out", type=Path, required=True)
     ci.add_argument("--run-url", default="")
@@ -198,9 +234,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no report in {args.reports}", file=sys.stderr)
         return 2
     report = json.loads(raw)
+    if args.command == "counts":
+        for key, value in counts(report, args.reports).items():
+            print(f"{key}={value}")
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "issue.md").write_text(issue_body(report, markdown, run_url=args.run_url), encoding="utf-8")
     (args.out / "pull-request.md").write_text(pull_request_body(report, run_url=args.run_url), encoding="utf-8")
+    # For the issue job, which reads them from the artifact (one line each, no newline to strip).
+    (args.out / "verdict.txt").write_text(verdict(report), encoding="utf-8")
+    (args.out / "title.txt").write_text(issue_title(report), encoding="utf-8")
     print(f"verdict={verdict(report)}")
     print(f"title={issue_title(report)}")
     print(f"fills={len(report.get('fills', []))}")

@@ -1,0 +1,358 @@
+"""crawler.init and `crawler init`: finding the lists, pinning the action, the three files, and the end to end
+"two lists, init, then the generated workflow run as a script" (tests/ghrunner.py) against a loopback web."""
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from fakesites import FakeArxiv
+from fakeweb import Reply
+from ghrunner import Runner
+from linters import actionlint, zizmor
+
+from crawler import __version__
+from crawler.config import Settings, settings_kwargs
+from crawler.init import (
+    CHECKOUT,
+    CONFIG,
+    PR_SETTING,
+    WORKFLOW,
+    ActionRef,
+    InitError,
+    check_lists,
+    config_text,
+    find_lists,
+    from_checkout,
+    from_direct_url,
+    github_repo,
+    gitignore_text,
+    init,
+    installed_action,
+    parse_action,
+    workflow_text,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+GUARD = Path(__file__).resolve().parent / "loopback_only"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+PINNED = ActionRef(repo="paper-list-crawler/paper-list-crawler", commit=SHA, label="v0.1.0")
+
+
+def entries(n: int, base: str = "https://arxiv.org/abs/2101.0") -> str:
+    return "".join(f"- Paper Number {i} About Things, CVPR 2021 [[paper]]({base}{1000 + i})\n" for i in range(n))
+
+
+def repo(tmp_path: Path, files: dict[str, str], remote: str | None = None) -> Path:
+    root = tmp_path / "lists"
+    root.mkdir()
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, timeout=30)
+    if remote:
+        subprocess.run(["git", "remote", "add", "origin", remote], cwd=root, check=True, timeout=30)
+    return root
+
+
+def crawler_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "crawler", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
+
+
+# -- finding the lists ---------------------------------------------------------------------------------------
+def test_a_readme_and_a_folder_of_lists(tmp_path):
+    root = repo(tmp_path, {"README.md": "# Awesome\n" + entries(5), "papers/2020.md": entries(4),
+                           "papers/2021.md": entries(3), "CONTRIBUTING.md": entries(9), "docs/notes.md": "# Notes\n",
+                           ".github/ISSUE_TEMPLATE/x.md": entries(5)})
+    assert find_lists(root) == ["README.md", "papers/*.md"]  # a new year's file will be checked too
+
+
+def test_files_among_other_markdown_are_named_one_by_one(tmp_path):
+    root = repo(tmp_path, {"README.md": "# Index\n\nSee [2020](CVPR2020.md).\n", "CVPR2020.md": entries(3),
+                           "CVPR2021.md": entries(4), "topics/gan.md": entries(5), "topics/README.md": "# Topics\n"})
+    assert find_lists(root) == ["CVPR2020.md", "CVPR2021.md", "topics/gan.md"]
+
+
+def test_a_project_readme_is_no_list(tmp_path):
+    root = repo(tmp_path, {"README.md": "# A tool\n\nSee [the paper](https://arxiv.org/abs/2101.01000).\n"})
+    assert find_lists(root) == []
+    with pytest.raises(InitError, match="no paper list found"):
+        init(root, action=PINNED)
+    assert not (root / WORKFLOW).exists() and not (root / CONFIG).exists()
+
+
+def test_lists_named_by_the_user_are_checked(tmp_path):
+    root = repo(tmp_path, {"README.md": "x\n", "papers/a.md": "x\n", "empty/notes.txt": "x\n"})
+    assert check_lists(root, ["README.md", "papers/*.md", "papers", str(root / "papers" / "a.md")]) == \
+        ["README.md", "papers/*.md", "papers", "papers/a.md"]
+    for bad, message in ((["missing.md"], "list not found: missing.md"), (["*.txt"], "no file matches \\*.txt"),
+                         (["empty"], "folder empty holds no Markdown file"),
+                         (["README.md", "./README.md"], "list given twice: ./README.md"),
+                         (["/etc/passwd"], "is outside the repository")):
+        with pytest.raises(InitError, match=message):
+            check_lists(root, bad)
+
+
+# -- which action --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("url, expected", [
+    ("https://github.com/someone/awesome-things.git", "someone/awesome-things"),
+    ("https://github.com/someone/awesome-things", "someone/awesome-things"),
+    ("git@github.com:someone/awesome.things.git", "someone/awesome.things"),
+    ("ssh://git@github.com/someone/x/", "someone/x"),
+    ("https://x-access-token:abc@github.com/someone/x.git", "someone/x"),
+    ("https://gitlab.com/someone/x.git", None),
+    ("/srv/git/x.git", None),
+    ("https://github.com/someone", None),
+])
+def test_github_repo(url, expected):
+    assert github_repo(url) == expected
+
+
+def test_a_pip_install_from_github_names_its_repository_and_commit():
+    # direct_url.json as pip writes it for `pip install git+https://github.com/o/r@v0.2.0` (PEP 610).
+    data = {"url": "https://github.com/someone/paper-list-crawler", "vcs_info": {
+        "vcs": "git", "requested_revision": "v0.2.0", "commit_id": SHA}}
+    ref = from_direct_url(data)
+    assert (ref.repo, ref.commit, ref.label, ref.pinned) == ("someone/paper-list-crawler", SHA, "v0.2.0", True)
+    assert ref.uses("/.github/workflows/fill-pull-request.yml") == \
+        f"someone/paper-list-crawler/.github/workflows/fill-pull-request.yml@{SHA}"
+    unnamed = from_direct_url({**data, "vcs_info": {"vcs": "git", "commit_id": SHA}})
+    assert unnamed.label == f"paper-list-crawler {__version__}"
+    elsewhere = from_direct_url({**data, "url": "https://gitlab.com/someone/paper-list-crawler"})
+    assert elsewhere.repo is None and "not on GitHub" in elsewhere.notes[0]
+    assert from_direct_url({"url": "file:///work/main", "dir_info": {"editable": True}}) is None
+
+
+def git(folder, *args):
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True,
+                          timeout=30).stdout.strip()
+
+
+def test_a_checkout_names_its_head_its_remote_and_its_tag(tmp_path):
+    src = tmp_path / "crawler-src"
+    src.mkdir()
+    (src / "action.yml").write_text("name: x\n")
+    git(src, "init", "-q")
+    git(src, "add", "action.yml")
+    git(src, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "x")
+    git(src, "remote", "add", "origin", "git@github.com:someone/paper-list-crawler.git")
+    head = git(src, "rev-parse", "HEAD")
+    ref = from_checkout(src)
+    assert (ref.repo, ref.commit) == ("someone/paper-list-crawler", head)
+    assert ref.label == f"paper-list-crawler {__version__}"
+    assert "push it before the workflow runs" in ref.notes[0] and len(ref.notes) == 1
+    git(src, "tag", "v9.9.9")
+    (src / "action.yml").write_text("name: changed\n")
+    ref = from_checkout(src)
+    assert ref.label == "v9.9.9" and "uncommitted changes" in ref.notes[1]
+    (src / "sub").mkdir()
+    (src / "sub" / "action.yml").write_text("name: x\n")
+    assert from_checkout(src / "sub") is None  # inside someone's repository is not a checkout of ours
+    assert from_checkout(tmp_path) is None
+
+
+def test_the_installed_crawler_is_pinned_to_the_commit_that_runs():
+    ref = installed_action()
+    if (ROOT / ".git").exists():
+        assert ref.commit == git(ROOT, "rev-parse", "HEAD")
+        assert ref.source == f"the checkout at {ROOT}"
+    else:  # an unpacked copy: nothing to pin to, and init will say so
+        assert ref.commit is None
+
+
+def test_an_action_given_by_hand():
+    assert parse_action(f"someone/paper-list-crawler@{SHA}").pinned
+    moving = parse_action("someone/paper-list-crawler@v1")
+    assert moving.label == "v1" and "not a commit SHA" in moving.notes[0]
+    for bad in ("someone@v1", "someone/x", "a b/c@d", "someone/x@$(rm -rf)"):
+        with pytest.raises(InitError, match="--action must be OWNER/REPO@COMMIT"):
+            parse_action(bad)
+
+
+# -- the files -----------------------------------------------------------------------------------------------
+def test_the_workflow_uses_the_pinned_action_and_its_two_reusable_jobs():
+    wf = yaml.safe_load(workflow_text(["README.md", "papers/*.md", "CVPR 2021.md"], PINNED))
+    (checkout, crawler) = wf["jobs"]["crawl"]["steps"]
+    assert crawler["uses"] == f"paper-list-crawler/paper-list-crawler@{SHA}"
+    assert crawler["with"] == {"lists": "README.md papers/*.md CVPR?2021.md"}  # one word per list
+    assert wf["jobs"]["issue"]["uses"] == f"paper-list-crawler/paper-list-crawler/.github/workflows/" \
+                                          f"link-health-issue.yml@{SHA}"
+    assert wf["jobs"]["pull-request"]["uses"].endswith(f"/fill-pull-request.yml@{SHA}")
+    assert {job: spec["permissions"] for job, spec in wf["jobs"].items()} == {
+        "crawl": {"contents": "read"}, "issue": {"issues": "write"},
+        "pull-request": {"contents": "write", "pull-requests": "write"}}
+    assert wf["permissions"] == {} and checkout["with"] == {"persist-credentials": False}
+    # The same pins as this repository's own workflows and action: one place to update them is not enough.
+    ours = (ROOT / ".github" / "workflows" / "fill-pull-request.yml").read_text()
+    assert CHECKOUT in ours
+    text = workflow_text(["README.md"], PINNED)
+    assert f"uses: paper-list-crawler/paper-list-crawler@{SHA} # v0.1.0\n" in text
+
+
+def test_the_generated_workflow_passes_actionlint_and_zizmor(tmp_path):
+    path = tmp_path / "paper-list.yml"
+    path.write_text(workflow_text(["README.md", "papers/*.md"], PINNED))
+    done = actionlint(path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = zizmor(path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # With the commit unknown, the placeholder is visibly unpinned: zizmor says so until it is replaced.
+    path.write_text(workflow_text(["README.md"], ActionRef(repo=None, commit=None)))
+    done = zizmor(path)
+    assert done.returncode != 0 and "unpinned" in done.stdout
+
+
+def test_the_config_has_the_lists_the_contact_and_the_true_defaults():
+    text = config_text(["README.md", "papers/*.md", 'odd "name".md'], "https://github.com/someone/awesome")
+    data = tomllib.loads(text)
+    assert data == {"lists": ["README.md", "papers/*.md", 'odd "name".md'], "contact": "https://github.com/someone/awesome"}
+    defaults = [line[2:].split("  #")[0] for line in text.splitlines() if re.match(r"# [a-z-]+ = ", line)]
+    assert len(defaults) >= 7
+    for line in defaults:  # each commented default, uncommented, is the default the crawler really uses
+        ((key, value),) = settings_kwargs(tomllib.loads(line)).items()
+        assert getattr(Settings(), key) == (tuple(value) if isinstance(value, list) else value), line
+    assert "# contact = " in config_text(["README.md"], None)
+
+
+def test_gitignore_gains_the_cache_once():
+    block = gitignore_text(None)
+    assert block.splitlines()[1:] == ["/data/cache.db", "/data/cache.db-*", "/data/*.lock"]
+    grown = gitignore_text("node_modules/")
+    assert grown.startswith("node_modules/\n\n# paper-list-crawler") and grown.endswith("/data/*.lock\n")
+    assert gitignore_text(grown) is None
+    assert gitignore_text("data/\n") is None
+    assert gitignore_text("data/cache.db\n").splitlines()[-2:] == ["/data/cache.db-*", "/data/*.lock"]
+
+
+# -- doing it ------------------------------------------------------------------------------------------------
+def test_init_writes_three_files_and_never_overwrites_without_force(tmp_path):
+    root = repo(tmp_path, {"README.md": entries(5), ".gitignore": "*.pyc\n"},
+                remote="https://github.com/someone/awesome.git")
+    done = init(root, action=PINNED)
+    assert done.lists == ("README.md",)
+    assert done.written == (str(WORKFLOW), str(CONFIG), ".gitignore") and done.kept == ()
+    assert tomllib.loads((root / CONFIG).read_text())["contact"] == "https://github.com/someone/awesome"
+    assert (root / ".gitignore").read_text().startswith("*.pyc\n")
+    assert done.notes == ()  # pinned, contact known: nothing left but the one setting
+
+    (root / CONFIG).write_text('contact = "mailto:me@example.org"\n')
+    (root / WORKFLOW).write_text("# mine\n")
+    again = init(root, action=PINNED)
+    assert again.written == () and set(again.kept) == {str(WORKFLOW), str(CONFIG)}
+    assert (root / WORKFLOW).read_text() == "# mine\n"
+    assert (root / CONFIG).read_text() == 'contact = "mailto:me@example.org"\n'
+    assert any("add lists = [...] to it yourself" in n for n in again.notes)
+
+    forced = init(root, action=PINNED, force=True)
+    assert forced.written == (str(WORKFLOW), str(CONFIG))  # .gitignore already has the cache
+    assert "paper-list-crawler/paper-list-crawler@" in (root / WORKFLOW).read_text()
+
+
+def test_init_says_what_it_could_not_know(tmp_path):
+    root = repo(tmp_path, {"README.md": entries(5)})
+    done = init(root, action=ActionRef(repo=None, commit=None))
+    assert any("replace OWNER/REPO" in n for n in done.notes) and any("replace COMMIT" in n for n in done.notes)
+    assert any("set contact" in n for n in done.notes)
+    assert "OWNER/REPO@COMMIT" in (root / WORKFLOW).read_text()
+
+
+def test_the_command_line(tmp_path):
+    root = repo(tmp_path, {"README.md": entries(5), "papers/a.md": entries(3), "papers/b.md": entries(3)})
+    done = crawler_cli("init", "--dir", root, "--action", f"someone/paper-list-crawler@{SHA}")
+    assert done.returncode == 0, done.stderr
+    assert "lists: README.md, papers/*.md" in done.stdout
+    assert f"wrote {WORKFLOW}" in done.stdout and PR_SETTING in done.stdout
+    again = crawler_cli("init", "--dir", root, "--action", f"someone/paper-list-crawler@{SHA}")
+    assert again.returncode == 0 and f"kept {WORKFLOW}: it exists (--force replaces it)" in again.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "crawler: error: no paper list found in "),
+    (["nothing.md"], "crawler: error: list not found: nothing.md"),
+    (["--action", "nope"], "crawler: error: --action must be OWNER/REPO@COMMIT"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    root = repo(tmp_path, {"README.md": "# A tool, no papers\n"})
+    done = crawler_cli("init", "--dir", root, *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(message) and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# -- end to end: two lists, init, the generated workflow run as a script --------------------------------------
+def multi_list_ready() -> bool:
+    """`crawler run A.md 'papers/*.md'` and `lists` in crawler.toml (issue 15's core, built beside this)."""
+    return "lists" in Settings.__dataclass_fields__
+
+
+@pytest.mark.skipif(not multi_list_ready(), reason="needs several lists per run and `lists` in the config")
+def test_two_lists_init_then_the_generated_workflow_checks_both_with_one_cache_and_one_report(tmp_path, web):
+    web.host("127.0.0.1", FakeArxiv())
+    base = f"http://127.0.0.1:{web.port}"
+    web.add(f"{base}/ok", Reply(200, b"<html><title>A Paper</title></html>", {"Content-Type": "text/html"}))
+    web.add(f"{base}/gone", Reply(404, b"<html><title>Not Found</title></html>", {"Content-Type": "text/html"}))
+    shared = f"[[paper]]({base}/ok)"
+    readme = ("# Awesome\n\n" + "".join(f"- Paper {i} About Things ICLR 2018 {shared}\n" for i in range(3))
+              + "- Paying More Attention to Attention Improving the Performance of Convolutional Neural Networks "
+                "via Attention Transfer ICLR 2017 [[paper]]()\n")
+    papers = "# 2021\n\n" + "".join(f"- Other Paper {i} ICLR 2021 {shared} [[project]]({base}/gone)\n"
+                                    for i in range(3))
+    root = repo(tmp_path, {"README.md": readme, "papers/2021.md": papers})
+    done = init(root, action=PINNED)
+    assert done.lists == ("README.md", "papers/2021.md")
+    # What a maintainer on loopback would add to the generated config.
+    with (root / CONFIG).open("a") as fh:
+        fh.write(f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\narxiv-delay = 0\n'
+                 f'cvf-base = "{base}/cvf"\ntimeout = 5\nretries = 0\n')
+    subprocess.run("git add -A && git -c user.name=t -c user.email=t@example.org commit -qm init", shell=True,
+                   cwd=root, check=True, timeout=30)
+    run = Runner(root, tmp_path / "home", actions={"paper-list-crawler/paper-list-crawler": ROOT},
+                 overrides={"install": {"python": sys.executable}}, env={"PYTHONPATH": f"{GUARD}:{ROOT}"})
+    jobs = run.run_workflow(root / WORKFLOW)
+    assert {k: v.result for k, v in jobs.items()} == {"crawl": "success", "issue": "success",
+                                                      "pull-request": "success"}, "\n".join(run.log)
+    report = json.loads((run.artifacts / "reports" / "health.json").read_text())
+    urls = {lo["url"]: lo for lo in report["links"]}
+    assert set(urls) == {f"{base}/ok", f"{base}/gone"}  # each distinct URL once, across both files
+    assert [r for r in web.log if r[2] == "/ok"] == [("GET", "127.0.0.1", "/ok")]
+    assert [e.name for e in run.cache.iterdir()] == ["crawler-cache-1-1"]  # one cache
+    (pr,) = run.pull_requests
+    assert set(pr["files"]) == {"README.md"}  # the one list with an empty link
+    assert "[[paper]](https://arxiv.org/abs/1612.03928)" in pr["files"]["README.md"]
+    assert "papers/2021.md" in (run.artifacts / "crawler-ci" / "issue.md").read_text()
+
+
+def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, web):
+    """The generated workflow end to end with what the crawler has today: the pinned action and both reusable
+    workflows resolved to this checkout, the crawl on loopback, the fill proposed, the issue opened."""
+    web.host("127.0.0.1", FakeArxiv())
+    base = f"http://127.0.0.1:{web.port}"
+    web.add(f"{base}/gone", Reply(404, b"<html><title>Not Found</title></html>", {"Content-Type": "text/html"}))
+    readme = ("# Awesome\n\n"
+              + "".join(f"- Paper {i} About Things ICLR 2018 [[paper]]({base}/gone)\n" for i in range(3))
+              + "- Paying More Attention to Attention Improving the Performance of Convolutional Neural Networks "
+                "via Attention Transfer ICLR 2017 [[paper]]()\n")
+    root = repo(tmp_path, {"README.md": readme, "CONTRIBUTING.md": "# How to add a paper\n"})
+    init(root, action=PINNED)
+    config = (root / CONFIG).read_text()
+    if not multi_list_ready():  # `lists` is read once the core has it; until then the workflow's input names them
+        config = config.replace('lists = ["README.md"]\n', "")
+    (root / CONFIG).write_text(config + f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\n'
+                                        f'arxiv-delay = 0\ncvf-base = "{base}/cvf"\ntimeout = 5\nretries = 0\n')
+    subprocess.run("git add -A && git -c user.name=t -c user.email=t@example.org commit -qm init", shell=True,
+                   cwd=root, check=True, timeout=30)
+    run = Runner(root, tmp_path / "home", actions={"paper-list-crawler/paper-list-crawler": ROOT},
+                 overrides={"install": {"python": sys.executable}}, env={"PYTHONPATH": f"{GUARD}:{ROOT}"})
+    jobs = run.run_workflow(root / WORKFLOW)
+    assert {k: v.result for k, v in jobs.items()} == {"crawl": "success", "issue": "success",
+                                                      "pull-request": "success"}, "\n".join(run.log)
+    assert "job issue: calls paper-list-crawler/paper-list-crawler/.github/workflows/link-health-issue.yml@" \
+           + SHA in run.log
+    (pr,) = run.pull_requests
+    assert set(pr["files"]) == {"README.md"}
+    assert "[[paper]](https://arxiv.org/abs/1612.03928)" in pr["files"]["README.md"]
+    assert "issue create --title Link health: 1 link need attention (1 broken)" in run.gh_log.read_text()
