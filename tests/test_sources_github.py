@@ -96,6 +96,8 @@ def test_suggestion_keeps_the_path_query_and_fragment():
     assert parse_github_url("https://github.com/old/name.git").url_for("new/name") == "https://github.com/new/name.git"
     raw = parse_github_url("https://raw.githubusercontent.com/old/name/main/x.txt")
     assert raw.url_for("new/name") == "https://raw.githubusercontent.com/new/name/main/x.txt"
+    assert raw.canonical and not parse_github_url("http://github.com/a/b").canonical
+    assert not parse_github_url("https://www.github.com/a/b").canonical
 
 
 # --- the query ---------------------------------------------------------------------------------------
@@ -195,6 +197,7 @@ def world() -> World:
 CASES = {
     "https://github.com/alice/net": (LinkStatus.OK, None),
     "https://github.com/alice/net.git": (LinkStatus.OK, None),
+    "http://www.github.com/alice/net#readme": (LinkStatus.REDIRECTED, "https://github.com/alice/net#readme"),
     "https://github.com/alice/net/tree/main/configs/a": (LinkStatus.OK, None),
     "https://github.com/alice/net/blob/main/src/model.py#L3": (LinkStatus.OK, None),
     "https://github.com/alice/net/tree/feature/x/a": (LinkStatus.OK, None),  # a branch with a slash
@@ -560,3 +563,29 @@ def test_ref_is_a_frozen_value():
     ref = GitHubRef(Kind.REPO, "a", "b")
     with pytest.raises(AttributeError):
         ref.owner = "c"  # type: ignore[misc]
+
+
+def test_a_primary_limit_answer_stops_graphql_without_waiting(web, make_settings, token, caplog):
+    w, urls = many_repos(3)
+    fake = FakeGitHub(w, token=token)
+    fake.script = [Reply(403, json.dumps({"message": "API rate limit exceeded for user ID 1.",
+                                          "documentation_url": "https://docs.github.com/graphql"}).encode(),
+                         {"Content-Type": "application/json", "X-RateLimit-Remaining": "0"})]
+    clock = Clock()
+    with caplog.at_level(logging.WARNING):
+        verifier, _, out = verify(web, make_settings, fake, urls, clock=clock)
+    assert clock.slept == [] and fake.requests == 1 and len(out.to_web) == 3 and not out.results
+    assert "budget spent" in caplog.text
+
+
+def test_an_unreachable_api_leaves_everything_to_the_web(web, make_settings, token, caplog):
+    class Refusing(RoutingTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("connection refused", request=request)
+
+    w, urls = many_repos(60)
+    with caplog.at_level(logging.WARNING):
+        verifier, _, out = verify(web, make_settings, FakeGitHub(w, token=token), urls, transport=Refusing)
+    assert verifier.requests_sent == 1 and len(out.to_web) == 60 and not out.results
+    assert "cannot reach https://api.github.com/graphql" in caplog.text
+    assert verifier.unavailable.reason.startswith("cannot reach")

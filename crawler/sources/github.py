@@ -90,6 +90,7 @@ class GitHubRef:
     number: int | None = None
     host: str = "github.com"
     tail: str = ""  # everything after OWNER/REPO as written (path, query, fragment): kept by a suggestion
+    canonical: bool = True  # written as https://github.com/... (http:// and www. redirect there)
 
     @property
     def repo_key(self) -> str:
@@ -107,7 +108,7 @@ class GitHubRef:
         return [("/".join(self.rest[:i]), "/".join(self.rest[i:])) for i in range(1, count + 1)]
 
     def url_for(self, name_with_owner: str) -> str:
-        """This URL with the repository (or account) named as GitHub names it now."""
+        """This URL with the repository (or account) named as GitHub names it now, over https."""
         return f"https://{self.host}/{name_with_owner}{self.tail}"
 
 
@@ -138,14 +139,17 @@ def parse_github_url(url: str) -> GitHubRef | None:
     if any(s == "" for s in segs):
         return None  # `//` inside: not a URL GitHub serves as written
     extra = (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    canonical = parts.scheme.lower() == "https" and host in ("github.com", _RAW_HOST)
     if host in _GITHUB_HOSTS:
-        return _github_page(segs, raw_path, extra)
-    if host == _RAW_HOST:
+        ref = _github_page(segs, raw_path, extra)
+    elif host == _RAW_HOST:
         if len(segs) < 4 or not _account(segs[0]) or not _repo_name(segs[1]):
             return None
-        return GitHubRef(Kind.TREE, segs[0], segs[1], rest=tuple(unquote(s) for s in segs[2:]), host=_RAW_HOST,
-                         tail=_tail(raw_path, 2) + extra)
-    return None
+        ref = GitHubRef(Kind.TREE, segs[0], segs[1], rest=tuple(unquote(s) for s in segs[2:]), host=_RAW_HOST,
+                        tail=_tail(raw_path, 2) + extra)
+    else:
+        return None
+    return ref if ref is None or canonical else dataclasses.replace(ref, canonical=False)
 
 
 def _account(name: str) -> bool:
@@ -309,18 +313,13 @@ class Budget:
     reset_at: str | None
 
 
-def _errors_by_path(errors: list[Any]) -> tuple[dict[tuple, list[dict]], list[dict]]:
+def _errors_by_path(errors: list[Any]) -> dict[tuple, list[dict]]:
+    """GraphQL errors keyed by the path of the field they are about (("r3",), ("r0", "q1")); others dropped."""
     by_path: dict[tuple, list[dict]] = {}
-    loose: list[dict] = []
     for error in errors:
-        if not isinstance(error, dict):
-            continue
-        path = error.get("path")
-        if isinstance(path, list) and path:
-            by_path.setdefault(tuple(path), []).append(error)
-        else:
-            loose.append(error)
-    return by_path, loose
+        if isinstance(error, dict) and isinstance(error.get("path"), list) and error["path"]:
+            by_path.setdefault(tuple(error["path"]), []).append(error)
+    return by_path
 
 
 def _is_forbidden(error: dict) -> bool:
@@ -336,7 +335,7 @@ def read_answer(items: Sequence[Item], payload: dict[str, Any]) -> tuple[dict[st
     data = payload.get("data")
     data = data if isinstance(data, dict) else {}
     errors = payload.get("errors")
-    by_path, _ = _errors_by_path(errors if isinstance(errors, list) else [])
+    by_path = _errors_by_path(errors if isinstance(errors, list) else [])
     out: dict[str, Answer] = {}
     for i, item in enumerate(items):
         alias = f"u{i}" if item.name is None else f"r{i}"
@@ -407,6 +406,9 @@ def judge(key: str, ref: GitHubRef, answer: Answer, now: float) -> CheckResult |
             return CheckResult(url=key, status=LinkStatus.BROKEN, error="GitHub account not found", checked_at=now)
         login = str(answer.data.get("login"))
         final = str(answer.data.get("url") or f"https://github.com/{login}")
+        if not ref.canonical:
+            return CheckResult(url=key, status=LinkStatus.REDIRECTED, final_url=final, suggestion=ref.url_for(login),
+                               checked_at=now)
         return CheckResult(url=key, status=LinkStatus.OK, final_url=final, checked_at=now)
     if answer.found is Found.NO:
         return CheckResult(url=key, status=LinkStatus.BROKEN, error=NOT_FOUND_REPO, checked_at=now)
@@ -425,8 +427,8 @@ def judge(key: str, ref: GitHubRef, answer: Answer, now: float) -> CheckResult |
     if data.get("isArchived"):
         since = data.get("archivedAt")
         note = f"archived on {since[:10]}" if isinstance(since, str) and len(since) >= 10 else "archived"
-    if current.lower() != ref.repo_key:
-        suggestion = ref.url_for(current)
+    if current.lower() != ref.repo_key or not ref.canonical:  # as the page would: 301 to the https URL
+        suggestion = ref.url_for(current if current.lower() != ref.repo_key else f"{ref.owner}/{ref.repo}")
         return CheckResult(url=key, status=LinkStatus.REDIRECTED, final_url=final, suggestion=suggestion,
                            note=note, checked_at=now)
     return CheckResult(url=key, status=LinkStatus.OK, final_url=final, note=note, checked_at=now)
