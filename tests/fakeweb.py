@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,32 +25,55 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     head_status: int | None = None  # a server whose HEAD answer differs from GET
     delay: float = 0.0
+    close: bool = False  # hang up after the body: with a larger Content-Length header, a body cut short
 
 
 Handler = Callable[[str, str, str, dict], Reply]  # (method, host, path?query, headers) -> Reply
 
 
+@dataclass(frozen=True)
+class Request:
+    """One request as the server saw it, body included (POST)."""
+
+    method: str
+    host: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+class RequestHandler(Protocol):
+    """A route that wants the whole request (a POST body): anything with `handle(request) -> Reply`."""
+
+    def handle(self, request: Request) -> Reply: ...
+
+
 class FakeWeb:
     def __init__(self):
-        self.routes: dict[tuple[str, str], Reply | Handler] = {}
-        self.fallback: dict[str, Reply | Handler] = {}  # host -> answer for any path
+        self.routes: dict[tuple[str, str], Reply | Handler | RequestHandler] = {}
+        self.fallback: dict[str, Reply | Handler | RequestHandler] = {}  # host -> answer for any path
         self.log: list[tuple[str, str, str]] = []
+        self.requests: list[Request] = []  # the same requests with their headers and bodies
         self._server: http.server.ThreadingHTTPServer | None = None
 
     # -- routing ---------------------------------------------------------------------------------
-    def add(self, url: str, reply: Reply | Handler | None = None, **kw) -> None:
+    def add(self, url: str, reply: Reply | Handler | RequestHandler | None = None, **kw) -> None:
         parts = urlsplit(url)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
         self.routes[(parts.hostname or "", path)] = reply if reply is not None else Reply(**kw)
 
-    def host(self, host: str, reply: Reply | Handler) -> None:
+    def host(self, host: str, reply: Reply | Handler | RequestHandler) -> None:
         self.fallback[host] = reply
 
-    def answer(self, method: str, host: str, path: str, headers: dict) -> Reply:
+    def answer(self, method: str, host: str, path: str, headers: dict, body: bytes = b"") -> Reply:
         self.log.append((method, host, path))
+        request = Request(method, host, path, dict(headers), body)
+        self.requests.append(request)
         reply = self.routes.get((host, path)) or self.fallback.get(host) or Reply(404, b"<title>Not Found</title>")
+        if hasattr(reply, "handle"):
+            return reply.handle(request)
         return reply(method, host, path, headers) if callable(reply) else reply
 
     def requests_to(self, host: str) -> list[tuple[str, str, str]]:
@@ -69,26 +93,34 @@ class FakeWeb:
 
             def _serve(self, method: str) -> None:
                 host = (self.headers.get("Host") or "").split(":")[0]
-                reply = web.answer(method, host, self.path, dict(self.headers))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length > 0 else b""
+                reply = web.answer(method, host, self.path, dict(self.headers), body)
                 if reply.delay:
                     time.sleep(reply.delay)
                 status = reply.head_status if method == "HEAD" and reply.head_status else reply.status
                 self.send_response(status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(reply.body)))
+                if not any(k.lower() == "content-length" for k in reply.headers):
+                    self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 if method != "HEAD":
                     try:
                         self.wfile.write(reply.body)
                     except (BrokenPipeError, ConnectionResetError):
                         pass
+                if reply.close:
+                    self.close_connection = True
 
             def do_GET(self):  # noqa: N802
                 self._serve("GET")
 
             def do_HEAD(self):  # noqa: N802
                 self._serve("HEAD")
+
+            def do_POST(self):  # noqa: N802
+                self._serve("POST")
 
             def log_message(self, *args):
                 pass
