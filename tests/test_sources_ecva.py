@@ -10,14 +10,18 @@ import asyncio
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fakeweb import Reply, RoutingTransport
 from venuefakes import FIXTURES, html, recased, run
 
+from crawler.config import Settings
 from crawler.errors import SourceUnavailable
 from crawler.match import best_match
 from crawler.models import PaperMeta
+from crawler.net import ClientPool
 from crawler.parse import parse_list
 from crawler.sources.base import PaperRef
 from crawler.sources.ecva import (
@@ -399,3 +403,24 @@ def test_blank_out_over_the_corpus_lists():
     assert wrong == []  # precision 1.0
     # 40/45 today; the five misses are listed above: no title matcher may fill them.
     assert len(outcomes) >= 40 and found / len(outcomes) >= 0.85, (found, len(outcomes))
+
+
+# --- through the pool, against a loopback server -------------------------------------------------------
+
+
+def test_from_settings_through_the_pool_on_a_loopback_site(web):
+    web.add(PAPERS, Reply(200, (HERE / "papers.php.html").read_bytes(), {"Content-Type": "text/html"}))
+    web.add(DETR, Reply(200, (HERE / "papers/eccv_2020/832_ECCV_2020_paper.php.html").read_bytes()))
+
+    async def main():
+        settings = Settings()
+        routed = lambda limits: RoutingTransport(web.port, limits)  # noqa: E731
+        async with ClientPool(settings, transport_factory=routed) as pool:
+            source = EcvaSource.from_settings(settings, pool)
+            listed = await source.listing("ECCV", 2020)
+            detr = await source.abstract(next(p for p in listed if p.url == DETR))
+            return listed, detr, source.requests_sent
+
+    listed, detr, sent = asyncio.run(main())
+    assert len(listed) == 29 and detr.abstract and sent == 2
+    assert [r[2] for r in web.requests_to("www.ecva.net")] == ["/papers.php", urlsplit(DETR).path]

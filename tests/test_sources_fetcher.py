@@ -20,13 +20,6 @@ from crawler.sources.fetcher import PageFetcher
 PAGE = b"<html><body><dt class='ptitle'><a href='/p.php'>A paper</a></dt></body></html>"
 
 
-@pytest.fixture
-def web():
-    fake = FakeWeb().start()
-    yield fake
-    fake.stop()
-
-
 def fetch_all(web: FakeWeb, urls: list[tuple[str, str]], *, concurrency: int = 2, timeout: float = 5.0):
     """GET each (url, scope) concurrently through one fetcher; return answers (Page or exception)."""
 
