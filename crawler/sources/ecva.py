@@ -1,0 +1,312 @@
+"""ECVA (www.ecva.net): the ECCV papers, every year from 2018 on one page, and their paper pages.
+
+`papers.php` holds one accordion section per year ("ECCV 2024 Papers"), each a CVF-style list:
+`<dt class="ptitle"><br><a href="papers/eccv_2020/papers_ECCV/html/832_ECCV_2020_paper.php">Title</a></dt>`,
+a `<dd>` of authors (2020 on "First Last*, …"; 2018 BibTeX-style "Last, First and Last, First"), a `<dd>`
+with `[pdf]`, optional `[supplementary material]` and a Springer DOI link. Paper pages carry CVF's
+`#papertitle`, `#authors` and `#abstract`. The page is fetched once per run for every year.
+
+PDF names cannot be derived from page names (2020 and 2022 pages are numbered `832_ECCV_2020_paper.php`,
+their pdfs by LNCS volume and page, `123540562.pdf`), so a link is looked up in its year's listing by
+either name (`EcvaSource.find`).
+
+ECCV 2018 is also on CVF open access (`content_ECCV_2018/…`, same names). ECVA answers ECCV fills of every
+year, 2018 included: it is ECCV's own publisher, and the page it reads is already fetched for any other
+ECCV year, where CVF's ECCV 2018 listing would cost one more request for the same papers and abstracts.
+CVF keeps judging links to its own ECCV 2018 pages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import lxml.html
+
+from crawler.errors import SourceUnavailable
+from crawler.models import PaperMeta
+from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources.cvf import _by_id, _doc, _metas, _text
+from crawler.sources.fetcher import DEFAULT_CONCURRENCY, PageFetcher
+
+if TYPE_CHECKING:
+    from crawler.config import Settings
+    from crawler.net import ClientPool
+
+SOURCE = "ecva"
+VENUE = "ECCV"
+DEFAULT_ECVA_BASE = "https://www.ecva.net"
+FIRST_YEAR = 2018  # the first ECCV on ECVA's page; ECCV is held in even years
+_HOSTS = frozenset({"www.ecva.net", "ecva.net"})
+
+# /papers/eccv_2020/papers_ECCV/html/832_ECCV_2020_paper.php, …/papers/123460205.pdf, …/123540562-supp.pdf,
+# 2018: …/html/Beery_Recognition_in_Terra_ECCV_2018_paper.php and …/papers/<same name>.pdf
+_PAPER_PATH = re.compile(
+    r"/papers/eccv_(?P<year>\d{4})/papers_eccv/"
+    r"(?:html/(?P<page>[^/]+_eccv_\d{4}_paper)\.php"
+    r"|papers/(?P<file>[^/]+?)(?:-supp)?\.(?:pdf|zip))",
+    re.IGNORECASE,
+)
+_SECTION = re.compile(r"^\s*ECCV\s*(?P<year>\d{4})\s*Papers\s*$", re.IGNORECASE)
+_PTITLE = "//dt[contains(concat(' ', normalize-space(@class), ' '), ' ptitle ')]"
+_MARKS = re.compile(r"[*\u00b2\u00b3\u00b9\u2070-\u2079]+")  # "Alice Smith*", superscript affiliations
+_QUOTES = "\"'\u201c\u201d "
+
+EcvaListing = dict[int, tuple[PaperMeta, ...]]  # year -> its papers; a year announced but empty maps to ()
+
+
+# --- pure URL rules ------------------------------------------------------------------------------------
+
+
+def paper_id(url: str) -> tuple[int, str] | None:
+    """(year, name) of an ECVA paper page, pdf or supplement URL; the name is the page's or the file's stem.
+
+    '…/eccv_2020/papers_ECCV/html/832_ECCV_2020_paper.php' -> (2020, '832_ECCV_2020_paper');
+    '…/eccv_2020/papers_ECCV/papers/123540562-supp.pdf' -> (2020, '123540562'). Path only: no host check.
+    """
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return None
+    m = _PAPER_PATH.fullmatch(path)
+    if not m:
+        return None
+    return int(m["year"]), m["page"] or m["file"]
+
+
+def papers_url(base: str = DEFAULT_ECVA_BASE) -> str:
+    return f"{base.rstrip('/')}/papers.php"
+
+
+# --- pure page parsers ---------------------------------------------------------------------------------
+
+
+def _clean_title(text: str) -> str:
+    return " ".join(text.split()).strip(_QUOTES)
+
+
+def _split_authors(line: str) -> tuple[str, ...]:
+    """'Alice Smith*, Bob Jones and Carol White' -> ('Alice Smith', 'Bob Jones', 'Carol White');
+    2018's BibTeX-style 'Beery, Sara and Van Horn, Grant' -> ('Sara Beery', 'Grant Van Horn')."""
+    line = _MARKS.sub("", " ".join(line.split()))
+    parts = [p.strip(" ,") for p in re.split(r"\s+and\s+", line) if p.strip(" ,")]
+    if len(parts) > 1 and all(p.count(",") == 1 for p in parts):
+        return tuple(f"{first.strip()} {last.strip()}" for last, _, first in (p.partition(",") for p in parts))
+    return tuple(n.strip() for n in re.split(r",|\s+and\s+", line) if n.strip())
+
+
+def _following_dds(dt: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    dds: list[lxml.html.HtmlElement] = []
+    for sib in dt.itersiblings():
+        if not isinstance(sib.tag, str):  # comments
+            continue
+        if sib.tag == "dt":
+            break
+        if sib.tag == "dd":
+            dds.append(sib)
+    return dds
+
+
+def _pdf_link(dds: list[lxml.html.HtmlElement], page_url: str) -> str | None:
+    anchors = [a for dd in dds for a in dd.xpath(".//a[@href]")]
+    for a in anchors:
+        if _text(a).lower() == "pdf":
+            return urljoin(page_url, a.get("href", "").strip())
+    for a in anchors:
+        href = a.get("href", "").strip()
+        if href.lower().endswith(".pdf") and "-supp" not in href.lower() and paper_id(urljoin(page_url, href)):
+            return urljoin(page_url, href)
+    return None
+
+
+def parse_papers_page(html: str, page_url: str) -> EcvaListing:
+    """Every paper of `papers.php`, by year; a year whose heading is there but whose list is empty maps to ().
+
+    URLs are made absolute against `page_url`; a paper's year is the one its page URL names (a section
+    heading only announces a year).
+    """
+    doc = _doc(html)
+    if doc is None:
+        return {}
+    years: dict[int, list[PaperMeta]] = {}
+    for heading in doc.xpath("//button | //h2 | //h3 | //h4"):
+        m = _SECTION.match(_text(heading))
+        if m:
+            years.setdefault(int(m["year"]), [])
+    seen: set[str] = set()
+    for dt in doc.xpath(_PTITLE):
+        link = next(iter(dt.xpath(".//a[@href]")), None)
+        if link is None:
+            continue
+        url = urljoin(page_url, link.get("href", "").strip())
+        title = _clean_title(_text(link))
+        found = paper_id(url)
+        if found is None or not urlsplit(url).path.lower().endswith(".php") or not title or url in seen:
+            continue  # a title that links anywhere but its ECVA page is no paper of the listing
+        year = found[0]
+        seen.add(url)
+        dds = _following_dds(dt)
+        authors = _split_authors(_text(dds[0])) if dds and not dds[0].xpath(".//a[@href]") else ()
+        years.setdefault(year, []).append(
+            PaperMeta(
+                source=SOURCE, title=title, url=url, authors=authors, year=year, venue=VENUE,
+                pdf_url=_pdf_link(dds, page_url),
+            )
+        )
+    return {year: tuple(papers) for year, papers in years.items()}
+
+
+def parse_paper_page(html: str, url: str) -> PaperMeta:
+    """One paper's page (`…/html/<N>_ECCV_<YYYY>_paper.php`). Raises ValueError for anything else."""
+    doc = _doc(html)
+    if doc is None:
+        raise ValueError(f"empty page at {url}")
+    titles = _metas(doc, "citation_title")
+    title = _clean_title(titles[0] if titles else _text(_by_id(doc, "papertitle")))
+    if not title:
+        raise ValueError(f"not an ECVA paper page (no title) at {url}")
+    byline = _by_id(doc, "authors")
+    names = (byline.xpath(".//i") or byline.xpath(".//b")) if byline is not None else []
+    authors = _split_authors(_text(names[0])) if names else ()
+    if not authors:
+        authors = tuple(_split_authors(" and ".join(_metas(doc, "citation_author"))))
+    content = _by_id(doc, "content")
+    anchors = (content if content is not None else doc).xpath(".//a[@href]")
+    pdf = next((urljoin(url, a.get("href", "").strip()) for a in anchors if _text(a).lower() == "pdf"), None)
+    found = paper_id(url)
+    abstract = _clean_title(_text(_by_id(doc, "abstract")))
+    return PaperMeta(
+        source=SOURCE, title=title, url=url, abstract=abstract or None, authors=authors,
+        year=found[0] if found else None, venue=VENUE, pdf_url=pdf,
+    )
+
+
+def has_content(html: str) -> bool:
+    """Whether a page is ECVA's own (a paper list or a paper page), not a bot wall served with 200."""
+    return "ptitle" in html or 'id="papertitle"' in html or "id=papertitle" in html
+
+
+# --- the source ----------------------------------------------------------------------------------------
+
+
+class EcvaSource(PaperSource):
+    """ECCV papers from www.ecva.net: one listing request per run for every year, paper pages for abstracts."""
+
+    name: ClassVar[str] = SOURCE
+    venues: ClassVar[frozenset[str]] = frozenset({VENUE})
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        base: str = DEFAULT_ECVA_BASE,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base = base.rstrip("/")
+        self._hosts = _HOSTS | {urlsplit(self.base).netloc.lower()}
+        self._fetcher = PageFetcher(SOURCE, client, has_content=has_content, concurrency=concurrency, clock=clock)
+        self._listing: EcvaListing | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> EcvaSource:
+        return cls(pool.client(DEFAULT_ECVA_BASE) if pool is not None else None)
+
+    @property
+    def requests_sent(self) -> int:
+        return self._fetcher.requests_sent
+
+    # -- pure ---------------------------------------------------------------------------------------
+
+    def ref(self, url: str) -> PaperRef | None:
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            return None
+        if parts.scheme.lower() not in ("http", "https") or parts.netloc.lower() not in self._hosts:
+            return None
+        found = paper_id(url)
+        if found is None:
+            return None
+        year, name = found
+        return PaperRef(SOURCE, f"{year}/{name}", venue=VENUE, year=year)
+
+    def lists(self, venue: str, year: int) -> bool:
+        return venue.strip().upper() == VENUE and year >= FIRST_YEAR and year % 2 == 0
+
+    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
+        """The listed paper whose page or pdf `ref` names (a pdf name says nothing of the page's)."""
+        for meta in listing:
+            for url in (meta.url, meta.pdf_url):
+                other = self.ref(url) if url else None
+                if other is not None and other.id == ref.id:
+                    return meta
+        return None
+
+    # -- asking the site ----------------------------------------------------------------------------
+
+    async def listing(self, venue: str, year: int) -> list[PaperMeta] | None:
+        """The year's papers; None when papers.php has no such year (a year whose heading is there but whose
+        list is empty raises SourceUnavailable for that year: a list being published is not "no papers")."""
+        if not self.lists(venue, year):
+            return None
+        scope = f"{VENUE} {year}"
+        every = await self._every_year(scope)
+        if year not in every:
+            return None
+        if not every[year]:
+            raise SourceUnavailable(SOURCE, f"empty listing for {scope} at {papers_url(self.base)}", scope=scope)
+        return list(every[year])
+
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        """The paper behind `ref`, from its year's listing; a page missing from the listing is read directly."""
+        if ref.year is None:
+            return None
+        listed = await self.listing(VENUE, ref.year)
+        if listed:
+            return self.find(ref, listed)
+        name = ref.id.partition("/")[2]
+        if not name.endswith("_paper"):  # a pdf of a year the page does not list: nothing to read it from
+            raise SourceUnavailable(SOURCE, f"no listing for {VENUE} {ref.year}", scope=f"{VENUE} {ref.year}")
+        page = await self._fetcher.get(f"{self.base}/papers/eccv_{ref.year}/papers_ECCV/html/{name}.php")
+        return dataclasses.replace(_read_page(page.text, page.url), fetched_at=page.fetched_at) if page.found else None
+
+    async def abstract(self, meta: PaperMeta) -> PaperMeta:
+        """`meta` with the abstract (and the byline's authors when the listing had none) of its paper page."""
+        if meta.abstract or paper_id(meta.url) is None:
+            return meta
+        page = await self._fetcher.get(meta.url)
+        if not page.found:
+            return meta
+        read = _read_page(page.text, page.url)
+        return dataclasses.replace(meta, abstract=read.abstract, authors=meta.authors or read.authors,
+                                   pdf_url=meta.pdf_url or read.pdf_url)
+
+    async def _every_year(self, scope: str) -> EcvaListing:
+        if self._listing is None:
+            url = papers_url(self.base)
+            page = await self._fetcher.get(url, scope)
+            if not page.found:
+                raise SourceUnavailable(SOURCE, f"no papers page (HTTP {page.status}) at {url}", scope=scope)
+            every = parse_papers_page(page.text, url)
+            if not any(every.values()):
+                # A page without a single paper is a broken or foreign page, not "ECCV has no papers".
+                raise SourceUnavailable(SOURCE, f"no papers on {url}")
+            self._listing = {
+                year: tuple(dataclasses.replace(p, fetched_at=page.fetched_at) for p in papers)
+                for year, papers in every.items()
+            }
+        return self._listing
+
+
+def _read_page(html: str, url: str) -> PaperMeta:
+    """parse_paper_page, with a page that is not a paper page turned into SourceUnavailable."""
+    try:
+        return parse_paper_page(html, url)
+    except ValueError as exc:
+        raise SourceUnavailable(SOURCE, str(exc)) from None
