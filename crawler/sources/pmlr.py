@@ -1,0 +1,426 @@
+"""PMLR (proceedings.mlr.press): ICML, AISTATS, COLT, UAI, CoRL, ALT — URL rules, page parsers, a source.
+
+A paper is `/vNNN/<key>.html` (its page), `/vNNN/<key>/<key>.pdf` (and supplements in that folder), or
+in volumes before about 2017 `/vNNN/<key>.pdf`; the old JMLR W&CP host served the same files under
+`jmlr.org/proceedings/papers/vNNN/`. A volume page `/vNNN/` lists every paper of one conference-year:
+`div.paper` with `p.title`, `span.authors` and `p.links` ([abs], [Download PDF], …); a paper page has
+`citation_*` meta tags and `div#abstract` (tests/fixtures/pmlr/README.md shows both).
+
+Which volume is which conference-year is a table (VOLUMES), read from each volume's own repository
+(github.com/mlresearch/vNNN, `_config.yml`: `shortname`, `year`, `volume`). A venue-year after the
+table's last is looked up once in the volume index, `proceedings.mlr.press/`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import lxml.html
+
+from crawler.errors import SourceUnavailable
+from crawler.models import PaperMeta
+from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources.pages import PageFetcher, doc, flip, has_class, metas, split_names, text
+
+if TYPE_CHECKING:
+    from crawler.config import Settings
+    from crawler.net import ClientPool
+
+SOURCE = "pmlr"
+DEFAULT_PMLR_BASE = "https://proceedings.mlr.press"
+DEFAULT_PMLR_CONCURRENCY = 2
+
+# (conference, year, volume). Each row is the `shortname`, `year` and `volume` of the volume's
+# `_config.yml` in github.com/mlresearch/vNNN (read 2026-11). Add a row per new volume; until then the
+# volume index finds it.
+VOLUMES: tuple[tuple[str, int, int], ...] = (
+    ("ICML", 2013, 28), ("ICML", 2014, 32), ("ICML", 2015, 37), ("ICML", 2016, 48), ("ICML", 2017, 70),
+    ("ICML", 2018, 80), ("ICML", 2019, 97), ("ICML", 2020, 119), ("ICML", 2021, 139), ("ICML", 2022, 162),
+    ("ICML", 2023, 202), ("ICML", 2024, 235), ("ICML", 2025, 267),
+    ("AISTATS", 2007, 2), ("AISTATS", 2009, 5), ("AISTATS", 2010, 9), ("AISTATS", 2011, 15),
+    ("AISTATS", 2012, 22), ("AISTATS", 2013, 31), ("AISTATS", 2014, 33), ("AISTATS", 2015, 38),
+    ("AISTATS", 2016, 51), ("AISTATS", 2017, 54), ("AISTATS", 2018, 84), ("AISTATS", 2019, 89),
+    ("AISTATS", 2020, 108), ("AISTATS", 2021, 130), ("AISTATS", 2022, 151), ("AISTATS", 2023, 206),
+    ("AISTATS", 2024, 238), ("AISTATS", 2025, 258), ("AISTATS", 2026, 300),
+    ("COLT", 2011, 19), ("COLT", 2012, 23), ("COLT", 2013, 30), ("COLT", 2014, 35), ("COLT", 2015, 40),
+    ("COLT", 2016, 49), ("COLT", 2017, 65), ("COLT", 2018, 75), ("COLT", 2019, 99), ("COLT", 2020, 125),
+    ("COLT", 2021, 134), ("COLT", 2022, 178), ("COLT", 2023, 195), ("COLT", 2024, 247), ("COLT", 2025, 291),
+    ("UAI", 2019, 115), ("UAI", 2020, 124), ("UAI", 2021, 161), ("UAI", 2022, 180), ("UAI", 2023, 216),
+    ("UAI", 2024, 244), ("UAI", 2025, 286),
+    ("CoRL", 2017, 78), ("CoRL", 2018, 87), ("CoRL", 2019, 100), ("CoRL", 2020, 155), ("CoRL", 2021, 164),
+    ("CoRL", 2022, 205), ("CoRL", 2023, 229), ("CoRL", 2024, 270), ("CoRL", 2025, 305),
+    ("ALT", 2017, 76), ("ALT", 2018, 83), ("ALT", 2019, 98), ("ALT", 2020, 117), ("ALT", 2021, 132),
+    ("ALT", 2022, 167), ("ALT", 2023, 201), ("ALT", 2024, 237), ("ALT", 2025, 272),
+)
+
+# How a list or the volume index names each conference: its short name, and its full name.
+CONFERENCES: dict[str, str] = {
+    "ICML": "International Conference on Machine Learning",
+    "AISTATS": "Artificial Intelligence and Statistics",
+    "COLT": "Conference on Learning Theory",
+    "UAI": "Uncertainty in Artificial Intelligence",
+    "CoRL": "Conference on Robot Learning",
+    "ALT": "Algorithmic Learning Theory",
+}
+# Conference number -> year, for index entries that give only "the 42nd …": n + offset (recent volumes).
+_ORDINAL_OFFSET = {"ICML": 1983, "AISTATS": 1997, "COLT": 1987, "UAI": 1984, "CoRL": 2016, "ALT": 1989}
+
+
+class VolumeTable:
+    """Which PMLR volume holds which conference-year, both ways."""
+
+    def __init__(self, rows: Sequence[tuple[str, int, int]] = VOLUMES) -> None:
+        self._by_venue: dict[str, dict[int, int]] = {}
+        self._by_volume: dict[int, tuple[str, int]] = {}
+        for venue, year, volume in rows:
+            self._by_venue.setdefault(venue, {})[year] = volume
+            self._by_volume[volume] = (venue, year)
+
+    def __len__(self) -> int:
+        return len(self._by_volume)
+
+    def volume(self, venue: str, year: int) -> int | None:
+        return self._by_venue.get(venue, {}).get(year)
+
+    def conference(self, volume: int) -> tuple[str, int] | None:
+        """(venue, year) of a volume, or None (a workshop, or a volume not in the table yet)."""
+        return self._by_volume.get(volume)
+
+    def last_year(self, venue: str) -> int | None:
+        years = self._by_venue.get(venue)
+        return max(years) if years else None
+
+    def newest_volume(self, venue: str) -> int:
+        return max(self._by_venue.get(venue, {}).values(), default=0)
+
+
+TABLE = VolumeTable()
+
+_HOSTS = frozenset({"proceedings.mlr.press"})
+_JMLR_HOSTS = frozenset({"jmlr.org", "jmlr.csail.mit.edu"})  # JMLR W&CP, before PMLR (2017)
+_KEY = r"(?P<key>[A-Za-z][A-Za-z0-9_-]*)"
+# `/v202/abe23a.html`, `/v202/abe23a/abe23a.pdf`, `/v202/abe23a/abe23a-supp.pdf`, `/v37/ioffe15.pdf`.
+_PAPER_PATH = re.compile(rf"/v(?P<volume>\d+)/{_KEY}(?:\.html|\.pdf|/(?P<file>[^/]+))")
+_NOT_KEYS = frozenset({"assets", "index", "feed", "bibliography", "citeproc"})
+_VOLUME_HREF = re.compile(r"/?v(?P<volume>\d+)/?")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# Volumes that share a conference's name without being its main proceedings.
+_NOT_MAIN = re.compile(
+    r"workshop|competition|demonstration|challenge|tutorial|track|doctoral|satellite"
+    r"|\b(?:icml|aistats|colt|uai|corl|alt|neurips|nips)-?w\b",
+    re.IGNORECASE,
+)
+
+OWN_CONTENT = (
+    f"//div[{has_class('paper')}] | //meta[@name='citation_title'] | //ul[{has_class('proceedings-list')}]"
+)
+
+
+# --- pure rules ------------------------------------------------------------------------------------
+
+
+def canonical_venue(venue: str | None) -> str | None:
+    """'ICML', 'icml 2023', 'CORL', 'International Conference on Machine Learning' -> the table's name.
+
+    A workshop ("ICML Workshop", "ICMLW") or a venue PMLR does not index -> None.
+    """
+    if not venue or _NOT_MAIN.search(venue):
+        return None
+    words = re.sub(r"['’]?\s*(?:19|20)?\d\d\s*$", "", venue.strip()).strip()
+    for short, full in CONFERENCES.items():
+        if words.upper() == short.upper() or full.lower() in venue.lower():
+            return short
+    return None
+
+
+def ref_from_path(path: str, table: VolumeTable = TABLE) -> PaperRef | None:
+    m = _PAPER_PATH.fullmatch(path)
+    if not m or m["key"].lower() in _NOT_KEYS:
+        return None
+    if m["file"] is not None and not m["file"].startswith(m["key"]):
+        return None  # the folder holds the paper's own files, all named after its key
+    volume = int(m["volume"])
+    venue, year = table.conference(volume) or (None, None)
+    return PaperRef(SOURCE, f"v{volume}/{m['key']}", venue, year)
+
+
+def parse_pmlr_url(url: str, table: VolumeTable = TABLE) -> PaperRef | None:
+    """A PMLR paper URL (page, pdf, supplement; old JMLR W&CP host too) -> its ref; else None."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    if host in _HOSTS:
+        return ref_from_path(parts.path, table)
+    if host in _JMLR_HOSTS and parts.path.startswith("/proceedings/papers/"):
+        return ref_from_path(parts.path[len("/proceedings/papers"):], table)
+    return None
+
+
+def volume_url(volume: int, base: str = DEFAULT_PMLR_BASE) -> str:
+    return f"{base.rstrip('/')}/v{volume}/"
+
+
+def page_url(ref_id: str, base: str = DEFAULT_PMLR_BASE) -> str:
+    """'v202/abe23a' -> the paper's page."""
+    return f"{base.rstrip('/')}/{ref_id}.html"
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    volume: int
+    description: str  # as the index shows it: "Proceedings of ICML 2021"
+
+
+def classify(description: str) -> tuple[str, int] | None:
+    """The main conference-year an index description names, or None (a workshop, two venues, no year)."""
+    if _NOT_MAIN.search(description):
+        return None
+    named = {short for short, full in CONFERENCES.items()
+             if re.search(rf"\b{re.escape(short)}\b", description) or full.lower() in description.lower()}
+    if len(named) != 1:
+        return None
+    venue = named.pop()
+    years = {int(y) for y in _YEAR.findall(description)}
+    if not years:
+        ordinals = {int(n) for n in _ORDINAL.findall(description)}
+        years = {n + _ORDINAL_OFFSET[venue] for n in ordinals}
+    return (venue, years.pop()) if len(years) == 1 else None
+
+
+# --- pure page parsers -------------------------------------------------------------------------------
+
+
+def parse_index(html: str) -> list[IndexEntry]:
+    """The volumes the index lists (`ul.proceedings-list li`: a `/vNNN` link, then the description)."""
+    page = doc(html)
+    if page is None:
+        return []
+    entries: list[IndexEntry] = []
+    for li in page.xpath(f"//ul[{has_class('proceedings-list')}]/li"):
+        links = li.xpath(".//a[@href]")
+        m = _VOLUME_HREF.fullmatch(urlsplit(links[0].get("href", "").strip()).path) if links else None
+        if not m:
+            continue  # the reissue series (/r0 …) and anything else
+        description = text(li).removeprefix(text(links[0])).strip(" :")
+        entries.append(IndexEntry(int(m["volume"]), description))
+    return entries
+
+
+def _links(div: lxml.html.HtmlElement, page: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for a in div.xpath(f".//p[{has_class('links')}]//a[@href]"):
+        found.setdefault(text(a).lower(), urljoin(page, a.get("href", "").strip()))
+    return found
+
+
+def _arxiv_id(url: str | None) -> str | None:
+    m = re.search(r"arxiv\.org/abs/(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})", url or "")
+    return m[1] if m else None
+
+
+def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[PaperMeta]:
+    """Every paper of a volume page. Venue and year come from the table, by the URL's volume."""
+    tree = doc(html)
+    if tree is None:
+        return []
+    papers: list[PaperMeta] = []
+    for div in tree.xpath(f"//div[{has_class('paper')}]"):
+        title = text(next(iter(div.xpath(f".//p[{has_class('title')}]")), None))
+        links = _links(div, page)
+        url = links.get("abs")
+        if not title or not url:
+            continue
+        ref = ref_from_path(urlsplit(url).path, table)
+        papers.append(PaperMeta(
+            source=SOURCE,
+            title=title,
+            url=url,
+            authors=split_names(text(next(iter(div.xpath(f".//span[{has_class('authors')}]")), None))),
+            year=ref.year if ref else None,
+            venue=ref.venue if ref else None,
+            arxiv_id=_arxiv_id(links.get("arxiv version")),
+            pdf_url=links.get("download pdf"),
+        ))
+    return papers
+
+
+def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMeta:
+    """One paper's page. Raises ValueError when the page is not a PMLR paper page."""
+    tree = doc(html)
+    if tree is None:
+        raise ValueError(f"empty page at {url}")
+    titles = metas(tree, "citation_title")
+    title = titles[0] if titles else text(next(iter(tree.xpath("//article/h1")), None))
+    if not title:
+        raise ValueError(f"not a PMLR paper page (no title) at {url}")
+    authors = tuple(flip(a) for a in metas(tree, "citation_author"))
+    if not authors:
+        authors = split_names(text(next(iter(tree.xpath(f"//article//span[{has_class('authors')}]")), None)))
+    ref = ref_from_path(urlsplit(url).path, table)
+    year = ref.year if ref else None
+    if year is None:
+        dates = metas(tree, "citation_publication_date")
+        year = int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None
+    abstract = text(next(iter(tree.xpath("//*[@id='abstract']")), None))
+    pdfs = metas(tree, "citation_pdf_url")
+    arxiv = next((a.get("href") for a in tree.xpath("//div[@id='extras']//a[@href]") if _arxiv_id(a.get("href"))),
+                 None)
+    return PaperMeta(
+        source=SOURCE,
+        title=title,
+        url=url,
+        abstract=abstract or None,
+        authors=authors,
+        year=year,
+        venue=ref.venue if ref else None,
+        arxiv_id=_arxiv_id(arxiv),
+        pdf_url=pdfs[0] if pdfs else None,
+    )
+
+
+# --- the source --------------------------------------------------------------------------------------
+
+
+class PmlrSource(PaperSource):
+    """PMLR through an injected client: volume pages per conference-year, paper pages for abstracts.
+
+    Every URL is fetched at most once per instance; the volume index only when a venue-year is
+    past the table, and then once per run.
+    """
+
+    name = SOURCE
+    venues = frozenset(CONFERENCES)
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        base: str = DEFAULT_PMLR_BASE,
+        concurrency: int = DEFAULT_PMLR_CONCURRENCY,
+        table: VolumeTable = TABLE,
+    ) -> None:
+        self.base = base.rstrip("/")
+        self.table = table
+        self._pages = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT)
+        self._base_host = urlsplit(self.base).netloc.lower()
+        self._index: list[IndexEntry] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> PmlrSource:
+        base = getattr(settings, "pmlr_base", DEFAULT_PMLR_BASE)  # honoured once Settings has one
+        return cls(pool.client(base) if pool is not None else None, base=base)
+
+    @property
+    def requests_sent(self) -> int:
+        return self._pages.requests_sent
+
+    def ref(self, url: str) -> PaperRef | None:
+        found = parse_pmlr_url(url, self.table)
+        if found is None:
+            try:
+                parts = urlsplit(url.strip())
+            except ValueError:
+                return None
+            if parts.netloc.lower() == self._base_host:  # a mirror or a test server
+                found = ref_from_path(parts.path, self.table)
+        return found
+
+    def lists(self, venue: str, year: int) -> bool:
+        short = canonical_venue(venue)
+        last = self.table.last_year(short) if short else None
+        if short is None or last is None:
+            return False
+        return self.table.volume(short, year) is not None or year > last
+
+    async def listing(self, venue: str, year: int) -> list[PaperMeta] | None:
+        """Every paper of a venue-year's volume; None when PMLR has no volume for it.
+
+        Raises SourceUnavailable (scope "ICML 2023") rather than return an empty listing.
+        """
+        short = canonical_venue(venue)
+        if short is None:
+            raise ValueError(f"not a PMLR conference: {venue!r} (one of {', '.join(CONFERENCES)})")
+        scope = f"{short} {year}"
+        volume = self.table.volume(short, year)
+        last = self.table.last_year(short)
+        if volume is None and (last is None or year > last):
+            volume = await self._discover(short, year, scope)
+        if volume is None:
+            return None
+        papers = await self._volume(volume, scope)
+        if papers is None:
+            return None
+        # A discovered volume is not in the table: its papers get the venue-year it was found for.
+        return [dataclasses.replace(p, venue=p.venue or short, year=p.year or year) for p in papers]
+
+    async def _volume(self, volume: int, scope: str) -> list[PaperMeta] | None:
+        url = volume_url(volume, self.base)
+        page = await self._pages.get(url, scope)
+        if page.status != 200:
+            return None
+        papers = parse_volume(page.text, url, self.table)
+        if not papers:
+            raise SourceUnavailable(SOURCE, f"empty volume page at {url}", scope=scope)
+        return [dataclasses.replace(p, fetched_at=page.fetched_at) for p in papers]
+
+    async def _discover(self, venue: str, year: int, scope: str) -> int | None:
+        """The one volume the index names as `venue` `year`, newer than the table's; None if none or several."""
+        if self._index is None:
+            page = await self._pages.get(f"{self.base}/", scope)
+            entries = parse_index(page.text) if page.status == 200 else []
+            if not entries:
+                raise SourceUnavailable(SOURCE, f"no volumes in the index at {self.base}/", scope=scope)
+            self._index = entries
+        newest = self.table.newest_volume(venue)
+        found = {e.volume for e in self._index if e.volume > newest and classify(e.description) == (venue, year)}
+        return found.pop() if len(found) == 1 else None
+
+    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
+        for meta in listing:
+            other = ref_from_path(urlsplit(meta.url).path, self.table)
+            if other is not None and other.id == ref.id:
+                return meta
+        return None
+
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        """A ref in a table volume through that volume's page; any other (a workshop volume) by its own page."""
+        if ref.venue is not None and ref.year is not None:
+            listing = await self.listing(ref.venue, ref.year)
+            return None if listing is None else self.find(ref, listing)
+        url = page_url(ref.id, self.base)
+        scope = ref.id.split("/", 1)[0]  # "v123": one volume
+        page = await self._pages.get(url, scope)
+        if page.status != 200:
+            return None
+        try:
+            meta = parse_paper_page(page.text, page.url, self.table)
+        except ValueError as exc:
+            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
+        return dataclasses.replace(meta, fetched_at=page.fetched_at)
+
+    async def abstract(self, meta: PaperMeta) -> PaperMeta:
+        """`meta` with the abstract (and, if it had none, the authors) of its paper page."""
+        if meta.abstract:
+            return meta
+        ref = ref_from_path(urlsplit(meta.url).path, self.table)
+        scope = f"{meta.venue} {meta.year}" if meta.venue and meta.year else (ref.id.split("/")[0] if ref else "")
+        page = await self._pages.get(meta.url, scope)
+        if page.status != 200:
+            return meta
+        try:
+            found = parse_paper_page(page.text, page.url, self.table)
+        except ValueError as exc:
+            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
+        return dataclasses.replace(meta, abstract=found.abstract or meta.abstract,
+                                   authors=meta.authors or found.authors, pdf_url=meta.pdf_url or found.pdf_url,
+                                   arxiv_id=meta.arxiv_id or found.arxiv_id)
