@@ -194,6 +194,10 @@ class Pipeline:
             if not mine:
                 continue
             answer = await verifier.verify_all([claims[k] for k in mine])
+            if answer.unavailable is not None:
+                self.sources.states.failed(answer.unavailable)
+            elif answer.requests:
+                self.sources.states.answered(verifier.name)
             results.update(answer.results)
             self.store.save_results(answer.results.values())
             self.store.save_repos(answer.repos)

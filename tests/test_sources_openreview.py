@@ -9,7 +9,6 @@ import respx
 
 from crawler.config import Settings
 from crawler.models import Entry, Link, LinkStatus
-from crawler.pipeline import can_die
 from crawler.sources.base import Claim, Verifier
 from crawler.sources.openreview import REASON, OpenReviewSource, names_paper
 
@@ -68,7 +67,7 @@ def test_claimed_links_are_blocked_with_the_reason_and_no_request():
         result = verification.results[claim.key]
         assert result.url == claim.url and result.status is LinkStatus.BLOCKED
         assert result.error == REASON and "account" in REASON and result.checked_at == 1234.5
-        assert not can_die(result.status)  # blocked is never dead: the default --fail-on dead never fails on it
+        assert not result.status.can_die  # blocked is never dead: the default --fail-on dead never fails on it
     assert verification.requests == 0 and source.requests_sent == 0
 
 

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 REGISTRY: tuple[str, ...] = (
     "crawler.sources.arxiv:ArxivSource",
     "crawler.sources.cvf:CvfSource",
+    "crawler.sources.ecva:EcvaSource",
+    "crawler.sources.neurips:NeuripsSource",
+    "crawler.sources.pmlr:PmlrSource",
+    "crawler.sources.acl:AclSource",
+    "crawler.sources.github:GitHubVerifier",
+    "crawler.sources.openreview:OpenReviewSource",
 )
 
 

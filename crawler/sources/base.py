@@ -114,6 +114,7 @@ class Verification:
     to_web: set[str] = field(default_factory=set)
     repos: dict[str, RepoInfo] = field(default_factory=dict)  # key -> what GitHub said of the repository
     requests: int = 0  # requests this batch cost
+    unavailable: SourceUnavailable | None = None  # why the verifier stopped asking, if it did
 
 
 # --- the two kinds -------------------------------------------------------------------------------------

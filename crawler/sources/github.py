@@ -551,6 +551,7 @@ class GitHubVerifier(Verifier):
             before = self._requests
             result = await self._verify(claims)
             result.requests = self._requests - before
+            result.unavailable = self.unavailable
             return result
 
     async def _verify(self, claims: Sequence[Claim]) -> Verification:
