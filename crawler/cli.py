@@ -12,15 +12,12 @@ import click
 
 from crawler import __version__
 from crawler.config import DEFAULT_LIST, FAIL_ON_CHOICES, ConfigError, Settings, load_config, parse_duration
-from crawler.errors import CrawlerError, NetworkDown, UsageError
-from crawler.files import write_atomic
+from crawler.errors import CrawlerError, NetworkDown
+from crawler.listfile import resolve_lists
 from crawler.net import ClientPool
+from crawler.outputs import WriteBack, write_outputs
 from crawler.pipeline import Job, Outcome, Pipeline
 from crawler.progress import Progress
-from crawler.report import badge as badge_report
-from crawler.report import html as html_report
-from crawler.report import json as json_report
-from crawler.report import markdown as md_report
 from crawler.store import Store
 
 log = logging.getLogger("crawler")
@@ -39,7 +36,7 @@ class Duration(click.ParamType):
 def _common(fn):
     """Options shared by every command that reads a list. None means 'not given': config or default wins."""
     options = [
-        click.argument("list_path", metavar="[LIST]", required=False, type=click.Path(path_type=Path)),
+        click.argument("lists", metavar="[LIST...]", nargs=-1),
         click.option("--db", type=click.Path(path_type=Path), help="SQLite cache [data/cache.db]"),
         click.option("--reports", type=click.Path(path_type=Path), help="report folder [reports/]"),
         click.option("--config", "config_path", type=click.Path(path_type=Path), help="crawler.toml or pyproject.toml"),
@@ -53,6 +50,8 @@ def _common(fn):
         click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), help="what makes the exit code 1 [dead]"),
         click.option("--dead-after", type=click.IntRange(1, 1000), help="runs a failure must persist to be dead [2]"),
         click.option("--dead-span", type=Duration(), help="time a failure must persist to be dead [20h]"),
+        click.option("--no-archive", "archive", flag_value=False, default=None,
+                     help="suggest no Wayback Machine copy for dead links"),
         click.option("--no-progress", is_flag=True, default=False, help="no progress bar or progress lines"),
         click.option("--quiet", "-q", is_flag=True, default=False, help="print nothing but errors"),
         click.option("--verbose", "-v", is_flag=True, default=False, help="log each request"),
@@ -79,7 +78,7 @@ def _enrich_options(fn):
 
 
 _SETTING_FLAGS = ("db", "reports", "allow_private", "offline", "max_age", "concurrency", "host_concurrency",
-                  "timeout", "run_timeout", "fail_on", "dead_after", "dead_span", "export")
+                  "timeout", "run_timeout", "fail_on", "dead_after", "dead_span", "export", "archive")
 
 
 def build_settings(opts: dict) -> Settings:
@@ -136,72 +135,48 @@ def _execute(command: str, opts: dict) -> None:
     settings = build_settings(opts)
     level = logging.DEBUG if settings.verbose else logging.ERROR if settings.quiet else logging.WARNING
     logging.basicConfig(level=level, format="crawler: %(message)s")
-    list_path = opts.get("list_path") or DEFAULT_LIST
-    if opts.get("write") and opts.get("output"):
-        raise UsageError("--write and --output exclude each other")
-    if opts.get("abstracts") and not (opts.get("write") or opts.get("output") or opts.get("show_diff")):
-        raise UsageError("--abstracts needs --write, --output or --diff")
-    if opts.get("update_redirects") and not (opts.get("write") or opts.get("output") or opts.get("show_diff")):
-        raise UsageError("--update-redirects needs --write, --output or --diff")
+    lists = resolve_lists(list(opts.get("lists") or settings.lists or [str(DEFAULT_LIST)]))
+    back = WriteBack(write=bool(opts.get("write")), output=opts.get("output"), diff=bool(opts.get("show_diff")),
+                     abstracts=bool(opts.get("abstracts")), update_redirects=bool(opts.get("update_redirects")))
     existed = settings.db.exists()
     try:
         with Store(settings.db) as store:
-            outcome = asyncio.run(_pipeline(command, list_path, settings, store))
+            outcome = asyncio.run(_pipeline(Job(command, lists), settings, store))
     except NetworkDown:
         if not existed:  # a night without network leaves no trace, not even a new empty cache
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{settings.db}{suffix}").unlink(missing_ok=True)
         raise
-    _write_outputs(command, outcome, settings, opts, list_path)
+    diff = write_outputs(outcome, settings, command, back)
+    if diff:
+        sys.stdout.write(diff)
     if not settings.quiet:
         click.echo(_summary_line(outcome, settings))
     sys.exit(outcome.exit_code)
 
 
-async def _pipeline(command: str, list_path: Path, settings: Settings, store: Store) -> Outcome:
-    progress = Progress(enabled=settings.progress)
+async def _pipeline(job: Job, settings: Settings, store: Store) -> Outcome:
     from crawler import sources as registry
 
+    progress = Progress(enabled=settings.progress)
     async with ClientPool(settings, transport=settings.transport) as pool:
         # `report` asks no source: it renders from the cache alone.
-        sources = None if command == "report" else registry.build(settings, pool)
+        sources = None if job.command == "report" else registry.build(settings, pool)
         pipeline = Pipeline(settings, store, pool=pool, sources=sources, progress=progress)
         try:
-            return await pipeline.execute(Job(command=command, list_path=list_path))
+            return await pipeline.execute(job)
         finally:
             await pipeline.aclose()
 
 
-def _write_outputs(command: str, outcome: Outcome, settings: Settings, opts: dict, list_path: Path) -> None:
-    from crawler import bibtex, export, rewrite
-
-    write_atomic(settings.reports / "health.json", json_report.render(outcome.report))
-    write_atomic(settings.reports / "health.md", md_report.render(outcome.report))
-    records = export.records(outcome)
-    write_atomic(settings.reports / "index.html", html_report.render(outcome.report, records))
-    write_atomic(settings.reports / "badge.svg", badge_report.render(outcome.report))
-    if command not in ("run", "enrich"):
-        return
-    write_atomic(settings.export, export.render(records))
-    write_atomic(settings.export.with_suffix(".bib"), bibtex.render(records))
-    target = list_path if opts.get("write") else opts.get("output")
-    if target is None and not opts.get("show_diff"):
-        return
-    redirects = export.redirects(outcome) if opts.get("update_redirects") else None
-    new_text = rewrite.apply(outcome.text, outcome.parsed, outcome.enrichment,
-                             abstracts=bool(opts.get("abstracts")), redirects=redirects)
-    if opts.get("show_diff"):
-        sys.stdout.write(rewrite.unified_diff(outcome.text, new_text, list_path.name))
-    if target is not None:
-        rewrite.write_list(target, new_text, original=list_path, original_text=outcome.text)
-
-
 def _summary_line(outcome: Outcome, settings: Settings) -> str:
-    s = outcome.report["summary"]
-    parts = [f"{s['distinct_urls']} links", f"{s['healthy']} healthy", f"{s['failing']} failing",
-             f"{len(s['new'])} new", f"{len(s['dead'])} dead"]
-    if s["fills"] or s["empty_links"]:
-        parts.append(f"{s['fills']}/{s['empty_links']} empty filled")
+    s = outcome.report.summary
+    parts = [f"{s.distinct_urls} links", f"{s.healthy} healthy", f"{s.failing} failing",
+             f"{len(s.new)} new", f"{len(s.dead)} dead"]
+    if s.not_judged:
+        parts.append(f"{s.not_judged} not judged")
+    if s.fills or s.empty_links:
+        parts.append(f"{s.fills}/{s.empty_links} empty filled")
     return f"crawler: {', '.join(parts)}; report in {settings.reports / 'health.md'}"
 
 

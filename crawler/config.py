@@ -102,6 +102,8 @@ class Settings:
     arxiv_delay: float = DEFAULT_ARXIV_DELAY
     arxiv_timeout: float = DEFAULT_ARXIV_TIMEOUT
     cvf_base: str = "https://openaccess.thecvf.com"
+    lists: tuple[str, ...] = ()  # the lists a run checks when none are named (paths, globs, directories)
+    archive: bool = True  # suggest a Wayback Machine copy for dead links that no paper replaces
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "host_concurrency", "dead_after", "max_redirects"):
@@ -177,7 +179,9 @@ def settings_kwargs(raw: dict) -> dict:
             value = parse_duration(value)
         elif name in _PATH_KEYS:
             value = Path(value)
-        elif name == "exclude":
+        elif name in ("exclude", "lists"):
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{key} must be a list of strings")
             value = tuple(value)
         out[name] = value
     return out

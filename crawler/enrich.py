@@ -66,11 +66,11 @@ class Enricher:
         unresolved: list[Unresolved] = []
 
         # Venue listings first: an exact title at the entry's own venue is the best fill.
-        venue_match: dict[int, Match] = {}
-        waiting: dict[int, str] = {}  # entry line -> why its venue's answer is missing
+        venue_match: dict[tuple[str, int], Match] = {}
+        waiting: dict[tuple[str, int], str] = {}  # entry -> why its venue's answer is missing
         for entry in papers:
             wanted = fillable_links(entry)
-            if not wanted and entry.line in metas:
+            if not wanted and entry.place in metas:
                 continue
             for gateway in self.hosts(entry) if entry.year else ():
                 listing = await gateway.listing(entry.venue or "", entry.year or 0)
@@ -78,11 +78,11 @@ class Enricher:
                     continue
                 if not listing.available:
                     state = self.sources.states.down(gateway.name, listing_scope(entry.venue or "", entry.year or 0))
-                    waiting[entry.line] = (f"{state.label} unavailable: {state.reason}" if state else
+                    waiting[entry.place] = (f"{state.label} unavailable: {state.reason}" if state else
                                            f"{gateway.name} unavailable") + " (nothing guessed)"
                     break
                 match = best_match(entry.title, listing.papers, venue=entry.venue, year=entry.year)
-                venue_match[entry.line] = match
+                venue_match[entry.place] = match
                 if match.meta is not None:
                     break
 
@@ -90,8 +90,8 @@ class Enricher:
         searching = [g for g in self.gateways if g.source.searches]
         # Entries with no known paper are searched too (their abstracts are wanted), but an empty link
         # whose venue could not be asked waits for it.
-        need = [e for e in papers if (venue_match.get(e.line) is None or venue_match[e.line].meta is None)
-                and (e.line not in waiting if fillable_links(e) else e.line not in metas)]
+        need = [e for e in papers if (venue_match.get(e.place) is None or venue_match[e.place].meta is None)
+                and (e.place not in waiting if fillable_links(e) else e.place not in metas)]
         candidates: dict[str, list[PaperMeta]] = {}
         for gateway in searching:
             for title, found in (await gateway.search([e.title for e in need])).items():
@@ -101,35 +101,36 @@ class Enricher:
             wanted = fillable_links(entry)
             searched = best_match(entry.title, candidates.get(normalize_title(entry.title), []),
                                   venue=entry.venue, year=entry.year)
-            at_venue = venue_match.get(entry.line)
+            at_venue = venue_match.get(entry.place)
             # The venue's own answer wins, and its near misses say more than a search that found nothing.
             match = searched if at_venue is None or (at_venue.meta is None and searched.meta is not None) else at_venue
             if not wanted:
-                if entry.line not in metas and match.meta is not None:
-                    metas[entry.line] = match.meta
+                if entry.place not in metas and match.meta is not None:
+                    metas[entry.place] = match.meta
                 continue
-            if entry.line in waiting:
-                unresolved.append(Unresolved(line=entry.line, entry=entry.title, reason=waiting[entry.line]))
+            if entry.place in waiting:
+                unresolved.append(Unresolved(line=entry.line, entry=entry.title, reason=waiting[entry.place],
+                                             file=entry.file))
                 continue
             if match.meta is None:
                 unresolved.append(Unresolved(
-                    line=entry.line, entry=entry.title, reason=self._why(match),
+                    line=entry.line, file=entry.file, entry=entry.title, reason=self._why(match),
                     candidates=tuple({"title": t, "url": u, "score": round(s, 3)} for t, u, s in match.candidates),
                 ))
                 continue
-            metas[entry.line] = match.meta
+            metas[entry.place] = match.meta
             for link in wanted:
-                fills.append(Fill(line=link.line, entry=entry.title, label=link.label, url=match.meta.url,
-                                  source=match.meta.source, confidence=round(match.confidence, 3),
-                                  matched_title=match.meta.title))
+                fills.append(Fill(line=link.line, file=link.file, entry=entry.title, label=link.label,
+                                  url=match.meta.url, source=match.meta.source,
+                                  confidence=round(match.confidence, 3), matched_title=match.meta.title))
 
         await self._abstracts(metas)
         return Enrichment(fills=fills, unresolved=unresolved, metas=metas,
                           verdicts=_suggestions(papers, metas, results), sources=self.sources.states.all(),
                           requests=self.sources.requests())
 
-    async def _papers_of_links(self, papers: Sequence[Entry]) -> dict[int, PaperMeta]:
-        """entry line -> the paper its links point at, when a source knows it and it is the entry's."""
+    async def _papers_of_links(self, papers: Sequence[Entry]) -> dict[tuple[str, int], PaperMeta]:
+        """entry -> the paper its links point at, when a source knows it and it is the entry's."""
         refs: list[tuple[Entry, Gateway, PaperRef]] = []
         for entry in papers:
             for link in entry.links:
@@ -142,18 +143,18 @@ class Enricher:
             mine = [ref for _, g, ref in refs if g is gateway]
             if mine:
                 answers[gateway.name] = await gateway.papers(mine)
-        out: dict[int, PaperMeta] = {}
+        out: dict[tuple[str, int], PaperMeta] = {}
         for entry, gateway, ref in refs:
             meta = answers.get(gateway.name, {}).get(ref.id)
-            if meta is None or (entry.line in out and out[entry.line].abstract):
+            if meta is None or (entry.place in out and out[entry.place].abstract):
                 continue
             if judge_paper(entry, meta).same:
-                out.setdefault(entry.line, meta)
-                if not out[entry.line].abstract and meta.abstract:
-                    out[entry.line] = meta
+                out.setdefault(entry.place, meta)
+                if not out[entry.place].abstract and meta.abstract:
+                    out[entry.place] = meta
         return out
 
-    async def _abstracts(self, metas: dict[int, PaperMeta]) -> None:
+    async def _abstracts(self, metas: dict[tuple[str, int], PaperMeta]) -> None:
         """Papers without an abstract get their venue page's (asked once per paper, cached with it)."""
         by_name = {g.name: g for g in self.gateways}
         for line, meta in metas.items():
@@ -168,12 +169,12 @@ class Enricher:
         return match.reason
 
 
-def _suggestions(papers: Sequence[Entry], metas: dict[int, PaperMeta],
+def _suggestions(papers: Sequence[Entry], metas: dict[tuple[str, int], PaperMeta],
                  results: dict[str, CheckResult]) -> dict[str, CheckResult]:
     """A broken or wrong link gets the entry's paper as its suggestion, when a source found it."""
     out: dict[str, CheckResult] = {}
     for entry in papers:
-        meta = metas.get(entry.line)
+        meta = metas.get(entry.place)
         if meta is None:
             continue
         for lk in entry.links:

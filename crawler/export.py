@@ -1,36 +1,40 @@
-"""data/papers.json: one object per paper entry, with its links, metadata and abstract."""
+"""data/papers.json: one object per paper entry, with its links, metadata, abstract and code repositories."""
 
 from __future__ import annotations
 
 import json
 
 from crawler.links import url_key
-from crawler.pipeline import Outcome
+from crawler.models import Enrichment, LinkStatus, ParsedList, RepoInfo
+from crawler.report.model import RunReport
 
 
-def records(outcome: Outcome) -> list[dict]:
-    status = {lo["key"]: lo["status"] for lo in outcome.report["links"]}
-    filled = {(f.line, f.label): f.url for f in outcome.enrichment.fills}
+def records(report: RunReport, parsed: ParsedList, enrichment: Enrichment,
+            repos: dict[str, RepoInfo] | None = None) -> list[dict]:
+    repos = repos or {}
+    status = {lo.key: lo.status.value for lo in report.links}
+    filled = {(f.file, f.line, f.label): f.url for f in report.fills}
     out = []
-    for entry in outcome.parsed.entries:
+    for entry in parsed.entries:
         if not entry.is_paper:
             continue
-        meta = outcome.enrichment.metas.get(entry.line)
+        meta = enrichment.metas.get(entry.place)
         links = []
         code = []
         for lk in entry.links:
-            repo = outcome.repos.get(url_key(lk.url)) if lk.url else None
+            if lk.is_empty:
+                url = filled.get((lk.file, lk.line, lk.label))
+                links.append({"label": lk.label, "url": url or "", "status": "filled" if url else "empty"})
+                continue
+            key = url_key(lk.url)
+            links.append({"label": lk.label, "url": lk.url, "status": status.get(key, "unknown")})
+            repo = repos.get(key)
             if repo is not None:
                 code.append({"url": lk.url, "repository": repo.name_with_owner, "stars": repo.stars,
                              "archived": repo.archived, "pushed_at": repo.pushed_at})
-            if lk.is_empty:
-                url = filled.get((lk.line, lk.label))
-                links.append({"label": lk.label, "url": url or "", "status": "filled" if url else "empty"})
-            else:
-                links.append({"label": lk.label, "url": lk.url, "status": status.get(url_key(lk.url), "unknown")})
         out.append({
-            "line": entry.line, "section": entry.section, "title": entry.title, "venue": entry.venue,
-            "year": entry.year, "links": links,
+            "file": entry.file, "line": entry.line, "section": entry.section, "title": entry.title,
+            "venue": entry.venue, "year": entry.year, "links": links,
             "arxiv_id": meta.arxiv_id if meta else None,
             "abstract": meta.abstract if meta else None,
             "abstract_source": meta.source if meta and meta.abstract else None,
@@ -46,8 +50,7 @@ def render(papers: list[dict]) -> str:
     return json.dumps(papers, indent=2, ensure_ascii=False) + "\n"
 
 
-def redirects(outcome: Outcome) -> dict[str, str]:
+def redirects(report: RunReport, parsed: ParsedList) -> dict[str, str]:
     """URL as written -> the final URL, for links that moved permanently."""
-    moved = {lo["key"]: lo["suggestion"] for lo in outcome.report["links"]
-             if lo["status"] == "redirected" and lo["suggestion"]}
-    return {lk.url: moved[url_key(lk.url)] for lk in outcome.parsed.links if lk.url and url_key(lk.url) in moved}
+    moved = {lo.key: lo.suggestion for lo in report.links if lo.status is LinkStatus.REDIRECTED and lo.suggestion}
+    return {lk.url: moved[url_key(lk.url)] for lk in parsed.links if lk.url and url_key(lk.url) in moved}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 from crawler.errors import InputError
@@ -30,3 +31,38 @@ def read_list(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"list is not UTF-8 text (byte {exc.start}): {path}") from None
+
+
+_GLOB = ("*", "?", "[")
+
+
+def resolve_lists(given: list[str], *, cwd: Path | None = None) -> tuple[Path, ...]:
+    """Paths, globs and directories as the user wrote them -> the lists, in the order given.
+
+    A glob is expanded here (the action passes globs unexpanded, quoted), sorted; a directory stands for
+    the Markdown files directly in it. A glob that matches nothing, a directory holding no Markdown, or
+    a list named twice is a mistake worth one clear line, not a silent skip.
+    """
+    base = cwd or Path.cwd()
+    out: list[Path] = []
+    seen: dict[Path, str] = {}
+    for arg in given:
+        if any(ch in arg for ch in _GLOB):
+            # root_dir keeps relative patterns relative (reports name lists as the user did); absolute ones stay.
+            found = sorted(Path(p) for p in glob.glob(arg, root_dir=base, recursive=True) if (base / p).is_file())
+            if not found:
+                raise InputError(f"no list matches {arg!r}")
+        elif (base / arg).is_dir():
+            found = sorted(Path(arg) / p.name for p in (base / arg).iterdir()
+                           if p.suffix.lower() in (".md", ".markdown") and p.is_file())
+            if not found:
+                raise InputError(f"no Markdown file in the directory {arg}")
+        else:
+            found = [Path(arg)]
+        for path in found:
+            key = (base / path).resolve()
+            if key in seen:
+                raise InputError(f"list given twice: {path} (also as {seen[key]!r})")
+            seen[key] = arg
+            out.append(path)
+    return tuple(out)

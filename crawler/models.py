@@ -5,6 +5,7 @@ text -> ParsedList(Link, Entry) -> CheckResult / PaperMeta -> store -> RunReport
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from typing import NewType
@@ -70,6 +71,7 @@ class Link:
     label: str  # the link text as a reader sees it
     line: int  # 1-based line of the list
     kind: str = "inline"  # inline | autolink | bare | html | reference | empty
+    file: str = ""  # the list it stands in, as the user named it (several lists share one run)
 
     @property
     def is_empty(self) -> bool:
@@ -88,6 +90,12 @@ class Entry:
     links: tuple[Link, ...]
     is_paper: bool = True
     raw: str = ""  # the item's visible text, for diagnostics
+    file: str = ""  # the list it stands in
+
+    @property
+    def place(self) -> tuple[str, int]:
+        """(file, line): an entry's identity across several lists."""
+        return (self.file, self.line)
 
     @property
     def empty_links(self) -> tuple[Link, ...]:
@@ -98,6 +106,22 @@ class Entry:
 class ParsedList:
     links: tuple[Link, ...]
     entries: tuple[Entry, ...]
+    file: str = ""  # the list these came from ("" for one list read alone)
+
+    def in_file(self, file: str) -> ParsedList:
+        """The same links and entries, each labelled with the list they stand in."""
+        return ParsedList(
+            links=tuple(dataclasses.replace(lk, file=file) for lk in self.links),
+            entries=tuple(dataclasses.replace(e, file=file, links=tuple(dataclasses.replace(lk, file=file)
+                                                                        for lk in e.links)) for e in self.entries),
+            file=file,
+        )
+
+    @staticmethod
+    def join(parts: list[ParsedList]) -> ParsedList:
+        """Several lists read as one (their links and entries keep their files)."""
+        return ParsedList(links=tuple(lk for p in parts for lk in p.links),
+                          entries=tuple(e for p in parts for e in p.entries))
 
 
 @dataclass(frozen=True)
@@ -183,6 +207,7 @@ class Fill:
     source: str
     confidence: float
     matched_title: str
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +216,7 @@ class Unresolved:
     entry: str
     reason: str
     candidates: tuple[dict, ...] = field(default_factory=tuple)
+    file: str = ""
 
 
 @dataclass
@@ -199,7 +225,7 @@ class Enrichment:
 
     fills: list[Fill] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
-    metas: dict[int, PaperMeta] = field(default_factory=dict)  # entry line -> its paper
+    metas: dict[tuple[str, int], PaperMeta] = field(default_factory=dict)  # entry's (file, line) -> its paper
     verdicts: dict[str, CheckResult] = field(default_factory=dict)  # url key -> the verdict with its suggestion
     sources: list[SourceState] = field(default_factory=list)  # what each source (and scope of it) did
     requests: dict[str, int] = field(default_factory=dict)

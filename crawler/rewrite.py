@@ -34,7 +34,8 @@ def apply(text: str, parsed: ParsedList, enrichment: Enrichment, *, abstracts: b
             empties_by_line.setdefault(link.line, []).append(link)
     fills_by_line: dict[int, list] = {}
     for fill in enrichment.fills:
-        fills_by_line.setdefault(fill.line, []).append(fill)
+        if fill.file == parsed.file:  # one run may fill several lists
+            fills_by_line.setdefault(fill.line, []).append(fill)
     for line_no, fills in fills_by_line.items():
         if 0 < line_no <= len(lines):
             lines[line_no - 1] = _fill_line(lines[line_no - 1], empties_by_line.get(line_no, []), fills)
@@ -95,8 +96,9 @@ def safe_url(url: str) -> str:
 
 def _insert_abstracts(lines: list[str], parsed: ParsedList, enrichment: Enrichment) -> list[str]:
     entries = {e.line: e for e in parsed.entries}
-    for line_no in sorted(enrichment.metas, reverse=True):  # bottom up: earlier line numbers stay valid
-        meta = enrichment.metas[line_no]
+    mine = sorted(line for file, line in enrichment.metas if file == parsed.file)
+    for line_no in reversed(mine):  # bottom up: earlier line numbers stay valid
+        meta = enrichment.metas[(parsed.file, line_no)]
         if not meta.abstract or line_no not in entries or line_no > len(lines):
             continue
         first = lines[line_no - 1]

@@ -5,13 +5,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from crawler.models import LinkStatus
 from crawler.report import badge
+from crawler.report.model import RunReport, Summary
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def report(**counts):
-    return {"summary": {"counts": counts}}
+    return RunReport(Summary(counts={LinkStatus(k): n for k, n in counts.items()}), links=())
 
 
 def parsed(svg: str):

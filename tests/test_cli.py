@@ -33,7 +33,7 @@ def paths(tmp_path):
     ("make", "message"),
     [
         (lambda p: p / "missing.md", "list not found"),
-        (lambda p: p, "is a directory"),
+        (lambda p: p, "no Markdown file in the directory"),
         (lambda p: (p / "bin.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00") and p / "bin.md", "binary"),
         (lambda p: (p / "latin.md").write_bytes("caf\xe9 [x](http://a.org)".encode("latin-1")) and p / "latin.md",
          "not UTF-8"),
@@ -113,8 +113,10 @@ def test_end_to_end_check_against_a_loopback_server(tmp_path, paths, web):
     proc = crawler("check", lst, *paths, "--allow-private", "--fail-on", "any")
     assert proc.returncode == 1, proc.stderr
     report = json.loads((tmp_path / "r" / "health.json").read_text())
-    assert report["schema_version"] == 1
-    status = {lo["url"]: (lo["status"], lo["lines"]) for lo in report["links"]}
+    assert report["schema_version"] == 2
+    assert report["summary"]["lists"] == [str(lst)]
+    status = {lo["url"]: (lo["status"], [p["line"] for p in lo["lines"] if p["file"] == str(lst)])
+              for lo in report["links"]}
     assert status == {
         f"{base}/ok": ("ok", [4, 6]),
         f"{base}/moved": ("redirected", [4]),

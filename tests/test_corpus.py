@@ -198,7 +198,7 @@ def assert_offline_report(lst: Path, health: Path) -> None:
         if lk.is_empty:
             continue
         entry = listed[url_key(lk.url)]
-        assert lk.line in entry["lines"], lk
+        assert lk.line in [p["line"] for p in entry["lines"]], lk
         if is_web(lk.url):
             assert entry["status"] == "skipped" and entry["error"].startswith("offline"), entry
     assert sorted(e["line"] for e in report["empty"]) == sorted(lk.line for lk in parsed.links if lk.is_empty)

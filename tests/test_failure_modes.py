@@ -127,10 +127,10 @@ def test_every_failure_mode_is_classified_as_spec_says(failure_web, make_setting
 
     outcome = asyncio.run(go())
     got = {lo["url"].split(str(web.port), 1)[-1] if str(web.port) in lo["url"] else lo["url"]: lo
-           for lo in outcome.report["links"]}
+           for lo in outcome.report.to_json()["links"]}
     for path, status in EXPECTED.items():
         assert got[path]["status"] == status, (path, got[path])
-    by_url = {lo["url"]: lo for lo in outcome.report["links"]}
+    by_url = {lo["url"]: lo for lo in outcome.report.to_json()["links"]}
     assert by_url[f"http://site.test:{hang_port}/hang"]["status"] == "timeout"
     assert by_url[f"http://site.test:{reset_port}/reset"]["status"] == "unreachable"
     assert by_url["http://no-such-host.invalid/paper"]["status"] == "broken"

@@ -3,21 +3,19 @@
 import io
 
 from crawler import bibtex
+from crawler.models import LinkStatus
 from crawler.parse import parse_list
 from crawler.progress import Progress
 from crawler.report import markdown
+from crawler.report.model import LinkRow, Place, RunReport, Summary
 
 
-def report_with(error: str, title: str) -> dict:
-    return {
-        "summary": {"list": "l.md", "generated_at": 0, "failing": 1, "distinct_urls": 1, "healthy": 0, "new": [],
-                    "dead": [], "fixed": [], "empty_links": 0, "fills": 0, "unresolved": 0, "abstracts": 0,
-                    "counts": {"wrong_paper": 1}, "sources": {}, "empty_unfilled_lines": []},
-        "links": [{"url": "https://x.org/a", "key": "https://x.org/a", "status": "wrong_paper", "http_status": 200,
-                   "error": error, "lines": [3], "entries": [title], "dead": False, "new": True,
-                   "suggestion": "https://x.org/b) [evil](https://evil.example"}],
-        "fills": [], "unresolved": [], "empty": [], "runs": [],
-    }
+def report_with(error: str, title: str) -> RunReport:
+    summary = Summary(lists=("l.md",), failing=1, distinct_urls=1, counts={LinkStatus.WRONG_PAPER: 1})
+    link = LinkRow(url="https://x.org/a", key="https://x.org/a", status=LinkStatus.WRONG_PAPER, http_status=200,
+                   error=error, places=(Place("l.md", 3),), entries=(title,), new=True,
+                   suggestion="https://x.org/b) [evil](https://evil.example")
+    return RunReport(summary, links=(link,))
 
 
 def test_remote_text_in_the_markdown_report_cannot_become_markup():

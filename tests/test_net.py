@@ -622,5 +622,5 @@ def test_a_hostile_list_sends_not_one_request_to_a_private_address(tmp_path):
 
     outcome = asyncio.run(go())
     assert recorder.calls == []
-    assert {lo["url"]: lo["status"] for lo in outcome.report["links"]} == {u: "skipped" for u in targets}
-    assert all("--allow-private" in lo["error"] for lo in outcome.report["links"])
+    assert {lo["url"]: lo["status"] for lo in outcome.report.to_json()["links"]} == {u: "skipped" for u in targets}
+    assert all("--allow-private" in lo["error"] for lo in outcome.report.to_json()["links"])

@@ -6,7 +6,7 @@ import re
 from fakesites import install
 from test_seed_e2e import SEED, run
 
-from crawler.cli import _write_outputs
+from crawler.outputs import write_outputs
 
 NAMES = ("health.md", "health.json", "index.html", "badge.svg")
 
@@ -19,13 +19,13 @@ def test_run_then_report_write_all_four_reports(make_settings, web):
     install(web)
     settings = make_settings()
     outcome = run(settings, web, SEED)
-    _write_outputs("run", outcome, settings, {}, SEED)
+    write_outputs(outcome, settings, "run")
     first = {n: (settings.reports / n).read_text() for n in NAMES}
     for n in NAMES:
         (settings.reports / n).unlink()
     asked = len(web.log)
     again = run(settings, web, SEED, command="report")
-    _write_outputs("report", again, settings, {}, SEED)
+    write_outputs(again, settings, "report")
     assert len(web.log) == asked  # the cache alone, no network
     second = {n: (settings.reports / n).read_text() for n in NAMES}
     for page in (first["index.html"], second["index.html"]):

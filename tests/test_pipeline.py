@@ -31,7 +31,7 @@ def run_check(settings, web, clock, list_path, command="check"):
 
 
 def links_by_url(outcome):
-    return {lo["url"]: lo for lo in outcome.report["links"]}
+    return {lo["url"]: lo for lo in outcome.report.to_json()["links"]}
 
 
 @pytest.fixture
@@ -59,15 +59,15 @@ def test_new_then_dead_then_fixed_over_nights(make_settings, web, listing):
     night2 = run_check(settings, web, clock, listing)
     flaky = links_by_url(night2)["https://flaky.example/p"]
     assert (flaky["new"], flaky["dead"], flaky["consecutive_failures"]) == (False, True, 2)
-    assert night2.report["summary"]["dead"] == ["https://flaky.example/p"]
+    assert night2.report.to_json()["summary"]["dead"] == ["https://flaky.example/p"]
     assert night2.exit_code == 1
 
     web.add("https://flaky.example/p", Reply(200))
     clock.t += 24 * HOUR
     night3 = run_check(settings, web, clock, listing)
-    assert night3.report["summary"]["fixed"] == ["https://flaky.example/p"]
+    assert night3.report.to_json()["summary"]["fixed"] == ["https://flaky.example/p"]
     assert night3.exit_code == 0
-    assert [r["dead"] for r in night3.report["runs"]] == [0, 1, 0]
+    assert [r["dead"] for r in night3.report.to_json()["runs"]] == [0, 1, 0]
 
 
 def test_two_failures_within_the_span_are_not_dead(make_settings, web, listing):

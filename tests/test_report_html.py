@@ -1,6 +1,7 @@
 """reports/index.html: the seed list's page, hostile text kept as text, and the page in a real browser."""
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -13,11 +14,13 @@ import pytest
 from browser.chromium import CHROMIUM, Chromium
 from fakesites import install
 from fakeweb import FakeWeb
-from test_seed_e2e import SEED, run
+from test_seed_e2e import SEED, papers_of, run
 
 from crawler import export
 from crawler.config import Settings
+from crawler.models import Availability, LinkStatus, SourceState
 from crawler.report import html
+from crawler.report.model import LinkRow, Place, RunReport, RunRow, Summary
 
 REQUIRE_BROWSER = os.environ.get("CRAWLER_REQUIRE_BROWSER") == "1"  # set by .ci/run, which installs chromium
 READY = "document.documentElement.dataset.ready === '1'"
@@ -36,13 +39,13 @@ def seed(tmp_path_factory):
         install(web)
         run(settings, web, SEED)
         outcome = run(settings, web, SEED)
-        settings.export.write_text(export.render(export.records(outcome)))
+        settings.export.write_text(export.render(papers_of(outcome)))
         asked = len(web.log)
         from_cache = run(settings, web, SEED, command="report")
         assert len(web.log) == asked  # `crawler report` asks the network nothing
     finally:
         web.stop()
-    return {"run": outcome, "report": from_cache, "papers": export.records(outcome),
+    return {"run": outcome, "report": from_cache, "papers": papers_of(outcome),
             "export": json.loads(settings.export.read_text()), "dir": tmp}
 
 
@@ -86,16 +89,16 @@ def test_crawler_report_renders_the_same_page_from_the_cache_and_the_export(seed
     live = embedded(html.render(seed["run"].report, seed["papers"]))["rows"]
     cached = embedded(html.render(seed["report"].report, seed["export"]))["rows"]
     assert cached == live
-    assert len(seed["report"].report["runs"]) == 2  # the history chart, too
+    assert len(seed["report"].report.runs) == 2  # the history chart, too
     assert html.render(seed["report"].report, seed["export"]).count('<g class="run">') == 2
 
 
 def test_the_report_verdict_wins_over_the_export(seed):
     stale = json.loads(json.dumps(seed["export"]))
-    report = json.loads(json.dumps(seed["run"].report))
-    gone = next(lo for lo in report["links"] if lo["url"] == "https://arxiv.org/abs/1805.04770")
-    gone.update(status="broken", http_status=404, error="HTTP 404", dead=True)
-    rows = {r["line"]: r for r in html.rows(report, stale)}
+    report = seed["run"].report
+    links = tuple(dataclasses.replace(lo, status=LinkStatus.BROKEN, http_status=404, error="HTTP 404", dead=True)
+                  if lo.url == "https://arxiv.org/abs/1805.04770" else lo for lo in report.links)
+    rows = {r["line"]: r for r in html.rows(dataclasses.replace(report, links=links), stale)}
     assert rows[18]["links"][0]["status"] == "broken" and rows[18]["worst"] == "dead"
     assert "attention" in rows[18]["tags"] and "dead" in rows[18]["tags"]
 
@@ -103,30 +106,26 @@ def test_the_report_verdict_wins_over_the_export(seed):
 HOSTILE = "</script><script>window.pwned=1</script><!-- <img src=x onerror=window.pwned=2>"
 
 
-def hostile_page() -> tuple[str, dict]:
-    report = {
-        "summary": {"list": "<b>list</b>.md", "generated_at": 1.0, "version": "<i>", "distinct_urls": 3,
-                    "healthy": 0, "failing": 3, "new": [], "dead": [], "fixed": [], "empty_links": 0, "fills": 0,
-                    "unresolved": 0, "abstracts": 1, "counts": {"broken": 3},
-                    "sources": [{"source": "<s>arxiv</s>", "scope": "<i>2019</i>", "state": "unavailable",
-                                 "reason": "<script>x</script>"}]},
-        "links": [
-            {"url": "javascript:window.pwned=3", "key": "javascript:window.pwned=3", "status": "invalid",
-             "http_status": None, "error": HOSTILE, "lines": [3], "entries": [HOSTILE], "new": True,
-             "dead": False, "suggestion": "javascript:alert(1)"},
-            {"url": "https://example.org/a\"onmouseover=\"x", "key": "https://example.org/a\"onmouseover=\"x",
-             "status": "broken", "http_status": 404, "error": HOSTILE, "lines": [3], "entries": [HOSTILE],
-             "new": False, "dead": True, "suggestion": None},
-            {"url": "https://example.org/b\"onmouseover=\"x", "key": "https://example.org/b\"onmouseover=\"x",
-             "status": "broken", "http_status": 404, "error": HOSTILE, "lines": [7], "entries": [], "new": True,
-             "dead": False, "suggestion": "https://example.org/c'onclick='x"},
-            {"url": "data:text/html,<script>x</script>", "key": "data:text/html,<script>x</script>",
-             "status": "broken", "http_status": None, "error": "x", "lines": [9], "entries": [], "new": False,
-             "dead": False, "suggestion": "data:text/html,<b>"},
-        ],
-        "runs": [{"id": 1, "started_at": 1.0, "command": "<script>", "total": 3, "ok": 0, "failing": 3,
-                  "dead": 1}],
-    }
+def hostile_page() -> tuple[str, RunReport]:
+    summary = Summary(lists=("<b>list</b>.md",), generated_at=1.0, version="<i>", distinct_urls=3, failing=3,
+                      abstracts=1, counts={LinkStatus.BROKEN: 3},
+                      sources=(SourceState("<s>arxiv</s>", "<i>2019</i>", Availability.UNAVAILABLE,
+                                           "<script>x</script>"),))
+    report = RunReport(summary, links=(
+        LinkRow(url="javascript:window.pwned=3", key="javascript:window.pwned=3", status=LinkStatus.INVALID,
+                error=HOSTILE, places=(Place("<b>list</b>.md", 3),), entries=(HOSTILE,), new=True,
+                suggestion="javascript:alert(1)"),
+        LinkRow(url="https://example.org/a\"onmouseover=\"x", key="https://example.org/a\"onmouseover=\"x",
+                status=LinkStatus.BROKEN, http_status=404, error=HOSTILE, places=(Place("<b>list</b>.md", 3),),
+                entries=(HOSTILE,), dead=True),
+        LinkRow(url="https://example.org/b\"onmouseover=\"x", key="https://example.org/b\"onmouseover=\"x",
+                status=LinkStatus.BROKEN, http_status=404, error=HOSTILE, places=(Place("<b>list</b>.md", 7),),
+                new=True, suggestion="https://example.org/c'onclick='x"),
+        LinkRow(url="data:text/html,<script>x</script>", key="data:text/html,<script>x</script>",
+                status=LinkStatus.BROKEN, error="x", places=(Place("<b>list</b>.md", 9),),
+                suggestion="data:text/html,<b>"),
+    ), runs=(RunRow(id=1, started_at=1.0, command="<script>", total=3, ok=0, failing=3, new=0, dead=1, fixed=0,
+                    filled=0),))
     papers = [{"line": 3, "section": HOSTILE, "title": HOSTILE, "venue": "<u>", "year": 2020,
                "authors": [HOSTILE], "abstract": HOSTILE, "abstract_source": "<x>", "arxiv_id": "<y>",
                "links": [{"label": HOSTILE, "url": "javascript:window.pwned=3", "status": "invalid"},
@@ -172,13 +171,16 @@ def test_the_page_loads_nothing_from_elsewhere(seed):
     assert "@import" not in page and "url(http" not in page
 
 
+def run_row(**kw) -> RunRow:
+    return RunRow(**{"id": 1, "command": "run", "new": 0, "fixed": 0, "filled": 0, **kw})
+
+
 def test_the_history_chart_with_no_one_or_many_runs():
     assert "No run history yet" in html.chart([])
-    one = html.chart([{"started_at": 1.7e9, "command": "run", "total": 10, "ok": 8, "failing": 2, "dead": 1}])
+    one = html.chart([run_row(started_at=1.7e9, total=10, ok=8, failing=2, dead=1)])
     assert one.count('<g class="run">') == 1
     assert re.findall(r'data-part="(\w+)"', one) == ["ok", "failing", "dead"]
-    runs = [{"started_at": 1.7e9 + i * 86400, "command": "run", "total": 10, "ok": 10 - i, "failing": i, "dead": 0}
-            for i in range(90)]
+    runs = [run_row(started_at=1.7e9 + i * 86400, total=10, ok=10 - i, failing=i, dead=0) for i in range(90)]
     many = html.chart(runs)
     assert many.count('<g class="run">') == html.CHART_RUNS  # the last ones
     heights = [float(h) for h in re.findall(r'height="([\d.]+)" fill="#2da44e"', many)]
@@ -264,7 +266,7 @@ def test_hostile_text_stays_text_in_the_browser(browser, tmp_path):
 
 
 def test_an_empty_page_in_the_browser(browser, seed, tmp_path):
-    report = {**seed["report"].report, "runs": []}
+    report = seed["report"].report.with_runs(())
     path = tmp_path / "index.html"
     path.write_text(html.render(report, []), encoding="utf-8")
     page = load(browser, path)

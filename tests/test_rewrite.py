@@ -20,7 +20,7 @@ def fills_for(parsed, url_for=lambda lk: f"https://example.org/filled/{lk.line}"
 
 
 def metas_for(parsed, abstract="An abstract."):
-    return {e.line: PaperMeta(source="arxiv", title=e.title, url="https://arxiv.org/abs/1", abstract=abstract)
+    return {e.place: PaperMeta(source="arxiv", title=e.title, url="https://arxiv.org/abs/1", abstract=abstract)
             for e in parsed.entries}
 
 

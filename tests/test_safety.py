@@ -102,8 +102,8 @@ def test_the_run_time_limit_reports_what_is_left_as_timeout(web, make_settings, 
     started = time.monotonic()
     outcome = asyncio.run(go())
     assert time.monotonic() - started < 2.0
-    assert {lo["status"] for lo in outcome.report["links"]} == {"timeout"}
-    assert all("run's" in lo["error"] for lo in outcome.report["links"])
+    assert {lo["status"] for lo in outcome.report.to_json()["links"]} == {"timeout"}
+    assert all("run's" in lo["error"] for lo in outcome.report.to_json()["links"])
 
 
 # --- property tests ----------------------------------------------------------------------------------

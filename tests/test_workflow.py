@@ -8,6 +8,7 @@ against a list repository whose links point at a loopback web: twice, so that th
 from one night to the next.
 """
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -21,7 +22,9 @@ from fakeweb import Reply
 from ghrunner import Runner
 from linters import action_as_workflow, actionlint, zizmor
 
+from crawler.models import Fill, LinkStatus
 from crawler.report import markdown
+from crawler.report.model import LinkRow, Place, RunReport, Summary
 from crawler.report.summary import (
     BODY_LIMIT,
     STEP_SUMMARY_LIMIT,
@@ -356,26 +359,23 @@ def test_a_crawl_that_cannot_run_fails_with_a_summary_and_no_issue_or_pull_reque
 
 
 # -- the texts: cut to GitHub's limits ---------------------------------------------------------------
-def link(i, status="broken", **kw):
-    lo = {"url": f"https://example.org/paper/{i}", "status": status, "http_status": 404, "final_url": None,
-          "error": "HTTP 404 Not Found", "lines": [i + 3], "labels": ["[paper]"], "entries": [f"Paper ü {i}"],
-          "redirects": [], "checked_at": 1.0, "from_cache": False, "first_failed_at": 1.0,
-          "consecutive_failures": 1, "new": True, "dead": False, "suggestion": None}
-    lo.update(kw)
-    return lo
+def link(i, status="broken", file="data/papers.md", **kw) -> LinkRow:
+    url = f"https://example.org/paper/{i}"
+    fields = dict(url=url, key=url, status=LinkStatus(status), http_status=404, error="HTTP 404 Not Found",
+                  places=(Place(file, i + 3),), labels=("[paper]",), entries=(f"Paper ü {i}",), checked_at=1.0,
+                  first_failed_at=1.0, consecutive_failures=1, new=True)
+    fields.update({k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()})
+    return LinkRow(**fields)
 
 
-def report_with(links, fills=()):
-    failing = sum(1 for lo in links if lo["status"] not in ("ok", "redirected", "skipped"))
-    summary = {"list": "data/papers.md", "command": "run", "generated_at": 1_790_000_000.0, "version": "0.1.0",
-               "entries": len(links), "paper_entries": len(links), "links": len(links),
-               "distinct_urls": len(links), "empty_links": 0, "counts": {},
-               "healthy": len(links) - failing, "failing": failing,
-               "new": [lo["url"] for lo in links if lo["new"]], "dead": [lo["url"] for lo in links if lo["dead"]],
-               "fixed": [], "fills": len(fills), "unresolved": 0, "abstracts": 0, "sources": {},
-               "requests": {}, "empty_unfilled_lines": []}
-    return {"schema_version": 1, "summary": summary, "links": list(links), "empty": [], "fills": list(fills),
-            "unresolved": [], "runs": []}
+def report_with(links, fills=(), lists=("data/papers.md",)) -> RunReport:
+    failing = sum(1 for lo in links if lo.status.is_failure)
+    summary = Summary(lists=tuple(lists), generated_at=1_790_000_000.0, entries=len(links),
+                      paper_entries=len(links), links=len(links), distinct_urls=len(links),
+                      healthy=sum(1 for lo in links if lo.status.is_healthy), failing=failing,
+                      new=tuple(lo.url for lo in links if lo.new), dead=tuple(lo.url for lo in links if lo.dead),
+                      fills=len(fills))
+    return RunReport(summary, tuple(links), fills=tuple(fills))
 
 
 def table_rows(html: str) -> int:
@@ -437,7 +437,7 @@ def test_a_pointer_is_a_link_only_for_an_https_url():
 def test_a_new_timeout_opens_no_issue_but_a_dead_one_does():
     flaky = link(1, status="timeout", http_status=None, error="timed out")
     assert verdict(report_with([flaky])) == "close"
-    assert verdict(report_with([{**flaky, "new": False, "dead": True, "consecutive_failures": 2}])) == "open"
+    assert verdict(report_with([dataclasses.replace(flaky, new=False, dead=True, consecutive_failures=2)])) == "open"
 
 
 def test_a_broken_link_keeps_the_issue_open_until_it_is_fixed():
@@ -466,9 +466,9 @@ def test_hostile_titles_stay_text_in_the_issue():
 
 
 def test_the_pull_request_lists_the_fills():
-    fill = {"line": 15, "entry": "Paying More Attention to Attention", "label": "[paper]",
-            "url": "https://arxiv.org/abs/1612.03928", "source": "arxiv", "confidence": 0.98,
-            "matched_title": "Paying More Attention to Attention: Improving ..."}
+    fill = Fill(line=15, file="data/papers.md", entry="Paying More Attention to Attention", label="[paper]",
+                url="https://arxiv.org/abs/1612.03928", source="arxiv", confidence=0.98,
+                matched_title="Paying More Attention to Attention: Improving ...")
     body = pull_request_body(report_with([], fills=[fill]), run_url="https://github.com/o/r/actions/runs/7")
     assert "| 15 | Paying More Attention to Attention | `https://arxiv.org/abs/1612.03928` | arxiv | 0.98 |" in body
     assert "filled no empty links" in pull_request_body(report_with([]))
@@ -478,7 +478,7 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
     reports = tmp_path / "reports"
     reports.mkdir()
     report = report_with([link(1)])
-    (reports / "health.json").write_text(json.dumps(report))
+    (reports / "health.json").write_text(json.dumps(report.to_json()))
     (reports / "health.md").write_text(markdown.render(report))
     assert main(["ci", "--reports", str(reports), "--out", str(tmp_path / "ci"),
                  "--run-url", "https://github.com/o/r/actions/runs/7"]) == 0
@@ -508,9 +508,9 @@ def test_counts_take_lists_or_numbers():
 
 def test_with_several_lists_the_texts_name_each_file():
     report = report_with([link(1, file="papers/2021.md")], fills=[
-        {"line": 15, "file": "papers/2020.md", "entry": "Some Paper", "label": "[paper]",
-         "url": "https://arxiv.org/abs/1612.03928", "source": "arxiv", "confidence": 0.98, "matched_title": "Some"}])
-    report["summary"]["lists"] = ["README.md", "papers/2020.md", "papers/2021.md"]
+        Fill(line=15, file="papers/2020.md", entry="Some Paper", label="[paper]", url="https://arxiv.org/abs/1612.03928",
+             source="arxiv", confidence=0.98, matched_title="Some")],
+        lists=("README.md", "papers/2020.md", "papers/2021.md"))
     body = issue_body(report, markdown.render(report))
     assert "on `README.md`, `papers/2020.md`, `papers/2021.md`." in body
     assert "| `papers/2021.md:4` | Paper ü 1 |" in body

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from crawler.models import LinkStatus
+from crawler.report.model import RunReport
 
 LABEL = "links"
 # shields.io's colours and thresholds, from the top.
@@ -33,9 +34,9 @@ def text_width(text: str) -> float:
     return sum(_WIDTHS.get(ch, WIDE) for ch in text)
 
 
-def share(report: dict) -> tuple[int, int, int]:
+def share(report: RunReport) -> tuple[int, int, int]:
     """(healthy, judged, not judged) links, from the summary's counts by status."""
-    counts = {LinkStatus(s): n for s, n in report["summary"].get("counts", {}).items()}
+    counts = report.summary.counts
     healthy = sum(n for s, n in counts.items() if s.is_healthy)
     judged = sum(n for s, n in counts.items() if s.is_judged)
     not_judged = sum(n for s, n in counts.items() if not s.is_judged and s is not LinkStatus.EMPTY)
@@ -46,7 +47,7 @@ def colour(percent: int) -> str:
     return next(c for floor, c in COLOURS if percent >= floor)
 
 
-def message(report: dict) -> tuple[str, str, str]:
+def message(report: RunReport) -> tuple[str, str, str]:
     """(text on the badge, colour, longer description for its title)."""
     healthy, judged, not_judged = share(report)
     if not judged:
@@ -57,7 +58,7 @@ def message(report: dict) -> tuple[str, str, str]:
             f"{LABEL}: {percent}% healthy, {healthy} of {judged} checked links{extra}")
 
 
-def render(report: dict) -> str:
+def render(report: RunReport) -> str:
     text, fill, title = message(report)
     lw = round(text_width(LABEL) + 2 * PAD)
     rw = round(text_width(text) + 2 * PAD)

@@ -1,10 +1,11 @@
-"""reports/health.json: the stable, documented machine-readable report (schema_version 1)."""
+"""reports/health.json: the stable, documented machine-readable report (crawler.report.model, schema 2)."""
 
 from __future__ import annotations
 
 import json
 
+from crawler.report.model import RunReport
 
-def render(report: dict) -> str:
-    public = {**report, "links": [{k: v for k, v in lo.items() if k != "key"} for lo in report["links"]]}
-    return json.dumps(public, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+def render(report: RunReport) -> str:
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"

@@ -17,7 +17,9 @@ import re
 import sys
 from pathlib import Path
 
+from crawler.models import LinkStatus
 from crawler.report.markdown import code, escape
+from crawler.report.model import LinkRow, Place, RunReport
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes, per step (GitHub's limit for $GITHUB_STEP_SUMMARY)
 BODY_LIMIT = 65_536  # characters in an issue or pull request body (GitHub's limit)
@@ -26,7 +28,7 @@ SUMMARY_ROWS = 50  # rows per table in the job summary; the artifact has them al
 ISSUE_ROWS = 100
 # A failure that opens the tracking issue at once: the link is gone or points at another paper. Anything
 # else that fails (a timeout, a 5xx) may be the host's bad night, and waits until it is dead (--dead-after).
-DEFINITE = ("broken", "wrong_paper")
+DEFINITE = (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
@@ -107,56 +109,52 @@ def job_summary(markdown: str | None, *, exit_code: str = "0", artifact_url: str
 
 
 # -- the tracking issue ----------------------------------------------------------------------------
-def where(item: dict, lines: list) -> str:
-    """`12, 40`, or `papers/2021.md:12, 40` (a code span) when the report covers several lists and names the file."""
-    numbers = ", ".join(str(n) for n in lines)
-    return code(f"{item['file']}:{numbers}") if item.get("file") else numbers
+def where(places: tuple[Place, ...], several: bool) -> str:
+    """`12, 40` for one list, or `papers/2021.md:12` (code spans) when the report covers several lists."""
+    if not several:
+        return ", ".join(str(p.line) for p in places)
+    return ", ".join(code(str(p)) for p in places)
 
 
-def list_names(report: dict) -> list[str]:
-    """The lists a report is about: `lists` with several, `list` with one."""
-    summary = report.get("summary", {})
-    names = summary.get("lists") or [summary.get("list", "")]
-    return [str(n) for n in names]
-
-
-def attention(report: dict) -> list[dict]:
+def attention(report: RunReport) -> list[LinkRow]:
     """Links the tracking issue is about: dead ones, and any that are certainly gone or wrong."""
-    return [lo for lo in report["links"] if lo.get("dead") or lo["status"] in DEFINITE]
+    return [lo for lo in report.links if lo.dead or lo.status in DEFINITE]
 
 
-def verdict(report: dict) -> str:
+def verdict(report: RunReport) -> str:
     """`open` (open the issue, or update it) while a link needs attention, else `close`."""
     return "open" if attention(report) else "close"
 
 
-def issue_title(report: dict) -> str:
+def issue_title(report: RunReport) -> str:
     links = attention(report)
     if not links:
         return "Link health: all links healthy"
     parts = []
-    for label, test in (("dead", lambda lo: lo.get("dead")),
-                        ("broken", lambda lo: lo["status"] == "broken" and not lo.get("dead")),
-                        ("to the wrong paper", lambda lo: lo["status"] == "wrong_paper" and not lo.get("dead"))):
+    for label, test in (("dead", lambda lo: lo.dead),
+                        ("broken", lambda lo: lo.status is LinkStatus.BROKEN and not lo.dead),
+                        ("to the wrong paper", lambda lo: lo.status is LinkStatus.WRONG_PAPER and not lo.dead)):
         n = sum(1 for lo in links if test(lo))
         if n:
             parts.append(f"{n} {label}")
     return f"Link health: {len(links)} link{'s' if len(links) != 1 else ''} need attention ({', '.join(parts)})"
 
 
-def issue_body(report: dict, markdown: str, *, run_url: str | None = None, limit: int = BODY_LIMIT - MARGIN) -> str:
+def issue_body(report: RunReport, markdown: str, *, run_url: str | None = None,
+               limit: int = BODY_LIMIT - MARGIN) -> str:
     links = attention(report)
     run = pointer_to(run_url, "the nightly run")
-    lists = ", ".join(code(name) for name in list_names(report))
+    several = len(report.summary.lists) > 1
+    lists = ", ".join(code(name) for name in report.summary.lists)
     head = [f"Found by {run} on {lists}. This issue is updated by every run and "
             "closed by the first run that finds these links fixed.", ""]
     if links:
-        head += ["| line | entry | link | status | suggestion |", "|---|---|---|---|---|"]
-        for lo in sorted(links, key=lambda lo: lo["lines"][0] if lo.get("lines") else 0)[:ISSUE_ROWS]:
-            status = lo["status"] + (" **dead**" if lo.get("dead") else (" *new*" if lo.get("new") else ""))
-            entry = escape(lo["entries"][0]) if lo.get("entries") else ""
-            head.append(f"| {where(lo, lo.get('lines', []))} | {entry} | {code(lo['url'])} | "
-                        f"{status} | {code(lo['suggestion']) if lo.get('suggestion') else ''} |")
+        head += ["| where | entry | link | status | suggestion |", "|---|---|---|---|---|"]
+        for lo in sorted(links, key=lambda lo: lo.first)[:ISSUE_ROWS]:
+            status = lo.status.value + (" **dead**" if lo.dead else (" *new*" if lo.new else ""))
+            entry = escape(lo.entries[0]) if lo.entries else ""
+            head.append(f"| {where(lo.places, several)} | {entry} | {code(lo.url)} | "
+                        f"{status} | {code(lo.suggestion) if lo.suggestion else ''} |")
         if len(links) > ISSUE_ROWS:
             head += ["", f"… {len(links) - ISSUE_ROWS} more in {run}"]
     head += ["", "<details><summary>The whole report</summary>", ""]
@@ -167,16 +165,16 @@ def issue_body(report: dict, markdown: str, *, run_url: str | None = None, limit
 
 
 # -- the fills' pull request -----------------------------------------------------------------------
-def pull_request_body(report: dict, *, run_url: str | None = None, limit: int = BODY_LIMIT - MARGIN) -> str:
-    fills = report.get("fills", [])
+def pull_request_body(report: RunReport, *, run_url: str | None = None, limit: int = BODY_LIMIT - MARGIN) -> str:
     run = pointer_to(run_url, "the nightly run")
+    several = len(report.summary.lists) > 1
     lines = [f"Empty links filled by {run}. Each URL is the paper whose title matched the entry's, from the "
              "source named below; nothing else in the list changed.", "",
-             "| line | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
-    for f in fills:
-        lines.append(f"| {where(f, [f['line']])} | {escape(f['entry'])} | {code(f['url'])} | {escape(f['source'])} | "
-                     f"{f['confidence']:.2f} | {escape(f.get('matched_title') or '')} |")
-    if not fills:
+             "| where | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
+    for f in report.fills:
+        lines.append(f"| {where((Place(f.file, f.line),), several)} | {escape(f.entry)} | {code(f.url)} | "
+                     f"{escape(f.source)} | {f.confidence:.2f} | {escape(f.matched_title or '')} |")
+    if not report.fills:
         lines = [f"{run} filled no empty links."]
     return cut_to("\n".join(lines) + "\n", limit, pointer=f"the `reports` artifact of {run}")
 
@@ -185,16 +183,11 @@ def pull_request_body(report: dict, *, run_url: str | None = None, limit: int = 
 REPORT_FILES = {"report-markdown": "health.md", "report-json": "health.json", "report-html": "index.html"}
 
 
-def counts(report: dict, reports: Path) -> dict[str, str]:
+def counts(report: RunReport, reports: Path) -> dict[str, str]:
     """The action's outputs: how many links, healthy, failing, new, dead, filled; where each report is."""
-    s = report.get("summary", {})
-
-    def number(key: str) -> str:
-        value = s.get(key, 0)
-        return str(len(value) if isinstance(value, list) else int(value or 0))
-
-    out = {"links": number("distinct_urls"), "healthy": number("healthy"), "failing": number("failing"),
-           "new": number("new"), "dead": number("dead"), "fills": number("fills")}
+    s = report.summary
+    out = {"links": str(s.distinct_urls), "healthy": str(s.healthy), "failing": str(s.failing),
+           "new": str(len(s.new)), "dead": str(len(s.dead)), "fills": str(s.fills)}
     for name, file in REPORT_FILES.items():
         out[name] = str(reports / file) if (reports / file).is_file() else ""
     return out
@@ -233,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     if raw is None or markdown is None:
         print(f"no report in {args.reports}", file=sys.stderr)
         return 2
-    report = json.loads(raw)
+    try:
+        report = RunReport.from_json(json.loads(raw))
+    except (ValueError, KeyError, TypeError) as exc:
+        print(f"cannot read {args.reports / 'health.json'}: {exc}", file=sys.stderr)
+        return 2
     if args.command == "counts":
         for key, value in counts(report, args.reports).items():
             print(f"{key}={value}")
@@ -246,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "title.txt").write_text(issue_title(report), encoding="utf-8")
     print(f"verdict={verdict(report)}")
     print(f"title={issue_title(report)}")
-    print(f"fills={len(report.get('fills', []))}")
+    print(f"fills={len(report.fills)}")
     return 0
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import httpx
 
 from crawler.errors import SourceUnavailable
+from crawler.net import NameNotResolved, PrivateAddressRefused
 
 SOURCE = "wayback"
 API_URL = "https://archive.org/wayback/available"
@@ -110,7 +111,8 @@ async def closest_snapshot(client: httpx.AsyncClient, url: str, timeout: float, 
                     raise SourceUnavailable(SOURCE, f"answer over {MAX_BODY} bytes for {url}")
     except httpx.TimeoutException:
         raise SourceUnavailable(SOURCE, f"timeout after {timeout:g} s for {url}") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, NameNotResolved, PrivateAddressRefused, OSError) as exc:
+        # The guard's own refusals (no DNS answer, a private address) come through the client unchanged.
         raise SourceUnavailable(SOURCE, f"{type(exc).__name__} for {url}: {exc}") from None
     if status != 200:
         what = "rate limited" if status == 429 else f"HTTP {status}"

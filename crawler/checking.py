@@ -1,0 +1,212 @@
+"""The check stage: every distinct URL of the lists gets a verdict, as cheaply as it can be had.
+
+In order: what can be said without the network (invalid, skipped); what the cache says (younger than
+--max-age, never a transient failure); what the verifiers judge in batches (arXiv ids, GitHub
+repositories: never page by page); the ordinary per-URL check for the rest (crawler.check, one queue per
+host); and, for pages of paper sources that loaded, whether they are the entry's paper.
+
+A night without network raises NetworkDown and leaves the cache as it was; a run stopped half-way
+(Ctrl-C, SIGTERM) keeps every finished result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+from crawler.check import Checker
+from crawler.config import Settings
+from crawler.errors import NetworkDown
+from crawler.links import host_of, precheck
+from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
+from crawler.net import ClientPool
+from crawler.progress import Progress
+from crawler.sources.base import Claim
+from crawler.sources.gateway import SourceSet
+from crawler.store import Store
+
+log = logging.getLogger("crawler")
+
+SAVE_BATCH = 200  # results per transaction while checking
+SAVE_EVERY = 2.0  # seconds: a killed run loses at most this much finished work
+
+
+class CheckStage:
+    def __init__(self, settings: Settings, store: Store, *, pool: ClientPool | None, sources: SourceSet | None,
+                 clock: Callable[[], float] = time.time, progress: Progress | None = None):
+        self.settings = settings
+        self.store = store
+        self.pool = pool
+        self.sources = sources
+        self.clock = clock
+        self.progress = progress or Progress(enabled=False)
+        self.exclude = tuple(re.compile(p) for p in settings.exclude)
+
+    async def run(self, parsed: ParsedList, by_key: dict[str, list[Link]], command: str) -> dict[str, CheckResult]:
+        """key -> verdict for every distinct URL (`report` and `enrich` take them from the cache)."""
+        return await self._check(parsed, by_key, command)
+
+    async def _check(self, parsed: ParsedList, by_key: dict[str, list[Link]], command: str) -> dict[str, CheckResult]:
+        now = self.clock()
+        results: dict[str, CheckResult] = {}
+        web: list[str] = []
+        for key, links in by_key.items():
+            verdict = precheck(links[0].url, self.exclude)
+            if verdict.status is None:
+                web.append(key)
+            else:
+                results[key] = CheckResult(url=key, status=verdict.status, error=verdict.reason, checked_at=now)
+        if command in ("report", "enrich") or self.settings.offline:
+            cached = self.store.cached_results(web)
+            for key in web:
+                results[key] = cached.get(key) or CheckResult(
+                    url=key, status=LinkStatus.SKIPPED, error="offline: not in the cache", checked_at=now
+                )
+            return results
+        fresh = self.store.fresh_results(web, now, self.settings.max_age)
+        results.update(fresh)
+        todo = [k for k in web if k not in fresh]
+        claims = _claims(parsed, by_key)
+        if self.sources is not None:
+            todo = await self._verify(todo, claims, results, now)
+        if todo:
+            results.update(await self._check_network(todo))
+            if self.sources is not None:
+                await self._judge_pages(todo, claims, results)
+        return results
+
+    async def _verify(self, todo: list[str], claims: dict[str, Claim], results: dict[str, CheckResult],
+                      now: float) -> list[str]:
+        """URLs a verifier claims are judged in batches (arXiv ids, GitHub repositories), not page by page."""
+        assert self.sources is not None
+        for verifier in self.sources.verifiers:
+            mine = [k for k in todo if verifier.claims(k)]
+            if not mine:
+                continue
+            answer = await verifier.verify_all([claims[k] for k in mine])
+            if answer.unavailable is not None:
+                self.sources.states.failed(answer.unavailable)
+            elif answer.requests:
+                self.sources.states.answered(verifier.name)
+            results.update(answer.results)
+            self.store.save_results(answer.results.values())
+            self.store.save_repos(answer.repos)
+            # Nothing is judged on a source that did not answer: the last verdict we had stands.
+            unjudged = [k for k in mine if k not in answer.results and k not in answer.to_web]
+            stale = self.store.cached_results(unjudged)
+            for key in unjudged:
+                results[key] = stale.get(key) or CheckResult(
+                    url=key, status=LinkStatus.SKIPPED, error=f"{verifier.name} unavailable this run", checked_at=now)
+            done = set(mine) - answer.to_web
+            todo = [k for k in todo if k not in done]
+        return todo
+
+    async def _judge_pages(self, checked: list[str], claims: dict[str, Claim], results: dict[str, CheckResult]) -> None:
+        """Pages of paper sources that loaded are judged as papers: is it the entry's?"""
+        assert self.sources is not None
+        for gateway in self.sources.papers:
+            if gateway.source.batch_verifies:
+                continue
+            mine = [claims[k] for k in checked if gateway.source.ref(k) is not None]
+            verdicts = await gateway.judge_pages(mine, results) if mine else {}
+            results.update(verdicts)
+            self.store.save_results(verdicts.values())
+
+    async def _check_network(self, urls: list[str]) -> dict[str, CheckResult]:
+        assert self.pool is not None, "checking needs a client pool"
+        checker = Checker(self.pool, self.settings, clock=self.clock)
+        validators = self.store.validators(urls)
+        done: dict[str, CheckResult] = {}
+        pending: list[CheckResult] = []
+        proven_online = False
+        last_save = time.monotonic()
+        self.progress.start("checking links", len(urls))
+
+        async def one(url: str) -> None:
+            nonlocal proven_online, last_save
+            etag, modified = validators.get(url, (None, None))
+            try:
+                result = await checker.check(url, etag=etag, last_modified=modified)
+            except Exception as exc:  # a crawler bug must not sink the whole night's run
+                log.exception("checking %s failed", url)
+                result = CheckResult(url=url, status=LinkStatus.UNREACHABLE, error=f"crawler error: {exc!r}",
+                                     checked_at=self.clock())
+            if result.http_status == 304:
+                result = self._revalidated(url, result)
+            done[url] = result
+            pending.append(result)
+            proven_online = proven_online or checker.answers > 0
+            # Keep finished work even if the run dies, but only once we know the network is up:
+            # a night without network must leave the cache exactly as it was.
+            if proven_online and (len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY):
+                self.store.save_results(pending)
+                pending.clear()
+                last_save = time.monotonic()
+            self.progress.advance()
+
+        # One queue per host and as many workers as the host may have requests in flight: a few
+        # hundred tasks instead of one per URL parked on the host's semaphore (issue 8).
+        queues: dict[str, deque[str]] = defaultdict(deque)
+        for url in urls:
+            queues[host_of(url)].append(url)
+
+        async def worker(queue: deque[str]) -> None:
+            while queue:
+                await one(queue.popleft())
+
+        tasks = [asyncio.ensure_future(worker(queue)) for host, queue in queues.items()
+                 for _ in range(min(len(queue), self.pool.host_limit(host)))]
+        try:
+            _done, late = await asyncio.wait(tasks, timeout=self.settings.run_timeout)
+        finally:
+            # Stopped half-way (Ctrl-C, SIGTERM from CI) or out of time: keep what was finished.
+            for task in tasks:
+                task.cancel()
+            if proven_online:
+                self.store.save_results(pending)
+                pending.clear()
+        await asyncio.gather(*late, return_exceptions=True)
+        for url in urls:
+            if url not in done:  # out of run time: a timeout, transient, so never cached as fresh
+                done[url] = CheckResult(url=url, status=LinkStatus.TIMEOUT, checked_at=self.clock(),
+                                        error=f"not checked: the run's {self.settings.run_timeout:g} s were used up")
+        self.progress.finish()
+        if checker.answers == 0 and checker.network_failures > 0 and _is_outage(done):
+            raise NetworkDown("the network is unavailable: no host could be resolved or reached; nothing was judged")
+        self.store.save_results(pending)
+        return done
+
+    def _revalidated(self, url: str, result: CheckResult) -> CheckResult:
+        """304 Not Modified: the stored verdict stands, re-dated."""
+        old = self.store.cached_results([url]).get(url)
+        if old is None:
+            return CheckResult(url=url, status=LinkStatus.OK, http_status=200, final_url=result.final_url,
+                               checked_at=result.checked_at, etag=result.etag, last_modified=result.last_modified)
+        return CheckResult(**{**old.__dict__, "checked_at": result.checked_at, "from_cache": False})
+
+
+def _is_outage(done: dict[str, CheckResult]) -> bool:
+    """Every host failed at the network level, and there was more than one host to fail."""
+    hosts = {(r.url.split("/")[2] if "//" in r.url else r.url) for r in done.values()}
+    network = all(
+        r.http_status is None and r.status in (LinkStatus.UNREACHABLE, LinkStatus.BROKEN, LinkStatus.TIMEOUT)
+        for r in done.values()
+    )
+    return network and len(hosts) >= 2
+
+
+def _claims(parsed: ParsedList, by_key: dict[str, list[Link]]) -> dict[str, Claim]:
+    """Each distinct URL with the entries it is written on, for the sources that judge it."""
+    entries: dict[int, Entry] = {}
+    for entry in parsed.entries:
+        for lk in entry.links:
+            entries.setdefault(lk.line, entry)
+    out = {}
+    for key, links in by_key.items():
+        on = tuple(dict.fromkeys(entries[lk.line] for lk in links if lk.line in entries))
+        out[key] = Claim(key=key, url=links[0].url, entries=on)
+    return out

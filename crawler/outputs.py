@@ -1,0 +1,59 @@
+"""Everything a run writes: the reports, the paper export and its BibTeX, and the lists themselves.
+
+The library's one call for the CLI (issue 17): the command maps options to a `WriteBack` and calls
+`write_outputs`; nothing here knows about options or exit codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler import bibtex, export, report, rewrite
+from crawler.config import Settings
+from crawler.errors import UsageError
+from crawler.files import write_atomic
+from crawler.pipeline import Outcome
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    """What to do with the lists after a run that fills: nothing, write them in place, or write one elsewhere."""
+
+    write: bool = False  # each list in place, atomically
+    output: Path | None = None  # the one list, enriched, to this path
+    diff: bool = False  # return the changes as a unified diff
+    abstracts: bool = False  # put each abstract under its entry
+    update_redirects: bool = False  # replace permanently redirected URLs by their final URL
+
+    def __post_init__(self) -> None:
+        if self.write and self.output is not None:
+            raise UsageError("--write and --output exclude each other")
+        if (self.abstracts or self.update_redirects) and not (self.write or self.output or self.diff):
+            flag = "--abstracts" if self.abstracts else "--update-redirects"
+            raise UsageError(f"{flag} needs --write, --output or --diff")
+
+
+def write_outputs(outcome: Outcome, settings: Settings, command: str, back: WriteBack = WriteBack()) -> str:
+    """Write what the run produced; returns the diff of the lists when `back.diff` asks for it."""
+    papers = export.records(outcome.report, outcome.parsed, outcome.enrichment, outcome.repos)
+    report.write_all(outcome.report, papers, settings.reports)
+    if command not in ("run", "enrich"):
+        return ""
+    write_atomic(settings.export, export.render(papers))
+    write_atomic(settings.export.with_suffix(".bib"), bibtex.render(papers))
+    if not (back.write or back.output or back.diff):
+        return ""
+    if back.output is not None and len(outcome.documents) > 1:
+        raise UsageError("--output writes one list; with several lists use --write")
+    redirects = export.redirects(outcome.report, outcome.parsed) if back.update_redirects else None
+    diffs = []
+    for doc in outcome.documents:
+        new_text = rewrite.apply(doc.text, doc.parsed, outcome.enrichment, abstracts=back.abstracts,
+                                 redirects=redirects)
+        if back.diff:
+            diffs.append(rewrite.unified_diff(doc.text, new_text, str(doc.path)))
+        target = doc.path if back.write else back.output
+        if target is not None:
+            rewrite.write_list(target, new_text, original=doc.path, original_text=doc.text)
+    return "".join(diffs)

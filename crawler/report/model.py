@@ -1,0 +1,296 @@
+"""The run report: one frozen, typed value, built once by `build_report`, read by every output.
+
+health.md, health.json, index.html, the badge, the CI texts, the export and the exit code all read a
+`RunReport`; none of them reaches back into the stages that made it (issue 17). `to_json` is the
+documented health.json (schema 2); `from_json` reads it back for the workflow's CI texts.
+
+Schema 2 (from 1): every place in a list is `{"file", "line"}` (several lists share one report), so
+`links[].lines` holds such objects and `fills`, `unresolved` and `empty` gain `file`; `summary.lists`
+names the lists; `summary.sources` is a list of `{source, scope, state, reason}`; links gain `note`,
+`title_score`, `authors_matched` and `repo`; `summary` gains `not_judged` and `notes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from crawler import __version__
+from crawler.history import LinkState
+from crawler.models import (
+    Availability,
+    CheckResult,
+    Enrichment,
+    Fill,
+    Hop,
+    Link,
+    LinkStatus,
+    ParsedList,
+    RepoInfo,
+    SourceState,
+    Unresolved,
+)
+
+SCHEMA_VERSION = 2
+MAX_ERROR = 200  # characters: every error text in every output is one short line (issue 13)
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """Where something stands in the lists: a file (as the user named it) and a 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.file else str(self.line)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """One distinct URL: its verdict, where it stands, and its history."""
+
+    url: str  # as first written
+    key: str  # normalised: the cache key
+    status: LinkStatus
+    places: tuple[Place, ...]
+    labels: tuple[str, ...] = ()
+    entries: tuple[str, ...] = ()  # titles of the entries it is written on
+    http_status: int | None = None
+    final_url: str | None = None
+    error: str | None = None
+    redirects: tuple[Hop, ...] = ()
+    checked_at: float = 0.0
+    from_cache: bool = False
+    first_failed_at: float | None = None
+    consecutive_failures: int = 0
+    new: bool = False
+    dead: bool = False
+    fixed: bool = False
+    suggestion: str | None = None
+    note: str | None = None
+    title_score: float | None = None
+    authors_matched: bool | None = None
+    repo: RepoInfo | None = None
+
+    @property
+    def first(self) -> Place:
+        return self.places[0] if self.places else Place("", 0)
+
+
+@dataclass(frozen=True)
+class EmptyRow:
+    place: Place
+    label: str
+    entry: str | None
+    filled: bool
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One past run, for trends."""
+
+    id: int
+    started_at: float
+    command: str
+    total: int
+    ok: int
+    failing: int
+    new: int
+    dead: int
+    fixed: int
+    filled: int
+
+
+RUN_FIELDS = tuple(RunRow.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Summary:
+    lists: tuple[str, ...] = ()
+    command: str = "run"
+    generated_at: float = 0.0
+    version: str = __version__
+    entries: int = 0
+    paper_entries: int = 0
+    links: int = 0  # links written, empty ones included
+    distinct_urls: int = 0
+    empty_links: int = 0
+    counts: dict[LinkStatus, int] = field(default_factory=dict)
+    healthy: int = 0
+    failing: int = 0
+    not_judged: int = 0  # blocked or rate limited: could not say, shown apart from failures
+    notes: int = 0
+    new: tuple[str, ...] = ()
+    dead: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
+    fills: int = 0
+    unresolved: int = 0
+    abstracts: int = 0
+    sources: tuple[SourceState, ...] = ()
+    requests: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unavailable(self) -> tuple[SourceState, ...]:
+        return tuple(s for s in self.sources if s.availability is Availability.UNAVAILABLE)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    summary: Summary
+    links: tuple[LinkRow, ...]
+    empty: tuple[EmptyRow, ...] = ()
+    fills: tuple[Fill, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
+    runs: tuple[RunRow, ...] = ()
+
+    def with_runs(self, runs: tuple[RunRow, ...]) -> RunReport:
+        return RunReport(self.summary, self.links, self.empty, self.fills, self.unresolved, runs)
+
+    def exit_code(self, fail_on: str) -> int:
+        """0, or 1 when something `--fail-on` names is there: dead links, new definite failures, any failure."""
+        if fail_on == "never":
+            return 0
+        if fail_on == "dead":
+            failed = any(lo.dead for lo in self.links)
+        elif fail_on == "new":
+            failed = any(lo.new and lo.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER) for lo in self.links)
+        else:
+            failed = any(lo.status.is_failure for lo in self.links)
+        return 1 if failed else 0
+
+    # -- health.json --------------------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        s = self.summary
+        summary = {
+            **{k: v for k, v in asdict(s).items() if k not in ("counts", "sources", "lists")},
+            "lists": list(s.lists), "list": ", ".join(s.lists),
+            "counts": {st.value: n for st, n in s.counts.items() if n},
+            "sources": [{"source": st.source, "scope": st.scope, "state": st.availability.value,
+                         "reason": st.reason} for st in s.sources],
+            "new": list(s.new), "dead": list(s.dead), "fixed": list(s.fixed),
+            "empty_unfilled": [_place(e.place) for e in self.empty if not e.filled],
+        }
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "summary": summary,
+            "links": [_link_json(lo) for lo in self.links],
+            "empty": [{**_place(e.place), "label": e.label, "entry": e.entry, "filled": e.filled} for e in self.empty],
+            "fills": [asdict(f) for f in self.fills],
+            "unresolved": [{**asdict(u), "candidates": list(u.candidates)} for u in self.unresolved],
+            "runs": [asdict(r) for r in self.runs],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> RunReport:
+        """health.json back into a report (for the workflow's CI texts). Raises ValueError for another schema."""
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"health.json has schema {data.get('schema_version')!r}, not {SCHEMA_VERSION}")
+        s = data["summary"]
+        summary = Summary(
+            lists=tuple(s["lists"]), command=s["command"], generated_at=s["generated_at"], version=s["version"],
+            entries=s["entries"], paper_entries=s["paper_entries"], links=s["links"],
+            distinct_urls=s["distinct_urls"], empty_links=s["empty_links"],
+            counts={LinkStatus(k): v for k, v in s["counts"].items()}, healthy=s["healthy"], failing=s["failing"],
+            not_judged=s["not_judged"], notes=s["notes"], new=tuple(s["new"]), dead=tuple(s["dead"]),
+            fixed=tuple(s["fixed"]), fills=s["fills"], unresolved=s["unresolved"], abstracts=s["abstracts"],
+            sources=tuple(SourceState(st["source"], st["scope"], Availability(st["state"]), st["reason"])
+                          for st in s["sources"]),
+            requests=dict(s["requests"]),
+        )
+        links = tuple(LinkRow(
+            url=lo["url"], key=lo["key"], status=LinkStatus(lo["status"]),
+            places=tuple(Place(p["file"], p["line"]) for p in lo["lines"]), labels=tuple(lo["labels"]),
+            entries=tuple(lo["entries"]), http_status=lo["http_status"], final_url=lo["final_url"],
+            error=lo["error"], redirects=tuple(Hop(h["url"], h["status"]) for h in lo["redirects"]),
+            checked_at=lo["checked_at"], from_cache=lo["from_cache"], first_failed_at=lo["first_failed_at"],
+            consecutive_failures=lo["consecutive_failures"], new=lo["new"], dead=lo["dead"], fixed=lo["fixed"],
+            suggestion=lo["suggestion"], note=lo["note"], title_score=lo["title_score"],
+            authors_matched=lo["authors_matched"], repo=RepoInfo(**lo["repo"]) if lo["repo"] else None,
+        ) for lo in data["links"])
+        return cls(
+            summary=summary, links=links,
+            empty=tuple(EmptyRow(Place(e["file"], e["line"]), e["label"], e["entry"], e["filled"])
+                        for e in data["empty"]),
+            fills=tuple(Fill(**f) for f in data["fills"]),
+            unresolved=tuple(Unresolved(**{**u, "candidates": tuple(u["candidates"])}) for u in data["unresolved"]),
+            runs=tuple(RunRow(**r) for r in data["runs"]),
+        )
+
+
+def _place(p: Place) -> dict:
+    return {"file": p.file, "line": p.line}
+
+
+def _link_json(lo: LinkRow) -> dict:
+    out = asdict(lo)
+    out.pop("places")
+    out["status"] = lo.status.value
+    out["lines"] = [_place(p) for p in lo.places]
+    out["redirects"] = [{"url": h.url, "status": h.status} for h in lo.redirects]
+    out["labels"], out["entries"] = list(lo.labels), list(lo.entries)
+    return out
+
+
+def one_line(text: str | None, limit: int = MAX_ERROR) -> str | None:
+    """An error text as reports show it: one line, at most `limit` characters, printable only."""
+    if text is None:
+        return None
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_key: dict[str, list[Link]],
+                 results: dict[str, CheckResult], states: dict[str, LinkState], enrichment: Enrichment, now: float,
+                 repos: dict[str, RepoInfo] | None = None) -> RunReport:
+    """The report of one run, from what the stages produced."""
+    repos = repos or {}
+    entry_of = {}
+    for entry in parsed.entries:
+        for lk in entry.links:
+            entry_of.setdefault((lk.file, lk.line), entry)
+    rows: list[LinkRow] = []
+    counts: dict[LinkStatus, int] = dict.fromkeys(LinkStatus, 0)
+    for key, links in by_key.items():
+        r = results.get(key)
+        if r is None:
+            continue
+        st = states.get(key) or LinkState()
+        counts[r.status] += 1
+        rows.append(LinkRow(
+            url=links[0].url, key=key, status=r.status,
+            places=tuple(sorted({Place(lk.file, lk.line) for lk in links})),
+            labels=tuple(sorted({lk.label for lk in links})),
+            entries=tuple(sorted({entry_of[(lk.file, lk.line)].title for lk in links
+                                  if (lk.file, lk.line) in entry_of})),
+            http_status=r.http_status, final_url=r.final_url, error=one_line(r.error), redirects=r.redirects,
+            checked_at=r.checked_at, from_cache=r.from_cache, first_failed_at=st.first_failed_at,
+            consecutive_failures=st.consecutive_failures, new=st.new, dead=st.dead, fixed=st.fixed,
+            suggestion=r.suggestion, note=one_line(r.note), title_score=r.title_score,
+            authors_matched=r.authors_matched, repo=repos.get(key),
+        ))
+    empties = [lk for lk in parsed.links if lk.is_empty]
+    counts[LinkStatus.EMPTY] = len(empties)
+    filled = {(f.file, f.line, f.label) for f in enrichment.fills}
+    summary = Summary(
+        lists=lists, command=command, generated_at=now, version=__version__,
+        entries=len(parsed.entries), paper_entries=sum(1 for e in parsed.entries if e.is_paper),
+        links=len(parsed.links), distinct_urls=len(rows), empty_links=len(empties),
+        counts={s: n for s, n in counts.items() if n},
+        healthy=sum(1 for lo in rows if lo.status.is_healthy),
+        failing=sum(1 for lo in rows if lo.status.is_failure),
+        not_judged=sum(1 for lo in rows if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED),
+        notes=sum(1 for lo in rows if lo.note),
+        new=tuple(lo.url for lo in rows if lo.new), dead=tuple(lo.url for lo in rows if lo.dead),
+        fixed=tuple(lo.url for lo in rows if lo.fixed),
+        fills=len(enrichment.fills), unresolved=len(enrichment.unresolved),
+        abstracts=sum(1 for m in enrichment.metas.values() if m.abstract),
+        sources=tuple(enrichment.sources), requests=dict(enrichment.requests),
+    )
+    return RunReport(
+        summary=summary, links=tuple(rows),
+        empty=tuple(EmptyRow(Place(lk.file, lk.line), lk.label,
+                             entry_of[(lk.file, lk.line)].title if (lk.file, lk.line) in entry_of else None,
+                             (lk.file, lk.line, lk.label) in filled) for lk in empties),
+        fills=tuple(enrichment.fills),
+        unresolved=tuple(Unresolved(**{**asdict(u), "candidates": tuple(u.candidates)}) for u in enrichment.unresolved),
+    )
