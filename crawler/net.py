@@ -76,8 +76,11 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, resolver: Resolver = system_resolver, allow_private: bool = False):
-        self._inner = httpcore.AnyIOBackend()
+    """Resolves and judges the name, then has `inner` (anyio's sockets by default) connect to the address."""
+
+    def __init__(self, resolver: Resolver = system_resolver, allow_private: bool = False,
+                 inner: httpcore.AsyncNetworkBackend | None = None):
+        self._inner = inner or httpcore.AnyIOBackend()
         self._resolve = resolver
         self._allow_private = allow_private
 
@@ -163,7 +166,8 @@ class ClientPool:
     `transport` picks what does the I/O under httpx: "httpcore" (httpx's own pool over
     GuardedBackend; what respx intercepts, hence the library default) or "aiohttp"
     (crawler.fasttransport: a third of httpcore's CPU per request; what the CLI uses, issue 8).
-    Behind a proxy, or with a `transport_factory`, neither is used.
+    Behind a proxy, or with a `transport_factory`, neither is used. `network_backend` is what
+    connects under the guard on the httpcore path (tests pass a recorder; default: anyio's sockets).
     """
 
     def __init__(
@@ -173,13 +177,14 @@ class ClientPool:
         resolver: Resolver = system_resolver,
         transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None,
         transport: str = "httpcore",
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
     ):
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
         self.settings = settings
         self.transport = transport
         self._proxies = urllib.request.getproxies()  # once: the environment does not change under us
-        self._backend = GuardedBackend(resolver, settings.allow_private)
+        self._backend = GuardedBackend(resolver, settings.allow_private, network_backend)
         self._resolver = resolver
         self._transport_factory = transport_factory
         self._ssl = ssl_context()
