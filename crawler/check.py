@@ -47,6 +47,7 @@ class _Attempt:
     last_modified: str | None = None
     body: bytes = b""
     network_level: bool = False  # DNS or connect failure: no server answered at all
+    reconnect: bool = False  # the connection broke mid-answer: worth one more try on a new one, at once
 
 
 class Checker:
@@ -101,7 +102,7 @@ class Checker:
             host = (urlsplit(url).hostname or "").lower()
             httpx.URL(url)
         except (ValueError, httpx.InvalidURL) as exc:
-            return _Attempt(LinkStatus.INVALID, error=_describe(exc, "invalid URL"))
+            return _Attempt(LinkStatus.INVALID, error=error_text(exc, "invalid URL"))
         async with self.pool.host_gate(host), self.pool.gate:
             try:
                 async with asyncio.timeout(self.settings.timeout):
@@ -121,13 +122,23 @@ class Checker:
         # HEAD is enough when a page's content is not judged, and for files whose body is never wanted.
         # With soft-404 detection on, a page is read anyway: one GET instead of HEAD then GET (issue 8).
         method = "GET" if self.settings.soft404 and not names_file(url) else "HEAD"
+        fresh = False
         while True:
             first = not hops  # validators belong to the URL as listed, not to a redirect target
-            outcome = await self._request(method, current, etag if first else None, last_modified if first else None)
+            outcome = await self._request(method, current, etag if first else None, last_modified if first else None,
+                                          fresh=fresh)
             if isinstance(outcome, _Attempt):
+                if outcome.reconnect and not fresh:
+                    # Broken mid-answer, maybe on a kept-alive connection another answer poisoned:
+                    # once more at once, on a new connection (issue 13). A server that sends a
+                    # body with its HEAD answer breaks HEAD itself, so the new try is a GET.
+                    fresh = True
+                    method = "GET"
+                    continue
                 outcome.hops = tuple(hops)
                 outcome.final_url = current
                 return outcome
+            fresh = False
             response, body = outcome
             code = response.status_code
             if method == "HEAD" and (code in HEAD_UNRELIABLE or (self.settings.soft404 and _is_html_ok(response))):
@@ -153,15 +164,24 @@ class Checker:
                 continue
             return self._classify(response, body, current, tuple(hops), origin=url)
 
-    async def _request(self, method: str, url: str, etag: str | None, last_modified: str | None):
+    async def _request(self, method: str, url: str, etag: str | None, last_modified: str | None, *,
+                       fresh: bool = False):
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        if not fresh:
+            return await self._send(self.pool.client(url), method, url, headers)
+        client = self.pool.fresh_client(url)
+        try:
+            return await self._send(client, method, url, headers)
+        finally:
+            await client.aclose()
+
+    async def _send(self, client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str]):
         try:
             await self.pool.precheck_proxy_target(url)
-            client = self.pool.client(url)
             self.pool.requests_sent += 1
             async with client.stream(method, url, headers=headers) as response:
                 log.debug("%s %s -> %s", method, url, response.status_code)
@@ -180,20 +200,21 @@ class Checker:
                 return _Attempt(LinkStatus.UNREACHABLE, error=f"DNS failure: {exc}", retry=True, network_level=True)
             return _Attempt(LinkStatus.BROKEN, error=f"name does not resolve: {exc.host}", network_level=True)
         except httpx.TimeoutException as exc:
-            return _Attempt(LinkStatus.TIMEOUT, error=_describe(exc, "timed out"), retry=True)
+            return _Attempt(LinkStatus.TIMEOUT, error=error_text(exc, "timed out"), retry=True)
         except httpx.ConnectError as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True,
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection failed"), retry=True,
                             network_level=True)
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.CloseError) as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection broken"), retry=True)
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection broken"), retry=True,
+                            reconnect=True)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as exc:
             # The URL itself was validated in _attempt; httpx also parses a redirect's Location
             # (even when not following), so this is the server sending us somewhere unusable.
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "redirect to an invalid URL"))
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "redirect to an invalid URL"))
         except httpx.HTTPError as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "request failed"), retry=True)
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "request failed"), retry=True)
         except OSError as exc:  # e.g. TLS errors surfacing as ssl.SSLError
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True)
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection failed"), retry=True)
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         """Read at most max_body bytes: a PDF or an endless stream is never read whole."""
@@ -249,7 +270,8 @@ class Checker:
         if a.status is LinkStatus.REDIRECTED:
             suggestion = _permanent_target(a.hops, a.final_url)
         return CheckResult(
-            url=url, status=a.status, http_status=a.http_status, final_url=a.final_url, error=a.error,
+            url=url, status=a.status, http_status=a.http_status, final_url=a.final_url,
+            error=error_text(a.error, "request failed") if a.error else None,
             redirects=a.hops, checked_at=self._clock(), etag=a.etag, last_modified=a.last_modified,
             suggestion=suggestion,
         )
@@ -379,6 +401,70 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _describe(exc: BaseException, fallback: str) -> str:
-    text = str(exc).strip()
-    return f"{fallback}: {text}" if text else fallback
+# --- error texts ----------------------------------------------------------------------------------
+
+ERROR_MAX = 200  # characters: an error text is one readable line in every report (issue 13)
+
+# What HTTP parsers (h11 under httpcore, llhttp under aiohttp) say about an answer they cannot read,
+# as a phrase naming the fault. Their own messages quote the bytes received, which are a PDF's when a
+# server sent a body after its HEAD answer ("Bad status line ... %PDF-1.5 000...", issue 13).
+_PROTOCOL_FAULTS = (
+    (re.compile(r"status line|request line|expected http/|invalid response status|http version", re.I),
+     "malformed HTTP response (bad status line)"),
+    (re.compile(r"got more than \d+ bytes|buffer too long|line too long|too (?:long|large|big)", re.I),
+     "malformed HTTP response (header too long)"),
+    (re.compile(r"chunk", re.I), "malformed HTTP response (bad chunked body)"),
+    (re.compile(r"header", re.I), "malformed HTTP response (bad header)"),
+    (re.compile(r"complete message body|payload is not completed|not enough data|content.length", re.I),
+     "connection closed before the whole body arrived"),
+)
+# Prefixes this checker puts before a transport error's own message (texts stored by older versions too).
+_TRANSPORT_PREFIXES = ("connection broken", "request failed")
+# Where a message starts quoting raw data: a bytes repr, or escaped bytes.
+_RAW = re.compile(r"""\bb['"]|bytearray\(|\\x[0-9a-fA-F]{2}""")
+_TRIM = " :;,=([{'\"-"
+
+
+def error_text(error: BaseException | str | None, fallback: str = "request failed") -> str:
+    """An error as one readable line of at most ERROR_MAX characters, with no bytes of a response in it.
+
+    An exception becomes `"<fallback>: <its message, made readable>"` (the fallback alone when nothing
+    readable is left). A text (a stored result's error) is made readable the same way, `fallback`
+    when nothing is left. An HTTP parser's complaint becomes a fixed phrase such as "malformed HTTP
+    response (bad status line)". Safe to apply twice.
+    """
+    if isinstance(error, BaseException):
+        message = str(error)
+        if isinstance(error, httpx.RemoteProtocolError) and (fault := _protocol_fault(message)):
+            return fault
+        detail = _readable(message)
+        return _cap(f"{fallback}: {detail}" if detail and detail != fallback else fallback)
+    text = str(error or "")
+    head, sep, tail = text.partition(":")
+    if sep and head.strip().lower() in _TRANSPORT_PREFIXES and (fault := _protocol_fault(tail)):
+        return fault
+    return _cap(_readable(text) or fallback)
+
+
+def _protocol_fault(message: str) -> str | None:
+    for pattern, phrase in _PROTOCOL_FAULTS:
+        if pattern.search(message):
+            return phrase
+    return None
+
+
+def _readable(text: str) -> str:
+    """`text` on one line, up to where it starts quoting raw data (and without what led up to that)."""
+    cut = len(text)
+    if raw := _RAW.search(text):
+        cut = raw.start()
+    for i, ch in enumerate(text[:cut]):
+        if ch == "\ufffd" or not (ch.isprintable() or ch.isspace()):
+            cut = i
+            break
+    line = " ".join(text[:cut].split())
+    return line.rstrip(_TRIM) if cut < len(text) else line
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1].rstrip() + "\u2026"

@@ -212,8 +212,16 @@ class ClientPool:
             client = self._clients[origin] = self._build(url, host)
         return client
 
-    def _build(self, url: str, host: str) -> httpx.AsyncClient:
-        size = self.host_limit(host)
+    def fresh_client(self, url: str) -> httpx.AsyncClient:
+        """A one-off client for `url` that shares no connection with any other: the caller closes it.
+
+        For the one retry after a connection broke mid-answer: a kept-alive connection can be
+        poisoned (a server that sent a body with its HEAD answer), and the pool may hold more (issue 13).
+        """
+        return self._build(url, (urlsplit(url).hostname or "").lower(), size=1)
+
+    def _build(self, url: str, host: str, size: int | None = None) -> httpx.AsyncClient:
+        size = size or self.host_limit(host)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30)
         headers = {"User-Agent": self.settings.agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         rule = self.settings.hosts.get(host)

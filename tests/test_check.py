@@ -577,9 +577,12 @@ def test_connect_error_is_unreachable(mock):
 )
 def test_broken_connection_is_unreachable(mock, exc, error):
     head = mock.head(URL).mock(side_effect=exc)
+    get = mock.get(URL).mock(side_effect=exc)
     run = check()
     assert (run.result.status, run.result.error) == (LinkStatus.UNREACHABLE, error)
-    assert head.call_count == 3
+    # Each attempt is tried once more at once on a new connection, as GET: 3 attempts, 6 requests.
+    assert (head.call_count, get.call_count, run.requests_sent) == (3, 3, 6)
+    assert len(run.waits) == 2  # the backoff comes between attempts, not before the immediate retry
     assert run.network_failures == 0  # a server was reached
 
 

@@ -142,3 +142,6 @@ def test_every_failure_mode_is_classified_as_spec_says(failure_web, make_setting
     assert [h["status"] for h in got["/chain1"]["redirects"]] == [301, 308, 302]
     assert "soft 404" in got["/deep/soft"]["error"] and "home page" in got["/deep/gone"]["error"]
     assert "redirect loop" in got["/loop-a"]["error"]
+    # Every error text is one short line (issue 13).
+    errors = [lo["error"] for lo in outcome.report["links"] if lo["error"]]
+    assert len(errors) >= 10 and all(len(e) <= 200 and e.isprintable() for e in errors)
