@@ -194,7 +194,7 @@ class ClientPool:
         self.requests_sent = 0
 
     def host_limit(self, host: str) -> int:
-        rule = self.settings.hosts.get(host)
+        rule = self.settings.host_rule(host)
         return (rule.concurrency if rule and rule.concurrency else None) or self.settings.host_concurrency
 
     def host_gate(self, host: str) -> asyncio.Semaphore:
@@ -224,7 +224,7 @@ class ClientPool:
         size = size or self.host_limit(host)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30)
         headers = {"User-Agent": self.settings.agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-        rule = self.settings.hosts.get(host)
+        rule = self.settings.host_rule(host)
         if rule:
             headers.update(dict(rule.headers))
         token = github_token()
