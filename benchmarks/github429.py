@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent.parent
 
 def _child(args: argparse.Namespace) -> dict:
     sys.path.insert(0, str(HERE / "tests"))
-    from fakegithub import FakeGitHub, HttpServer
+    from fakelimited import LimitedGitHub, QuickServer
 
     from crawler.check import Checker
     from crawler.config import Settings
@@ -43,8 +43,8 @@ def _child(args: argparse.Namespace) -> dict:
     async def sleep(seconds: float) -> None:
         await asyncio.sleep(seconds / args.speed)
 
-    github = FakeGitHub(now, allowed=args.allowed, window=args.window, fixed=args.fixed)
-    web = HttpServer(github.answer).start()
+    github = LimitedGitHub(now, allowed=args.allowed, window=args.window, fixed=args.fixed)
+    web = QuickServer(github.answer).start()
     urls = [f"http://github.com:{web.port}/owner{i}/repo{i}" for i in range(args.links)]
     settings = Settings(allow_private=True, transport="aiohttp", timeout=600.0, run_timeout=1e9)
 

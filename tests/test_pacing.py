@@ -5,7 +5,7 @@ The end-to-end tests run the Checker over a real ClientPool (both transports) ag
 github.com that behaves as the real site does toward a crawler without a token: it allows a few HTML
 requests per minute from one address and answers the rest with `429` and `Retry-After: 60`. There, time
 is scaled: the crawler and the fake share a clock on which a virtual second passes in a few milliseconds.
-(tests/fakegithub.py answers in one write: a slow fake would turn into minutes on that clock.)
+(tests/fakelimited.py answers in one write: a slow fake would turn into minutes on that clock.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import asyncio
 import time
 
 import pytest
-from fakegithub import FakeGitHub, HttpServer
+from fakelimited import LimitedGitHub, QuickServer
 
 from crawler.check import Checker
 from crawler.config import HostRule, Settings
@@ -196,10 +196,10 @@ class ScaledTime:
 @pytest.fixture
 def serve():
     """serve(fake) -> port of a loopback server answering as `fake` (any host name resolves to it)."""
-    servers: list[HttpServer] = []
+    servers: list[QuickServer] = []
 
     def start(fake) -> int:
-        servers.append(HttpServer(fake.answer if isinstance(fake, FakeGitHub) else fake).start())
+        servers.append(QuickServer(fake.answer if isinstance(fake, LimitedGitHub) else fake).start())
         return servers[-1].port
 
     yield start
@@ -231,7 +231,7 @@ def test_github_without_a_token_gets_few_429s_and_no_false_alarm(serve, transpor
     clock = ScaledTime(speed=150)
     repos = [f"/owner{i}/repo{i}" for i in range(40)]
     gone = frozenset({repos[7], repos[31]})
-    github = FakeGitHub(clock.now, allowed=10, missing=gone)
+    github = LimitedGitHub(clock.now, allowed=10, missing=gone)
     port = serve(github)
     urls = [f"http://github.com:{port}{path}" for path in repos]
     results, checker = check_all(urls, clock, transport)
@@ -252,7 +252,7 @@ def test_github_without_a_token_gets_few_429s_and_no_false_alarm(serve, transpor
 def test_github_defaults_can_be_overridden_by_config(serve):
     """A user's rule for github.com replaces the built-in fields it names and keeps the others."""
     clock = ScaledTime(speed=60)  # slower: the gaps are measured where the server sees the requests arrive
-    github = FakeGitHub(clock.now, allowed=1000)
+    github = LimitedGitHub(clock.now, allowed=1000)
     port = serve(github)
     urls = [f"http://github.com:{port}/o/r{i}" for i in range(6)]
     rule = HostRule(spacing=5.0)
@@ -267,7 +267,7 @@ def test_github_defaults_can_be_overridden_by_config(serve):
 
 def test_a_429_that_never_lifts_stays_rate_limited_and_never_broken(serve):
     clock = ScaledTime(speed=1000)
-    github = FakeGitHub(clock.now, allowed=0)  # this machine has used up its minute, every minute
+    github = LimitedGitHub(clock.now, allowed=0)  # this machine has used up its minute, every minute
     port = serve(github)
     urls = [f"http://github.com:{port}/o/r{i}" for i in range(4)]
     results, _ = check_all(urls, clock, "aiohttp")
@@ -280,7 +280,7 @@ def test_a_429_that_never_lifts_stays_rate_limited_and_never_broken(serve):
 
 def test_a_retry_after_beyond_the_ceiling_closes_the_host_for_the_run(serve):
     clock = ScaledTime(speed=300)
-    github = FakeGitHub(clock.now, allowed=0, retry_after="3600")
+    github = LimitedGitHub(clock.now, allowed=0, retry_after="3600")
     port = serve(github)
     paper_port = serve(lambda method, path: (200, {"Content-Type": "text/html"}, b"<title>A paper</title>"))
     urls = [f"http://github.com:{port}/o/r{i}" for i in range(20)]

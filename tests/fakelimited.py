@@ -7,7 +7,8 @@ counting. Time comes from an injected clock, shared with the crawler under test,
 milliseconds.
 
 The server is a raw socket answering each request with one write and Nagle off: http.server's two
-writes per answer cost ~40 ms of delayed ACK, which a scaled clock would turn into minutes.
+writes per answer (FakeWeb) cost ~40 ms of delayed ACK, which a scaled clock would turn into minutes.
+(tests/fakegithub.py's GitHubPages models GitHub's repositories; this models only its rate limit.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 
 
-class FakeGitHub:
+class LimitedGitHub:
     """Decides each answer: (status, headers, body). Every answer is logged with its virtual time."""
 
     def __init__(self, now: Callable[[], float], allowed: int, window: float = 60.0, retry_after: str = "60",
@@ -50,7 +51,7 @@ class FakeGitHub:
         return [t for t, s in self.answers if s == status]
 
 
-class HttpServer:
+class QuickServer:
     """HTTP/1.1 with keep-alive on 127.0.0.1, a thread per connection, answers from `answer(method, path)`."""
 
     def __init__(self, answer: Callable[[str, str], tuple[int, dict[str, str], bytes]]):
@@ -65,7 +66,7 @@ class HttpServer:
     def port(self) -> int:
         return self._sock.getsockname()[1]
 
-    def start(self) -> HttpServer:
+    def start(self) -> QuickServer:
         threading.Thread(target=self._accept, daemon=True).start()
         return self
 
