@@ -18,9 +18,11 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
 
 from crawler.config import Settings
-from crawler.links import WEB_SCHEMES
+from crawler.errortext import error_text
+from crawler.links import WEB_SCHEMES, host_of
 from crawler.models import CheckResult, Hop, LinkStatus
 from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused
+from crawler.pacing import HostPacer
 
 log = logging.getLogger("crawler")
 
@@ -47,6 +49,8 @@ class _Attempt:
     last_modified: str | None = None
     body: bytes = b""
     network_level: bool = False  # DNS or connect failure: no server answered at all
+    reconnect: bool = False  # the connection broke mid-answer: worth one more try on a new one, at once
+    paused: bool = False  # a 429 paused the host: the retry waits in the host's pause, not on its own
 
 
 class Checker:
@@ -58,12 +62,16 @@ class Checker:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
+        """`clock` dates results and reads Retry-After dates; `monotonic` with `sleep` paces each host
+        (crawler.pacing). Tests pass a fake pair so that minutes of pauses take no time."""
         self.pool = pool
         self.settings = settings
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
+        self.pacer = HostPacer(settings, now=monotonic, sleep=sleep)
         self.network_failures = 0  # attempts that reached no server (for outage detection)
         self.answers = 0  # attempts that got any HTTP answer
 
@@ -77,21 +85,30 @@ class Checker:
             stop=stop_after_attempt(self.settings.retries),
             wait=self._wait,
             retry=retry_if_result(lambda a: a.retry),
-            sleep=self._sleep,
+            sleep=self._nap,
             # Out of retries: the last answer is the verdict, not an exception.
             retry_error_callback=lambda state: state.outcome.result(),
         )
-        await self._sleep(self._delay(first, 1))
+        await self._nap(self._delay(first, 1))
         last = await retrying(self._attempt, url, etag, last_modified)
         return self._result(url, last)
+
+    async def _nap(self, seconds: float) -> None:
+        if seconds > 0:  # a 429's wait is taken in the host's pause (crawler.pacing), not here
+            await self._sleep(seconds)
 
     def _wait(self, state) -> float:
         # tenacity numbers the retries' attempts from 1; the first attempt came before it.
         return self._delay(state.outcome.result(), state.attempt_number + 1)
 
     def _delay(self, outcome: _Attempt, attempt_number: int) -> float:
+        if outcome.paused:
+            return 0.0
         if outcome.retry_after is not None:
             return min(outcome.retry_after, self.settings.retry_after_ceiling)
+        return self._backoff(attempt_number)
+
+    def _backoff(self, attempt_number: int) -> float:
         # Exponential backoff with full jitter: spread retries so a flaky host is not hit in lockstep.
         base = self.settings.backoff_base * (2 ** (attempt_number - 1))
         return self._rng.uniform(base / 2, base)
@@ -101,18 +118,42 @@ class Checker:
             host = (urlsplit(url).hostname or "").lower()
             httpx.URL(url)
         except (ValueError, httpx.InvalidURL) as exc:
-            return _Attempt(LinkStatus.INVALID, error=_describe(exc, "invalid URL"))
-        async with self.pool.host_gate(host), self.pool.gate:
-            try:
-                async with asyncio.timeout(self.settings.timeout):
-                    result = await self._follow(url, etag, last_modified)
-            except TimeoutError:
-                result = _Attempt(LinkStatus.TIMEOUT, error=f"no answer within {self.settings.timeout:g} s", retry=True)
+            return _Attempt(LinkStatus.INVALID, error=error_text(exc, "invalid URL"))
+        # The host's slot first, then its pause and spacing, then a global slot: a paused host
+        # holds none of the slots other hosts need.
+        async with self.pool.host_gate(host):
+            away = await self.pacer.turn(host)
+            if away is not None:
+                return _not_sent(host, away, url)
+            async with self.pool.gate:
+                try:
+                    async with asyncio.timeout(self.settings.timeout):
+                        result = await self._follow(url, etag, last_modified)
+                except TimeoutError:
+                    result = _Attempt(LinkStatus.TIMEOUT, error=f"no answer within {self.settings.timeout:g} s",
+                                      retry=True)
         if result.network_level:
             self.network_failures += 1
         elif result.http_status is not None:
             self.answers += 1
+            if result.http_status == 429 and result.status is LinkStatus.RATE_LIMITED:
+                self._pause_host(result)
+            elif result.final_url:
+                self.pacer.answered(host_of(result.final_url))
         return result
+
+    def _pause_host(self, a: _Attempt) -> None:
+        """A 429 stops every request to its host, not only this one (issue 12): for its Retry-After,
+        at least the host rule's pause, or else a backoff that grows with the host's 429s in a row.
+        Longer than we wait for anyone (`retry_after_ceiling`): this link is rate_limited now, and
+        the host's other links are not sent until the pause is over."""
+        host = host_of(a.final_url or "")
+        rule = self.settings.host_rule(host)
+        seconds = a.retry_after if a.retry_after is not None else self._backoff(self.pacer.strikes(host) + 1)
+        seconds = max(seconds, (rule.pause if rule else None) or 0.0)
+        self.pacer.pause(host, seconds)
+        a.paused = True
+        a.retry = seconds <= self.settings.retry_after_ceiling
 
     async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> _Attempt:
         hops: list[Hop] = []
@@ -121,13 +162,35 @@ class Checker:
         # HEAD is enough when a page's content is not judged, and for files whose body is never wanted.
         # With soft-404 detection on, a page is read anyway: one GET instead of HEAD then GET (issue 8).
         method = "GET" if self.settings.soft404 and not names_file(url) else "HEAD"
+        paced = True  # _attempt paced the first request; redirects and retries are paced here
+        fresh = False
         while True:
             first = not hops  # validators belong to the URL as listed, not to a redirect target
-            outcome = await self._request(method, current, etag if first else None, last_modified if first else None)
+            if not paced:
+                where = host_of(current)
+                if (wait := self.pacer.paused_for(where)) > 0:
+                    # A 429 paused this request's host meanwhile: wait outside the slots and the
+                    # timeout, then start the chain again.
+                    return _Attempt(LinkStatus.RATE_LIMITED, None, current, f"{where} paused after HTTP 429",
+                                    tuple(hops), retry=wait <= self.settings.retry_after_ceiling, retry_after=wait)
+                away = await self.pacer.turn(where)
+                if away is not None:
+                    return _not_sent(where, away, current, tuple(hops))
+            paced = False
+            outcome = await self._request(method, current, etag if first else None, last_modified if first else None,
+                                          fresh=fresh)
             if isinstance(outcome, _Attempt):
+                if outcome.reconnect and not fresh:
+                    # Broken mid-answer, maybe on a kept-alive connection another answer poisoned:
+                    # once more at once, on a new connection (issue 13). A server that sends a
+                    # body with its HEAD answer breaks HEAD itself, so the new try is a GET.
+                    fresh = True
+                    method = "GET"
+                    continue
                 outcome.hops = tuple(hops)
                 outcome.final_url = current
                 return outcome
+            fresh = False
             response, body = outcome
             code = response.status_code
             if method == "HEAD" and (code in HEAD_UNRELIABLE or (self.settings.soft404 and _is_html_ok(response))):
@@ -153,15 +216,24 @@ class Checker:
                 continue
             return self._classify(response, body, current, tuple(hops), origin=url)
 
-    async def _request(self, method: str, url: str, etag: str | None, last_modified: str | None):
+    async def _request(self, method: str, url: str, etag: str | None, last_modified: str | None, *,
+                       fresh: bool = False):
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        if not fresh:
+            return await self._send(self.pool.client(url), method, url, headers)
+        client = self.pool.fresh_client(url)
+        try:
+            return await self._send(client, method, url, headers)
+        finally:
+            await client.aclose()
+
+    async def _send(self, client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str]):
         try:
             await self.pool.precheck_proxy_target(url)
-            client = self.pool.client(url)
             self.pool.requests_sent += 1
             async with client.stream(method, url, headers=headers) as response:
                 log.debug("%s %s -> %s", method, url, response.status_code)
@@ -180,20 +252,21 @@ class Checker:
                 return _Attempt(LinkStatus.UNREACHABLE, error=f"DNS failure: {exc}", retry=True, network_level=True)
             return _Attempt(LinkStatus.BROKEN, error=f"name does not resolve: {exc.host}", network_level=True)
         except httpx.TimeoutException as exc:
-            return _Attempt(LinkStatus.TIMEOUT, error=_describe(exc, "timed out"), retry=True)
+            return _Attempt(LinkStatus.TIMEOUT, error=error_text(exc, "timed out"), retry=True)
         except httpx.ConnectError as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True,
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection failed"), retry=True,
                             network_level=True)
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.CloseError) as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection broken"), retry=True)
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection broken"), retry=True,
+                            reconnect=True)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as exc:
             # The URL itself was validated in _attempt; httpx also parses a redirect's Location
             # (even when not following), so this is the server sending us somewhere unusable.
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "redirect to an invalid URL"))
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "redirect to an invalid URL"))
         except httpx.HTTPError as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "request failed"), retry=True)
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "request failed"), retry=True)
         except OSError as exc:  # e.g. TLS errors surfacing as ssl.SSLError
-            return _Attempt(LinkStatus.UNREACHABLE, error=_describe(exc, "connection failed"), retry=True)
+            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection failed"), retry=True)
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         """Read at most max_body bytes: a PDF or an endless stream is never read whole."""
@@ -225,10 +298,9 @@ class Checker:
             return _Attempt(LinkStatus.REDIRECTED if permanent else LinkStatus.OK, **base)
         if code in (404, 410):
             return _Attempt(LinkStatus.BROKEN, error=f"HTTP {code}", **base)
-        if code == 429:
+        if code == 429:  # _attempt pauses the host and decides whether waiting is worth it
             ra = _retry_after(response.headers.get("retry-after"), self._clock())
-            give_up = ra is not None and ra > self.settings.retry_after_ceiling
-            return _Attempt(LinkStatus.RATE_LIMITED, error="HTTP 429", retry=not give_up, retry_after=ra, **base)
+            return _Attempt(LinkStatus.RATE_LIMITED, error="HTTP 429", retry=True, retry_after=ra, **base)
         if code == 408:
             return _Attempt(LinkStatus.TIMEOUT, error="HTTP 408", retry=True, **base)
         if code in BLOCKED_STATUS:  # before the 5xx test: LinkedIn's 999 is a bot wall, not a server error
@@ -249,7 +321,8 @@ class Checker:
         if a.status is LinkStatus.REDIRECTED:
             suggestion = _permanent_target(a.hops, a.final_url)
         return CheckResult(
-            url=url, status=a.status, http_status=a.http_status, final_url=a.final_url, error=a.error,
+            url=url, status=a.status, http_status=a.http_status, final_url=a.final_url,
+            error=error_text(a.error, "request failed") if a.error else None,
             redirects=a.hops, checked_at=self._clock(), etag=a.etag, last_modified=a.last_modified,
             suggestion=suggestion,
         )
@@ -379,6 +452,6 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _describe(exc: BaseException, fallback: str) -> str:
-    text = str(exc).strip()
-    return f"{fallback}: {text}" if text else fallback
+def _not_sent(host: str, away: float, url: str, hops: tuple[Hop, ...] = ()) -> _Attempt:
+    return _Attempt(LinkStatus.RATE_LIMITED, final_url=url, hops=hops,
+                    error=f"not sent: {host} asked for a pause of {away:.0f} s more (HTTP 429)")

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from crawler.check import Checker
 from crawler.config import Settings
 from crawler.errors import NetworkDown
+from crawler.errortext import error_text
 from crawler.links import host_of, precheck
 from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
 from crawler.net import ClientPool
@@ -133,7 +134,8 @@ class CheckStage:
                 result = await checker.check(url, etag=etag, last_modified=modified)
             except Exception as exc:  # a crawler bug must not sink the whole night's run
                 log.exception("checking %s failed", url)
-                result = CheckResult(url=url, status=LinkStatus.UNREACHABLE, error=f"crawler error: {exc!r}",
+                result = CheckResult(url=url, status=LinkStatus.UNREACHABLE,
+                                     error=error_text(exc, "crawler error"),
                                      checked_at=self.clock())
             if result.http_status == 304:
                 result = self._revalidated(url, result)

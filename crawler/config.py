@@ -65,6 +65,29 @@ class HostRule:
     concurrency: int | None = None
     headers: tuple[tuple[str, str], ...] = ()
     accept: tuple[int, ...] = ()  # extra status codes that count as ok
+    spacing: float | None = None  # seconds at least between the starts of two requests to the host
+    pause: float | None = None  # seconds at least that a 429 stops every request to the host
+
+    def over(self, base: HostRule) -> HostRule:
+        """This rule with `base`'s values where this one sets none (the user's rule over a built-in one)."""
+        return HostRule(
+            concurrency=self.concurrency if self.concurrency is not None else base.concurrency,
+            headers=tuple({**dict(base.headers), **dict(self.headers)}.items()),
+            accept=self.accept or base.accept,
+            spacing=self.spacing if self.spacing is not None else base.spacing,
+            pause=self.pause if self.pause is not None else base.pause,
+        )
+
+
+# Built-in manners for hosts known to rate-limit crawlers; `[tool.crawler.hosts."<host>"]` overrides
+# any field. github.com answers a burst of HTML requests from one address with 429 and
+# `Retry-After: 60` (SOURCES.md, issue 12) and does not publish the limit. Two requests in flight at
+# least a second apart is lychee-style politeness (public reports see 429s at one request a second,
+# LightGBM #3785); a 429 then pauses the whole host for at least 60 s and stretches the spacing to
+# the rate the host evidently allows (crawler.pacing), so the first 429 of a night is usually the last.
+DEFAULT_HOST_RULES: dict[str, HostRule] = {
+    "github.com": HostRule(concurrency=2, spacing=1.0, pause=60.0),
+}
 
 
 @dataclass(frozen=True)
@@ -123,6 +146,13 @@ class Settings:
                 re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"bad exclude pattern {pattern!r}: {exc}") from None
+
+    def host_rule(self, host: str) -> HostRule | None:
+        """The rule for `host`: the user's (`hosts`) over the built-in one, None when neither exists."""
+        mine, builtin = self.hosts.get(host), DEFAULT_HOST_RULES.get(host)
+        if mine is None or builtin is None:
+            return mine or builtin
+        return mine.over(builtin)
 
     @property
     def agent(self) -> str:
@@ -194,12 +224,18 @@ def _host_rules(raw: dict) -> dict[str, HostRule]:
     for host, rule in raw.items():
         if not isinstance(rule, dict):
             raise ConfigError(f"hosts.{host} must be a table")
-        unknown = set(rule) - {"concurrency", "headers", "accept"}
+        unknown = set(rule) - {"concurrency", "headers", "accept", "spacing", "pause"}
         if unknown:
             raise ConfigError(f"unknown setting hosts.{host}.{sorted(unknown)[0]}")
+        concurrency = rule.get("concurrency")
+        if concurrency is not None and (not isinstance(concurrency, int) or isinstance(concurrency, bool)
+                                        or concurrency < 1):
+            raise ConfigError(f"hosts.{host}.concurrency must be a whole number of at least 1")
         rules[host.lower()] = HostRule(
-            concurrency=rule.get("concurrency"),
+            concurrency=concurrency,
             headers=tuple((str(k), str(v)) for k, v in rule.get("headers", {}).items()),
             accept=tuple(int(c) for c in rule.get("accept", ())),
+            spacing=parse_duration(rule["spacing"]) if "spacing" in rule else None,
+            pause=parse_duration(rule["pause"]) if "pause" in rule else None,
         )
     return rules

@@ -76,8 +76,11 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, resolver: Resolver = system_resolver, allow_private: bool = False):
-        self._inner = httpcore.AnyIOBackend()
+    """Resolves and judges the name, then has `inner` (anyio's sockets by default) connect to the address."""
+
+    def __init__(self, resolver: Resolver = system_resolver, allow_private: bool = False,
+                 inner: httpcore.AsyncNetworkBackend | None = None):
+        self._inner = inner or httpcore.AnyIOBackend()
         self._resolve = resolver
         self._allow_private = allow_private
 
@@ -163,7 +166,8 @@ class ClientPool:
     `transport` picks what does the I/O under httpx: "httpcore" (httpx's own pool over
     GuardedBackend; what respx intercepts, hence the library default) or "aiohttp"
     (crawler.fasttransport: a third of httpcore's CPU per request; what the CLI uses, issue 8).
-    Behind a proxy, or with a `transport_factory`, neither is used.
+    Behind a proxy, or with a `transport_factory`, neither is used. `network_backend` is what
+    connects under the guard on the httpcore path (tests pass a recorder; default: anyio's sockets).
     """
 
     def __init__(
@@ -173,13 +177,14 @@ class ClientPool:
         resolver: Resolver = system_resolver,
         transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None,
         transport: str = "httpcore",
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
     ):
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
         self.settings = settings
         self.transport = transport
         self._proxies = urllib.request.getproxies()  # once: the environment does not change under us
-        self._backend = GuardedBackend(resolver, settings.allow_private)
+        self._backend = GuardedBackend(resolver, settings.allow_private, network_backend)
         self._resolver = resolver
         self._transport_factory = transport_factory
         self._ssl = ssl_context()
@@ -189,7 +194,7 @@ class ClientPool:
         self.requests_sent = 0
 
     def host_limit(self, host: str) -> int:
-        rule = self.settings.hosts.get(host)
+        rule = self.settings.host_rule(host)
         return (rule.concurrency if rule and rule.concurrency else None) or self.settings.host_concurrency
 
     def host_gate(self, host: str) -> asyncio.Semaphore:
@@ -207,11 +212,19 @@ class ClientPool:
             client = self._clients[origin] = self._build(url, host)
         return client
 
-    def _build(self, url: str, host: str) -> httpx.AsyncClient:
-        size = self.host_limit(host)
+    def fresh_client(self, url: str) -> httpx.AsyncClient:
+        """A one-off client for `url` that shares no connection with any other: the caller closes it.
+
+        For the one retry after a connection broke mid-answer: a kept-alive connection can be
+        poisoned (a server that sent a body with its HEAD answer), and the pool may hold more (issue 13).
+        """
+        return self._build(url, (urlsplit(url).hostname or "").lower(), size=1)
+
+    def _build(self, url: str, host: str, size: int | None = None) -> httpx.AsyncClient:
+        size = size or self.host_limit(host)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30)
         headers = {"User-Agent": self.settings.agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-        rule = self.settings.hosts.get(host)
+        rule = self.settings.host_rule(host)
         if rule:
             headers.update(dict(rule.headers))
         token = github_token()

@@ -43,10 +43,18 @@ async def _no_dns(host: str, port: int) -> list[str]:
 
 
 class Waits(list):
-    """The Checker's sleep: records each wait, takes no time."""
+    """The Checker's sleep: records each wait and moves a fake monotonic clock by it, takes no time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
 
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
 
 
 class RecordingRandom(random.Random):
@@ -86,7 +94,7 @@ def check(url: str = URL, *, settings: Settings | None = None, seed: int = 0, **
     async def main() -> Run:
         waits, rng = Waits(), RecordingRandom(seed)
         async with ClientPool(settings, resolver=_no_dns) as pool:
-            checker = Checker(pool, settings, sleep=waits, clock=lambda: NOW, rng=rng)
+            checker = Checker(pool, settings, sleep=waits, clock=lambda: NOW, rng=rng, monotonic=waits.monotonic)
             result = await checker.check(url, **kwargs)
         return Run(result, list(waits), rng.bounds, pool.requests_sent, checker.network_failures, checker.answers)
 
@@ -491,7 +499,8 @@ def test_429_retry_after_http_date(mock):
 def test_429_retry_after_date_in_the_past_waits_nothing(mock):
     when = email.utils.formatdate(NOW - 100, usegmt=True)
     mock.head(URL).mock(side_effect=[httpx.Response(429, headers={"Retry-After": when}), httpx.Response(200)])
-    assert check().waits == [0.0]
+    run = check()
+    assert run.result.status is LinkStatus.OK and run.waits == []
 
 
 def test_429_unparseable_retry_after_falls_back_to_backoff(mock):
@@ -577,9 +586,12 @@ def test_connect_error_is_unreachable(mock):
 )
 def test_broken_connection_is_unreachable(mock, exc, error):
     head = mock.head(URL).mock(side_effect=exc)
+    get = mock.get(URL).mock(side_effect=exc)
     run = check()
     assert (run.result.status, run.result.error) == (LinkStatus.UNREACHABLE, error)
-    assert head.call_count == 3
+    # Each attempt is tried once more at once on a new connection, as GET: 3 attempts, 6 requests.
+    assert (head.call_count, get.call_count, run.requests_sent) == (3, 3, 6)
+    assert len(run.waits) == 2  # the backoff comes between attempts, not before the immediate retry
     assert run.network_failures == 0  # a server was reached
 
 
@@ -678,7 +690,8 @@ class InFlight:
 def _check_all(settings: Settings, urls: list[str]) -> list[CheckResult]:
     async def main():
         async with ClientPool(settings, resolver=_no_dns) as pool:
-            checker = Checker(pool, settings, sleep=Waits(), clock=lambda: NOW)
+            waits = Waits()
+            checker = Checker(pool, settings, sleep=waits, clock=lambda: NOW, monotonic=waits.monotonic)
             return await asyncio.gather(*(checker.check(u) for u in urls))
 
     return asyncio.run(main())

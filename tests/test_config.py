@@ -83,3 +83,41 @@ def load_config_from(raw: dict) -> dict:
     from crawler.config import settings_kwargs
 
     return settings_kwargs(raw)
+
+
+def test_github_has_built_in_manners_without_any_config():
+    from crawler.config import DEFAULT_HOST_RULES
+
+    settings = Settings()
+    rule = settings.host_rule("github.com")
+    assert rule == DEFAULT_HOST_RULES["github.com"]
+    assert (rule.concurrency, rule.spacing, rule.pause) == (2, 1.0, 60.0)
+    assert settings.hosts == {}  # built-in rules are not user settings
+    assert settings.host_rule("papers.example.org") is None
+
+
+def test_a_user_rule_for_github_overrides_only_the_fields_it_names(tmp_path):
+    cfg = tmp_path / "pyproject.toml"
+    cfg.write_text('[tool.crawler.hosts."github.com"]\nconcurrency = 4\nspacing = "2.5s"\n'
+                   '[tool.crawler.hosts."slow.example.org"]\nspacing = 3\npause = "2m"\n')
+    settings = Settings(**load_config(cfg))
+    gh = settings.host_rule("github.com")
+    assert (gh.concurrency, gh.spacing, gh.pause) == (4, 2.5, 60.0)  # the built-in pause stays
+    slow = settings.host_rule("slow.example.org")
+    assert (slow.concurrency, slow.spacing, slow.pause) == (None, 3.0, 120.0)
+
+
+def test_spacing_zero_switches_the_built_in_spacing_off(tmp_path):
+    cfg = tmp_path / "crawler.toml"
+    cfg.write_text('[hosts."github.com"]\nspacing = 0\n')
+    assert Settings(**load_config(cfg)).host_rule("github.com").spacing == 0.0
+
+
+@pytest.mark.parametrize("body", ['[hosts."a.org"]\nspacing = "soon"\n', '[hosts."a.org"]\npause = -1\n',
+                                  '[hosts."a.org"]\nconcurrency = 0\n', '[hosts."a.org"]\nconcurrency = "2"\n',
+                                  '[hosts."a.org"]\ndelay = 1\n'])
+def test_bad_host_rules_are_config_errors(tmp_path, body):
+    cfg = tmp_path / "crawler.toml"
+    cfg.write_text(body)
+    with pytest.raises(ConfigError):
+        Settings(**load_config(cfg))

@@ -69,7 +69,8 @@ def failure_web(web):
     web.add(f"{site}/loop-b", Reply(302, headers={"Location": f"{site}/loop-a"}))
     web.add(f"{site}/flaky", Flaky(Reply(503), 1, Reply(200)))
     web.add(f"{site}/busy", Flaky(Reply(429, headers={"Retry-After": "1"}), 1, Reply(200)))
-    web.add(f"{site}/always-429", Reply(429, headers={"Retry-After": "3600"}))
+    # A 429 pauses its whole host (issue 12), so the host that asks for an hour has no other links here.
+    web.add(f"http://limited.test:{web.port}/always-429", Reply(429, headers={"Retry-After": "3600"}))
     web.add(f"{site}/403", Reply(403, b"<title>Just a moment...</title>"))
     web.add(f"{site}/no-head", Reply(200, head_status=405))
     web.add(f"{site}/head-lies", Reply(404, b"<title>Not Found</title>", {"Content-Type": "text/html"},
@@ -93,7 +94,7 @@ def failure_web(web):
 
 EXPECTED = {
     "/ok": "ok", "/404": "broken", "/410": "broken", "/chain1": "redirected", "/loop-a": "unreachable",
-    "/flaky": "ok", "/busy": "ok", "/always-429": "rate_limited", "/403": "blocked", "/no-head": "ok",
+    "/flaky": "ok", "/busy": "ok", "/403": "blocked", "/no-head": "ok",
     "/head-lies": "broken", "/big.pdf": "ok", "/bomb": "ok", "/deep/soft": "broken", "/deep/gone": "broken",
     "/mentions-404": "ok", "/slow": "ok",
 }
@@ -103,6 +104,7 @@ def test_every_failure_mode_is_classified_as_spec_says(failure_web, make_setting
     web, site, hang_port, reset_port = failure_web
     lines = [f"- [Paper for {path}]({site}{path})" for path in EXPECTED]
     lines += [
+        f"- [Paper that is rate-limited for an hour](http://limited.test:{web.port}/always-429)",
         f"- [Paper that hangs](http://site.test:{hang_port}/hang)",
         f"- [Paper that resets](http://site.test:{reset_port}/reset)",
         "- [Paper whose host is gone](http://no-such-host.invalid/paper)",
@@ -131,6 +133,7 @@ def test_every_failure_mode_is_classified_as_spec_says(failure_web, make_setting
     for path, status in EXPECTED.items():
         assert got[path]["status"] == status, (path, got[path])
     by_url = {lo["url"]: lo for lo in outcome.report.to_json()["links"]}
+    assert by_url[f"http://limited.test:{web.port}/always-429"]["status"] == "rate_limited"
     assert by_url[f"http://site.test:{hang_port}/hang"]["status"] == "timeout"
     assert by_url[f"http://site.test:{reset_port}/reset"]["status"] == "unreachable"
     assert by_url["http://no-such-host.invalid/paper"]["status"] == "broken"
@@ -142,3 +145,6 @@ def test_every_failure_mode_is_classified_as_spec_says(failure_web, make_setting
     assert [h["status"] for h in got["/chain1"]["redirects"]] == [301, 308, 302]
     assert "soft 404" in got["/deep/soft"]["error"] and "home page" in got["/deep/gone"]["error"]
     assert "redirect loop" in got["/loop-a"]["error"]
+    # Every error text is one short line (issue 13).
+    errors = [lo["error"] for lo in outcome.report.to_json()["links"] if lo["error"]]
+    assert len(errors) >= 10 and all(len(e) <= 200 and e.isprintable() for e in errors)

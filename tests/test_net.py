@@ -94,9 +94,8 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
 
 
 def guarded(resolver, recorder: RecordingBackend, *, allow_private: bool = False) -> GuardedBackend:
-    backend = GuardedBackend(resolver, allow_private=allow_private)
-    backend._inner = recorder  # the test seam: everything the guard lets through lands in the recorder
-    return backend
+    # The test seam: everything the guard lets through lands in the recorder.
+    return GuardedBackend(resolver, allow_private=allow_private, inner=recorder)
 
 
 class LoopbackServer:
@@ -161,8 +160,7 @@ def make_settings(**changes) -> Settings:
 async def check_through_pool(url: str, settings: Settings, resolver, recorder: RecordingBackend):
     """Checker -> ClientPool -> GuardedTransport -> GuardedBackend(resolver) -> recorder."""
     waits = Waits()
-    async with ClientPool(settings, resolver=resolver) as pool:
-        pool._backend._inner = recorder  # the pool's own guard, with the recorder under it
+    async with ClientPool(settings, resolver=resolver, network_backend=recorder) as pool:  # the guard over it
         checker = Checker(pool, settings, sleep=waits, clock=lambda: 1_700_000_000.0)
         result = await checker.check(url)
     return result, waits, checker
@@ -615,8 +613,7 @@ def test_a_hostile_list_sends_not_one_request_to_a_private_address(tmp_path):
     settings = Settings(db=tmp_path / "c.db", retries=0, progress=False)
 
     async def go():
-        async with ClientPool(settings, resolver=resolver) as pool:
-            pool._backend._inner = recorder
+        async with ClientPool(settings, resolver=resolver, network_backend=recorder) as pool:
             with Store(settings.db) as store:
                 return await Pipeline(settings, store, pool=pool).execute(Job("check", lst))
 

@@ -156,7 +156,6 @@ def test_one_unreachable_host_is_not_an_outage(make_settings, web, listing):
     web.host("stable.example", Reply(200))
     web.host("third.example", Reply(200))
     web.host("flaky.example", Reply(200))
-    real = None
 
     async def resolver(host, port):
         from crawler.net import NameNotResolved
@@ -166,10 +165,8 @@ def test_one_unreachable_host_is_not_an_outage(make_settings, web, listing):
         return ["127.0.0.1"]
 
     async def go():
-        nonlocal real
+        # Through the guard with the fake resolver, connecting to the fake web's port.
         async with ClientPool(settings.replace(allow_private=True), resolver=resolver) as pool:
-            # Route through the guard with the fake resolver, connecting to the fake web's port.
-            pool._transport_factory = None
             with Store(settings.db) as store:
                 return await Pipeline(settings, store, pool=pool, clock=Clock()).execute(Job("check", listing))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from crawler import __version__
+from crawler.errortext import error_text, one_line
 from crawler.history import LinkState
 from crawler.models import (
     Availability,
@@ -31,7 +32,6 @@ from crawler.models import (
 )
 
 SCHEMA_VERSION = 2
-MAX_ERROR = 200  # characters: every error text in every output is one short line (issue 13)
 
 
 @dataclass(frozen=True, order=True)
@@ -231,14 +231,6 @@ def _link_json(lo: LinkRow) -> dict:
     return out
 
 
-def one_line(text: str | None, limit: int = MAX_ERROR) -> str | None:
-    """An error text as reports show it: one line, at most `limit` characters, printable only."""
-    if text is None:
-        return None
-    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_key: dict[str, list[Link]],
                  results: dict[str, CheckResult], states: dict[str, LinkState], enrichment: Enrichment, now: float,
                  repos: dict[str, RepoInfo] | None = None) -> RunReport:
@@ -262,7 +254,8 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
             labels=tuple(sorted({lk.label for lk in links})),
             entries=tuple(sorted({entry_of[(lk.file, lk.line)].title for lk in links
                                   if (lk.file, lk.line) in entry_of})),
-            http_status=r.http_status, final_url=r.final_url, error=one_line(r.error), redirects=r.redirects,
+            http_status=r.http_status, final_url=r.final_url, redirects=r.redirects,
+            error=error_text(r.error, "error") if r.error else None,
             checked_at=r.checked_at, from_cache=r.from_cache, first_failed_at=st.first_failed_at,
             consecutive_failures=st.consecutive_failures, new=st.new, dead=st.dead, fixed=st.fixed,
             suggestion=r.suggestion, note=one_line(r.note), title_score=r.title_score,
