@@ -1,4 +1,4 @@
-"""crawler.sources.fetcher: one GET per URL, scoped failures, a refusing site asked no more, bounded concurrency.
+"""PageFetcher: one GET per URL, scoped failures, a refusing site asked no more, bounded concurrency.
 
 Against a loopback FakeWeb (real sockets, real timeouts) rather than respx, so concurrency and timeouts are
 those of an actual server.
@@ -15,7 +15,7 @@ import pytest
 from fakeweb import FakeWeb, Reply, RoutingTransport
 
 from crawler.errors import SourceUnavailable
-from crawler.sources.fetcher import PageFetcher
+from crawler.sources.pages import PageFetcher
 
 PAGE = b"<html><body><dt class='ptitle'><a href='/p.php'>A paper</a></dt></body></html>"
 
@@ -26,8 +26,7 @@ def fetch_all(web: FakeWeb, urls: list[tuple[str, str]], *, concurrency: int = 2
     async def main():
         transport = RoutingTransport(web.port)
         async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
-            fetcher = PageFetcher("site", client, has_content=lambda text: "ptitle" in text,
-                                  concurrency=concurrency)
+            fetcher = PageFetcher("site", client, own_content="//dt[@class='ptitle']", concurrency=concurrency)
             answers = await asyncio.gather(*(fetcher.get(u, s) for u, s in urls), return_exceptions=True)
             return answers, fetcher
 
