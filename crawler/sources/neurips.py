@@ -35,7 +35,18 @@ import lxml.html
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef, PaperSource
-from crawler.sources.pages import PageFetcher, doc, flip, has_class, metas, split_names, text
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    PageFetcher,
+    doc,
+    flip,
+    has_class,
+    meta_year,
+    metas,
+    split_names,
+    stamped,
+    text,
+)
 
 if TYPE_CHECKING:
     from crawler.config import Settings
@@ -45,7 +56,7 @@ SOURCE = "neurips"
 VENUE = "NeurIPS"
 DEFAULT_NEURIPS_BASE = "https://proceedings.neurips.cc"
 LEGACY_BASE = "https://papers.nips.cc"  # where `/paper/<n>-<slug>` pages were, and still redirect from
-DEFAULT_NEURIPS_CONCURRENCY = 2
+DEFAULT_NEURIPS_CONCURRENCY = DEFAULT_CONCURRENCY
 FIRST_YEAR = 1987  # NIPS 1987 is volume 0 of the proceedings
 
 # The same site under every name it has had.
@@ -241,8 +252,7 @@ def _book_year(page: lxml.html.HtmlElement) -> int | None:
         m = _YEAR_PAGE.fullmatch(urlsplit(a.get("href", "")).path) or _PART_OF.search(text(a))
         if m:
             return int(m["year"])
-    dates = metas(page, "citation_publication_date") or metas(page, "citation_date")
-    return int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None
+    return meta_year(page, "citation_publication_date", "citation_date")
 
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
@@ -349,13 +359,7 @@ class NeuripsSource(PaperSource):
             papers.extend(found)
         if not papers:
             raise SourceUnavailable(SOURCE, f"empty listing at {url}", scope=scope)
-        seen: set[str] = set()
-        unique: list[PaperMeta] = []
-        for paper in papers:
-            if paper.url not in seen:
-                seen.add(paper.url)
-                unique.append(dataclasses.replace(paper, fetched_at=page.fetched_at))
-        return unique
+        return stamped(papers, page.fetched_at)
 
     def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
         for meta in listing:
@@ -369,27 +373,15 @@ class NeuripsSource(PaperSource):
         if ref.year is not None:
             listing = await self.listing(VENUE, ref.year)
             return None if listing is None else self.find(ref, listing)
-        url = numbered_url(ref.id, self.legacy_base)
-        page = await self._pages.get(url, VENUE)
-        if page.status != 200:
-            return None
-        try:
-            meta = parse_paper_page(page.text, page.url)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=VENUE) from None
-        return dataclasses.replace(meta, fetched_at=page.fetched_at)
+        return await self._pages.paper(numbered_url(ref.id, self.legacy_base), parse_paper_page, VENUE)
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract (and, if it had none, the authors) of its paper page."""
         if meta.abstract:
             return meta
         scope = f"{VENUE} {meta.year}" if meta.year else VENUE
-        page = await self._pages.get(meta.url, scope)
-        if page.status != 200:
+        found = await self._pages.paper(meta.url, parse_paper_page, scope)
+        if found is None:
             return meta
-        try:
-            found = parse_paper_page(page.text, page.url)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
         return dataclasses.replace(meta, abstract=found.abstract or meta.abstract,
                                    authors=meta.authors or found.authors, pdf_url=meta.pdf_url or found.pdf_url)

@@ -26,7 +26,17 @@ import lxml.html
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef, PaperSource
-from crawler.sources.pages import PageFetcher, doc, flip, has_class, metas, split_names, text
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    PageFetcher,
+    doc,
+    flip,
+    has_class,
+    meta_year,
+    metas,
+    split_names,
+    text,
+)
 
 if TYPE_CHECKING:
     from crawler.config import Settings
@@ -34,7 +44,7 @@ if TYPE_CHECKING:
 
 SOURCE = "pmlr"
 DEFAULT_PMLR_BASE = "https://proceedings.mlr.press"
-DEFAULT_PMLR_CONCURRENCY = 2
+DEFAULT_PMLR_CONCURRENCY = DEFAULT_CONCURRENCY
 
 # (conference, year, volume). Each row is the `shortname`, `year` and `volume` of the volume's
 # `_config.yml` in github.com/mlresearch/vNNN (read 2026-11). Add a row per new volume; until then the
@@ -270,8 +280,7 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
     ref = ref_from_path(urlsplit(url).path, table)
     year = ref.year if ref else None
     if year is None:
-        dates = metas(tree, "citation_publication_date")
-        year = int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None
+        year = meta_year(tree, "citation_publication_date")
     abstract = text(next(iter(tree.xpath("//*[@id='abstract']")), None))
     pdfs = metas(tree, "citation_pdf_url")
     arxiv = next((a.get("href") for a in tree.xpath("//div[@id='extras']//a[@href]") if _arxiv_id(a.get("href"))),
@@ -397,16 +406,8 @@ class PmlrSource(PaperSource):
         if ref.venue is not None and ref.year is not None:
             listing = await self.listing(ref.venue, ref.year)
             return None if listing is None else self.find(ref, listing)
-        url = page_url(ref.id, self.base)
         scope = ref.id.split("/", 1)[0]  # "v123": one volume
-        page = await self._pages.get(url, scope)
-        if page.status != 200:
-            return None
-        try:
-            meta = parse_paper_page(page.text, page.url, self.table)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
-        return dataclasses.replace(meta, fetched_at=page.fetched_at)
+        return await self._pages.paper(page_url(ref.id, self.base), self._parse_paper_page, scope)
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract (and, if it had none, the authors) of its paper page."""
@@ -414,13 +415,12 @@ class PmlrSource(PaperSource):
             return meta
         ref = ref_from_path(urlsplit(meta.url).path, self.table)
         scope = f"{meta.venue} {meta.year}" if meta.venue and meta.year else (ref.id.split("/")[0] if ref else "")
-        page = await self._pages.get(meta.url, scope)
-        if page.status != 200:
+        found = await self._pages.paper(meta.url, self._parse_paper_page, scope)
+        if found is None:
             return meta
-        try:
-            found = parse_paper_page(page.text, page.url, self.table)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
         return dataclasses.replace(meta, abstract=found.abstract or meta.abstract,
                                    authors=meta.authors or found.authors, pdf_url=meta.pdf_url or found.pdf_url,
                                    arxiv_id=meta.arxiv_id or found.arxiv_id)
+
+    def _parse_paper_page(self, html: str, url: str) -> PaperMeta:
+        return parse_paper_page(html, url, self.table)
