@@ -37,12 +37,12 @@ from crawler.sources.base import PaperRef, PaperSource
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     PageFetcher,
-    by_id,
     doc,
     flip,
     has_class,
     meta_year,
     metas,
+    paper_document,
     text,
 )
 
@@ -328,13 +328,7 @@ def _abstract(tree: lxml.html.HtmlElement) -> str:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page. Raises ValueError when it is not an Anthology paper page."""
-    tree = doc(html)
-    if tree is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(tree, "citation_title")
-    title = titles[0] if titles else text(by_id(tree, "title"))
-    if not title:
-        raise ValueError(f"not an ACL Anthology paper page (no title) at {url}")
+    tree, title = paper_document(html, url, "//*[@id='title']", "an ACL Anthology paper page")
     authors = tuple(flip(a) for a in metas(tree, "citation_author"))
     if not authors:
         lead = next(iter(tree.xpath("//p[contains(@class, 'lead')]")), None)

@@ -33,6 +33,7 @@ from crawler.sources.pages import (
     has_class,
     meta_year,
     metas,
+    paper_document,
     stamped,
     text,
 )
@@ -341,13 +342,7 @@ def _byline_authors(tree: lxml.html.HtmlElement) -> tuple[str, ...]:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's abstract page. Raises ValueError when the page is not a CVF paper page."""
-    tree = doc(html)
-    if tree is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(tree, "citation_title")
-    title = titles[0] if titles else text(by_id(tree, "papertitle"))
-    if not title:
-        raise ValueError(f"not a CVF paper page (no title) at {url}")
+    tree, title = paper_document(html, url, "//*[@id='papertitle']", "a CVF paper page")
     # The byline is already in display order and matches the listing; the metas ("Last, First") need flipping.
     authors = _byline_authors(tree) or tuple(flip(a) for a in metas(tree, "citation_author"))
     content = by_id(tree, "content")

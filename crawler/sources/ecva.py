@@ -31,7 +31,17 @@ import lxml.html
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef, PaperSource
-from crawler.sources.pages import DEFAULT_CONCURRENCY, PageFetcher, by_id, dds_after, doc, has_class, metas, text
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    PageFetcher,
+    by_id,
+    dds_after,
+    doc,
+    has_class,
+    metas,
+    paper_document,
+    text,
+)
 
 if TYPE_CHECKING:
     from crawler.config import Settings
@@ -153,13 +163,8 @@ def parse_papers_page(html: str, page_url: str) -> EcvaListing:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page (`…/html/<N>_ECCV_<YYYY>_paper.php`). Raises ValueError for anything else."""
-    tree = doc(html)
-    if tree is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(tree, "citation_title")
-    title = _clean_title(titles[0] if titles else text(by_id(tree, "papertitle")))
-    if not title:
-        raise ValueError(f"not an ECVA paper page (no title) at {url}")
+    tree, title = paper_document(html, url, "//*[@id='papertitle']", "an ECVA paper page")
+    title = _clean_title(title)
     byline = by_id(tree, "authors")
     names = (byline.xpath(".//i") or byline.xpath(".//b")) if byline is not None else []
     authors = _split_authors(text(names[0])) if names else ()

@@ -43,6 +43,7 @@ from crawler.sources.pages import (
     has_class,
     meta_year,
     metas,
+    paper_document,
     split_names,
     stamped,
     text,
@@ -257,13 +258,7 @@ def _book_year(page: lxml.html.HtmlElement) -> int | None:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page (any era). Raises ValueError when the page is not a NeurIPS paper page."""
-    page = doc(html)
-    if page is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(page, "citation_title")
-    title = titles[0] if titles else text(next(iter(page.xpath(f"//h2[{has_class('subtitle')}]")), None))
-    if not title:
-        raise ValueError(f"not a NeurIPS paper page (no title) at {url}")
+    page, title = paper_document(html, url, f"//h2[{has_class('subtitle')}]", "a NeurIPS paper page")
     m = _HASHED.fullmatch(urlsplit(url).path)
     year = int(m["year"]) if m else _book_year(page)
     pdfs = metas(page, "citation_pdf_url")

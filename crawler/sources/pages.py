@@ -104,6 +104,21 @@ def meta_year(page: lxml.html.HtmlElement, *names: str) -> int | None:
     return None
 
 
+def paper_document(html: str, url: str, title_xpath: str, what: str) -> tuple[lxml.html.HtmlElement, str]:
+    """A paper page's document and title: its `citation_title`, else the text at `title_xpath`.
+
+    Raises ValueError for an empty page or one without a title: not `what` ("a CVF paper page").
+    """
+    page = doc(html)
+    if page is None:
+        raise ValueError(f"empty page at {url}")
+    titles = metas(page, "citation_title")
+    title = titles[0] if titles else text(next(iter(page.xpath(title_xpath)), None))
+    if not title:
+        raise ValueError(f"not {what} (no title) at {url}")
+    return page, title
+
+
 def flip(name: str) -> str:
     """'Vaswani, Ashish' -> 'Ashish Vaswani'; a name without a comma is kept."""
     last, sep, first = name.partition(",")

@@ -34,6 +34,7 @@ from crawler.sources.pages import (
     has_class,
     meta_year,
     metas,
+    paper_document,
     split_names,
     text,
 )
@@ -267,13 +268,7 @@ def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[Paper
 
 def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMeta:
     """One paper's page. Raises ValueError when the page is not a PMLR paper page."""
-    tree = doc(html)
-    if tree is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(tree, "citation_title")
-    title = titles[0] if titles else text(next(iter(tree.xpath("//article/h1")), None))
-    if not title:
-        raise ValueError(f"not a PMLR paper page (no title) at {url}")
+    tree, title = paper_document(html, url, "//article/h1", "a PMLR paper page")
     authors = tuple(flip(a) for a in metas(tree, "citation_author"))
     if not authors:
         authors = split_names(text(next(iter(tree.xpath(f"//article//span[{has_class('authors')}]")), None)))
