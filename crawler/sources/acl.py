@@ -37,6 +37,7 @@ from crawler.sources.base import PaperRef, PaperSource
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     PageFetcher,
+    completed,
     doc,
     flip,
     has_class,
@@ -427,5 +428,4 @@ class AclSource(PaperSource):
         read = await self._fetcher.paper(paper_url(found.id, self.base), parse_paper_page)
         if read is None:
             return meta
-        return dataclasses.replace(meta, abstract=read.abstract, authors=meta.authors or read.authors,
-                                   pdf_url=meta.pdf_url or read.pdf_url)
+        return completed(meta, read)

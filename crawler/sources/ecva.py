@@ -35,6 +35,7 @@ from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     PageFetcher,
     by_id,
+    completed,
     dds_after,
     doc,
     has_class,
@@ -273,8 +274,7 @@ class EcvaSource(PaperSource):
         read = await self._fetcher.paper(meta.url, parse_paper_page)
         if read is None:
             return meta
-        return dataclasses.replace(meta, abstract=read.abstract, authors=meta.authors or read.authors,
-                                   pdf_url=meta.pdf_url or read.pdf_url)
+        return completed(meta, read)
 
     async def _every_year(self, scope: str) -> EcvaListing:
         if self._listing is None:

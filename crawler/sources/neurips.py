@@ -23,7 +23,6 @@ The NeurIPS 2021 Datasets and Benchmarks track lives on its own host with its ow
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -38,6 +37,7 @@ from crawler.sources.base import PaperRef, PaperSource
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     PageFetcher,
+    completed,
     doc,
     flip,
     has_class,
@@ -378,5 +378,4 @@ class NeuripsSource(PaperSource):
         found = await self._pages.paper(meta.url, parse_paper_page, scope)
         if found is None:
             return meta
-        return dataclasses.replace(meta, abstract=found.abstract or meta.abstract,
-                                   authors=meta.authors or found.authors, pdf_url=meta.pdf_url or found.pdf_url)
+        return completed(meta, found)

@@ -191,6 +191,12 @@ def stamped(papers: Iterable[PaperMeta], fetched_at: float) -> list[PaperMeta]:
     return unique
 
 
+def completed(meta: PaperMeta, page: PaperMeta) -> PaperMeta:
+    """A listed paper with what its own page adds: the abstract, and authors, pdf or arXiv id the listing lacked."""
+    return dataclasses.replace(meta, abstract=page.abstract or meta.abstract, authors=meta.authors or page.authors,
+                               pdf_url=meta.pdf_url or page.pdf_url, arxiv_id=meta.arxiv_id or page.arxiv_id)
+
+
 # --- fetching -----------------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from crawler.sources.base import PaperRef, PaperSource
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     PageFetcher,
+    completed,
     doc,
     flip,
     has_class,
@@ -413,9 +414,7 @@ class PmlrSource(PaperSource):
         found = await self._pages.paper(meta.url, self._parse_paper_page, scope)
         if found is None:
             return meta
-        return dataclasses.replace(meta, abstract=found.abstract or meta.abstract,
-                                   authors=meta.authors or found.authors, pdf_url=meta.pdf_url or found.pdf_url,
-                                   arxiv_id=meta.arxiv_id or found.arxiv_id)
+        return completed(meta, found)
 
     def _parse_paper_page(self, html: str, url: str) -> PaperMeta:
         return parse_paper_page(html, url, self.table)
