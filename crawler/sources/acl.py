@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -33,10 +33,10 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
-    PageFetcher,
+    SiteSource,
     completed,
     doc,
     flip,
@@ -46,10 +46,6 @@ from crawler.sources.pages import (
     paper_document,
     text,
 )
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
 
 SOURCE = "acl"
 DEFAULT_ACL_BASE = "https://aclanthology.org"
@@ -346,11 +342,13 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
 # --- the source --------------------------------------------------------------------------------------
 
 
-class AclSource(PaperSource):
+class AclSource(SiteSource):
     """ACL Anthology papers: paper pages for links, the venue-year's volume pages for fills and abstracts."""
 
     name: ClassVar[str] = SOURCE
     venues: ClassVar[frozenset[str]] = frozenset(VENUES) | {"Findings"}
+    default_base = DEFAULT_ACL_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -361,18 +359,9 @@ class AclSource(PaperSource):
         clock: Callable[[], float] = time.time,
         this_year: int | None = None,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency, clock=clock)
         self._base_host = frozenset({(urlsplit(self.base).hostname or "").lower()})
         self._this_year = this_year
-        self._fetcher = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT, clock=clock)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> AclSource:
-        return cls(pool.client(DEFAULT_ACL_BASE) if pool is not None else None)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._fetcher.requests_sent
 
     # -- pure -----------------------------------------------------------------------------------------
 
@@ -391,7 +380,7 @@ class AclSource(PaperSource):
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
         """The paper's own page; None when the Anthology answers 404 (no such id)."""
-        return await self._fetcher.paper(paper_url(ref.id, self.base), parse_paper_page)
+        return await self._pages.paper(paper_url(ref.id, self.base), parse_paper_page)
 
     async def listing(self, venue: str, year: int) -> list[PaperMeta] | None:
         """Every paper of the venue-year's volumes; None when none of them exists (the year is not hosted).
@@ -407,7 +396,7 @@ class AclSource(PaperSource):
         hosted = False
         for volume in volumes:
             url = volume_url(volume, self.base)
-            page = await self._fetcher.get(url, scope)
+            page = await self._pages.get(url, scope)
             if not page.found:
                 continue
             hosted = True
@@ -425,7 +414,7 @@ class AclSource(PaperSource):
         found = parse_acl_url(meta.url, self._base_host)
         if found is None:
             return meta
-        read = await self._fetcher.paper(paper_url(found.id, self.base), parse_paper_page)
+        read = await self._pages.paper(paper_url(found.id, self.base), parse_paper_page)
         if read is None:
             return meta
         return completed(meta, read)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, cast
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
@@ -22,10 +22,10 @@ import lxml.html
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
 from crawler.sources import pages
-from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
-    PageFetcher,
+    SiteSource,
     by_id,
     dds_after,
     doc,
@@ -37,10 +37,6 @@ from crawler.sources.pages import (
     stamped,
     text,
 )
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
 
 SOURCE = "cvf"
 DEFAULT_CVF_BASE = "https://openaccess.thecvf.com"
@@ -376,7 +372,7 @@ def looks_like_challenge(html: str, status: int = 200) -> bool:
 # --- the source --------------------------------------------------------------------------------------
 
 
-class CvfSource(PaperSource):
+class CvfSource(SiteSource):
     """CVF open access through an injected client (crawler.sources.pages.PageFetcher: each URL once per
     run, a conference listing one visit, at most `concurrency` requests in flight).
 
@@ -387,6 +383,8 @@ class CvfSource(PaperSource):
 
     name = SOURCE
     venues = frozenset({"CVPR", "ICCV", "WACV"})  # ECCV: www.ecva.net (crawler.sources.ecva)
+    default_base = DEFAULT_CVF_BASE  # Settings.cvf_base
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -394,17 +392,8 @@ class CvfSource(PaperSource):
         base: str = DEFAULT_CVF_BASE,
         concurrency: int = DEFAULT_CVF_CONCURRENCY,
     ) -> None:
-        self.base = base.rstrip("/")
-        self._pages = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT)
+        super().__init__(client, base, concurrency=concurrency)
         self._listings: dict[tuple[Conf, int], list[PaperMeta] | None] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> CvfSource:
-        return cls(pool.client(settings.cvf_base) if pool is not None else None, base=settings.cvf_base)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._pages.requests_sent
 
     # -- the PaperSource interface --------------------------------------------------------------------
     def ref(self, url: str) -> PaperRef | None:

@@ -22,7 +22,7 @@ import dataclasses
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -30,10 +30,10 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
-    PageFetcher,
+    SiteSource,
     by_id,
     completed,
     dds_after,
@@ -43,10 +43,6 @@ from crawler.sources.pages import (
     paper_document,
     text,
 )
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
 
 SOURCE = "ecva"
 VENUE = "ECCV"
@@ -185,11 +181,13 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
 # --- the source ----------------------------------------------------------------------------------------
 
 
-class EcvaSource(PaperSource):
+class EcvaSource(SiteSource):
     """ECCV papers from www.ecva.net: one listing request per run for every year, paper pages for abstracts."""
 
     name: ClassVar[str] = SOURCE
     venues: ClassVar[frozenset[str]] = frozenset({VENUE})
+    default_base = DEFAULT_ECVA_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -199,18 +197,9 @@ class EcvaSource(PaperSource):
         concurrency: int = DEFAULT_CONCURRENCY,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency, clock=clock)
         self._hosts = _HOSTS | {urlsplit(self.base).netloc.lower()}
-        self._fetcher = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT, clock=clock)
         self._listing: EcvaListing | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> EcvaSource:
-        return cls(pool.client(DEFAULT_ECVA_BASE) if pool is not None else None)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._fetcher.requests_sent
 
     # -- pure ---------------------------------------------------------------------------------------
 
@@ -264,14 +253,14 @@ class EcvaSource(PaperSource):
         name = ref.id.partition("/")[2]
         if not name.endswith("_paper"):  # a pdf of a year the page does not list: nothing to read it from
             raise SourceUnavailable(SOURCE, f"no listing for {VENUE} {ref.year}", scope=f"{VENUE} {ref.year}")
-        return await self._fetcher.paper(f"{self.base}/papers/eccv_{ref.year}/papers_ECCV/html/{name}.php",
+        return await self._pages.paper(f"{self.base}/papers/eccv_{ref.year}/papers_ECCV/html/{name}.php",
                                          parse_paper_page)
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract (and the byline's authors when the listing had none) of its paper page."""
         if meta.abstract or paper_id(meta.url) is None:
             return meta
-        read = await self._fetcher.paper(meta.url, parse_paper_page)
+        read = await self._pages.paper(meta.url, parse_paper_page)
         if read is None:
             return meta
         return completed(meta, read)
@@ -279,7 +268,7 @@ class EcvaSource(PaperSource):
     async def _every_year(self, scope: str) -> EcvaListing:
         if self._listing is None:
             url = papers_url(self.base)
-            page = await self._fetcher.get(url, scope)
+            page = await self._pages.get(url, scope)
             if not page.found:
                 raise SourceUnavailable(SOURCE, f"no papers page (HTTP {page.status}) at {url}", scope=scope)
             every = parse_papers_page(page.text, url)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -33,10 +32,10 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
-    PageFetcher,
+    SiteSource,
     completed,
     doc,
     flip,
@@ -48,10 +47,6 @@ from crawler.sources.pages import (
     stamped,
     text,
 )
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
 
 SOURCE = "neurips"
 VENUE = "NeurIPS"
@@ -277,7 +272,7 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
 # --- the source --------------------------------------------------------------------------------------
 
 
-class NeuripsSource(PaperSource):
+class NeuripsSource(SiteSource):
     """NeurIPS proceedings through an injected client: year listings, paper pages, every URL era.
 
     Every URL is fetched at most once per instance (crawler.sources.pages.PageFetcher); a year's
@@ -286,6 +281,8 @@ class NeuripsSource(PaperSource):
 
     name = SOURCE
     venues = frozenset({VENUE, "NIPS"})
+    default_base = DEFAULT_NEURIPS_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -294,21 +291,10 @@ class NeuripsSource(PaperSource):
         legacy_base: str = LEGACY_BASE,
         concurrency: int = DEFAULT_NEURIPS_CONCURRENCY,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency)
         self.legacy_base = legacy_base.rstrip("/")
-        self._pages = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT)
         self._listings: dict[int, list[PaperMeta] | None] = {}
         self._base_hosts = {urlsplit(b).netloc.lower() for b in (self.base, self.legacy_base)}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> NeuripsSource:
-        # A `neurips_base` setting (a mirror, a test server) is honoured once Settings has one.
-        base = getattr(settings, "neurips_base", DEFAULT_NEURIPS_BASE)
-        return cls(pool.client(base) if pool is not None else None, base=base)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._pages.requests_sent
 
     def ref(self, url: str) -> PaperRef | None:
         found = parse_neurips_url(url)

@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import httpx
 import lxml.etree
@@ -29,7 +30,11 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import WHOLE
+from crawler.sources.base import WHOLE, PaperSource
+
+if TYPE_CHECKING:
+    from crawler.config import Settings
+    from crawler.net import ClientPool
 
 DEFAULT_CONCURRENCY = 2  # sites run by volunteers: listings are few and large
 
@@ -303,3 +308,30 @@ class PageFetcher:
         if is_truncated(body):
             return _Failure(f"truncated page ({len(body)} characters) at {url}", whole=False)
         return Page(str(response.url), 200, body, self._clock())
+
+
+class SiteSource(PaperSource):
+    """A paper source that reads one site's pages, each at most once per run, through a `PageFetcher`.
+
+    `from_settings` builds it on the run's client pool for `default_base`, or for a `<name>_base`
+    setting where Settings has one (a mirror, a test server); without a pool it is offline and every
+    request raises SourceUnavailable.
+    """
+
+    default_base: ClassVar[str]
+    own_content: ClassVar[str | None] = None  # XPath of the site's own markup: see looks_like_challenge
+
+    def __init__(self, client: httpx.AsyncClient | None, base: str, *, concurrency: int = DEFAULT_CONCURRENCY,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.base = base.rstrip("/")
+        self._pages = PageFetcher(self.name, client, concurrency=concurrency, own_content=self.own_content,
+                                  clock=clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> Self:
+        base = getattr(settings, f"{cls.name}_base", cls.default_base)
+        return cls(pool.client(base) if pool is not None else None, base=base)
+
+    @property
+    def requests_sent(self) -> int:
+        return self._pages.requests_sent

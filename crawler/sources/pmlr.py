@@ -17,7 +17,6 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -25,10 +24,10 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
-    PageFetcher,
+    SiteSource,
     completed,
     doc,
     flip,
@@ -39,10 +38,6 @@ from crawler.sources.pages import (
     split_names,
     text,
 )
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
 
 SOURCE = "pmlr"
 DEFAULT_PMLR_BASE = "https://proceedings.mlr.press"
@@ -297,7 +292,7 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
 # --- the source --------------------------------------------------------------------------------------
 
 
-class PmlrSource(PaperSource):
+class PmlrSource(SiteSource):
     """PMLR through an injected client: volume pages per conference-year, paper pages for abstracts.
 
     Every URL is fetched at most once per instance; the volume index only when a venue-year is
@@ -306,6 +301,8 @@ class PmlrSource(PaperSource):
 
     name = SOURCE
     venues = frozenset(CONFERENCES)
+    default_base = DEFAULT_PMLR_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -314,20 +311,10 @@ class PmlrSource(PaperSource):
         concurrency: int = DEFAULT_PMLR_CONCURRENCY,
         table: VolumeTable = TABLE,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency)
         self.table = table
-        self._pages = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT)
         self._base_host = urlsplit(self.base).netloc.lower()
         self._index: list[IndexEntry] | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> PmlrSource:
-        base = getattr(settings, "pmlr_base", DEFAULT_PMLR_BASE)  # honoured once Settings has one
-        return cls(pool.client(base) if pool is not None else None, base=base)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._pages.requests_sent
 
     def ref(self, url: str) -> PaperRef | None:
         found = parse_pmlr_url(url, self.table)
