@@ -11,7 +11,8 @@ every way a site can fail to answer into `SourceUnavailable`:
   nothing else.
 
 A 404/410 is an answer ("no such page"), returned as a `Page` with that status. Redirects are followed
-(old hosts move to new ones).
+(old hosts move to new ones). `SiteSource` is the paper source built on one such fetcher (CVF, ECVA,
+NeurIPS, PMLR, ACL Anthology).
 """
 
 from __future__ import annotations
