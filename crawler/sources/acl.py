@@ -134,6 +134,7 @@ OWN_CONTENT = (
     " | //a[contains(@href, '/people/')]"
 )
 
+
 @dataclass(frozen=True)
 class AclId:
     """One Anthology id, split: `2022.acl-long.485` -> volume `2022.acl-long`, number 485, year 2022."""
