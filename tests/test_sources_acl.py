@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from venuefakes import FIXTURES, html, recased, run
+from venuefakes import FIXTURES, fixtures, html, recased, refusals, run
 
 from crawler.errors import SourceUnavailable
 from crawler.match import best_match
@@ -51,8 +51,11 @@ def route(target: str) -> Path | None:
     return None
 
 
+SITE = fixtures(route, HERE / "not_found.html")
+
+
 def acl(body, overrides=None):
-    return run(lambda client: AclSource(client, this_year=THIS_YEAR), body, route, overrides, HERE / "not_found.html")
+    return run(lambda client: AclSource(client, this_year=THIS_YEAR), body, SITE, overrides)
 
 
 def volume(name: str) -> list[PaperMeta]:
@@ -337,15 +340,8 @@ def test_an_unreadable_volume_is_unavailable_for_its_scope(answer):
     ],
 )
 def test_a_challenge_or_429_stops_the_whole_source(answer: httpx.Response):
-    async def body(source: AclSource):
-        caught = []
-        for call in (source.listing("ACL", 2022), source.listing("EMNLP", 2020),
-                     source.lookup(source.ref(TAO))):
-            try:
-                await call
-            except SourceUnavailable as exc:
-                caught.append(exc)
-        return caught
+    def body(source: AclSource):
+        return refusals(source.listing("ACL", 2022), source.listing("EMNLP", 2020), source.lookup(source.ref(TAO)))
 
     caught, _, urls = acl(body, {"/volumes/2022.acl-long/": answer})
     assert len(caught) == 3 and all(exc.scope == "" for exc in caught)

@@ -1,19 +1,21 @@
 """crawler.sources.cvf: URL rules, the parsers on fixtures of every era, and CvfSource through respx.
 
 The fake CVF answers from tests/fixtures/cvf/ via tests/cvf_fixtures.py (the same mapping a loopback
-server uses); `overrides` swaps in a status, a challenge page or a transport error for one path.
+server uses) and tests/venuefakes.py; `overrides` swaps in a status, a challenge page or a transport
+error for one path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-import respx
+import venuefakes
+from cvf_fixtures import FIXTURES, fixture_for_path
+from venuefakes import Override, html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
@@ -32,11 +34,6 @@ from crawler.sources.cvf import (
     parse_paper_page,
     pdf_url_for,
 )
-
-try:
-    from tests.cvf_fixtures import FIXTURES, fixture_for_path
-except ImportError:  # tests/ is not a package: pytest put the folder itself on sys.path
-    from cvf_fixtures import FIXTURES, fixture_for_path  # type: ignore[no-redef]
 
 BASE = DEFAULT_CVF_BASE
 YIM = f"{BASE}/content_cvpr_2017/html/Yim_A_Gift_From_CVPR_2017_paper.html"
@@ -73,24 +70,7 @@ def titles(papers: list[PaperMeta]) -> list[str]:
 
 # --- the fake CVF ------------------------------------------------------------------------------------
 
-Override = httpx.Response | Exception
-_TLS = ssl.create_default_context()  # built once: loading CA certificates per client costs ~50 ms
-
-
-def _answer(overrides: dict[str, Override]) -> Callable[[httpx.Request], httpx.Response]:
-    def answer(request: httpx.Request) -> httpx.Response:
-        target = request.url.raw_path.decode("ascii")  # path and query, as a server sees them
-        if target in overrides:
-            found = overrides[target]
-            if isinstance(found, Exception):
-                raise found
-            return found
-        file = fixture_for_path(target)
-        if file is None:
-            return httpx.Response(404, html="<html><head><title>404 Not Found</title></head></html>")
-        return httpx.Response(200, html=file.read_text(encoding="utf-8"))
-
-    return answer
+SITE = venuefakes.fixtures(fixture_for_path)
 
 
 def run(
@@ -99,20 +79,11 @@ def run(
     base: str = BASE,
 ) -> tuple[Any, CvfSource, list[str]]:
     """Run `body(source)` against the fake; return its result, the source and every URL requested."""
-    with respx.mock(assert_all_called=False) as router:
-        router.route().mock(side_effect=_answer(overrides or {}))
-
-        async def main() -> tuple[Any, CvfSource]:
-            async with httpx.AsyncClient(verify=_TLS) as client:
-                source = CvfSource(client, base)
-                return await body(source), source
-
-        result, source = asyncio.run(main())
-        return result, source, [str(call.request.url) for call in router.calls]
+    return venuefakes.run(lambda client: CvfSource(client, base), body, SITE, overrides)
 
 
 def page(name: str, status: int = 200) -> httpx.Response:
-    return httpx.Response(status, html=read(name))
+    return html(FIXTURES / name, status)
 
 
 # --- parse_cvf_url -----------------------------------------------------------------------------------

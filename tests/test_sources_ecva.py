@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fakeweb import Reply, RoutingTransport
-from venuefakes import FIXTURES, html, recased, run
+from venuefakes import FIXTURES, fixtures, html, recased, refusals, run
 
 from crawler.config import Settings
 from crawler.errors import SourceUnavailable
@@ -54,7 +54,7 @@ def every_paper() -> dict[int, tuple[PaperMeta, ...]]:
 
 
 def ecva(body, overrides=None, route_to=route):
-    return run(lambda client: EcvaSource(client), body, route_to, overrides)
+    return run(EcvaSource, body, fixtures(route_to), overrides)
 
 
 # --- URL rules -----------------------------------------------------------------------------------------
@@ -222,14 +222,8 @@ def test_an_announced_but_empty_year_is_unavailable_for_that_year_only():
     ],
 )
 def test_a_challenge_or_429_stops_the_whole_source_without_more_requests(answer: httpx.Response):
-    async def body(source: EcvaSource):
-        caught = []
-        for call in (source.listing("ECCV", 2020), source.listing("ECCV", 2022), source.lookup(source.ref(BEERY))):
-            try:
-                await call
-            except SourceUnavailable as exc:
-                caught.append(exc)
-        return caught
+    def body(source: EcvaSource):
+        return refusals(source.listing("ECCV", 2020), source.listing("ECCV", 2022), source.lookup(source.ref(BEERY)))
 
     caught, _, urls = ecva(body, {"/papers.php": answer})
     assert len(caught) == 3 and all(exc.scope == "" and exc.source == "ecva" for exc in caught)

@@ -1,7 +1,7 @@
 """crawler.sources.neurips: URL rules of every era, the parsers on each era's markup, NeuripsSource through respx.
 
-The fake site answers from tests/fixtures/neurips/ (README.md there says where each page comes from);
-`overrides` swaps in a status, a challenge page or a transport error for one path.
+The fake site answers from tests/fixtures/neurips/ (README.md there says where each page comes from) through
+tests/venuefakes.py; `overrides` swaps in a status, a challenge page or a transport error for one URL.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import respx
+import venuefakes
 from fakeweb import Reply, RoutingTransport
+from venuefakes import Override, html
 
 from crawler.errors import SourceUnavailable
 from crawler.match import best_match
@@ -55,7 +57,6 @@ def listing_of(year: int, name: str | None = None) -> list[PaperMeta]:
 
 # --- the fake site -------------------------------------------------------------------------------------
 
-Override = httpx.Response | Exception
 _YEAR_FILES = {2018: "2018_empty.html", 2019: "2019_truncated.html"}
 _LISTING = re.compile(r"/paper_files/paper/(\d{4})")
 _COMPANION = re.compile(r"/paper_files/paper/(\d{4})/(vol[\w-]+)")
@@ -80,30 +81,13 @@ def site(request: httpx.Request) -> httpx.Response:
         file = FIXTURES / "legacy" / f"{path.removeprefix('/paper/')}.html"
     if file is None or not file.is_file():
         return _NOT_FOUND
-    return httpx.Response(200, html=file.read_text(encoding="utf-8"))
+    return html(file)
 
 
 def run(body: Callable[[NeuripsSource], Awaitable[Any]], overrides: dict[str, Override] | None = None,
         ) -> tuple[Any, NeuripsSource, list[str]]:
     """Run `body(source)` against the fake; return its result, the source and every URL requested."""
-    overrides = overrides or {}
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        found = overrides.get(str(request.url))
-        if isinstance(found, Exception):
-            raise found
-        return found if found is not None else site(request)
-
-    with respx.mock(assert_all_called=False) as router:
-        router.route().mock(side_effect=answer)
-
-        async def main() -> tuple[Any, NeuripsSource]:
-            async with httpx.AsyncClient() as client:
-                source = NeuripsSource(client)
-                return await body(source), source
-
-        result, source = asyncio.run(main())
-        return result, source, [str(call.request.url) for call in router.calls]
+    return venuefakes.run(NeuripsSource, body, site, overrides)
 
 
 def listing_url(year: int) -> str:

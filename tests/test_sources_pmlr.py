@@ -1,12 +1,11 @@
 """crawler.sources.pmlr: URL rules, the volume table, the parsers on PMLR's markup, PmlrSource through respx.
 
-The fake site answers from tests/fixtures/pmlr/ (README.md there says where each page comes from);
-`overrides` swaps in a status, a challenge page or a transport error for one URL.
+The fake site answers from tests/fixtures/pmlr/ (README.md there says where each page comes from) through
+tests/venuefakes.py; `overrides` swaps in a status, a challenge page or a transport error for one URL.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -15,7 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-import respx
+import venuefakes
+from venuefakes import Override, html
 
 from crawler.errors import SourceUnavailable
 from crawler.match import best_match
@@ -61,7 +61,6 @@ def vol_url(number: int) -> str:
 
 # --- the fake site -------------------------------------------------------------------------------------
 
-Override = httpx.Response | Exception
 _VOLUME_FILES = {"v202": "v202_empty.html", "v235": "v235_truncated.html"}
 _NOT_FOUND = httpx.Response(404, html="<html><head><title>404 Not Found</title></head><body>Not Found</body></html>")
 
@@ -78,30 +77,13 @@ def site(request: httpx.Request) -> httpx.Response:
         file = FIXTURES / "papers" / m[1] / f"{m[2]}.html"
     if request.url.host != "proceedings.mlr.press" or file is None or not file.is_file():
         return _NOT_FOUND
-    return httpx.Response(200, html=file.read_text(encoding="utf-8"))
+    return html(file)
 
 
 def run(body: Callable[[PmlrSource], Awaitable[Any]], overrides: dict[str, Override] | None = None,
         table: VolumeTable = TABLE) -> tuple[Any, PmlrSource, list[str]]:
     """Run `body(source)` against the fake; return its result, the source and every URL requested."""
-    overrides = overrides or {}
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        found = overrides.get(str(request.url))
-        if isinstance(found, Exception):
-            raise found
-        return found if found is not None else site(request)
-
-    with respx.mock(assert_all_called=False) as router:
-        router.route().mock(side_effect=answer)
-
-        async def main() -> tuple[Any, PmlrSource]:
-            async with httpx.AsyncClient() as client:
-                source = PmlrSource(client, table=table)
-                return await body(source), source
-
-        result, source = asyncio.run(main())
-        return result, source, [str(call.request.url) for call in router.calls]
+    return venuefakes.run(lambda client: PmlrSource(client, table=table), body, site, overrides)
 
 
 # --- the volume table ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -33,13 +33,19 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
-from crawler.sources.cvf import _by_id, _doc, _metas, _text
-from crawler.sources.fetcher import DEFAULT_CONCURRENCY, PageFetcher
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
+from crawler.sources.base import PaperRef
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    SiteSource,
+    completed,
+    doc,
+    flip,
+    has_class,
+    meta_year,
+    metas,
+    paper_document,
+    text,
+)
 
 SOURCE = "acl"
 DEFAULT_ACL_BASE = "https://aclanthology.org"
@@ -121,6 +127,13 @@ _HOSTS = frozenset({
     "aclanthology.info", "www.aclanthology.info",
 })
 _ANTHOLOGY_PREFIX = re.compile(r"^/anthology(?=/)", re.IGNORECASE)  # www.aclweb.org/anthology/…, old volume pages
+
+# The Anthology's own markup (a paper or volume page): a page that has it is no bot wall, whatever its text says.
+OWN_CONTENT = (
+    f"//*[{has_class('acl-paper-details')} or {has_class('list-button-row')} or {has_class('acl-abstract')}]"
+    " | //a[contains(@href, '/people/')]"
+)
+
 
 @dataclass(frozen=True)
 class AclId:
@@ -261,11 +274,6 @@ def listing_venue(volume: str, year: int, *, this_year: int | None = None) -> st
 # --- pure page parsers -------------------------------------------------------------------------------
 
 
-def _flip(name: str) -> str:
-    last, sep, first = name.partition(",")
-    return f"{first.strip()} {last.strip()}" if sep and first.strip() else name.strip()
-
-
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -276,31 +284,31 @@ def parse_volume_page(html: str, page_url: str) -> list[PaperMeta]:
 
     Paper URLs are canonical (`<origin of page_url>/<id>/`) whatever era the page links in.
     """
-    doc = _doc(html)
-    if doc is None:
+    tree = doc(html)
+    if tree is None:
         return []
     origin = _origin(page_url)
     here = frozenset({(urlsplit(page_url).hostname or "").lower()})
-    abstracts = {el.get("id"): el for el in doc.xpath("//*[starts-with(@id, 'abstract-')]")}
+    abstracts = {el.get("id"): el for el in tree.xpath("//*[starts-with(@id, 'abstract-')]")}
     papers: list[PaperMeta] = []
     seen: set[str] = set()
-    for anchor in doc.xpath("//strong/a[@href]"):
+    for anchor in tree.xpath("//strong/a[@href]"):
         found = parse_acl_url(urljoin(page_url, anchor.get("href", "").strip()), here)
         if found is None or found.is_frontmatter or found.id in seen:
             continue
-        title = _text(anchor)
+        title = text(anchor)
         if not title:
             continue
         seen.add(found.id)
         strong = anchor.getparent()
         byline = strong.getparent() if strong.getparent() is not None else strong  # <span><strong><a/></strong> authors
-        authors = tuple(_text(a) for a in byline.xpath("./a[contains(@href, '/people/')]") if _text(a))
+        authors = tuple(text(a) for a in byline.xpath("./a[contains(@href, '/people/')]") if text(a))
         entry = next(iter(anchor.xpath("ancestor::*[contains(@class, 'd-sm-flex')][1]")), byline)
-        pdf = next((a.get("href") for a in entry.xpath(".//a[@href]") if _text(a).lower() == "pdf"), None)
+        pdf = next((a.get("href") for a in entry.xpath(".//a[@href]") if text(a).lower() == "pdf"), None)
         abstract = abstracts.get(f"abstract-{found.id.replace('.', '--')}")
         papers.append(
             PaperMeta(
-                source=SOURCE, title=title, url=paper_url(found.id, origin), abstract=_text(abstract) or None,
+                source=SOURCE, title=title, url=paper_url(found.id, origin), abstract=text(abstract) or None,
                 authors=authors, year=found.year, venue=venue_label(found.volume),
                 pdf_url=urljoin(page_url, pdf) if pdf else None,
             )
@@ -308,51 +316,40 @@ def parse_volume_page(html: str, page_url: str) -> list[PaperMeta]:
     return papers
 
 
-def _abstract(doc: lxml.html.HtmlElement) -> str:
-    card = next(iter(doc.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' acl-abstract ')]")), None)
+def _abstract(tree: lxml.html.HtmlElement) -> str:
+    card = next(iter(tree.xpath(f"//*[{has_class('acl-abstract')}]")), None)
     if card is None:
         return ""
     span = next(iter(card.xpath("./span")), None)
-    text = _text(span if span is not None else card)
-    return re.sub(r"^Abstract\s*", "", text)
+    return re.sub(r"^Abstract\s*", "", text(span if span is not None else card))
 
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page. Raises ValueError when it is not an Anthology paper page."""
-    doc = _doc(html)
-    if doc is None:
-        raise ValueError(f"empty page at {url}")
-    titles = _metas(doc, "citation_title")
-    title = titles[0] if titles else _text(_by_id(doc, "title"))
-    if not title:
-        raise ValueError(f"not an ACL Anthology paper page (no title) at {url}")
-    authors = tuple(_flip(a) for a in _metas(doc, "citation_author"))
+    tree, title = paper_document(html, url, "//*[@id='title']", "an ACL Anthology paper page")
+    authors = tuple(flip(a) for a in metas(tree, "citation_author"))
     if not authors:
-        lead = next(iter(doc.xpath("//p[contains(@class, 'lead')]")), None)
-        authors = tuple(_text(a) for a in lead.xpath(".//a")) if lead is not None else ()
+        lead = next(iter(tree.xpath("//p[contains(@class, 'lead')]")), None)
+        authors = tuple(text(a) for a in lead.xpath(".//a")) if lead is not None else ()
     found = parse_acl_url(url, frozenset({(urlsplit(url).hostname or "").lower()}))
-    dates = _metas(doc, "citation_publication_date")
-    year = found.year if found else (int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None)
-    pdfs = _metas(doc, "citation_pdf_url")
+    year = found.year if found else meta_year(tree, "citation_publication_date")
+    pdfs = metas(tree, "citation_pdf_url")
     return PaperMeta(
-        source=SOURCE, title=title, url=url, abstract=_abstract(doc) or None, authors=authors, year=year,
+        source=SOURCE, title=title, url=url, abstract=_abstract(tree) or None, authors=authors, year=year,
         venue=venue_label(found.volume) if found else None, pdf_url=pdfs[0] if pdfs else None,
     )
-
-
-def has_content(html: str) -> bool:
-    """Whether a page is the Anthology's own (a paper or volume page), not a bot wall served with 200."""
-    return any(mark in html for mark in ("acl-paper-details", "list-button-row", "acl-abstract", "/people/"))
 
 
 # --- the source --------------------------------------------------------------------------------------
 
 
-class AclSource(PaperSource):
+class AclSource(SiteSource):
     """ACL Anthology papers: paper pages for links, the venue-year's volume pages for fills and abstracts."""
 
     name: ClassVar[str] = SOURCE
     venues: ClassVar[frozenset[str]] = frozenset(VENUES) | {"Findings"}
+    default_base = DEFAULT_ACL_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -363,18 +360,9 @@ class AclSource(PaperSource):
         clock: Callable[[], float] = time.time,
         this_year: int | None = None,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency, clock=clock)
         self._base_host = frozenset({(urlsplit(self.base).hostname or "").lower()})
         self._this_year = this_year
-        self._fetcher = PageFetcher(SOURCE, client, has_content=has_content, concurrency=concurrency, clock=clock)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> AclSource:
-        return cls(pool.client(DEFAULT_ACL_BASE) if pool is not None else None)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._fetcher.requests_sent
 
     # -- pure -----------------------------------------------------------------------------------------
 
@@ -393,10 +381,7 @@ class AclSource(PaperSource):
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
         """The paper's own page; None when the Anthology answers 404 (no such id)."""
-        page = await self._fetcher.get(paper_url(ref.id, self.base))
-        if not page.found:
-            return None
-        return dataclasses.replace(_read_page(page.text, page.url), fetched_at=page.fetched_at)
+        return await self._pages.paper(paper_url(ref.id, self.base), parse_paper_page)
 
     async def listing(self, venue: str, year: int) -> list[PaperMeta] | None:
         """Every paper of the venue-year's volumes; None when none of them exists (the year is not hosted).
@@ -412,7 +397,7 @@ class AclSource(PaperSource):
         hosted = False
         for volume in volumes:
             url = volume_url(volume, self.base)
-            page = await self._fetcher.get(url, scope)
+            page = await self._pages.get(url, scope)
             if not page.found:
                 continue
             hosted = True
@@ -430,16 +415,7 @@ class AclSource(PaperSource):
         found = parse_acl_url(meta.url, self._base_host)
         if found is None:
             return meta
-        page = await self._fetcher.get(paper_url(found.id, self.base))
-        if not page.found:
+        read = await self._pages.paper(paper_url(found.id, self.base), parse_paper_page)
+        if read is None:
             return meta
-        read = _read_page(page.text, page.url)
-        return dataclasses.replace(meta, abstract=read.abstract, authors=meta.authors or read.authors,
-                                   pdf_url=meta.pdf_url or read.pdf_url)
-
-
-def _read_page(html: str, url: str) -> PaperMeta:
-    try:
-        return parse_paper_page(html, url)
-    except ValueError as exc:
-        raise SourceUnavailable(SOURCE, str(exc)) from None
+        return completed(meta, read)

@@ -1,7 +1,8 @@
-"""CVF open access (openaccess.thecvf.com): URL rules, page parsers, and a polite fetcher.
+"""CVF open access (openaccess.thecvf.com): URL rules, page parsers, and a source.
 
 The parsers are pure functions of text (fixtures in tests/fixtures/cvf/ show every era's markup);
-`CvfSource` fetches through an injected `httpx.AsyncClient`, at most once per URL.
+`CvfSource` fetches through an injected `httpx.AsyncClient`, at most once per URL
+(crawler.sources.pages.PageFetcher).
 
 A source that cannot answer (challenge page, 403/429/5xx, timeout, a listing with no papers) raises
 `SourceUnavailable`: that is never evidence that a paper or a link does not exist.
@@ -9,28 +10,37 @@ A source that cannot answer (challenge page, 403/429/5xx, timeout, a listing wit
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, cast
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
-import lxml.etree
 import lxml.html
 
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
+from crawler.sources import pages
+from crawler.sources.base import PaperRef
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    SiteSource,
+    by_id,
+    dds_after,
+    doc,
+    flip,
+    has_class,
+    meta_year,
+    metas,
+    paper_document,
+    stamped,
+    text,
+)
 
 SOURCE = "cvf"
 DEFAULT_CVF_BASE = "https://openaccess.thecvf.com"
-DEFAULT_CVF_CONCURRENCY = 2  # one site, run by volunteers: listings are fetched day by day anyway
+DEFAULT_CVF_CONCURRENCY = DEFAULT_CONCURRENCY  # one site, run by volunteers: listings are fetched day by day anyway
 
 Conf = Literal["CVPR", "ICCV", "WACV", "ECCV"]
 Kind = Literal["html", "pdf", "supp"]
@@ -57,32 +67,12 @@ _ARXIV_PATH = re.compile(
     r"/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?(?:\.pdf)?/?$",
     re.IGNORECASE,
 )
-_PTITLE = "//dt[contains(concat(' ', normalize-space(@class), ' '), ' ptitle ')]"
-_AUTHSEARCH = ".//form[contains(concat(' ', normalize-space(@class), ' '), ' authsearch ')]"
+_PTITLE = f"//dt[{has_class('ptitle')}]"
+_AUTHSEARCH = f".//form[{has_class('authsearch')}]"
 
-# Bot walls seen in front of CVF and similar academic hosts (Cloudflare managed challenge,
-# "Attention Required", generic captcha interstitials).
+# CVF's own markup (a listing, a paper page): a page that has it is no bot wall, whatever its text says.
+OWN_CONTENT = f"{_PTITLE} | //*[@id='papertitle']"
 _CHALLENGE_STATUSES = frozenset({403, 429, 503})
-_CHALLENGE_TITLES = (
-    "just a moment",
-    "attention required",
-    "checking your browser",
-    "access denied",
-    "security check",
-    "ddos-guard",
-    "captcha",
-    "are you a robot",
-    "verify you are human",
-)
-_CHALLENGE_ATTRS = ("cf-chl", "cf_chl", "challenge-platform", "cf-turnstile", "g-recaptcha", "h-captcha")
-_CHALLENGE_SCRIPT = ("_cf_chl_opt", "challenge-platform", "cf-chl")
-_CHALLENGE_TEXT = (
-    "checking your browser",
-    "verify you are human",
-    "enable javascript and cookies to continue",
-    "captcha",
-    "ddos protection",
-)
 
 
 @dataclass(frozen=True)
@@ -232,37 +222,9 @@ def _arxiv_id(url: str) -> str | None:
 # --- pure page parsers -------------------------------------------------------------------------------
 
 
-def _doc(html: str) -> lxml.html.HtmlElement | None:
-    if not html or not html.strip():
-        return None
-    try:
-        return lxml.html.document_fromstring(html)
-    except ValueError:  # lxml refuses str with an <?xml encoding=…?> declaration
-        try:
-            return lxml.html.document_fromstring(html.encode("utf-8"))
-        except (lxml.etree.ParserError, ValueError):
-            return None
-    except lxml.etree.ParserError:
-        return None
-
-
-def _text(el: lxml.html.HtmlElement | None) -> str:
-    return " ".join(el.text_content().split()) if el is not None else ""
-
-
-def _by_id(doc: lxml.html.HtmlElement, ident: str) -> lxml.html.HtmlElement | None:
-    found = doc.xpath("//*[@id=$ident]", ident=ident)
-    return found[0] if found else None
-
-
-def _metas(doc: lxml.html.HtmlElement, name: str) -> list[str]:
-    values = doc.xpath("//meta[@name=$name]/@content", name=name)
-    return [" ".join(v.split()) for v in values if v.strip()]
-
-
 def _pdf_link(anchors: list[lxml.html.HtmlElement], page_url: str) -> str | None:
     for a in anchors:
-        if _text(a).lower() == "pdf":
+        if text(a).lower() == "pdf":
             return urljoin(page_url, a.get("href", "").strip())
     for a in anchors:  # no "[pdf]" label: the first paper pdf will do
         href = a.get("href", "").strip()
@@ -292,39 +254,32 @@ def _listing_authors(dds: list[lxml.html.HtmlElement]) -> tuple[str, ...]:
             value = form.xpath(".//input[@name='query_author']/@value")
             name = " ".join(value[0].split()) if value and value[0].strip() else ""
             if not name:
-                name = _text(next(iter(form.xpath(".//a")), None))
+                name = text(next(iter(form.xpath(".//a")), None))
             name = name.strip(" ,")
             if name:
                 names.append(name)
     if not names and dds and not dds[0].xpath(".//a[@href and @href != '#']"):
         # Old pages without search forms: a plain "A, B, C" line.
-        names = [n.strip() for n in _text(dds[0]).split(",") if n.strip()]
+        names = [n.strip() for n in text(dds[0]).split(",") if n.strip()]
     return tuple(names)
 
 
 def parse_listing(html: str, page_url: str) -> list[PaperMeta]:
     """Every paper of a listing page (conference, day or `?day=all` page), URLs made absolute."""
-    doc = _doc(html)
-    if doc is None:
+    tree = doc(html)
+    if tree is None:
         return []
     papers: list[PaperMeta] = []
-    for dt in doc.xpath(_PTITLE):
+    for dt in tree.xpath(_PTITLE):
         title_links = dt.xpath(".//a[@href]")
         if not title_links:
             continue
-        title = _text(title_links[0])
+        title = text(title_links[0])
         href = title_links[0].get("href", "").strip()
         if not title or not href:
             continue
         url = urljoin(page_url, href)
-        dds: list[lxml.html.HtmlElement] = []
-        for sib in dt.itersiblings():
-            if not isinstance(sib.tag, str):  # comments, processing instructions
-                continue
-            if sib.tag == "dt":
-                break
-            if sib.tag == "dd":
-                dds.append(sib)
+        dds = dds_after(dt)
         anchors = [a for dd in dds for a in dd.xpath(".//a[@href]")]
         venue, year = _venue_year(url)
         papers.append(
@@ -352,13 +307,13 @@ def parse_day_links(html: str, page_url: str) -> list[str]:
 
     Dates come from the page, never from a calendar: they differ per conference and year.
     """
-    doc = _doc(html)
-    if doc is None:
+    tree = doc(html)
+    if tree is None:
         return []
     here = _page_name(urlsplit(page_url).path)
     days: list[str] = []
     every: str | None = None
-    for a in doc.xpath("//a[@href]"):
+    for a in tree.xpath("//a[@href]"):
         url = urljoin(page_url, a.get("href", "").strip()).split("#", 1)[0]
         parts = urlsplit(url)
         if _page_name(parts.path) != here:  # another conference's days, workshops, the menu
@@ -371,44 +326,31 @@ def parse_day_links(html: str, page_url: str) -> list[str]:
     return [every] if every else days
 
 
-def _byline_authors(doc: lxml.html.HtmlElement) -> tuple[str, ...]:
-    byline = _by_id(doc, "authors")
+def _byline_authors(tree: lxml.html.HtmlElement) -> tuple[str, ...]:
+    byline = by_id(tree, "authors")
     if byline is None:
         return ()
     names = byline.xpath(".//i") or byline.xpath(".//b")
     if not names:
         return ()
-    return tuple(n.strip() for n in _text(names[0]).split(",") if n.strip())
-
-
-def _flip(name: str) -> str:
-    # citation_author is "Last, First"; the listing and byline say "First Last".
-    last, sep, first = name.partition(",")
-    return f"{first.strip()} {last.strip()}" if sep and first.strip() else name.strip()
+    return tuple(n.strip() for n in text(names[0]).split(",") if n.strip())
 
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's abstract page. Raises ValueError when the page is not a CVF paper page."""
-    doc = _doc(html)
-    if doc is None:
-        raise ValueError(f"empty page at {url}")
-    titles = _metas(doc, "citation_title")
-    title = titles[0] if titles else _text(_by_id(doc, "papertitle"))
-    if not title:
-        raise ValueError(f"not a CVF paper page (no title) at {url}")
-    # The byline is already in display order and matches the listing; the metas need flipping.
-    authors = _byline_authors(doc) or tuple(_flip(a) for a in _metas(doc, "citation_author"))
-    content = _by_id(doc, "content")
-    anchors = (content if content is not None else doc).xpath(".//a[@href]")
+    tree, title = paper_document(html, url, "//*[@id='papertitle']", "a CVF paper page")
+    # The byline is already in display order and matches the listing; the metas ("Last, First") need flipping.
+    authors = _byline_authors(tree) or tuple(flip(a) for a in metas(tree, "citation_author"))
+    content = by_id(tree, "content")
+    anchors = (content if content is not None else tree).xpath(".//a[@href]")
     # The page's own [pdf] link resolves against where we fetched it (a mirror stays a mirror);
     # citation_pdf_url names the canonical host and only fills in when the link is missing.
-    pdf_metas = _metas(doc, "citation_pdf_url")
+    pdf_metas = metas(tree, "citation_pdf_url")
     pdf = _pdf_link(anchors, url) or (pdf_metas[0] if pdf_metas else None)
     venue, year = _venue_year(url)
     if year is None:
-        dates = _metas(doc, "citation_publication_date")
-        year = int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None
-    abstract = _text(_by_id(doc, "abstract"))
+        year = meta_year(tree, "citation_publication_date")
+    abstract = text(by_id(tree, "abstract"))
     return PaperMeta(
         source=SOURCE,
         title=title,
@@ -422,81 +364,36 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
     )
 
 
-def looks_like_challenge(html: str, status: int) -> bool:
+def looks_like_challenge(html: str, status: int = 200) -> bool:
     """A bot wall or interstitial instead of the page asked for (or a status that means one)."""
-    if status in _CHALLENGE_STATUSES:
-        return True
-    doc = _doc(html)
-    if doc is None:
-        return False
-    title = _text(next(iter(doc.xpath("//title")), None)).lower()
-    if any(marker in title for marker in _CHALLENGE_TITLES):
-        return True
-    for el in doc.iter(lxml.etree.Element):
-        for attr in ("id", "class", "src", "action"):
-            value = (el.get(attr) or "").lower()
-            if value and any(marker in value for marker in _CHALLENGE_ATTRS):
-                return True
-    for script in doc.xpath("//script"):
-        body = script.text_content()
-        if any(marker in body for marker in _CHALLENGE_SCRIPT):
-            return True
-    # Phrases only count on a page without CVF content: a paper may well be about CAPTCHAs.
-    if doc.xpath(_PTITLE) or _by_id(doc, "papertitle") is not None:
-        return False
-    text = _text(doc).lower()
-    return any(marker in text for marker in _CHALLENGE_TEXT)
+    return status in _CHALLENGE_STATUSES or pages.looks_like_challenge(html, OWN_CONTENT)
 
 
-# --- fetching ----------------------------------------------------------------------------------------
+# --- the source --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Page:
-    status: int  # 200, or 404/410 for "no such page"
-    text: str
-    fetched_at: float
-
-
-@dataclass(frozen=True)
-class _Failure:
-    reason: str
-    site_wide: bool = False  # a challenge, 403 or 429 refuses the whole site, not one page
-
-
-class CvfSource(PaperSource):
-    """CVF open access through an injected client.
-
-    Every URL is fetched at most once per instance, failures included: a challenged or throttled
-    host is not asked again in the same run, and a conference listing costs one visit per run
-    (SPEC "Manners"). At most `concurrency` requests are in flight, whatever callers gather.
+class CvfSource(SiteSource):
+    """CVF open access through an injected client (crawler.sources.pages.PageFetcher: each URL once per
+    run, a conference listing one visit, at most `concurrency` requests in flight).
 
     Failures are scoped (issue 12): a challenge, 403 or 429 stops CVF for the run; an empty day page,
-    a 5xx or a timeout while reading one conference year's listing stops only that year.
+    a 5xx or a timeout while reading one conference year's listing, or that year's paper pages, stops
+    only that year.
     """
 
     name = SOURCE
     venues = frozenset({"CVPR", "ICCV", "WACV"})  # ECCV: www.ecva.net (crawler.sources.ecva)
+    default_base = DEFAULT_CVF_BASE  # Settings.cvf_base
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | None,
         base: str = DEFAULT_CVF_BASE,
         concurrency: int = DEFAULT_CVF_CONCURRENCY,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        self.client = client
-        self.base = base.rstrip("/")
-        self.requests_sent = 0
-        self._pages: dict[str, _Page | SourceUnavailable] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        super().__init__(client, base, concurrency=concurrency)
         self._listings: dict[tuple[Conf, int], list[PaperMeta] | None] = {}
-        self._slots = asyncio.Semaphore(concurrency)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool) -> CvfSource:
-        return cls(pool.client(settings.cvf_base), base=settings.cvf_base)
 
     # -- the PaperSource interface --------------------------------------------------------------------
     def ref(self, url: str) -> PaperRef | None:
@@ -563,15 +460,7 @@ class CvfSource(PaperSource):
             if found is None:
                 return None
             ref = found
-        page_url = html_url_for(ref, self.base)
-        page = await self._get(page_url, f"{ref.conf} {ref.year}")
-        if page.status != 200:
-            return None
-        try:
-            meta = parse_paper_page(page.text, page_url)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc)) from None
-        return dataclasses.replace(meta, fetched_at=page.fetched_at)
+        return await self._pages.paper(html_url_for(ref, self.base), parse_paper_page, f"{ref.conf} {ref.year}")
 
     async def _paper_for_supplement(self, supp: CvfRef) -> CvfRef | None:
         # The supplement keeps the first title words of the paper's name: find the one paper so named.
@@ -595,7 +484,7 @@ class CvfSource(PaperSource):
     async def _fetch_listing(self, conf: Conf, year: int) -> list[PaperMeta] | None:
         url = listing_url(conf, year, self.base)
         scope = f"{conf} {year}"
-        page = await self._get(url, scope)
+        page = await self._pages.get(url, scope)
         if page.status != 200:  # 404: CVF does not host this conference year (fall back to arXiv)
             return None
         papers = parse_listing(page.text, url)
@@ -604,51 +493,9 @@ class CvfSource(PaperSource):
             if not days:
                 raise SourceUnavailable(SOURCE, f"empty listing for {conf} {year} at {url}", scope=scope)
             for day_url in days:
-                day = await self._get(day_url, scope)
+                day = await self._pages.get(day_url, scope)
                 found = parse_listing(day.text, day_url) if day.status == 200 else []
                 if not found:
                     raise SourceUnavailable(SOURCE, f"empty listing (HTTP {day.status}) at {day_url}", scope=scope)
                 papers.extend(found)
-        fetched_at = page.fetched_at  # the conference page: when this listing was asked for
-        seen: set[str] = set()
-        unique: list[PaperMeta] = []
-        for paper in papers:
-            if paper.url not in seen:
-                seen.add(paper.url)
-                unique.append(dataclasses.replace(paper, fetched_at=fetched_at))
-        return unique
-
-    async def _get(self, url: str, scope: str = "") -> _Page:
-        """One page, fetched at most once. A refusal of the whole site (challenge, 403, 429) is raised for
-        the whole source; any other failure for `scope` only (the listing being read, or one page)."""
-        lock = self._locks.setdefault(url, asyncio.Lock())
-        async with lock:
-            if url not in self._pages:
-                async with self._slots:
-                    self._pages[url] = await self._fetch(url)
-        hit = self._pages[url]
-        if isinstance(hit, _Failure):
-            raise SourceUnavailable(SOURCE, hit.reason, scope="" if hit.site_wide else scope)
-        return hit
-
-    async def _fetch(self, url: str) -> _Page | _Failure:
-        self.requests_sent += 1
-        try:
-            response = await self.client.get(url, follow_redirects=True)
-        except httpx.TimeoutException:
-            return _Failure(f"timeout at {url}")
-        except httpx.RequestError as exc:  # connect/read errors, too many redirects, bad proxy
-            return _Failure(f"{type(exc).__name__} at {url}: {exc}")
-        status = response.status_code
-        if status == 429:
-            return _Failure(f"rate limited (HTTP 429) at {url}", site_wide=True)
-        if status == 403:
-            return _Failure(f"blocked (HTTP 403) at {url}", site_wide=True)
-        if status in (404, 410):
-            return _Page(status, "", time.time())
-        if not 200 <= status < 300:
-            return _Failure(f"HTTP {status} at {url}")
-        text = response.text
-        if looks_like_challenge(text, status):
-            return _Failure(f"challenge page (HTTP {status}) at {url}", site_wide=True)
-        return _Page(200, text, time.time())
+        return stamped(papers, page.fetched_at)  # the conference page: when this listing was asked for

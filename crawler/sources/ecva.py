@@ -22,7 +22,7 @@ import dataclasses
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -30,13 +30,19 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
-from crawler.sources.cvf import _by_id, _doc, _metas, _text
-from crawler.sources.fetcher import DEFAULT_CONCURRENCY, PageFetcher
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
+from crawler.sources.base import PaperRef
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    SiteSource,
+    by_id,
+    completed,
+    dds_after,
+    doc,
+    has_class,
+    metas,
+    paper_document,
+    text,
+)
 
 SOURCE = "ecva"
 VENUE = "ECCV"
@@ -53,9 +59,12 @@ _PAPER_PATH = re.compile(
     re.IGNORECASE,
 )
 _SECTION = re.compile(r"^\s*ECCV\s*(?P<year>\d{4})\s*Papers\s*$", re.IGNORECASE)
-_PTITLE = "//dt[contains(concat(' ', normalize-space(@class), ' '), ' ptitle ')]"
+_PTITLE = f"//dt[{has_class('ptitle')}]"
 _MARKS = re.compile(r"[*\u00b2\u00b3\u00b9\u2070-\u2079]+")  # "Alice Smith*", superscript affiliations
 _QUOTES = "\"'\u201c\u201d "
+
+# ECVA's own markup (a paper list, a paper page): a page that has it is no bot wall, whatever its text says.
+OWN_CONTENT = f"{_PTITLE} | //*[@id='papertitle']"
 
 EcvaListing = dict[int, tuple[PaperMeta, ...]]  # year -> its papers; a year announced but empty maps to ()
 
@@ -86,8 +95,8 @@ def papers_url(base: str = DEFAULT_ECVA_BASE) -> str:
 # --- pure page parsers ---------------------------------------------------------------------------------
 
 
-def _clean_title(text: str) -> str:
-    return " ".join(text.split()).strip(_QUOTES)
+def _clean_title(line: str) -> str:
+    return " ".join(line.split()).strip(_QUOTES)
 
 
 def _split_authors(line: str) -> tuple[str, ...]:
@@ -100,22 +109,10 @@ def _split_authors(line: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in re.split(r",|\s+and\s+", line) if n.strip())
 
 
-def _following_dds(dt: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    dds: list[lxml.html.HtmlElement] = []
-    for sib in dt.itersiblings():
-        if not isinstance(sib.tag, str):  # comments
-            continue
-        if sib.tag == "dt":
-            break
-        if sib.tag == "dd":
-            dds.append(sib)
-    return dds
-
-
 def _pdf_link(dds: list[lxml.html.HtmlElement], page_url: str) -> str | None:
     anchors = [a for dd in dds for a in dd.xpath(".//a[@href]")]
     for a in anchors:
-        if _text(a).lower() == "pdf":
+        if text(a).lower() == "pdf":
             return urljoin(page_url, a.get("href", "").strip())
     for a in anchors:
         href = a.get("href", "").strip()
@@ -130,28 +127,28 @@ def parse_papers_page(html: str, page_url: str) -> EcvaListing:
     URLs are made absolute against `page_url`; a paper's year is the one its page URL names (a section
     heading only announces a year).
     """
-    doc = _doc(html)
-    if doc is None:
+    tree = doc(html)
+    if tree is None:
         return {}
     years: dict[int, list[PaperMeta]] = {}
-    for heading in doc.xpath("//button | //h2 | //h3 | //h4"):
-        m = _SECTION.match(_text(heading))
+    for heading in tree.xpath("//button | //h2 | //h3 | //h4"):
+        m = _SECTION.match(text(heading))
         if m:
             years.setdefault(int(m["year"]), [])
     seen: set[str] = set()
-    for dt in doc.xpath(_PTITLE):
+    for dt in tree.xpath(_PTITLE):
         link = next(iter(dt.xpath(".//a[@href]")), None)
         if link is None:
             continue
         url = urljoin(page_url, link.get("href", "").strip())
-        title = _clean_title(_text(link))
+        title = _clean_title(text(link))
         found = paper_id(url)
         if found is None or not urlsplit(url).path.lower().endswith(".php") or not title or url in seen:
             continue  # a title that links anywhere but its ECVA page is no paper of the listing
         year = found[0]
         seen.add(url)
-        dds = _following_dds(dt)
-        authors = _split_authors(_text(dds[0])) if dds and not dds[0].xpath(".//a[@href]") else ()
+        dds = dds_after(dt)
+        authors = _split_authors(text(dds[0])) if dds and not dds[0].xpath(".//a[@href]") else ()
         years.setdefault(year, []).append(
             PaperMeta(
                 source=SOURCE, title=title, url=url, authors=authors, year=year, venue=VENUE,
@@ -163,42 +160,34 @@ def parse_papers_page(html: str, page_url: str) -> EcvaListing:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page (`…/html/<N>_ECCV_<YYYY>_paper.php`). Raises ValueError for anything else."""
-    doc = _doc(html)
-    if doc is None:
-        raise ValueError(f"empty page at {url}")
-    titles = _metas(doc, "citation_title")
-    title = _clean_title(titles[0] if titles else _text(_by_id(doc, "papertitle")))
-    if not title:
-        raise ValueError(f"not an ECVA paper page (no title) at {url}")
-    byline = _by_id(doc, "authors")
+    tree, title = paper_document(html, url, "//*[@id='papertitle']", "an ECVA paper page")
+    title = _clean_title(title)
+    byline = by_id(tree, "authors")
     names = (byline.xpath(".//i") or byline.xpath(".//b")) if byline is not None else []
-    authors = _split_authors(_text(names[0])) if names else ()
+    authors = _split_authors(text(names[0])) if names else ()
     if not authors:
-        authors = tuple(_split_authors(" and ".join(_metas(doc, "citation_author"))))
-    content = _by_id(doc, "content")
-    anchors = (content if content is not None else doc).xpath(".//a[@href]")
-    pdf = next((urljoin(url, a.get("href", "").strip()) for a in anchors if _text(a).lower() == "pdf"), None)
+        authors = tuple(_split_authors(" and ".join(metas(tree, "citation_author"))))
+    content = by_id(tree, "content")
+    anchors = (content if content is not None else tree).xpath(".//a[@href]")
+    pdf = next((urljoin(url, a.get("href", "").strip()) for a in anchors if text(a).lower() == "pdf"), None)
     found = paper_id(url)
-    abstract = _clean_title(_text(_by_id(doc, "abstract")))
+    abstract = _clean_title(text(by_id(tree, "abstract")))
     return PaperMeta(
         source=SOURCE, title=title, url=url, abstract=abstract or None, authors=authors,
         year=found[0] if found else None, venue=VENUE, pdf_url=pdf,
     )
 
 
-def has_content(html: str) -> bool:
-    """Whether a page is ECVA's own (a paper list or a paper page), not a bot wall served with 200."""
-    return "ptitle" in html or 'id="papertitle"' in html or "id=papertitle" in html
-
-
 # --- the source ----------------------------------------------------------------------------------------
 
 
-class EcvaSource(PaperSource):
+class EcvaSource(SiteSource):
     """ECCV papers from www.ecva.net: one listing request per run for every year, paper pages for abstracts."""
 
     name: ClassVar[str] = SOURCE
     venues: ClassVar[frozenset[str]] = frozenset({VENUE})
+    default_base = DEFAULT_ECVA_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -208,18 +197,9 @@ class EcvaSource(PaperSource):
         concurrency: int = DEFAULT_CONCURRENCY,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency, clock=clock)
         self._hosts = _HOSTS | {urlsplit(self.base).netloc.lower()}
-        self._fetcher = PageFetcher(SOURCE, client, has_content=has_content, concurrency=concurrency, clock=clock)
         self._listing: EcvaListing | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> EcvaSource:
-        return cls(pool.client(DEFAULT_ECVA_BASE) if pool is not None else None)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._fetcher.requests_sent
 
     # -- pure ---------------------------------------------------------------------------------------
 
@@ -273,24 +253,22 @@ class EcvaSource(PaperSource):
         name = ref.id.partition("/")[2]
         if not name.endswith("_paper"):  # a pdf of a year the page does not list: nothing to read it from
             raise SourceUnavailable(SOURCE, f"no listing for {VENUE} {ref.year}", scope=f"{VENUE} {ref.year}")
-        page = await self._fetcher.get(f"{self.base}/papers/eccv_{ref.year}/papers_ECCV/html/{name}.php")
-        return dataclasses.replace(_read_page(page.text, page.url), fetched_at=page.fetched_at) if page.found else None
+        return await self._pages.paper(f"{self.base}/papers/eccv_{ref.year}/papers_ECCV/html/{name}.php",
+                                         parse_paper_page)
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract (and the byline's authors when the listing had none) of its paper page."""
         if meta.abstract or paper_id(meta.url) is None:
             return meta
-        page = await self._fetcher.get(meta.url)
-        if not page.found:
+        read = await self._pages.paper(meta.url, parse_paper_page)
+        if read is None:
             return meta
-        read = _read_page(page.text, page.url)
-        return dataclasses.replace(meta, abstract=read.abstract, authors=meta.authors or read.authors,
-                                   pdf_url=meta.pdf_url or read.pdf_url)
+        return completed(meta, read)
 
     async def _every_year(self, scope: str) -> EcvaListing:
         if self._listing is None:
             url = papers_url(self.base)
-            page = await self._fetcher.get(url, scope)
+            page = await self._pages.get(url, scope)
             if not page.found:
                 raise SourceUnavailable(SOURCE, f"no papers page (HTTP {page.status}) at {url}", scope=scope)
             every = parse_papers_page(page.text, url)
@@ -303,10 +281,3 @@ class EcvaSource(PaperSource):
             }
         return self._listing
 
-
-def _read_page(html: str, url: str) -> PaperMeta:
-    """parse_paper_page, with a page that is not a paper page turned into SourceUnavailable."""
-    try:
-        return parse_paper_page(html, url)
-    except ValueError as exc:
-        raise SourceUnavailable(SOURCE, str(exc)) from None

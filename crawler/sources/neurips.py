@@ -23,10 +23,8 @@ The NeurIPS 2021 Datasets and Benchmarks track lives on its own host with its ow
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -34,18 +32,27 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
-from crawler.sources.pages import PageFetcher, doc, flip, has_class, metas, split_names, text
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
+from crawler.sources.base import PaperRef
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    SiteSource,
+    completed,
+    doc,
+    flip,
+    has_class,
+    meta_year,
+    metas,
+    paper_document,
+    split_names,
+    stamped,
+    text,
+)
 
 SOURCE = "neurips"
 VENUE = "NeurIPS"
 DEFAULT_NEURIPS_BASE = "https://proceedings.neurips.cc"
 LEGACY_BASE = "https://papers.nips.cc"  # where `/paper/<n>-<slug>` pages were, and still redirect from
-DEFAULT_NEURIPS_CONCURRENCY = 2
+DEFAULT_NEURIPS_CONCURRENCY = DEFAULT_CONCURRENCY
 FIRST_YEAR = 1987  # NIPS 1987 is volume 0 of the proceedings
 
 # The same site under every name it has had.
@@ -241,19 +248,12 @@ def _book_year(page: lxml.html.HtmlElement) -> int | None:
         m = _YEAR_PAGE.fullmatch(urlsplit(a.get("href", "")).path) or _PART_OF.search(text(a))
         if m:
             return int(m["year"])
-    dates = metas(page, "citation_publication_date") or metas(page, "citation_date")
-    return int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None
+    return meta_year(page, "citation_publication_date", "citation_date")
 
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page (any era). Raises ValueError when the page is not a NeurIPS paper page."""
-    page = doc(html)
-    if page is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(page, "citation_title")
-    title = titles[0] if titles else text(next(iter(page.xpath(f"//h2[{has_class('subtitle')}]")), None))
-    if not title:
-        raise ValueError(f"not a NeurIPS paper page (no title) at {url}")
+    page, title = paper_document(html, url, f"//h2[{has_class('subtitle')}]", "a NeurIPS paper page")
     m = _HASHED.fullmatch(urlsplit(url).path)
     year = int(m["year"]) if m else _book_year(page)
     pdfs = metas(page, "citation_pdf_url")
@@ -272,7 +272,7 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
 # --- the source --------------------------------------------------------------------------------------
 
 
-class NeuripsSource(PaperSource):
+class NeuripsSource(SiteSource):
     """NeurIPS proceedings through an injected client: year listings, paper pages, every URL era.
 
     Every URL is fetched at most once per instance (crawler.sources.pages.PageFetcher); a year's
@@ -281,6 +281,8 @@ class NeuripsSource(PaperSource):
 
     name = SOURCE
     venues = frozenset({VENUE, "NIPS"})
+    default_base = DEFAULT_NEURIPS_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -289,21 +291,10 @@ class NeuripsSource(PaperSource):
         legacy_base: str = LEGACY_BASE,
         concurrency: int = DEFAULT_NEURIPS_CONCURRENCY,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency)
         self.legacy_base = legacy_base.rstrip("/")
-        self._pages = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT)
         self._listings: dict[int, list[PaperMeta] | None] = {}
         self._base_hosts = {urlsplit(b).netloc.lower() for b in (self.base, self.legacy_base)}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> NeuripsSource:
-        # A `neurips_base` setting (a mirror, a test server) is honoured once Settings has one.
-        base = getattr(settings, "neurips_base", DEFAULT_NEURIPS_BASE)
-        return cls(pool.client(base) if pool is not None else None, base=base)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._pages.requests_sent
 
     def ref(self, url: str) -> PaperRef | None:
         found = parse_neurips_url(url)
@@ -349,13 +340,7 @@ class NeuripsSource(PaperSource):
             papers.extend(found)
         if not papers:
             raise SourceUnavailable(SOURCE, f"empty listing at {url}", scope=scope)
-        seen: set[str] = set()
-        unique: list[PaperMeta] = []
-        for paper in papers:
-            if paper.url not in seen:
-                seen.add(paper.url)
-                unique.append(dataclasses.replace(paper, fetched_at=page.fetched_at))
-        return unique
+        return stamped(papers, page.fetched_at)
 
     def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
         for meta in listing:
@@ -369,27 +354,14 @@ class NeuripsSource(PaperSource):
         if ref.year is not None:
             listing = await self.listing(VENUE, ref.year)
             return None if listing is None else self.find(ref, listing)
-        url = numbered_url(ref.id, self.legacy_base)
-        page = await self._pages.get(url, VENUE)
-        if page.status != 200:
-            return None
-        try:
-            meta = parse_paper_page(page.text, page.url)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=VENUE) from None
-        return dataclasses.replace(meta, fetched_at=page.fetched_at)
+        return await self._pages.paper(numbered_url(ref.id, self.legacy_base), parse_paper_page, VENUE)
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract (and, if it had none, the authors) of its paper page."""
         if meta.abstract:
             return meta
         scope = f"{VENUE} {meta.year}" if meta.year else VENUE
-        page = await self._pages.get(meta.url, scope)
-        if page.status != 200:
+        found = await self._pages.paper(meta.url, parse_paper_page, scope)
+        if found is None:
             return meta
-        try:
-            found = parse_paper_page(page.text, page.url)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
-        return dataclasses.replace(meta, abstract=found.abstract or meta.abstract,
-                                   authors=meta.authors or found.authors, pdf_url=meta.pdf_url or found.pdf_url)
+        return completed(meta, found)

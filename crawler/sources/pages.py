@@ -1,33 +1,47 @@
-"""What every listing-based venue site needs: HTML helpers and a polite, memoising page fetcher.
+"""What every venue site's source needs: HTML helpers and a polite, memoising page fetcher.
 
 Pure helpers (documents, text, `citation_*` meta tags, bot walls, truncated pages) and `PageFetcher`,
 which fetches each URL at most once per instance through an injected `httpx.AsyncClient` and turns
 every way a site can fail to answer into `SourceUnavailable`:
 
-- a challenge page, 403 or 429 stops the whole source for the run (scope "": asking again only
-  digs the hole deeper);
+- a challenge page, 403 or 429 stops the whole source for the run (scope ""): the site refuses this
+  client, so every later `get`, of any URL, raises at once without asking (SPEC "Manners");
 - a 5xx, a timeout, a connection error or a truncated page stops only the scope the caller names
-  ("ICML 2023"): one listing that cannot be read blocks nothing else.
+  ("ICML 2023"; "" for a page that belongs to no listing): one listing that cannot be read blocks
+  nothing else.
 
-A 404/410 is an answer ("no such page"), returned as a `Page` with that status.
+A 404/410 is an answer ("no such page"), returned as a `Page` with that status. Redirects are followed
+(old hosts move to new ones). `SiteSource` is the paper source built on one such fetcher (CVF, ECVA,
+NeurIPS, PMLR, ACL Anthology).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import httpx
 import lxml.etree
 import lxml.html
 
 from crawler.errors import SourceUnavailable
+from crawler.models import PaperMeta
+from crawler.sources.base import WHOLE, PaperSource
+
+if TYPE_CHECKING:
+    from crawler.config import Settings
+    from crawler.net import ClientPool
+
+DEFAULT_CONCURRENCY = 2  # sites run by volunteers: listings are few and large
 
 # Bot walls seen in front of academic hosts: Cloudflare's managed challenge and "Attention Required",
-# DDoS-Guard, captcha interstitials. Titles and attributes are markers enough; phrases in the text
-# only count on a page without the site's own content (a paper may well be about CAPTCHAs).
+# DDoS-Guard, captcha interstitials. A page with the site's own content is never one (a paper may well
+# be about CAPTCHAs, and its title is the page's).
 _CHALLENGE_TITLES = (
     "just a moment",
     "attention required",
@@ -75,10 +89,40 @@ def text(el: lxml.html.HtmlElement | None) -> str:
     return " ".join(el.text_content().split()) if el is not None else ""
 
 
+def by_id(page: lxml.html.HtmlElement, ident: str) -> lxml.html.HtmlElement | None:
+    """The element with `id=ident`, or None."""
+    found = page.xpath("//*[@id=$ident]", ident=ident)
+    return found[0] if found else None
+
+
 def metas(page: lxml.html.HtmlElement, name: str) -> list[str]:
     """The non-empty contents of every `<meta name=…>` tag of that name, in page order."""
     values = page.xpath("//meta[@name=$name]/@content", name=name)
     return [" ".join(v.split()) for v in values if v.strip()]
+
+
+def meta_year(page: lxml.html.HtmlElement, *names: str) -> int | None:
+    """The year the first of the `names` meta tags present starts with ('2019/06/16' -> 2019), or None."""
+    for name in names:
+        dates = metas(page, name)
+        if dates:
+            return int(dates[0][:4]) if dates[0][:4].isdigit() else None
+    return None
+
+
+def paper_document(html: str, url: str, title_xpath: str, what: str) -> tuple[lxml.html.HtmlElement, str]:
+    """A paper page's document and title: its `citation_title`, else the text at `title_xpath`.
+
+    Raises ValueError for an empty page or one without a title: not `what` ("a CVF paper page").
+    """
+    page = doc(html)
+    if page is None:
+        raise ValueError(f"empty page at {url}")
+    titles = metas(page, "citation_title")
+    title = titles[0] if titles else text(next(iter(page.xpath(title_xpath)), None))
+    if not title:
+        raise ValueError(f"not {what} (no title) at {url}")
+    return page, title
 
 
 def flip(name: str) -> str:
@@ -97,14 +141,29 @@ def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+def dds_after(dt: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The `<dd>`s that follow a `<dt>` up to the next `<dt>`: one paper's lines in CVF-style lists."""
+    dds: list[lxml.html.HtmlElement] = []
+    for sib in dt.itersiblings():
+        if not isinstance(sib.tag, str):  # comments, processing instructions
+            continue
+        if sib.tag == "dt":
+            break
+        if sib.tag == "dd":
+            dds.append(sib)
+    return dds
+
+
 def looks_like_challenge(html: str, own_content: str | None = None) -> bool:
     """A bot wall or interstitial instead of the page asked for.
 
     `own_content` is an XPath that finds the site's own markup (a paper list, a paper title): a page
-    that has it is the site's page whatever phrases its text holds.
+    that has it is the site's page whatever its title, widgets or text say.
     """
     page = doc(html)
     if page is None:
+        return False
+    if own_content and page.xpath(own_content):
         return False
     title = text(next(iter(page.xpath("//title")), None)).lower()
     if any(marker in title for marker in _CHALLENGE_TITLES):
@@ -118,8 +177,6 @@ def looks_like_challenge(html: str, own_content: str | None = None) -> bool:
         body = script.text_content()
         if any(marker in body for marker in _CHALLENGE_SCRIPT):
             return True
-    if own_content and page.xpath(own_content):
-        return False
     body_text = text(page).lower()
     return any(marker in body_text for marker in _CHALLENGE_TEXT)
 
@@ -127,6 +184,23 @@ def looks_like_challenge(html: str, own_content: str | None = None) -> bool:
 def is_truncated(html: str) -> bool:
     """A page cut short: real pages of these sites end with `</html>`; a dropped connection does not."""
     return not _HTML_END.search(html[-_END_WINDOW:])
+
+
+def stamped(papers: Iterable[PaperMeta], fetched_at: float) -> list[PaperMeta]:
+    """The papers of a listing read from several pages: each URL once (the first), with when it was asked for."""
+    seen: set[str] = set()
+    unique: list[PaperMeta] = []
+    for paper in papers:
+        if paper.url not in seen:
+            seen.add(paper.url)
+            unique.append(dataclasses.replace(paper, fetched_at=fetched_at))
+    return unique
+
+
+def completed(meta: PaperMeta, page: PaperMeta) -> PaperMeta:
+    """A listed paper with what its own page adds: the abstract, and authors, pdf or arXiv id the listing lacked."""
+    return dataclasses.replace(meta, abstract=page.abstract or meta.abstract, authors=meta.authors or page.authors,
+                               pdf_url=meta.pdf_url or page.pdf_url, arxiv_id=meta.arxiv_id or page.arxiv_id)
 
 
 # --- fetching -----------------------------------------------------------------------------------------
@@ -139,52 +213,80 @@ class Page:
     text: str
     fetched_at: float
 
+    @property
+    def found(self) -> bool:
+        return self.status == 200
+
 
 @dataclass(frozen=True)
 class _Failure:
     reason: str
-    whole: bool  # True: the whole source is down; False: only the scope the caller names
+    whole: bool  # True: the site refuses this client (challenge, 403, 429); False: only the caller's scope
 
 
 class PageFetcher:
-    """GETs pages for one source: each URL at most once per instance, failures included.
+    """GETs pages for one source through an injected client (None: offline, every `get` raises).
 
-    A challenged or throttled site is not asked again in the same run, and a listing costs one
-    visit per run. At most `concurrency` requests are in flight, whatever callers gather.
-    `own_content` is the XPath `looks_like_challenge` uses to tell the site's pages from a wall.
+    Each URL is fetched at most once per instance, failures included, so a listing costs one visit per
+    run; once the site refused this client, nothing more is asked. At most `concurrency` requests are in
+    flight, whatever callers gather. `own_content` is the XPath `looks_like_challenge` uses to tell the
+    site's pages from a wall.
     """
 
-    def __init__(self, source: str, client: httpx.AsyncClient | None, *, concurrency: int = 2,
-                 own_content: str | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        client: httpx.AsyncClient | None,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        own_content: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.source = source
         self.client = client
         self.own_content = own_content
         self.requests_sent = 0
+        self._clock = clock
         self._done: dict[str, Page | _Failure] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(concurrency)
+        self._refused: _Failure | None = None
 
-    async def get(self, url: str, scope: str) -> Page:
-        """The page at `url`; raises SourceUnavailable (scoped to `scope`, or whole) when it cannot be read."""
+    async def get(self, url: str, scope: str = WHOLE) -> Page:
+        """The page at `url` (status 200, 404 or 410); raises SourceUnavailable (for `scope`, or the whole
+        source) when it cannot be read."""
         lock = self._locks.setdefault(url, asyncio.Lock())
         async with lock:
             if url not in self._done:
+                if self._refused is not None:
+                    raise SourceUnavailable(self.source, self._refused.reason)
                 async with self._slots:
-                    self._done[url] = await self._fetch(url)
+                    found = self._done[url] = await self._fetch(url)
+                if isinstance(found, _Failure) and found.whole:
+                    self._refused = self._refused or found
         found = self._done[url]
         if isinstance(found, _Failure):
-            raise SourceUnavailable(self.source, found.reason, scope="" if found.whole else scope)
+            raise SourceUnavailable(self.source, found.reason, scope=WHOLE if found.whole else scope)
         return found
 
-    def fetched(self, url: str) -> bool:
-        """Whether `url` was asked already (answered or failed)."""
-        return url in self._done
+    async def paper(self, url: str, parse: Callable[[str, str], PaperMeta], scope: str = WHOLE) -> PaperMeta | None:
+        """The paper page at `url` as `parse(text, url after redirects)` reads it, stamped with when it was
+        fetched; None for a 404/410. A page `parse` rejects (ValueError: no paper page, though the site
+        answered 200) raises SourceUnavailable for `scope`: it is never evidence that the paper is gone."""
+        page = await self.get(url, scope)
+        if not page.found:
+            return None
+        try:
+            meta = parse(page.text, page.url)
+        except ValueError as exc:
+            raise SourceUnavailable(self.source, str(exc), scope=scope) from None
+        return dataclasses.replace(meta, fetched_at=page.fetched_at)
 
     async def _fetch(self, url: str) -> Page | _Failure:
         if self.client is None:
-            return _Failure("no network client (offline run)", whole=True)
+            return _Failure("offline: no network client", whole=True)
         self.requests_sent += 1
         try:
             response = await self.client.get(url, follow_redirects=True)
@@ -197,13 +299,40 @@ class PageFetcher:
             return _Failure(f"rate limited (HTTP 429) at {url}", whole=True)
         if status == 403:
             return _Failure(f"blocked (HTTP 403) at {url}", whole=True)
+        if status in (404, 410):  # whatever the body: a site's own error page may carry any widget
+            return Page(str(response.url), status, "", self._clock())
         body = response.text
-        if looks_like_challenge(body, self.own_content):
+        if looks_like_challenge(body, self.own_content):  # with 200 or 503, as Cloudflare serves them
             return _Failure(f"challenge page (HTTP {status}) at {url}", whole=True)
-        if status in (404, 410):
-            return Page(str(response.url), status, "", time.time())
         if not 200 <= status < 300:
             return _Failure(f"HTTP {status} at {url}", whole=False)
         if is_truncated(body):
             return _Failure(f"truncated page ({len(body)} characters) at {url}", whole=False)
-        return Page(str(response.url), 200, body, time.time())
+        return Page(str(response.url), 200, body, self._clock())
+
+
+class SiteSource(PaperSource):
+    """A paper source that reads one site's pages, each at most once per run, through a `PageFetcher`.
+
+    `from_settings` builds it on the run's client pool for `default_base`, or for a `<name>_base`
+    setting where Settings has one (a mirror, a test server); without a pool it is offline and every
+    request raises SourceUnavailable.
+    """
+
+    default_base: ClassVar[str]
+    own_content: ClassVar[str | None] = None  # XPath of the site's own markup: see looks_like_challenge
+
+    def __init__(self, client: httpx.AsyncClient | None, base: str, *, concurrency: int = DEFAULT_CONCURRENCY,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.base = base.rstrip("/")
+        self._pages = PageFetcher(self.name, client, concurrency=concurrency, own_content=self.own_content,
+                                  clock=clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> Self:
+        base = getattr(settings, f"{cls.name}_base", cls.default_base)
+        return cls(pool.client(base) if pool is not None else None, base=base)
+
+    @property
+    def requests_sent(self) -> int:
+        return self._pages.requests_sent

@@ -17,7 +17,6 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -25,16 +24,24 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef, PaperSource
-from crawler.sources.pages import PageFetcher, doc, flip, has_class, metas, split_names, text
-
-if TYPE_CHECKING:
-    from crawler.config import Settings
-    from crawler.net import ClientPool
+from crawler.sources.base import PaperRef
+from crawler.sources.pages import (
+    DEFAULT_CONCURRENCY,
+    SiteSource,
+    completed,
+    doc,
+    flip,
+    has_class,
+    meta_year,
+    metas,
+    paper_document,
+    split_names,
+    text,
+)
 
 SOURCE = "pmlr"
 DEFAULT_PMLR_BASE = "https://proceedings.mlr.press"
-DEFAULT_PMLR_CONCURRENCY = 2
+DEFAULT_PMLR_CONCURRENCY = DEFAULT_CONCURRENCY
 
 # (conference, year, volume). Each row is the `shortname`, `year` and `volume` of the volume's
 # `_config.yml` in github.com/mlresearch/vNNN (read 2026-11). Add a row per new volume; until then the
@@ -257,21 +264,14 @@ def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[Paper
 
 def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMeta:
     """One paper's page. Raises ValueError when the page is not a PMLR paper page."""
-    tree = doc(html)
-    if tree is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(tree, "citation_title")
-    title = titles[0] if titles else text(next(iter(tree.xpath("//article/h1")), None))
-    if not title:
-        raise ValueError(f"not a PMLR paper page (no title) at {url}")
+    tree, title = paper_document(html, url, "//article/h1", "a PMLR paper page")
     authors = tuple(flip(a) for a in metas(tree, "citation_author"))
     if not authors:
         authors = split_names(text(next(iter(tree.xpath(f"//article//span[{has_class('authors')}]")), None)))
     ref = ref_from_path(urlsplit(url).path, table)
     year = ref.year if ref else None
     if year is None:
-        dates = metas(tree, "citation_publication_date")
-        year = int(dates[0][:4]) if dates and dates[0][:4].isdigit() else None
+        year = meta_year(tree, "citation_publication_date")
     abstract = text(next(iter(tree.xpath("//*[@id='abstract']")), None))
     pdfs = metas(tree, "citation_pdf_url")
     arxiv = next((a.get("href") for a in tree.xpath("//div[@id='extras']//a[@href]") if _arxiv_id(a.get("href"))),
@@ -292,7 +292,7 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
 # --- the source --------------------------------------------------------------------------------------
 
 
-class PmlrSource(PaperSource):
+class PmlrSource(SiteSource):
     """PMLR through an injected client: volume pages per conference-year, paper pages for abstracts.
 
     Every URL is fetched at most once per instance; the volume index only when a venue-year is
@@ -301,6 +301,8 @@ class PmlrSource(PaperSource):
 
     name = SOURCE
     venues = frozenset(CONFERENCES)
+    default_base = DEFAULT_PMLR_BASE
+    own_content = OWN_CONTENT
 
     def __init__(
         self,
@@ -309,20 +311,10 @@ class PmlrSource(PaperSource):
         concurrency: int = DEFAULT_PMLR_CONCURRENCY,
         table: VolumeTable = TABLE,
     ) -> None:
-        self.base = base.rstrip("/")
+        super().__init__(client, base, concurrency=concurrency)
         self.table = table
-        self._pages = PageFetcher(SOURCE, client, concurrency=concurrency, own_content=OWN_CONTENT)
         self._base_host = urlsplit(self.base).netloc.lower()
         self._index: list[IndexEntry] | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings, pool: ClientPool | None) -> PmlrSource:
-        base = getattr(settings, "pmlr_base", DEFAULT_PMLR_BASE)  # honoured once Settings has one
-        return cls(pool.client(base) if pool is not None else None, base=base)
-
-    @property
-    def requests_sent(self) -> int:
-        return self._pages.requests_sent
 
     def ref(self, url: str) -> PaperRef | None:
         found = parse_pmlr_url(url, self.table)
@@ -397,16 +389,8 @@ class PmlrSource(PaperSource):
         if ref.venue is not None and ref.year is not None:
             listing = await self.listing(ref.venue, ref.year)
             return None if listing is None else self.find(ref, listing)
-        url = page_url(ref.id, self.base)
         scope = ref.id.split("/", 1)[0]  # "v123": one volume
-        page = await self._pages.get(url, scope)
-        if page.status != 200:
-            return None
-        try:
-            meta = parse_paper_page(page.text, page.url, self.table)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
-        return dataclasses.replace(meta, fetched_at=page.fetched_at)
+        return await self._pages.paper(page_url(ref.id, self.base), self._parse_paper_page, scope)
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract (and, if it had none, the authors) of its paper page."""
@@ -414,13 +398,10 @@ class PmlrSource(PaperSource):
             return meta
         ref = ref_from_path(urlsplit(meta.url).path, self.table)
         scope = f"{meta.venue} {meta.year}" if meta.venue and meta.year else (ref.id.split("/")[0] if ref else "")
-        page = await self._pages.get(meta.url, scope)
-        if page.status != 200:
+        found = await self._pages.paper(meta.url, self._parse_paper_page, scope)
+        if found is None:
             return meta
-        try:
-            found = parse_paper_page(page.text, page.url, self.table)
-        except ValueError as exc:
-            raise SourceUnavailable(SOURCE, str(exc), scope=scope) from None
-        return dataclasses.replace(meta, abstract=found.abstract or meta.abstract,
-                                   authors=meta.authors or found.authors, pdf_url=meta.pdf_url or found.pdf_url,
-                                   arxiv_id=meta.arxiv_id or found.arxiv_id)
+        return completed(meta, found)
+
+    def _parse_paper_page(self, html: str, url: str) -> PaperMeta:
+        return parse_paper_page(html, url, self.table)
