@@ -34,7 +34,7 @@ CLOSE = ACCEPT  # at or above: the same title written differently (what a fill n
 NEAR = 0.5  # at or above, with a distinctive shared phrase, a title outweighs an author mismatch
 # Shared words are weighed in thirds: a distinctive word 3, a field word ("learning", "vision") 1.
 DISTINCTIVE = 6  # a shared run naming a paper: "additive explanations", or six field words in a row
-CONTAINED = 3  # the shorter title's words, in a row in the longer: three field words will do
+CONTAINED = 2  # the shorter title's words, in a row in the longer (a list shortened it): two field words do
 SCATTERED = 4  # the same, not in a row ("Meta Learning for Knowledge Distillation" in its new title)
 SAME_AUTHORS = 2  # names found that prove "same authors"; one only agrees ("Zhang et al." fits a tenth of a field)
 ARXIV_EARLY = 1  # a list may date a paper a year before its first arXiv version (posted on acceptance)

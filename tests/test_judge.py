@@ -257,6 +257,8 @@ def test_typos_in_long_words_still_share_the_phrase():
 def test_every_word_of_the_shorter_title_counts_in_a_row_or_not():
     robust = entry("- [Towards Robust Vision Transformer](https://arxiv.org/abs/2105.07926)")
     assert judge_paper(robust, arxiv("Rethinking the Design Principles of Robust Vision Transformer")).same
+    shortened = entry("- [Model Compression](https://arxiv.org/abs/1802.05668)")  # the list kept the head only
+    assert judge_paper(shortened, arxiv("Model Compression via Distillation and Quantization")).same
     # Three field words scattered through another title are a topic, not a paper.
     detection = entry("- [Toward Transformer-Based Object Detection](https://arxiv.org/abs/2012.09958)")
     assert not judge_paper(detection, arxiv("An End-to-End Transformer Model for 3D Object Detection")).same

@@ -250,7 +250,7 @@ def test_an_unrelated_paper_of_the_same_field_is_not_the_same(lists, capsys):
         print(f"\nprecision: each entry against {PAIRS_PER_ENTRY} other papers of its list\n" + format_table(rows))
         print("judged same because: " + "; ".join(f"{k} ({n})" for k, n in why.most_common()))
     assert total["pairs"] > 50_000 and total["with authors"] > 10_000
-    assert total["judged same"] <= 0.001 * total["pairs"]  # measured: about 0.05%
+    assert total["judged same"] <= 0.001 * total["pairs"]  # measured: 0.06% (the old rule: 0.3%)
     assert total["judged same"] * 3 <= total["old rule same"]
 
 
