@@ -33,7 +33,8 @@ from crawler.models import Entry, PaperMeta
 CLOSE = ACCEPT  # at or above: the same title written differently (what a fill needs), not a rename
 NEAR = 0.5  # at or above, with a distinctive shared phrase, a title outweighs an author mismatch
 # Shared words are weighed in thirds: a distinctive word 3, a field word ("learning", "vision") 1.
-DISTINCTIVE = 6  # a shared run naming a paper: "additive explanations", or six field words in a row
+DISTINCTIVE = 6  # a shared run naming a paper: "additive explanations", "spherical knowledge distillation"
+FIELD_RUN = 7  # field words alone must run this long: "real time 3d hand pose estimation" is a topic
 CONTAINED = 2  # the shorter title's words, in a row in the longer (a list shortened it): two field words do
 SCATTERED = 4  # the same, not in a row ("Meta Learning for Knowledge Distillation" in its new title)
 SAME_AUTHORS = 2  # names found that prove "same authors"; one only agrees ("Zhang et al." fits a tenth of a field)
@@ -334,6 +335,12 @@ def _shared_runs(a: tuple[str, ...], b: tuple[str, ...]) -> list[slice]:
     return out
 
 
+def _names_a_paper(run: tuple[str, ...]) -> bool:
+    weight = _weight(run)
+    has_distinctive = weight > len(run)
+    return weight >= DISTINCTIVE and (has_distinctive or len(run) >= FIELD_RUN)
+
+
 @dataclass(frozen=True)
 class _Shared:
     phrase: str  # what the reason line quotes
@@ -343,7 +350,7 @@ class _Shared:
 def _shared(entry_title: str, source_title: str) -> _Shared | None:
     """What distinctive the two titles share, or None."""
     (a, a_words), (b, b_words) = _content(entry_title), _content(source_title)
-    runs = [r for r in _shared_runs(a, b) if _weight(a[r]) >= DISTINCTIVE]
+    runs = [r for r in _shared_runs(a, b) if _names_a_paper(a[r])]
     if runs:
         return _Shared(" ".join(a_words[max(runs, key=lambda r: _weight(a[r]))]), contained=False)
     (short, short_words), (longer, _) = sorted(((a, a_words), (b, b_words)), key=lambda t: len(set(t[0])))

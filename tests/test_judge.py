@@ -254,6 +254,18 @@ def test_typos_in_long_words_still_share_the_phrase():
     assert j.same and j.title_changed
 
 
+def test_field_words_alone_name_a_paper_only_in_a_long_run():
+    hands = entry("- [Lightweight Real-time 3D Hand Pose Estimation with Graph Attention]()")
+    topic = arxiv("Real-Time 3D Hand Pose Estimation from a Single Depth Image")  # six field words in a row
+    assert not judge_paper(hands, topic).same
+    nuqmm = entry("- [nuQmm: Quantized MatMul for Efficient Inference of Large-Scale Generative Language Models]"
+                  "(https://arxiv.org/abs/2206.09557)")
+    renamed = arxiv("LUT-GEMM: Quantized Matrix Multiplication based on LUTs for Efficient Inference in "
+                    "Large-Scale Generative Language Models")  # a corpus pair: seven in a row
+    j = judge_paper(nuqmm, renamed)
+    assert j.same and j.reason == "title differs, shares 'efficient inference large scale generative language models'"
+
+
 def test_every_word_of_the_shorter_title_counts_in_a_row_or_not():
     robust = entry("- [Towards Robust Vision Transformer](https://arxiv.org/abs/2105.07926)")
     assert judge_paper(robust, arxiv("Rethinking the Design Principles of Robust Vision Transformer")).same
