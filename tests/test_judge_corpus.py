@@ -35,7 +35,7 @@ from crawler.parse import parse_list
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD_WRONG_BELOW = 0.5  # the rule before issue 13: a title score below this was `wrong_paper`
-PAIRS_PER_ENTRY = 40  # precision sample: each entry against this many others of its list
+PAIRS_PER_ENTRY = 25  # precision sample: each entry against this many others of its list
 ARXIV_ID = re.compile(r"arxiv(?:\.org/(?:abs|pdf)/|:\s?)(\d{4}\.\d{4,5})", re.I)
 
 # Hand labels for the ids the corpus writes with two different titles (measurement 2).
@@ -250,8 +250,8 @@ def test_an_unrelated_paper_of_the_same_field_is_not_the_same(lists, capsys):
         print(f"\nprecision: each entry against {PAIRS_PER_ENTRY} other papers of its list\n" + format_table(rows))
         print("judged same because: " + "; ".join(f"{k} ({n})" for k, n in why.most_common()))
     assert total["pairs"] > 50_000 and total["with authors"] > 10_000
-    assert total["judged same"] <= 0.001 * total["pairs"]  # measured: 0.06% (the old rule: 0.3%)
-    assert total["judged same"] * 3 <= total["old rule same"]
+    assert total["judged same"] <= 0.001 * total["pairs"]  # measured 0.08%; all pairs (--all) 0.04%
+    assert total["judged same"] * 3 <= total["old rule same"]  # old rule: 0.3%
 
 
 if __name__ == "__main__":
