@@ -114,6 +114,11 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(_canonical_word(w) for w in normalize_title(text).split())
 
 
+def title_words(text: str) -> tuple[str, ...]:
+    """A title's words as `title_score` compares them: normalised, British spellings made US."""
+    return _words(text)
+
+
 def title_key(text: str) -> str:
     """Two titles with the same key are the same title ("Long-Tail"/"Long tail"/"Longtail")."""
     return "".join(_words(text))

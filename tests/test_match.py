@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.match import ACCEPT, MARGIN, Match, best_match, normalize_title, title_key, title_score
+from crawler.match import ACCEPT, MARGIN, Match, best_match, normalize_title, title_key, title_score, title_words
 from crawler.models import PaperMeta
 
 # (as the list writes it, as the source titles it). The first 14 are the seed list's headings with
@@ -232,6 +232,13 @@ def test_title_key_unifies_spacing_and_spelling() -> None:
     assert title_key("Self-Supervised Pre-Training") == title_key("Self supervised Pretraining")
     assert title_key("Modelling Colour") == title_key("Modeling Color")
     assert title_key("Knowledge Distillation") != title_key("Knowledge Distillation: A Survey")
+
+
+def test_title_words_are_what_title_score_compares() -> None:
+    assert title_words("(FitNets) Modelling the Colour of Self-Supervised Nets CVPR 2019") == (
+        "modeling", "the", "color", "of", "self", "supervized", "nets",
+    )
+    assert title_words("") == ()
 
 
 def test_empty_titles_score_zero() -> None:
