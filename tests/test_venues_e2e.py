@@ -18,6 +18,7 @@ figures are printed (`pytest -s`). Bugs found on the way are the strict xfails a
 from __future__ import annotations
 
 import asyncio
+import http.server
 import math
 import re
 import threading
@@ -86,6 +87,14 @@ WAITING = {  # title -> (source, venue-year): the listing fails, so the entry wa
     "Extreme Compression of Large Language Models via Additive Quantization": ("pmlr", "ICML 2024"),
     "BinaryBERT: Pushing the Limit of BERT Quantization": ("acl", "ACL 2021"),
 }
+
+
+
+@pytest.fixture(autouse=True)
+def no_delayed_acks(monkeypatch):
+    """FakeWeb's handler writes headers and body apart, so with Nagle on each answer waits ~40 ms for the
+    client's delayed ACK; TCP_NODELAY halves these runs (the lasting fix is the same line in tests/fakeweb.py)."""
+    monkeypatch.setattr(http.server.BaseHTTPRequestHandler, "disable_nagle_algorithm", True)
 
 
 # --- the lists -------------------------------------------------------------------------------------
@@ -472,7 +481,8 @@ def figures(results: list[RunResult]) -> dict[str, Figures]:
                 fig.with_abstract += 1
                 # A generated page's abstract names its paper: it must be the filled paper's. A fixture page's
                 # or an ACL volume's abstract is the paper's own text.
-                generated = meta.abstract.startswith(abstract_for("")[:10])
+                head, tail = abstract_for("\0").split("\0")
+                generated = meta.abstract.startswith(head) and meta.abstract.endswith(tail)
                 fig.own_abstract += not generated or meta.abstract == abstract_for(paper_at(fill["url"]).title)
     return out
 

@@ -412,3 +412,116 @@ class VenueSites:
         if (m := re.fullmatch(r"/([^/]+)\.pdf", path)) and paper_at(f"https://{ACL}/{m[1]}/"):
             return Reply(200, b"%PDF-1.5\n", _PDF)
         return not_found
+
+
+# --- listings built from data, in each site's markup (the fixtures' layout), for experiments -------------
+
+
+def neurips_listing_page(year: int, papers: list[Listed]) -> str:
+    """A year page (`ul.paper-list li`, title link, authors in `<i>`), as the 2020–2024 fixtures."""
+    e = html.escape
+    items = "\n".join(
+        f'<li class="none"><a title="paper title" href="{e(urlsplit(p.url).path)}">{e(p.title)}</a> '
+        f"<i>{e(', '.join(p.authors))}</i></li>" for p in papers)
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Advances in Neural Information Processing Systems (NeurIPS {year})</title></head>
+<body>
+<div class="container-fluid"><div class="col p-3">
+<h4>Advances in Neural Information Processing Systems (NeurIPS {year})</h4>
+<ul class="paper-list">
+{items}
+</ul>
+</div></div>
+</body>
+</html>
+"""
+
+
+def pmlr_volume_page(volume: int, papers: list[Listed]) -> str:
+    """A volume page (`div.paper`, `p.title`, `span.authors`, `p.links` [abs] [Download PDF]), as v162.html."""
+    e = html.escape
+    divs = "\n".join(f"""<div class="paper">
+  <p class="title">{e(p.title)}</p>
+  <p class="details"><span class="authors">{",&nbsp;".join(e(n) for n in p.authors)}</span>;</p>
+  <p class="links">
+    [<a href="{e(p.url)}">abs</a>][<a href="{e(p.pdf or '')}" target="_blank">Download PDF</a>]
+  </p>
+</div>""" for p in papers)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Proceedings of Machine Learning Research, Volume {volume}</title></head>
+<body>
+<main class="page-content" aria-label="Content"><div class="wrapper">
+<h2>Volume {volume}</h2>
+{divs}
+</div></main>
+</body>
+</html>
+"""
+
+
+def ecva_papers_page(by_year: dict[int, list[Listed]]) -> str:
+    """`papers.php`: one accordion section per year, `dt.ptitle` + authors `dd` + `[pdf]` `dd`, relative links."""
+    e = html.escape
+    sections = []
+    for year in sorted(by_year, reverse=True):
+        rows = "\n".join(f"""<dt class="ptitle"><br>
+<a href="{e(urlsplit(p.url).path.lstrip('/'))}">
+{e(p.title)}</a>
+</dt>
+<dd>
+{e(", ".join(p.authors))}
+</dd>
+<dd>
+[<a href='{e(urlsplit(p.pdf or '').path.lstrip('/'))}'>pdf</a>]
+</dd>""" for p in by_year[year])
+        sections.append(f"""<button class="accordion">ECCV {year} Papers</button>
+<div class="accordion-content">
+<div id="content">
+<dl>
+{rows}
+</dl>
+</div>
+</div>""")
+    body = "\n".join(sections)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>ECVA | European Computer Vision Association</title></head>
+<body>
+<main>
+<div class="container">
+{body}
+</div>
+</main>
+</body>
+</html>
+"""
+
+
+def acl_volume_page(volume: str, papers: list[Listed]) -> str:
+    """A volume page (Hugo, minified): `<strong><a class=align-middle href=/<id>/>`, `/people/` author links,
+    a `pdf` badge, and the abstract in a collapsed `div#abstract-<id with . as -->` after the entry."""
+    e = html.escape
+    entries = []
+    for p in papers:
+        ident = urlsplit(p.url).path.strip("/")
+        anchor = ident.replace(".", "--")
+        people = "\n|\n".join(f"<a href=/people/x/{re.sub(r'[^a-z]+', '-', n.lower()).strip('-')}/>{e(n)}</a>"
+                              for n in p.authors)
+        entries.append(
+            '<div class="d-sm-flex align-items-stretch mb-3"><div class="d-block me-2 list-button-row">'
+            f'<a class="badge text-bg-primary align-middle me-1" href={e(p.pdf or "")}>pdf</a>'
+            f'<a class="badge text-bg-info align-middle me-1" href=#abstract-{anchor} data-bs-toggle=collapse>abs</a>'
+            f'</div><span class=d-block><strong><a class=align-middle href=/{ident}/>{e(p.title)}</a></strong><br>'
+            f"{people}</span></div>"
+            f'<div class="card bg-light mb-2 mb-lg-3 collapse abstract-collapse" id=abstract-{anchor}>'
+            f'<div class="card-body p-3 small">{e(abstract_for(p.title))}</div></div>')
+    return (f"<!doctype html><html lang=en-us><head><meta charset=utf-8><title>Volume {e(volume)} - ACL Anthology"
+            f"</title></head><body><div id=main-container class=container><section id=main>"
+            f"{''.join(entries)}</section></div></body></html>")
+
+
+def paper_page(p: Listed) -> str:
+    """The paper's own page in its site's markup (the layouts of the fixture pages)."""
+    return {"neurips": _neurips_page, "pmlr": _pmlr_page, "ecva": _ecva_page, "acl": _acl_page}[p.site](p)
