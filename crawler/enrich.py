@@ -42,11 +42,6 @@ def fillable_links(entry: Entry) -> tuple[Link, ...]:
                  or normalize_title(lk.label) == normalize_title(entry.title))
 
 
-def _venue_name(venue: str | None) -> str:
-    """'NeurIPS' -> 'NEURIPS', 'Findings of EMNLP' -> 'FINDINGSOFEMNLP': compared with a source's venues."""
-    return re.sub(r"\s+", "", venue or "").upper()
-
-
 class Enricher:
     """One run's enrichment over the run's paper sources."""
 
@@ -54,10 +49,9 @@ class Enricher:
         self.sources = sources
         self.gateways = sources.papers
 
-    def hosts(self, entry: Entry) -> list[Gateway]:
-        """The sources whose listings hold the entry's venue (empty: arXiv's title search alone)."""
-        venue = _venue_name(entry.venue)
-        return [g for g in self.gateways if venue and venue in {_venue_name(v) for v in g.source.venues}]
+    def hosts(self, entry: Entry) -> list[tuple[Gateway, str]]:
+        """The sources whose listings hold the entry's venue, each with its name for it (empty: arXiv alone)."""
+        return [(g, key) for g in self.gateways if (key := g.source.venue_key(entry.venue))]
 
     async def enrich(self, parsed: ParsedList, results: dict[str, CheckResult]) -> Enrichment:
         papers = [e for e in parsed.entries if e.is_paper]
@@ -72,12 +66,12 @@ class Enricher:
             wanted = fillable_links(entry)
             if not wanted and entry.place in metas:
                 continue
-            for gateway in self.hosts(entry) if entry.year else ():
-                listing = await gateway.listing(entry.venue or "", entry.year or 0)
+            for gateway, venue in self.hosts(entry) if entry.year else ():
+                listing = await gateway.listing(venue, entry.year or 0)
                 if not listing.hosted:
                     continue
                 if not listing.available:
-                    state = self.sources.states.down(gateway.name, listing_scope(entry.venue or "", entry.year or 0))
+                    state = self.sources.states.down(gateway.name, listing_scope(venue, entry.year or 0))
                     waiting[entry.place] = (f"{state.label} unavailable: {state.reason}" if state else
                                            f"{gateway.name} unavailable") + " (nothing guessed)"
                     break

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import http.server
 import os
 import re
 from collections import Counter, defaultdict
@@ -68,13 +67,6 @@ _HTML = {"Content-Type": "text/html; charset=utf-8"}
 _SMALL = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to",
                     "via", "with"})
 
-
-
-@pytest.fixture(autouse=True)
-def no_delayed_acks(monkeypatch):
-    """FakeWeb's handler writes headers and body apart, so with Nagle on each answer waits ~40 ms for the
-    client's delayed ACK; TCP_NODELAY halves these runs (the lasting fix is the same line in tests/fakeweb.py)."""
-    monkeypatch.setattr(http.server.BaseHTTPRequestHandler, "disable_nagle_algorithm", True)
 
 
 def site_cased(title: str) -> str:

@@ -374,6 +374,15 @@ class AclSource(SiteSource):
         venue = listing_venue(found.volume, found.year, this_year=self._this_year)
         return PaperRef(SOURCE, found.id, venue=venue, year=found.year if venue else None)
 
+    def venue_key(self, venue: str | None) -> str | None:
+        """'ACL', 'Findings of EMNLP' (also for 'EMNLP-Findings'), 'Findings'; None for workshops and others."""
+        parsed = parse_venue(venue or "")
+        if parsed is None:
+            return None
+        if parsed.findings_only:
+            return f"Findings of {parsed.conference}" if parsed.conference else "Findings"
+        return parsed.conference
+
     def lists(self, venue: str, year: int) -> bool:
         return bool(volumes_for(venue, year, this_year=self._this_year))
 

@@ -22,6 +22,7 @@ nothing but ICCV 2019; a challenge page or a 429 stops the whole source for the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -43,11 +44,10 @@ class SourceStates:
 
     def answered(self, source: str, scope: str = WHOLE) -> None:
         """The source answered for this scope; a scope already unavailable stays so."""
-        current = self._states.get((source, scope))
-        if current is None or current.availability is Availability.NOT_ASKED:
-            self._states[(source, scope)] = SourceState(source, scope, Availability.OK)
-        if scope != WHOLE and (source, WHOLE) not in self._states:
-            self._states[(source, WHOLE)] = SourceState(source, WHOLE, Availability.OK)
+        for key in dict.fromkeys(((source, scope), (source, WHOLE))):
+            current = self._states.get(key)
+            if current is None or current.availability is Availability.NOT_ASKED:
+                self._states[key] = SourceState(source, key[1], Availability.OK)
 
     def failed(self, exc: SourceUnavailable) -> None:
         """Record why a source (or one scope of it) cannot answer; the first reason is kept."""
@@ -175,6 +175,13 @@ class PaperSource:
                 exc.partial = {**out, **(exc.partial or {})}
                 raise
         return out
+
+    def venue_key(self, venue: str | None) -> str | None:
+        """The venue as this source names its listings ("NIPS 2017" -> "NeurIPS"), or None when it has no
+        listing for that venue (a workshop, another conference). Listings are cached and scoped by this key,
+        so two spellings of one venue-year are one listing."""
+        wanted = re.sub(r"[\W_]+", "", venue or "").upper()
+        return next((v for v in self.venues if re.sub(r"[\W_]+", "", v).upper() == wanted), None)
 
     def lists(self, venue: str, year: int) -> bool:
         """Whether this site may have a listing for venue-year, without asking (False: do not ask)."""

@@ -308,6 +308,9 @@ class NeuripsSource(SiteSource):
                 found = ref_from_path(parts.path)
         return found
 
+    def venue_key(self, venue: str | None) -> str | None:
+        return canonical_venue(venue)
+
     def lists(self, venue: str, year: int) -> bool:
         return canonical_venue(venue) == VENUE and year >= FIRST_YEAR
 

@@ -327,6 +327,9 @@ class PmlrSource(SiteSource):
                 found = ref_from_path(parts.path, self.table)
         return found
 
+    def venue_key(self, venue: str | None) -> str | None:
+        return canonical_venue(venue)
+
     def lists(self, venue: str, year: int) -> bool:
         short = canonical_venue(venue)
         last = self.table.last_year(short) if short else None
