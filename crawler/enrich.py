@@ -120,7 +120,7 @@ class Enricher:
 
         await self._abstracts(metas)
         return Enrichment(fills=fills, unresolved=unresolved, metas=metas,
-                          verdicts=_suggestions(papers, metas, results), sources=self.sources.states.all(),
+                          suggested=_suggestions(papers, metas, results), sources=self.sources.states.all(),
                           requests=self.sources.requests())
 
     async def _papers_of_links(self, papers: Sequence[Entry]) -> dict[tuple[str, int], PaperMeta]:
@@ -157,7 +157,10 @@ class Enricher:
                 metas[line] = await gateway.abstract(meta)
 
     def _why(self, match: Match) -> str:
-        down = self.sources.states.unavailable()
+        # Only a search source that could not answer explains an empty search; a venue-year that failed
+        # elsewhere has nothing to do with this entry.
+        searching = {g.name for g in self.gateways if g.source.searches}
+        down = [s for s in self.sources.states.unavailable() if s.source in searching and not s.scope]
         if down and not match.candidates:
             return "; ".join(f"{s.label} unavailable: {s.reason}" for s in down) + " (nothing guessed)"
         return match.reason

@@ -20,45 +20,45 @@ _DEFAULT_PORT = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Precheck:
     """What can be said about a URL before any request: None means 'go and check it'."""
 
     status: LinkStatus | None
     reason: str | None = None
 
 
-def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Verdict:
+def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Precheck:
     """Decide invalid / skipped without the network."""
     raw = url.strip()
     if not raw:
-        return Verdict(LinkStatus.EMPTY, "empty link")
+        return Precheck(LinkStatus.EMPTY, "empty link")
     if raw.startswith("#"):
-        return Verdict(LinkStatus.SKIPPED, "in-page anchor")
+        return Precheck(LinkStatus.SKIPPED, "in-page anchor")
     try:
         parts = urlsplit(raw)
         port = parts.port  # raises on a bad port
     except ValueError as exc:
-        return Verdict(LinkStatus.INVALID, f"malformed URL: {exc}")
+        return Precheck(LinkStatus.INVALID, f"malformed URL: {exc}")
     scheme = parts.scheme.lower()
     if not scheme:
         if raw.startswith("//") or "." in raw.split("/", 1)[0] and not raw.startswith((".", "/")):
-            return Verdict(LinkStatus.INVALID, "no scheme (http:// or https://)")
-        return Verdict(LinkStatus.SKIPPED, "relative link")
+            return Precheck(LinkStatus.INVALID, "no scheme (http:// or https://)")
+        return Precheck(LinkStatus.SKIPPED, "relative link")
     if scheme not in WEB_SCHEMES:
         if scheme in OTHER_SCHEMES:
-            return Verdict(LinkStatus.SKIPPED, f"not a web link ({scheme}:)")
-        return Verdict(LinkStatus.INVALID, f"unknown scheme {scheme!r}")
+            return Precheck(LinkStatus.SKIPPED, f"not a web link ({scheme}:)")
+        return Precheck(LinkStatus.INVALID, f"unknown scheme {scheme!r}")
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        return Verdict(LinkStatus.INVALID, "no host")
+        return Precheck(LinkStatus.INVALID, "no host")
     if port == 0:
-        return Verdict(LinkStatus.INVALID, "port 0")
+        return Precheck(LinkStatus.INVALID, "port 0")
     if not _valid_host(host):
-        return Verdict(LinkStatus.INVALID, f"bad host name {host!r}")
+        return Precheck(LinkStatus.INVALID, f"bad host name {host!r}")
     for pattern in exclude:
         if pattern.search(raw):
-            return Verdict(LinkStatus.SKIPPED, f"excluded by config ({pattern.pattern})")
-    return Verdict(None)
+            return Precheck(LinkStatus.SKIPPED, f"excluded by config ({pattern.pattern})")
+    return Precheck(None)
 
 
 def _valid_host(host: str) -> bool:

@@ -119,11 +119,6 @@ def title_words(text: str) -> tuple[str, ...]:
     return _words(text)
 
 
-def title_key(text: str) -> str:
-    """Two titles with the same key are the same title ("Long-Tail"/"Long tail"/"Longtail")."""
-    return "".join(_words(text))
-
-
 def _join_compounds(words: tuple[str, ...], other: frozenset[str]) -> list[str]:
     """Merge runs of 2-3 words that the other title writes as one ("pre training" / "pretraining")."""
     out: list[str] = []

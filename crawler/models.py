@@ -226,6 +226,6 @@ class Enrichment:
     fills: list[Fill] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     metas: dict[tuple[str, int], PaperMeta] = field(default_factory=dict)  # entry's (file, line) -> its paper
-    verdicts: dict[str, CheckResult] = field(default_factory=dict)  # url key -> the verdict with its suggestion
+    suggested: dict[str, CheckResult] = field(default_factory=dict)  # url key -> its result with the paper suggested
     sources: list[SourceState] = field(default_factory=list)  # what each source (and scope of it) did
     requests: dict[str, int] = field(default_factory=dict)

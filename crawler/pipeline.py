@@ -106,8 +106,8 @@ class Pipeline:
         enrichment = Enrichment()
         if job.command in ("run", "enrich") and self.sources is not None:
             enrichment = await Enricher(self.sources).enrich(parsed, results)
-            results.update(enrichment.verdicts)  # the entry's paper suggested for broken and wrong links
-            self.store.save_results(enrichment.verdicts.values())
+            results.update(enrichment.suggested)  # the entry's paper suggested for broken and wrong links
+            self.store.save_results(enrichment.suggested.values())
             snapshot.remember(self.store, job.names, texts, parsed, enrichment, self.clock())
         elif job.command == "report":
             enrichment = snapshot.recall(self.store, job.names, texts, parsed, self.clock())

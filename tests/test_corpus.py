@@ -248,9 +248,15 @@ def test_corpus_report(capsys):
         pytest.fail(f"CRAWLER_CORPUS={CORPUS} is not a folder of lists")
     if not CORPUS_FILES:
         pytest.skip("no corpus folder")
-    table = format_table([row(p) for p in CORPUS_FILES])
+    rows = [row(p) for p in CORPUS_FILES]
     with capsys.disabled():
-        print(f"\ncorpus {CORPUS}\n{table}")
+        print(f"\ncorpus {CORPUS}\n{format_table(rows)}")
+    for r in rows:
+        if CMARK:  # every link GitHub renders is found, and nothing else
+            assert r["links"] == r["cmark-gfm"], r
+        # Nearly every paper entry has a title (the misses are items with neither link nor venue).
+        assert r["titled"] >= 0.98 * r["papers"], r
+        assert r["papers"] <= r["entries"] and r["entries"] > 0, r
 
 
 if __name__ == "__main__":

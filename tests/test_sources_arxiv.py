@@ -34,7 +34,6 @@ from crawler.sources.arxiv import (
     parse_arxiv_id,
     result_to_meta,
     title_queries,
-    title_query,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
@@ -328,20 +327,20 @@ def test_abs_url() -> None:
 # --- title queries ----------------------------------------------------------------------------------
 
 
-def test_title_query_ors_quoted_phrases() -> None:
-    assert title_query(["Born Again Neural Networks", "Knowledge Transfer with Jacobian Matching"]) == (
+def test_title_queries_ors_quoted_phrases() -> None:
+    assert title_queries(["Born Again Neural Networks", "Knowledge Transfer with Jacobian Matching"]) == [
         'ti:"Born Again Neural Networks" OR ti:"Knowledge Transfer with Jacobian Matching"'
-    )
+    ]
 
 
-def test_title_query_strips_punctuation_that_breaks_arxiv_parser() -> None:
+def test_title_queries_strips_punctuation_that_breaks_arxiv_parser() -> None:
     titles = [
         "Snapshot Distillation: Teacher-Student Optimization in One Generation",
         '"Dark Knowledge" (and [Soft] Targets) / A Study?',
         "Inter-region Affinity Distillation for Road Marking Segmentation",
         "Learning to AND/OR NOT",
     ]
-    query = title_query(titles)
+    (query,) = title_queries(titles)
     assert query == (
         'ti:"Snapshot Distillation Teacher Student Optimization in One Generation"'
         ' OR ti:"Dark Knowledge and Soft Targets A Study"'
@@ -355,9 +354,9 @@ def test_title_query_strips_punctuation_that_breaks_arxiv_parser() -> None:
         assert not set(phrase.split()) & {"AND", "OR", "NOT", "ANDNOT"}
 
 
-def test_title_query_drops_stop_word_only_titles_and_duplicates() -> None:
-    assert title_query(["", "A", "On the", " - : ", "The Of"]) == ""
-    assert title_query(["FitNets", "On the", "FitNets!", "fitnets"]) == 'ti:"FitNets" OR ti:"fitnets"'
+def test_title_queries_drops_stop_word_only_titles_and_duplicates() -> None:
+    assert title_queries(["", "A", "On the", " - : ", "The Of"]) == []
+    assert title_queries(["FitNets", "On the", "FitNets!", "fitnets"]) == ['ti:"FitNets" OR ti:"fitnets"']
 
 
 def test_title_queries_stay_short() -> None:

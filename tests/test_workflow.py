@@ -32,11 +32,11 @@ from crawler.report.summary import (
     counts,
     cut_to,
     issue_body,
+    issue_state,
     issue_title,
     job_summary,
     main,
     pull_request_body,
-    verdict,
 )
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads the workflow (a dev dependency)")
@@ -433,19 +433,20 @@ def test_a_pointer_is_a_link_only_for_an_https_url():
     assert "javascript" not in out and "the `reports` artifact of this run" in out
 
 
-# -- the tracking issue's verdict ----------------------------------------------------------------------
+# -- the tracking issue's state ------------------------------------------------------------------------
 def test_a_new_timeout_opens_no_issue_but_a_dead_one_does():
     flaky = link(1, status="timeout", http_status=None, error="timed out")
-    assert verdict(report_with([flaky])) == "close"
-    assert verdict(report_with([dataclasses.replace(flaky, new=False, dead=True, consecutive_failures=2)])) == "open"
+    assert issue_state(report_with([flaky])) == "close"
+    dead = dataclasses.replace(flaky, new=False, dead=True, consecutive_failures=2)
+    assert issue_state(report_with([dead])) == "open"
 
 
 def test_a_broken_link_keeps_the_issue_open_until_it_is_fixed():
-    assert verdict(report_with([link(1)])) == "open"  # new
-    assert verdict(report_with([link(1, new=False, consecutive_failures=2)])) == "open"  # not yet dead
-    assert verdict(report_with([link(1, status="wrong_paper", new=False)])) == "open"
-    assert verdict(report_with([link(1, status="ok", new=False, error=None)])) == "close"
-    assert verdict(report_with([link(1, status="blocked", new=False)])) == "close"  # a bot wall judges nothing
+    assert issue_state(report_with([link(1)])) == "open"  # new
+    assert issue_state(report_with([link(1, new=False, consecutive_failures=2)])) == "open"  # not yet dead
+    assert issue_state(report_with([link(1, status="wrong_paper", new=False)])) == "open"
+    assert issue_state(report_with([link(1, status="ok", new=False, error=None)])) == "close"
+    assert issue_state(report_with([link(1, status="blocked", new=False)])) == "close"  # a bot wall judges nothing
 
 
 def test_the_issue_title_counts_and_the_body_fits():
@@ -483,11 +484,11 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
     assert main(["ci", "--reports", str(reports), "--out", str(tmp_path / "ci"),
                  "--run-url", "https://github.com/o/r/actions/runs/7"]) == 0
     outputs = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
-    assert outputs == {"verdict": "open", "title": "Link health: 1 link need attention (1 broken)", "fills": "0"}
+    assert outputs == {"state": "open", "title": "Link health: 1 link need attention (1 broken)", "fills": "0"}
     assert "https://example.org/paper/1" in (tmp_path / "ci" / "issue.md").read_text()
     assert (tmp_path / "ci" / "pull-request.md").exists()
     # The issue job reads these two from the artifact: exactly what the outputs said, no trailing newline.
-    assert (tmp_path / "ci" / "verdict.txt").read_text() == "open"
+    assert (tmp_path / "ci" / "state.txt").read_text() == "open"
     assert (tmp_path / "ci" / "title.txt").read_text() == outputs["title"]
     assert main(["job-summary", "--reports", str(tmp_path / "none"), "--exit-code", "3"]) == 0
     assert "network was unavailable" in capsys.readouterr().out

@@ -48,7 +48,7 @@ def safe_href(url: object) -> str | None:
 
 
 def rows(report: RunReport, papers: list[dict]) -> list[dict]:
-    """One row per paper entry, its links joined with the report's verdicts (fresher than the export's)."""
+    """One row per paper entry, its links joined with the report's link rows (fresher than the export's)."""
     by_key: dict[str, LinkRow] = {}
     for lo in report.links:
         by_key.setdefault(lo.key, lo)
@@ -59,17 +59,17 @@ def rows(report: RunReport, papers: list[dict]) -> list[dict]:
         for lk in p.get("links", []):
             url = lk.get("url") or ""
             filled = lk.get("status") == "filled"
-            verdict = by_key.get(url_key(url)) if url else None
-            status = verdict.status.value if verdict else (lk.get("status") or "unknown")
+            row = by_key.get(url_key(url)) if url else None
+            status = row.status.value if row else (lk.get("status") or "unknown")
             links.append({
                 "label": lk.get("label") or "", "url": url, "href": safe_href(url), "status": status,
                 "filled": filled,
-                "http": verdict.http_status if verdict else None,
-                "error": verdict.error if verdict else None,
-                "note": verdict.note if verdict else None,
-                "suggestion": verdict.suggestion if verdict else None,
-                "suggestion_href": safe_href(verdict.suggestion) if verdict else None,
-                "dead": bool(verdict and verdict.dead), "new": bool(verdict and verdict.new),
+                "http": row.http_status if row else None,
+                "error": row.error if row else None,
+                "note": row.note if row else None,
+                "suggestion": row.suggestion if row else None,
+                "suggestion_href": safe_href(row.suggestion) if row else None,
+                "dead": bool(row and row.dead), "new": bool(row and row.new),
             })
         tags = {lk["status"] for lk in links}
         tags |= {"filled" for lk in links if lk["filled"]}
@@ -233,7 +233,7 @@ def render(report: RunReport, papers: list[dict]) -> str:
     csp = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     failing = s.failing
-    verdict = (f'<span class="verdict bad">{failing} of {s.distinct_urls} links need attention</span>'
+    headline = (f'<span class="verdict bad">{failing} of {s.distinct_urls} links need attention</span>'
                if failing else '<span class="verdict good">all links healthy</span>')
     numbers = (("links", s.distinct_urls), ("healthy", s.healthy), ("failing", failing),
                ("not judged", s.not_judged), ("new", len(s.new)), ("dead", len(s.dead)),
@@ -266,7 +266,7 @@ def render(report: RunReport, papers: list[dict]) -> str:
 <body>
 <header>
 <h1>Link health</h1>
-<p><strong>{escape(lists)}</strong> · {escape(_when(s.generated_at))} · {verdict}</p>
+<p><strong>{escape(lists)}</strong> · {escape(_when(s.generated_at))} · {headline}</p>
 </header>
 <dl class="summary">{summary}</dl>
 {unavailable}

@@ -49,8 +49,8 @@ def render(report: RunReport) -> str:
     several = len(s.lists) > 1
     when = datetime.fromtimestamp(s.generated_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Link health", ""]
-    verdict = f"{s.failing} of {s.distinct_urls} links need attention" if s.failing else "all links healthy"
-    out.append(f"**{escape(', '.join(s.lists))}** · {when} · {verdict}")
+    headline = f"{s.failing} of {s.distinct_urls} links need attention" if s.failing else "all links healthy"
+    out.append(f"**{escape(', '.join(s.lists))}** · {when} · {headline}")
     out.append("")
     out.append("| links | healthy | failing | not judged | new | dead | fixed | empty | filled | unresolved | "
                "abstracts |")

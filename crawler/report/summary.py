@@ -121,7 +121,7 @@ def attention(report: RunReport) -> list[LinkRow]:
     return [lo for lo in report.links if lo.dead or lo.status in DEFINITE]
 
 
-def verdict(report: RunReport) -> str:
+def issue_state(report: RunReport) -> str:
     """`open` (open the issue, or update it) while a link needs attention, else `close`."""
     return "open" if attention(report) else "close"
 
@@ -211,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     js.add_argument("--artifact-url", default="")
     co = sub.add_parser("counts", help="print the action's outputs: links=, healthy=, ..., report paths")
     co.add_argument("--reports", type=Path, default=Path("reports"))
-    ci = sub.add_parser("ci", help="write issue.md, pull-request.md, verdict.txt and title.txt; "
-                                   "print verdict=, title=, fills= lines")
+    ci = sub.add_parser("ci", help="write issue.md, pull-request.md, state.txt and title.txt; "
+                                   "print state=, title=, fills= lines")
     ci.add_argument("--reports", type=Path, default=Path("reports"))
     ci.add_argument("--out", type=Path, required=True)
     ci.add_argument("--run-url", default="")
@@ -239,9 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "issue.md").write_text(issue_body(report, markdown, run_url=args.run_url), encoding="utf-8")
     (args.out / "pull-request.md").write_text(pull_request_body(report, run_url=args.run_url), encoding="utf-8")
     # For the issue job, which reads them from the artifact (one line each, no newline to strip).
-    (args.out / "verdict.txt").write_text(verdict(report), encoding="utf-8")
+    (args.out / "state.txt").write_text(issue_state(report), encoding="utf-8")
     (args.out / "title.txt").write_text(issue_title(report), encoding="utf-8")
-    print(f"verdict={verdict(report)}")
+    print(f"state={issue_state(report)}")
     print(f"title={issue_title(report)}")
     print(f"fills={len(report.fills)}")
     return 0

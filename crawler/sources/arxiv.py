@@ -1,6 +1,6 @@
 """arXiv metadata through its API, with the `arxiv` package doing the querying and feed parsing.
 
-Pure helpers (`parse_arxiv_id`, `abs_url`, `title_query`, `result_to_meta`, `check_feed`) and one
+Pure helpers (`parse_arxiv_id`, `abs_url`, `title_queries`, `result_to_meta`, `check_feed`) and one
 `ArxivSource` that owns the only `arxiv.Client` of the process.
 
 Why the client is wrapped the way it is (see shared/SOURCES.md):
@@ -88,14 +88,8 @@ def title_phrase(title: str) -> str | None:
     return f'ti:"{" ".join(words)}"'
 
 
-def title_query(titles: Iterable[str]) -> str:
-    """One `search_query` that ORs the titles as phrases: `ti:"A B" OR ti:"C D"` ("" if none is left)."""
-    phrases = dict.fromkeys(p for p in map(title_phrase, titles) if p)
-    return " OR ".join(phrases)
-
-
 def title_queries(titles: Iterable[str]) -> list[str]:
-    """`title_query` over groups of titles small enough for one short URL each."""
+    """`ti:"A B" OR ti:"C D"` queries ORing the titles as phrases, in groups small enough for one short URL each."""
     queries: list[str] = []
     group: list[str] = []
     for phrase in dict.fromkeys(p for p in map(title_phrase, titles) if p):

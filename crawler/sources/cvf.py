@@ -21,7 +21,6 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources import pages
 from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
@@ -72,7 +71,6 @@ _AUTHSEARCH = f".//form[{has_class('authsearch')}]"
 
 # CVF's own markup (a listing, a paper page): a page that has it is no bot wall, whatever its text says.
 OWN_CONTENT = f"{_PTITLE} | //*[@id='papertitle']"
-_CHALLENGE_STATUSES = frozenset({403, 429, 503})
 
 
 @dataclass(frozen=True)
@@ -176,11 +174,6 @@ def html_url_for(ref: CvfRef, base: str = DEFAULT_CVF_BASE) -> str:
     resolves those through the listing instead of inventing a URL.
     """
     return f"{base.rstrip('/')}/{_exact(ref).path_folder}/html/{ref.name}.html"
-
-
-def pdf_url_for(ref: CvfRef, base: str = DEFAULT_CVF_BASE) -> str:
-    """The paper's pdf; same rules as html_url_for."""
-    return f"{base.rstrip('/')}/{_exact(ref).path_folder}/papers/{ref.name}.pdf"
 
 
 def _exact(ref: CvfRef) -> CvfRef:
@@ -362,11 +355,6 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
         arxiv_id=_arxiv_link(anchors),
         pdf_url=pdf,
     )
-
-
-def looks_like_challenge(html: str, status: int = 200) -> bool:
-    """A bot wall or interstitial instead of the page asked for (or a status that means one)."""
-    return status in _CHALLENGE_STATUSES or pages.looks_like_challenge(html, OWN_CONTENT)
 
 
 # --- the source --------------------------------------------------------------------------------------
