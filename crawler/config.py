@@ -10,6 +10,7 @@ from pathlib import Path
 
 from crawler import __version__
 from crawler.errors import UsageError
+from crawler.links import builtin_manners
 
 DEFAULT_LIST = Path("data/papers.md")
 DEFAULT_DB = Path("data/cache.db")
@@ -79,14 +80,10 @@ class HostRule:
         )
 
 
-# Built-in manners for hosts known to rate-limit crawlers; `[tool.crawler.hosts."<host>"]` overrides
-# any field. github.com answers a burst of HTML requests from one address with 429 and
-# `Retry-After: 60` (SOURCES.md, issue 12) and does not publish the limit. Two requests in flight at
-# least a second apart is lychee-style politeness (public reports see 429s at one request a second,
-# LightGBM #3785); a 429 then pauses the whole host for at least 60 s and stretches the spacing to
-# the rate the host evidently allows (crawler.pacing), so the first 429 of a night is usually the last.
+# Built-in manners for hosts known to rate-limit crawlers, from the table of site rules (crawler.links);
+# `[tool.crawler.hosts."<host>"]` overrides any field.
 DEFAULT_HOST_RULES: dict[str, HostRule] = {
-    "github.com": HostRule(concurrency=2, spacing=1.0, pause=60.0),
+    host: HostRule(concurrency=c, spacing=sp, pause=pa) for host, (c, sp, pa) in builtin_manners().items()
 }
 
 

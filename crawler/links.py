@@ -1,15 +1,22 @@
-"""URL rules, all pure: validation, normalisation (the cache key), and the site quirk table."""
+"""URL rules, all pure: validation, normalisation (the cache key), arXiv ids, and the table of site rules.
+
+Every rule about a host lives in SITES (issue 17, after lychee's quirks table): whether a link there is
+a paper, a page that is not one, or says nothing either way; how its paper ids parse; whether the
+GitHub token may go there; the manners it needs. Entries, the client pool, the settings' built-in host
+rules and the arXiv source read it. A source module still declares which URLs it claims itself.
+"""
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.models import ArxivId, LinkStatus
 
 WEB_SCHEMES = frozenset({"http", "https"})
-ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 # Schemes a list may legitimately hold that we do not fetch. Anything else (`hhttps:`) is a typo: invalid.
 OTHER_SCHEMES = frozenset(
     {"mailto", "ftp", "ftps", "sftp", "tel", "javascript", "data", "file", "irc", "ircs", "git", "ssh",
@@ -161,3 +168,101 @@ def abs_url(arxiv_id: str) -> str:
 
 def pdf_url(arxiv_id: str) -> str:
     return f"https://arxiv.org/pdf/{arxiv_id}"
+
+
+# --- the table of site rules -----------------------------------------------------------------------------
+
+
+class SiteKind(enum.StrEnum):
+    """What a link to the site says about the entry it is written on."""
+
+    PAPER = "paper"  # the page is a paper and nothing else (evidence the entry is a paper)
+    NOT_PAPER = "not_paper"  # code, a video, a badge, a search page: an entry titled by it is not a paper
+    NO_EVIDENCE = "no_evidence"  # personal and project pages: they say nothing either way
+
+
+@dataclass(frozen=True)
+class Site:
+    """The rules for one site. `pattern` matches after the scheme: a host (any subdomain) and maybe a path."""
+
+    pattern: str
+    kind: SiteKind | None = None
+    hosts: frozenset[str] = frozenset()  # exact host names, for the rules below that are per host
+    ids: Callable[[str], str | None] | None = None  # its paper ids, from a URL of the site
+    token: bool = False  # the GitHub token may go to these hosts (https, default port, exact host only)
+    concurrency: int | None = None  # built-in manners, which [tool.crawler.hosts."<host>"] overrides
+    spacing: float | None = None
+    pause: float | None = None
+
+
+ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
+
+SITES: tuple[Site, ...] = (
+    Site(r"arxiv\.org/(abs|pdf)/", SiteKind.PAPER, ARXIV_HOSTS, ids=lambda url: parse_arxiv_id(url)),
+    # github.com answers a burst of page loads from one address with 429 and `Retry-After: 60` and does not
+    # publish its limit (SOURCES.md, issue 12). Two requests in flight at least a second apart is lychee-style
+    # politeness (public reports see 429s at one request a second, LightGBM #3785); a 429 then pauses the
+    # whole host for at least 60 s and stretches the spacing to the rate it allows (crawler.pacing).
+    Site(r"github\.com", SiteKind.NOT_PAPER, frozenset({"github.com"}), token=True,
+         concurrency=2, spacing=1.0, pause=60.0),
+    # The GraphQL and REST APIs (crawler.sources.github): the token's other home, and nowhere else.
+    Site(r"api\.github\.com", None, frozenset({"api.github.com"}), token=True),
+    Site(r"openaccess\.thecvf\.com/content", SiteKind.PAPER),
+    Site(r"openreview\.net/(pdf|forum)", SiteKind.PAPER),
+    Site(r"aclweb\.org/anthology/", SiteKind.PAPER),
+    Site(r"aclanthology\.org/", SiteKind.PAPER),
+    Site(r"papers\.nips\.cc/paper", SiteKind.PAPER),
+    Site(r"proceedings\.neurips\.cc/paper", SiteKind.PAPER),
+    Site(r"proceedings\.mlr\.press/", SiteKind.PAPER),
+    Site(r"ecva\.net/papers/", SiteKind.PAPER),
+    Site(r"ojs\.aaai\.org/", SiteKind.PAPER),
+    Site(r"ieeexplore\.ieee\.org/(document|abstract|stamp)", SiteKind.PAPER),
+    Site(r"dl\.acm\.org/doi/", SiteKind.PAPER),
+    Site(r"link\.springer\.com/(article|chapter|content)", SiteKind.PAPER),
+    Site(r"sciencedirect\.com/science/article", SiteKind.PAPER),
+    *(Site(pattern, SiteKind.NOT_PAPER) for pattern in (
+        r"gitlab\.com", r"bitbucket\.org", r"img\.shields\.io", r"shields\.io", r"badge\.fury\.io",
+        r"travis-ci\.(org|com)", r"colab\.research\.google\.com", r"huggingface\.co", r"twitter\.com", r"x\.com",
+        r"youtube\.com", r"youtu\.be", r"paperswithcode\.com", r"awesome\.re", r"scholar\.google\.[a-z.]+",
+        r"bing\.com", r"google\.com", r"archive\.is", r"codalab\.org", r"zhihu\.com", r"weixin\.qq\.com",
+        r"bilibili\.com", r"vimeo\.com")),
+    *(Site(pattern, SiteKind.NO_EVIDENCE) for pattern in (r"github\.io", r"sites\.google\.com", r"weebly\.com")),
+)
+
+
+def _kind_pattern(kind: SiteKind, tail: str = "") -> re.Pattern[str]:
+    alternatives = "|".join(s.pattern for s in SITES if s.kind is kind)
+    return re.compile(rf"^https?://([^/]*\.)?({alternatives}){tail}", re.I)
+
+
+# One compiled pattern per kind: entries test every link of a list against them.
+PAPER_URL = re.compile(_kind_pattern(SiteKind.PAPER).pattern + r"|\.pdf([?#]|$)", re.I)  # a PDF is a paper too
+NOT_PAPER_URL = _kind_pattern(SiteKind.NOT_PAPER, r"(/|$)")
+NO_EVIDENCE_URL = _kind_pattern(SiteKind.NO_EVIDENCE, r"(/|$)")
+
+TOKEN_HOSTS = frozenset(h for s in SITES if s.token for h in s.hosts)
+
+
+def token_allowed(url: str) -> bool:
+    """Whether the GitHub token may go with a request to `url`: https, the default port, a GitHub API host."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return parts.scheme.lower() == "https" and port in (None, 443) and (parts.hostname or "").lower() in TOKEN_HOSTS
+
+
+def builtin_manners() -> dict[str, tuple[int | None, float | None, float | None]]:
+    """host -> (concurrency, spacing, pause) for the hosts the table gives manners."""
+    return {h: (s.concurrency, s.spacing, s.pause) for s in SITES
+            if s.concurrency is not None or s.spacing is not None or s.pause is not None for h in s.hosts}
+
+
+def paper_id(url: str) -> str | None:
+    """The paper id a URL names on a site the table knows the ids of (arXiv), else None."""
+    host = host_of(url)
+    for site in SITES:
+        if site.ids is not None and host in site.hosts:
+            return site.ids(url)
+    return None

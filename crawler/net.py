@@ -27,6 +27,7 @@ import httpcore
 import httpx
 
 from crawler.config import Settings
+from crawler.links import token_allowed
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -133,9 +134,6 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
-# Origins that may see the GitHub token. Exact origins, https only: the token must never reach
-# another host, plain http, or a redirect target elsewhere (each origin has its own client).
-GITHUB_ORIGINS = frozenset({"https://github.com", "https://api.github.com", "https://raw.githubusercontent.com"})
 
 
 def github_token() -> str | None:
@@ -228,8 +226,9 @@ class ClientPool:
         if rule:
             headers.update(dict(rule.headers))
         token = github_token()
-        parts = urlsplit(url)
-        if token and parts.port in (None, 443) and f"{parts.scheme.lower()}://{host}" in GITHUB_ORIGINS:
+        # Exact hosts over https only (crawler.links.SITES): never another host, plain http, or a redirect
+        # elsewhere (each origin has its own client).
+        if token and token_allowed(url):
             headers["Authorization"] = f"Bearer {token}"  # lifts GitHub's anonymous rate limit
         proxy = proxy_for(url, self._proxies)
         if self._transport_factory is not None:

@@ -47,8 +47,13 @@ def test_github_token_goes_only_to_github_over_https(monkeypatch):
     with respx.mock(assert_all_called=False) as mock:
         mock.route().mock(side_effect=record)
         results = check_all(Settings(retries=0), ["https://github.com/a/b", "http://github.com/a/b",
-                                                  "https://github.com.evil.example/x", "https://github.com/moved"])
+                                                  "https://github.com.evil.example/x", "https://github.com/moved",
+                                                  "https://raw.githubusercontent.com/a/b/main/README.md",
+                                                  "https://gist.github.com/a/1"])
     assert seen["https://github.com/a/b"] == "Bearer ghp_secret_value_123"
+    # GitHub's other hosts are not the API: SPEC sends the token to github.com and api.github.com only.
+    assert seen["https://raw.githubusercontent.com/a/b/main/README.md"] is None
+    assert seen["https://gist.github.com/a/1"] is None
     assert seen["http://github.com/a/b"] is None  # plain http: never
     assert seen["https://github.com.evil.example/x"] is None  # look-alike host: never
     assert seen["https://evil.example/steal"] is None  # redirect target elsewhere: never

@@ -39,7 +39,7 @@ from crawler.config import (
     DEFAULT_CONTACT,
 )
 from crawler.errors import SourceUnavailable
-from crawler.links import ARXIV_HOSTS, abs_url, host_of, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
+from crawler.links import abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
 from crawler.match import title_score
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef, PaperSource
@@ -346,9 +346,7 @@ class ArxivSource(PaperSource):
 
     # -- the PaperSource interface --------------------------------------------------------------------
     def ref(self, url: str) -> PaperRef | None:
-        if host_of(url) not in ARXIV_HOSTS:
-            return None
-        arxiv_id = parse_arxiv_id(url)
+        arxiv_id = paper_id(url)  # the table of site rules knows arXiv's hosts and ids
         return PaperRef(SOURCE, arxiv_id, url=url) if arxiv_id else None
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
