@@ -35,7 +35,8 @@ _NEGATIONS = frozenset({"not", "no", "non", "without", "nor", "never"})
 CVF_VENUES = frozenset({"CVPR", "ICCV", "WACV", "ECCV"})
 _PREPRINT_VENUES = frozenset({"ARXIV", "CORR", "PREPRINT"})  # says nothing about where it appeared
 _WORKSHOP_HOSTS = CVF_VENUES | {"NIPS", "NEURIPS", "ICML", "ICLR", "AAAI", "IJCAI", "ACCV", "BMVC"}  # "CVPRW"
-_KNOWN_VENUES = _WORKSHOP_HOSTS | _PREPRINT_VENUES | {"KDD", "ACL", "EMNLP", "NAACL", "TPAMI", "PAMI", "IJCV"}
+_KNOWN_VENUES = _WORKSHOP_HOSTS | _PREPRINT_VENUES | {"KDD", "ACL", "EMNLP", "NAACL", "EACL", "AACL", "COLING", "TACL",
+                                                     "TPAMI", "PAMI", "IJCV"}
 
 # Venues a list writes after a title ("CVPR 2019", "NIPSW 2014"): stripped before comparing.
 _VENUE_WORDS = (
