@@ -258,7 +258,7 @@ async def _check(settings: Settings, web: FakeWeb, clock: ScaledClock, links: li
         out = await verifier.verify_all(claimed)
         results = dict(out.results)
         rest = [k for k in keys if k not in results]
-        checker = Checker(pool, settings, sleep=clock.sleep, clock=clock)
+        checker = Checker(pool, settings, sleep=clock.sleep, clock=clock, monotonic=clock)
 
         async def one(url: str) -> None:
             results[url] = await checker.check(url)
