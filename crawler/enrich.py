@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from crawler.entries import is_venue_label
 from crawler.judge import judge_paper
-from crawler.links import url_key
+from crawler.links import PAPER_URL, url_key
 from crawler.match import Match, best_match, normalize_title
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
 from crawler.sources.base import PaperRef
@@ -36,10 +36,16 @@ _FILLABLE_LABEL = re.compile(
 )
 
 
+def names_the_paper(link: Link, entry: Entry) -> bool:
+    """The link is meant to be the paper: `[[paper]]`, `[pdf]`, `[[CVPR]]`, the title itself, or a paper site's
+    page (crawler.links.PAPER_URL). `[[code]]`, `[project]` or an author's `[Ming Li]` are not."""
+    return bool(_FILLABLE_LABEL.match(link.label) or is_venue_label(link.label)
+                or normalize_title(link.label) == normalize_title(entry.title)
+                or (link.url and PAPER_URL.match(link.url)))
+
+
 def fillable_links(entry: Entry) -> tuple[Link, ...]:
-    return tuple(lk for lk in entry.empty_links
-                 if _FILLABLE_LABEL.match(lk.label) or is_venue_label(lk.label)
-                 or normalize_title(lk.label) == normalize_title(entry.title))
+    return tuple(lk for lk in entry.empty_links if names_the_paper(lk, entry))
 
 
 class Enricher:
@@ -168,13 +174,18 @@ class Enricher:
 
 def _suggestions(papers: Sequence[Entry], metas: dict[tuple[str, int], PaperMeta],
                  results: dict[str, CheckResult]) -> dict[str, CheckResult]:
-    """A broken or wrong link gets the entry's paper as its suggestion, when a source found it."""
+    """A broken or wrong paper link gets the entry's paper as its suggestion, when a source found it.
+
+    Only a link meant to be the paper: a dead project page or code link is not replaced by the paper
+    (an archived copy may be suggested for it once it is dead, crawler.archive)."""
     out: dict[str, CheckResult] = {}
     for entry in papers:
         meta = metas.get(entry.place)
         if meta is None:
             continue
         for lk in entry.links:
+            if not names_the_paper(lk, entry):
+                continue
             key = url_key(lk.url)
             current = out.get(key) or results.get(key)
             if (current is not None and current.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
