@@ -41,7 +41,7 @@ def names_the_paper(link: Link, entry: Entry) -> bool:
     page (crawler.links.PAPER_URL). `[[code]]`, `[project]` or an author's `[Ming Li]` are not."""
     return bool(_FILLABLE_LABEL.match(link.label) or is_venue_label(link.label)
                 or normalize_title(link.label) == normalize_title(entry.title)
-                or (link.url and PAPER_URL.match(link.url)))
+                or (link.url and PAPER_URL.search(link.url)))
 
 
 def fillable_links(entry: Entry) -> tuple[Link, ...]:
