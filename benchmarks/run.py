@@ -97,14 +97,15 @@ class Server:
 @dataclass
 class Measure:
     wall: float
-    cpu: float
-    rss_mb: float
+    cpu: float  # the process and every child it waited for (worker processes included)
+    rss_mb: float  # peak RSS of the largest one process (os.wait4), not their sum
     exit_code: int
     requests: int = 0
     connections: int = 0
     max_per_host: int = 0
     server_cpu: float = 0.0
     checked_ok: int | None = None
+    tree_mb: float = 0.0  # peak of the summed proportional set size (PSS) of the process and its children
     extra: dict = field(default_factory=dict)
 
 
@@ -125,18 +126,72 @@ def measure(cmd: list[str], *, cwd: Path, server: Server, env: dict[str, str] | 
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env or _env())
         killer = threading.Timer(RUN_LIMIT, proc.kill)
         killer.start()
+        sampler = TreeMemory(proc.pid)
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             killer.cancel()
+            sampler.stop()
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     seen = server.stats()
     return Measure(
         wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024, exit_code=proc.returncode,
         requests=seen["requests"], connections=seen["connections"], max_per_host=seen["max_in_flight_per_host"],
-        server_cpu=seen["cpu"] - before, extra=seen,
+        server_cpu=seen["cpu"] - before, tree_mb=sampler.peak_mb, extra=seen,
     )
+
+
+class TreeMemory:
+    """The peak summed PSS of a process and its descendants, sampled every 50 ms from /proc (Linux).
+
+    PSS, not RSS: forked workers share most of their pages with the parent, and RSS would count those
+    once per process. Zero where /proc has no smaps_rollup.
+    """
+
+    def __init__(self, pid: int, every: float = 0.05):
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            total = sum(_pss_kb(pid) for pid in _tree(self.pid))
+            self.peak_mb = max(self.peak_mb, total / 1024)
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            parents.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += parents.get(pid, [])
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @dataclass

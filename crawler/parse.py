@@ -234,11 +234,34 @@ def _attr_unescape(value: str) -> str:
     return _CHARREF.sub(one, value)
 
 
-def parse_list(text: str) -> ParsedList:
-    """Every clickable link (and empty link) of a Markdown list, with the paper entries."""
+class LinksRead:
+    """A list read as far as its links: the cheaper part of parsing, enough to start checking.
+
+    `parsed()` does the rest, the entries (about twice the CPU of reading), and keeps the answer:
+    a caller can send the links off to be checked and find the entries while they are (issue 16).
+    """
+
+    def __init__(self, links: tuple[Link, ...], items: list[Item]):
+        self.links = links
+        self._items = items
+        self._parsed: ParsedList | None = None
+
+    def parsed(self) -> ParsedList:
+        if self._parsed is None:
+            self._parsed = ParsedList(links=self.links, entries=tuple(find_entries(self._items, self.links)))
+            self._items = []
+        return self._parsed
+
+
+def read_links(text: str) -> LinksRead:
+    """Every clickable link (and empty link) of a Markdown list; `.parsed()` adds the paper entries."""
     text = text.lstrip("\ufeff")
     reader = _Reader(text.splitlines())
     reader.feed(render(text))
     reader.close()
-    links = tuple(reader.links)
-    return ParsedList(links=links, entries=tuple(find_entries(reader.items, links)))
+    return LinksRead(tuple(reader.links), reader.items)
+
+
+def parse_list(text: str) -> ParsedList:
+    """Every clickable link (and empty link) of a Markdown list, with the paper entries."""
+    return read_links(text).parsed()
