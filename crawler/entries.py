@@ -205,7 +205,9 @@ def _may_end_in_year(text: str) -> bool:
 
 def split_title(text: str) -> tuple[str, str | None, int | None]:
     """'(FitNets) Fitnets Hints for Thin Deep Nets ICLR 2015' -> ('Fitnets Hints for Thin Deep Nets', 'ICLR', 2015)."""
-    title = squash(unicodedata.normalize("NFC", text).translate(_LIGATURES))
+    if not text.isascii():  # NFC and the ligature table leave ASCII as it is
+        text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
+    title = squash(text)
     title = squash(_SHORTCODE.sub(" ", title))
     venue: str | None = None
     year: int | None = None
