@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import os
 import pickle
@@ -54,6 +55,7 @@ log = logging.getLogger("crawler")
 
 FLUSH_EVERY = 0.01  # seconds a worker holds finished results before sending them
 FLUSH_SIZE = 64  # results per message at most
+FEED_BATCH = 64  # URLs from an async iterable sent on together
 STOP_GRACE = 1.0  # seconds a stopped worker gets to exit before SIGKILL
 _HEADER = struct.Struct(">I")
 
@@ -236,6 +238,9 @@ def _forked_main(command_fd: int, result_fd: int, settings: Settings, make_pool:
         except ValueError:
             pass
         _warm(settings)
+        # What came from the parent stays as it is: the collector no longer walks it (no CPU spent on
+        # the parsed list, and no copy-on-write page copied just to touch a reference count).
+        gc.freeze()
         asyncio.run(_Worker(settings, make_pool, clock).run(command_fd, result_fd))
         code = 0
     except BaseException:
@@ -347,6 +352,7 @@ class CheckWorkers:
         self._stats: dict[int, tuple[int, int, int]] = {}
         self._owner: dict[str, _Proc] = {}  # host -> worker
         self._results: asyncio.Queue | None = None
+        self._feeder: asyncio.Future | None = None
         self._pending_fds: list[tuple[_Proc, int, int]] = []
 
     # -- starting -------------------------------------------------------------------------------
@@ -410,9 +416,26 @@ class CheckWorkers:
     # -- checking -------------------------------------------------------------------------------
     async def check(self, urls: Iterable[str] | AsyncIterable[str],
                     validators: Validators) -> AsyncIterator[CheckResult]:
+        """submit() and results() in one."""
+        await self.submit(urls, validators)
+        async for result in self.results():
+            yield result
+
+    async def submit(self, urls: Iterable[str] | AsyncIterable[str], validators: Validators) -> None:
+        """Hand the URLs to the workers (starting them if need be) and return: a list is on its way
+        when this returns, an async iterable is fed from a task. The caller may do other work now
+        (find the entries, say) while the workers check; results() then collects."""
+        if self._feeder is not None:
+            raise RuntimeError("one submit() per CheckWorkers")
         self.start()
         await self._connect()
-        feeder = asyncio.ensure_future(self._feed(urls, validators))
+        self._feeder = asyncio.ensure_future(self._feed(urls, validators))
+        if not isinstance(urls, AsyncIterable):
+            await asyncio.shield(self._feeder)
+
+    async def results(self) -> AsyncIterator[CheckResult]:
+        """Each CheckResult as it arrives; the workers are stopped and reaped when this ends, however."""
+        assert self._feeder is not None, "submit() first"
         try:
             live = len(self._procs)
             while live:
@@ -420,6 +443,8 @@ class CheckWorkers:
                 if message is None or message[0] == "done":
                     if proc.done:
                         continue  # the end of the pipe after "done"
+                    if message is None and self._feeder.done() and not self._feeder.cancelled():
+                        self._feeder.result()  # the URLs' source failed and the workers were stopped: say why
                     proc.done = True
                     live -= 1
                     if message is not None:
@@ -434,10 +459,10 @@ class CheckWorkers:
                 for result in batch:
                     proc.sent.discard(result.url)
                     yield result
-            if feeder.done() and feeder.exception() is not None:
-                raise feeder.exception()
+            if self._feeder.done() and not self._feeder.cancelled() and self._feeder.exception() is not None:
+                raise self._feeder.exception()
         finally:
-            feeder.cancel()
+            self._feeder.cancel()
             await self.aclose()
 
     async def _feed(self, urls: Iterable[str] | AsyncIterable[str], validators: Validators) -> None:
@@ -459,16 +484,23 @@ class CheckWorkers:
                 if batch and not proc.command.is_closing():
                     proc.command.write(_frame(("urls", batch)))
 
-        if isinstance(urls, AsyncIterable):
-            async for url in urls:
-                give(url)
-                if sum(map(len, batches.values())) >= 200:
-                    send()
-            send()
-        else:
-            for url in urls:
-                give(url)
-            send()
+        try:
+            if isinstance(urls, AsyncIterable):
+                async for url in urls:
+                    give(url)
+                    if sum(map(len, batches.values())) >= FEED_BATCH:
+                        send()
+                send()
+            else:
+                for url in urls:
+                    give(url)
+                send()
+        except BaseException:
+            # No "end" will come: close the command pipes, the workers stop, results() ends and raises.
+            for proc in self._procs:
+                if proc.command is not None and not proc.command.is_closing():
+                    proc.command.abort()
+            raise
         for proc in self._procs:
             if not proc.command.is_closing():
                 proc.command.write(_frame(("end",)))

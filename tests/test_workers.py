@@ -109,6 +109,26 @@ def test_urls_may_arrive_while_the_list_is_still_being_read(web, make_settings):
     assert {r.status for r in got.values()} == {LinkStatus.OK}
 
 
+def test_a_failing_source_of_urls_stops_the_workers_and_says_why(web, make_settings):
+    web.host("slow.example", Reply(200, delay=30))
+
+    async def broken():
+        yield "https://slow.example/a"
+        await asyncio.sleep(0.2)
+        raise OSError("the list went away")
+
+    async def run():
+        workers = CheckWorkers(make_settings(), pool_factory=routed(web), clock=clock, method="fork")
+        with pytest.raises(OSError, match="the list went away"):
+            await collect(workers.check(broken(), {}))
+        return [p.pid for p in workers._procs]
+
+    started = time.monotonic()
+    pids = asyncio.run(run())
+    assert time.monotonic() - started < 10
+    assert all(gone(p) for p in pids)
+
+
 # --- politeness and sharding ------------------------------------------------------------------------------
 
 
