@@ -611,9 +611,12 @@ def main(argv: list[str] | None = None) -> None:
             rss_tools = [ours(args)] + ([] if args.no_lychee else [lychee(args)])
             if "warm" in extras:
                 print()
-                w = out["warm"] = warm_rerun(args, server, base, ours(args))
-                print(f"warm rerun within --max-age: {w['warm_requests']} requests, {w['warm_wall']:.2f} s "
-                      f"(cold {w['cold_wall']:.2f} s, {w['cold_requests']} requests); links ok {w['warm_ok']}")
+                out["warm"] = {}
+                for tool in [t for t in tools if t.name.startswith("ours")]:
+                    w = out["warm"][tool.name] = warm_rerun(args, server, base, tool)
+                    print(f"warm rerun within --max-age, {tool.name}: {w['warm_requests']} requests, "
+                          f"{w['warm_wall']:.2f} s (cold {w['cold_wall']:.2f} s, {w['cold_requests']} requests); "
+                          f"links ok {w['warm_ok']}")
             if "scale" in extras:
                 scale_tools = [t for t in tools if not t.name.startswith("ours[") or t.name in args.scale_variants]
                 c = out["scale"] = scale(args, base, scale_tools)

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         server.stop()
 
     per_host = math.ceil(args.links / args.hosts)
-    floor = math.ceil(per_host / args.host_concurrency) * args.latency
+    floor = max(math.ceil(per_host / args.host_concurrency), math.ceil(args.links / args.concurrency)) * args.latency
     print(f"\n{args.links} links on {args.hosts} hosts, {args.latency * 1000:g} ms per answer, "
           f"{args.host_concurrency} per host, {args.concurrency} overall: floor {floor:.2f} s; "
           f"median of {args.rounds}; {os.cpu_count()} cores\n")
