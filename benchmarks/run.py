@@ -28,6 +28,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -43,6 +44,7 @@ from benchmarks.listgen import arxiv_list, web_list
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LIMIT = 300.0  # seconds any one child may take
+EXTRAS = ("warm", "scale", "history", "rss", "pdf", "pages", "arxiv")
 PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
@@ -97,14 +99,15 @@ class Server:
 @dataclass
 class Measure:
     wall: float
-    cpu: float
-    rss_mb: float
+    cpu: float  # the process and every child it waited for (worker processes included)
+    rss_mb: float  # peak RSS of the largest one process (os.wait4), not their sum
     exit_code: int
     requests: int = 0
     connections: int = 0
     max_per_host: int = 0
     server_cpu: float = 0.0
     checked_ok: int | None = None
+    tree_mb: float = 0.0  # peak of the summed proportional set size (PSS) of the process and its children
     extra: dict = field(default_factory=dict)
 
 
@@ -125,18 +128,72 @@ def measure(cmd: list[str], *, cwd: Path, server: Server, env: dict[str, str] | 
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env or _env())
         killer = threading.Timer(RUN_LIMIT, proc.kill)
         killer.start()
+        sampler = TreeMemory(proc.pid)
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             killer.cancel()
+            sampler.stop()
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     seen = server.stats()
     return Measure(
         wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024, exit_code=proc.returncode,
         requests=seen["requests"], connections=seen["connections"], max_per_host=seen["max_in_flight_per_host"],
-        server_cpu=seen["cpu"] - before, extra=seen,
+        server_cpu=seen["cpu"] - before, tree_mb=sampler.peak_mb, extra=seen,
     )
+
+
+class TreeMemory:
+    """The peak summed PSS of a process and its descendants, sampled every 50 ms from /proc (Linux).
+
+    PSS, not RSS: forked workers share most of their pages with the parent, and RSS would count those
+    once per process. Zero where /proc has no smaps_rollup.
+    """
+
+    def __init__(self, pid: int, every: float = 0.05):
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            total = sum(_pss_kb(pid) for pid in _tree(self.pid))
+            self.peak_mb = max(self.peak_mb, total / 1024)
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            parents.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += parents.get(pid, [])
+    return out
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @dataclass
@@ -235,17 +292,46 @@ def comparison(args, server: Server, base: Path, tools: list[Tool]) -> dict[str,
     return results
 
 
-def phases(args, server: Server, base: Path, steps: str = "asis") -> dict:
-    list_path = base / "list.md"
+def phases(args, server: Server, base: Path, steps: str = "asis", list_path: Path | None = None,
+           db: Path | None = None, command: str = "check") -> dict:
+    """One instrumented run (benchmarks.variants, BENCH_PHASES): wall and CPU per phase."""
+    list_path = list_path or base / "list.md"
     work = Path(tempfile.mkdtemp(prefix="phases-", dir=base))
     out = work / "phases.json"
     tool = ours(args, steps)
     env = {**(tool.env or _env()), "BENCH_PHASES": str(out)}
-    measure(tool.build(list_path, work), cwd=work, server=server, env=env)
+    argv = tool.build(list_path, work, db=db)
+    if command != "check":
+        argv[argv.index("check")] = command
+    m = measure(argv, cwd=work, server=server, env=env)
     try:
-        return json.loads(out.read_text())
+        found = json.loads(out.read_text())
     except (OSError, ValueError):
         return {}
+    found["process wall"], found["process cpu"], found["requests"] = m.wall, m.cpu, m.requests
+    return found
+
+
+def cost_summary(found: dict, links: int) -> dict:
+    """Fixed cost (everything but the network phase, wall) and CPU per link of the network phase."""
+    if not found:
+        return {}
+    network, network_cpu = found.get("network", 0.0), found.get("network cpu", 0.0)
+    return {"fixed_s": found["process wall"] - network, "fixed_cpu_s": found["process cpu"] - network_cpu,
+            "network_s": network, "cpu_ms_per_link": 1000 * network_cpu / links if links else None}
+
+
+def print_phases(label: str, found: dict, links: int) -> None:
+    if not found:
+        print(f"{label}: no phases (the run failed?)")
+        return
+    names = [k for k, v in found.items() if isinstance(v, float) and not k.endswith(" cpu")
+             and k not in ("process wall", "process cpu")]
+    print(f"{label}: " + ", ".join(f"{k} {found[k]:.2f} s (CPU {found.get(k + ' cpu', float('nan')):.2f})"
+                                   for k in names))
+    c = cost_summary(found, links)
+    print(f"  fixed cost {c['fixed_s']:.2f} s wall, {c['fixed_cpu_s']:.2f} s CPU; "
+          f"network phase {c['network_s']:.2f} s, {c['cpu_ms_per_link']:.3f} ms CPU per link")
 
 
 def warm_rerun(args, server: Server, base: Path, tool: Tool) -> dict:
@@ -279,6 +365,87 @@ def big_list_rss(args, server: Server, base: Path, tools: list[Tool]) -> dict:
         return run_each(tools, list_path, base, server)
     finally:
         server.latency(args.latency)
+
+
+def scale(args, base: Path, tools: list[Tool]) -> dict:
+    """--scale-links links on --scale-hosts hosts (a server of their own), the main limits: wall against
+    the floor, CPU, peak RSS of the largest process and the summed PSS of the process tree."""
+    big = Server(args.scale_hosts, args.latency, lifetime=1800, page_size=args.page_size)
+    try:
+        list_path = base / "scale.md"
+        list_path.write_text(web_list(args.scale_links, args.scale_hosts, big.port))
+        per_host = math.ceil(args.scale_links / args.scale_hosts)
+        rounds = max(math.ceil(per_host / args.host_concurrency), math.ceil(args.scale_links / args.concurrency))
+        floor = rounds * args.latency
+        out = {"floor": floor}
+        for tool in tools:
+            m = run_tool(tool, list_path, base, big)
+            out[tool.name] = {"wall": m.wall, "ratio_floor": m.wall / floor, "cpu": m.cpu, "rss_mb": m.rss_mb,
+                              "tree_mb": m.tree_mb, "requests": m.requests, "ok": m.checked_ok,
+                              "max_per_host": m.max_per_host}
+        return out
+    finally:
+        big.stop()
+
+
+def history_nights(args, server: Server, base: Path) -> dict:
+    """A cache with --nights nights of history, written through the Store API as nightly runs would
+    write it; then one more `crawler check` (all results older than --max-age: everything is checked
+    again) and a `crawler report` on it, against the same on a cache of one night.
+
+    Also times each simulated night's store work, so that anything growing with the number of runs
+    (a query without an index, a table scanned whole) shows as a slope from the first night to the last.
+    """
+    from crawler.config import Settings
+    from crawler.links import normalize_url
+    from crawler.models import CheckResult, Hop, LinkStatus
+    from crawler.pipeline import update_history
+    from crawler.store import Store
+
+    text = (base / "list.md").read_text()
+    urls = list(dict.fromkeys(normalize_url(u) for u in re.findall(r"\((http://[^)\s]+)\)", text)))
+    settings = Settings()
+    day = 86400.0
+    out: dict = {"nights": args.nights, "urls": len(urls)}
+
+    def build(db: Path, nights: int) -> list[float]:
+        start = time.time() - (nights + 1) * day  # the last night is more than --max-age ago
+        per_night = []
+        with Store(db) as store:
+            for n in range(nights):
+                when = start + n * day
+                t = time.perf_counter()
+                results = {}
+                for i, url in enumerate(urls):
+                    broken = (i + n // 7) % 37 == 0  # a few links fail, for a week at a time
+                    moved = i % 53 == 0
+                    status = LinkStatus.BROKEN if broken else (LinkStatus.REDIRECTED if moved else LinkStatus.OK)
+                    results[url] = CheckResult(
+                        url=url, status=status,
+                        http_status=404 if broken else 200, error="HTTP 404" if broken else None,
+                        redirects=(Hop(url + "/old", 301),) if moved else (), checked_at=when,
+                        etag=f'"{n}"' if i % 3 == 0 else None)
+                store.save_results(results.values())
+                rows, _ = update_history(store.history(results), results, when, settings)
+                store.save_history(rows)
+                store.add_run({"started_at": when, "finished_at": when + 60, "command": "check", "list": "list.md",
+                               "total": len(urls), "ok": len(urls), "failing": 0, "new": 0, "dead": 0, "fixed": 0,
+                               "filled": 0, "counts": "{}"})
+                store.runs()
+                per_night.append(time.perf_counter() - t)
+        return per_night
+
+    for label, nights in (("one night", 1), (f"{args.nights} nights", args.nights)):
+        db = Path(tempfile.mkdtemp(prefix="history-", dir=base)) / "cache.db"
+        started = time.perf_counter()
+        per_night = build(db, nights)
+        row = {"build_s": time.perf_counter() - started,
+               "first_night_s": statistics.median(per_night[:5]), "last_night_s": statistics.median(per_night[-5:]),
+               "db_mb": sum(f.stat().st_size for f in db.parent.glob("cache.db*")) / 1e6}
+        row["check"] = phases(args, server, base, db=db)
+        row["report"] = phases(args, server, base, db=db, command="report")
+        out[label] = row
+    return out
 
 
 def big_pages(args, server: Server, base: Path, tools: list[Tool]) -> dict:
@@ -346,7 +513,9 @@ def machine() -> dict:
         except Exception:
             versions[name] = None
     lychee_version = subprocess.run([lychee_path(), "--version"], capture_output=True, text=True).stdout.strip()
-    return {"date": time.strftime("%Y-%m-%d"), "cpu": model, "cores": os.cpu_count(),
+    # Other work on the machine shows here: the figures move with it (the ratios less so).
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return {"date": time.strftime("%Y-%m-%d"), "cpu": model, "cores": os.cpu_count(), "load": load,
             "python": platform.python_version(), "system": platform.platform(), "lychee": lychee_version, **versions}
 
 
@@ -396,6 +565,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-lychee", action="store_true")
     parser.add_argument("--quick", action="store_true", help="3 rounds and no extras")
     parser.add_argument("--no-extras", action="store_true")
+    parser.add_argument("--extras", default=",".join(EXTRAS), help=f"which extras to run [{','.join(EXTRAS)}]")
+    parser.add_argument("--scale-links", type=int, default=20_000)
+    parser.add_argument("--scale-hosts", type=int, default=200)
+    parser.add_argument("--scale-variants", default="", help="';'-separated variants that also run the scale case")
+    parser.add_argument("--nights", type=int, default=365, help="nights of history in the cache of the history extra")
     parser.add_argument("--rss-links", type=int, default=10_000)
     parser.add_argument("--rss-latency", type=float, default=0.02)
     parser.add_argument("--pdf-links", type=int, default=100)
@@ -405,12 +579,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.no_extras = 3, True
+    args.scale_variants = [f"ours[{v.strip()}]" for v in args.scale_variants.split(";") if v.strip()]
 
     started = time.perf_counter()
     info = machine()
     print(f"machine: {info['cpu']} x{info['cores']}, Python {info['python']}, {info['lychee']}, "
           f"httpx {info['httpx']}, httpcore {info['httpcore']}, aiohttp {info['aiohttp']}, "
-          f"sniffio {info['sniffio']}, uvloop {info['uvloop']}; {info['date']}")
+          f"sniffio {info['sniffio']}, uvloop {info['uvloop']}; {info['date']}; load average {info['load']}")
     tools = [ours(args)] + [ours(args, s.strip()) for s in args.variants.split(";") if s.strip()]
     for spec in args.tree:
         label, _, path = spec.partition("=")
@@ -425,27 +600,52 @@ def main(argv: list[str] | None = None) -> None:
             results = comparison(args, server, base, tools)
             out["comparison"] = print_comparison(args, results)
             out["runs"] = {k: [asdict(m) for m in v] for k, v in results.items()}
-            out["phases"] = phases(args, server, base)
-            if out["phases"]:
+            print()
+            print("where the time goes (one instrumented run each; wall, and CPU of the process and its workers):")
+            out["phases"] = {}
+            for steps in ["asis", *[s.strip() for s in args.variants.split(";") if s.strip()]]:
+                found = out["phases"][steps] = phases(args, server, base, steps)
+                found["summary"] = cost_summary(found, args.links)
+                print_phases(f"ours[{steps}]" if steps != "asis" else "ours", found, args.links)
+            extras = set(args.extras.split(",")) if not args.no_extras else set()
+            rss_tools = [ours(args)] + ([] if args.no_lychee else [lychee(args)])
+            if "warm" in extras:
                 print()
-                print("where our wall time goes (one instrumented run): " + ", ".join(
-                    f"{k} {v:.2f} s" for k, v in out["phases"].items()))
-            if not args.no_extras:
-                print()
-                w = out["warm"] = warm_rerun(args, server, base, ours(args))
-                print(f"warm rerun within --max-age: {w['warm_requests']} requests, {w['warm_wall']:.2f} s "
-                      f"(cold {w['cold_wall']:.2f} s, {w['cold_requests']} requests); links ok {w['warm_ok']}")
-                rss_tools = [ours(args)] + ([] if args.no_lychee else [lychee(args)])
+                out["warm"] = {}
+                for tool in [t for t in tools if t.name.startswith("ours")]:
+                    w = out["warm"][tool.name] = warm_rerun(args, server, base, tool)
+                    print(f"warm rerun within --max-age, {tool.name}: {w['warm_requests']} requests, "
+                          f"{w['warm_wall']:.2f} s (cold {w['cold_wall']:.2f} s, {w['cold_requests']} requests); "
+                          f"links ok {w['warm_ok']}")
+            if "scale" in extras:
+                scale_tools = [t for t in tools if not t.name.startswith("ours[") or t.name in args.scale_variants]
+                c = out["scale"] = scale(args, base, scale_tools)
+                print(f"{args.scale_links} links on {args.scale_hosts} hosts ({args.latency * 1000:g} ms, "
+                      f"floor {c['floor']:.1f} s): " + "; ".join(
+                          f"{k} {v['wall']:.1f} s ({v['ratio_floor']:.2f} x floor), CPU {v['cpu']:.1f} s, "
+                          f"RSS {v['rss_mb']:.0f} MB, PSS of all processes {v['tree_mb']:.0f} MB, {v['ok']} ok"
+                          for k, v in c.items() if k != "floor"))
+            if "history" in extras:
+                h = out["history"] = history_nights(args, server, base)
+                for label in ("one night", f"{args.nights} nights"):
+                    row = h[label]
+                    print(f"history, {label} in the cache ({row['db_mb']:.1f} MB; store work per simulated night "
+                          f"{1000 * row['first_night_s']:.0f} ms first, {1000 * row['last_night_s']:.0f} ms last):")
+                    print_phases("  check", row["check"], h["urls"])
+                    print_phases("  report", row["report"], h["urls"])
+            if "rss" in extras:
                 r = out["rss"] = big_list_rss(args, server, base, rss_tools)
                 print(f"peak RSS at {args.rss_links} links ({args.rss_latency * 1000:g} ms per answer): " + ", ".join(
                     f"{k} {v['rss_mb']:.0f} MB ({v['wall']:.1f} s, {v['ok']} ok)" for k, v in r.items()))
+            if "pdf" in extras:
                 p = out["pdf"] = pdf_bytes(args, server, base, rss_tools)
                 print(f"PDF body bytes per link ({args.pdf_links} links of 5 MB): " + "; ".join(
                     f"{k}: {v['bytes_per_link'] / 1024:.1f} KiB ({v['methods']})" for k, v in p.items()))
-                if args.big_pages:
-                    b = out["big_pages"] = big_pages(args, server, base, tools)
-                    print(f"HTML pages of {args.big_pages // 1024} KiB (one run each): " + ", ".join(
-                        f"{k} {v['wall']:.2f} s, CPU {v['cpu']:.2f} s" for k, v in b.items()))
+            if "pages" in extras and args.big_pages:
+                b = out["big_pages"] = big_pages(args, server, base, tools)
+                print(f"HTML pages of {args.big_pages // 1024} KiB (one run each): " + ", ".join(
+                    f"{k} {v['wall']:.2f} s, CPU {v['cpu']:.2f} s" for k, v in b.items()))
+            if "arxiv" in extras:
                 a = out["arxiv"] = arxiv_requests(args, server, base)
                 gap = f"{a['min_gap_s']:.2f} s" if a["min_gap_s"] is not None else "-"
                 print(f"arXiv: {a['api_requests']} API requests for {a['links']} links = {a['per_link']:.3f} per link; "

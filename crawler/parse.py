@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import html.entities
 import re
-from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import cmarkgfm
@@ -29,6 +28,8 @@ _ITEM_TAGS = frozenset({"p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dt
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "wbr", "source", "col", "area", "base"})
 _SKIP_TEXT = frozenset({"script", "style", "code", "pre"})
+_SOURCEPOS = re.compile(r"(\d+):\d+-(\d+):\d+")
+_URL_WHITESPACE = str.maketrans("", "", "\t\n\r")
 
 
 def render(text: str) -> str:
@@ -36,11 +37,13 @@ def render(text: str) -> str:
     return cmarkgfm.github_flavored_markdown_to_html(text, options=_OPTIONS)
 
 
-@dataclass
 class _Open:
-    tag: str
-    start: int | None  # sourcepos start line
-    end: int | None
+    __slots__ = ("tag", "start", "end")
+
+    def __init__(self, tag: str, start: int | None, end: int | None):
+        self.tag = tag
+        self.start = start  # sourcepos start line
+        self.end = end
 
 
 class _Reader(HTMLParser):
@@ -94,12 +97,16 @@ class _Reader(HTMLParser):
 
     # -- HTMLParser callbacks ---------------------------------------------------------------
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
         text = self.get_starttag_text() or ""
-        pos = attrs.get("data-sourcepos")
+        pos = alt = None
+        for name, value in attrs:  # the last of duplicated attributes wins, as in dict(attrs)
+            if name == "data-sourcepos":
+                pos = value
+            elif name == "alt":
+                alt = value
         start = end = None
         if pos:
-            m = re.match(r"(\d+):\d+-(\d+):\d+", pos)
+            m = _SOURCEPOS.match(pos)
             if m:
                 start, end = int(m.group(1)), int(m.group(2))
         if start is not None:
@@ -113,18 +120,21 @@ class _Reader(HTMLParser):
             self.item = Item(line=self.cursor, tag=tag, level=_HEADINGS.get(tag, 0))
         if tag in _SKIP_TEXT:
             self.skip += 1
-        if tag == "a" and self.anchor is not None:
-            self._finish_anchor()  # HTML5: a new <a> closes the open one
-        href = raw_href(text) if tag == "a" else None
-        if href is not None:
-            self.anchor = {"href": href, "line": self.cursor, "label": []}
-        elif tag == "img" and self.anchor is not None:
-            self.anchor["label"].append(attrs.get("alt") or "")
+        if tag == "a":
+            if self.anchor is not None:
+                self._finish_anchor()  # HTML5: a new <a> closes the open one
+            href = raw_href(text)
+            if href is not None:
+                self.anchor = {"href": href, "line": self.cursor, "label": []}
+        elif tag == "img":
+            if self.anchor is not None:
+                self.anchor["label"].append(alt or "")
         elif tag == "br":
             self._data(" ")
         if tag not in _VOID:
             self.stack.append(_Open(tag, start, end))
-        self.cursor += text.count("\n")
+        if "\n" in text:
+            self.cursor += text.count("\n")
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -134,7 +144,10 @@ class _Reader(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "a" and self.anchor is not None:
             self._finish_anchor()
-        if not any(o.tag == tag for o in self.stack):
+        for opened in self.stack:
+            if opened.tag == tag:
+                break
+        else:
             return
         while self.stack:
             opened = self.stack.pop()
@@ -153,12 +166,15 @@ class _Reader(HTMLParser):
             self.cursor = self.last_end
 
     def handle_data(self, data):
-        if self.md_depth == 0 and not self.raw and not data.strip():
-            return  # newlines cmark puts between blocks
-        if self.md_depth == 0 and data.strip():
-            self._enter_raw(None)
+        if self.md_depth == 0:
+            if not data.strip():
+                if not self.raw:
+                    return  # newlines cmark puts between blocks
+            else:
+                self._enter_raw(None)
         self._data(data)
-        self.cursor += data.count("\n")
+        if "\n" in data:
+            self.cursor += data.count("\n")
 
     def _data(self, data: str) -> None:
         if self.anchor is not None:
@@ -169,7 +185,7 @@ class _Reader(HTMLParser):
 
     def _finish_anchor(self) -> None:
         a, self.anchor = self.anchor, None
-        href = re.sub(r"[\t\n\r]", "", a["href"]).strip()  # as a browser's URL parser does
+        href = a["href"].translate(_URL_WHITESPACE).strip()  # as a browser's URL parser does
         label = squash("".join(a["label"]))
         kind = "empty" if not href else ("autolink" if label in (href, href.removeprefix("mailto:")) else "link")
         self.links.append(Link(url=href, label=label, line=a["line"], kind=kind))
@@ -218,11 +234,34 @@ def _attr_unescape(value: str) -> str:
     return _CHARREF.sub(one, value)
 
 
-def parse_list(text: str) -> ParsedList:
-    """Every clickable link (and empty link) of a Markdown list, with the paper entries."""
+class LinksRead:
+    """A list read as far as its links: the cheaper part of parsing, enough to start checking.
+
+    `parsed()` does the rest, the entries (about twice the CPU of reading), and keeps the answer:
+    a caller can send the links off to be checked and find the entries while they are (issue 16).
+    """
+
+    def __init__(self, links: tuple[Link, ...], items: list[Item]):
+        self.links = links
+        self._items = items
+        self._parsed: ParsedList | None = None
+
+    def parsed(self) -> ParsedList:
+        if self._parsed is None:
+            self._parsed = ParsedList(links=self.links, entries=tuple(find_entries(self._items, self.links)))
+            self._items = []
+        return self._parsed
+
+
+def read_links(text: str) -> LinksRead:
+    """Every clickable link (and empty link) of a Markdown list; `.parsed()` adds the paper entries."""
     text = text.lstrip("\ufeff")
     reader = _Reader(text.splitlines())
     reader.feed(render(text))
     reader.close()
-    links = tuple(reader.links)
-    return ParsedList(links=links, entries=tuple(find_entries(reader.items, links)))
+    return LinksRead(tuple(reader.links), reader.items)
+
+
+def parse_list(text: str) -> ParsedList:
+    """Every clickable link (and empty link) of a Markdown list, with the paper entries."""
+    return read_links(text).parsed()

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.entries import split_title
-from crawler.parse import parse_list
+from crawler.parse import parse_list, read_links
 
 LISTS = Path(__file__).parent / "fixtures" / "lists"
 
@@ -115,6 +115,17 @@ def test_reference_definitions_and_bullets_in_other_styles():
 def test_whitespace_inside_raw_href_is_dropped_as_browsers_do():
     parsed = parse_list('<ul><li>A paper title here <a href="https://\nexample.org/x">[paper]</a>\n</ul>\n')
     assert [lk.url for lk in parsed.links] == ["https://example.org/x"]
+
+
+def test_links_first_then_entries_is_the_same_parse():
+    # The pipeline may send the links off to be checked before it asks for the entries (issue 16).
+    for path in sorted(LISTS.rglob("*.md")):
+        text = path.read_bytes().decode("utf-8")
+        reading = read_links(text)
+        whole = parse_list(text)
+        assert reading.links == whole.links, path.name
+        assert reading.parsed() == whole, path.name
+        assert reading.parsed() is reading.parsed()  # found once
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,578 @@
+"""The per-URL checks in worker processes, to use more than one core (issue 16).
+
+The network phase is CPU-bound on one core (about 0.6 ms of CPU per link in httpx, aiohttp and the
+Checker, where the network itself needs a tenth of that), so the hosts are split between worker
+processes and each checks its share exactly as the pipeline does in-process:
+
+- **Hosts sharded.** Every URL of a host goes to the same worker, so each worker's ClientPool keeps
+  that host's limit (`--host-concurrency`, `[hosts."x"] concurrency`) by itself. The overall
+  `--concurrency` is divided between the workers, so the total in flight never exceeds it.
+- **The same checks.** Each worker builds its own ClientPool and Checker from the same Settings
+  (the default: `ClientPool(settings, transport=settings.transport)`): the private-address guard,
+  proxies, the token rule (only to GitHub's origins, from the environment) and retries are those of
+  the in-process path because they are the same code.
+- **One writer.** Workers never open the cache. They stream results back in small batches; the
+  parent saves them, handles 304s, counts progress. Validators go out with the URLs.
+- **Stopping.** Workers ignore SIGINT (a Ctrl-C reaches the whole process group; the parent decides).
+  When the parent stops reading (Ctrl-C, SIGTERM turned into KeyboardInterrupt by the CLI, the run's
+  time limit) it closes the workers' command pipes, which makes them exit at once, and kills what
+  is still there a moment later. A parent that dies outright closes those pipes too.
+
+Processes are forked when the parent has no other thread (a fork copies only the calling thread, and
+a lock held by another one would stay locked forever in the child): the workers then share the
+parent's imported modules and start in milliseconds. Otherwise (or with `method="spawn"`) they are
+started as `python -m crawler.workers`, which costs each about 0.3 s of CPU for its imports.
+
+URLs may be given as a list or as an async iterable, so checking can start while the list is still
+being read; a host is given to the least loaded worker when its first URL arrives.
+
+Messages are length-prefixed pickles over pipes, only between this process and its own children.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import logging
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from pathlib import Path
+
+from crawler.config import Settings
+from crawler.links import host_of
+from crawler.models import CheckResult, LinkStatus
+
+log = logging.getLogger("crawler")
+
+FLUSH_EVERY = 0.01  # seconds a worker holds finished results before sending them
+FLUSH_SIZE = 64  # results per message at most
+FEED_BATCH = 64  # URLs from an async iterable sent on together
+STOP_GRACE = 1.0  # seconds a stopped worker gets to exit before SIGKILL
+_HEADER = struct.Struct(">I")
+
+Validators = Mapping[str, tuple[str | None, str | None]]
+PoolFactory = Callable[[Settings], object]  # Settings -> ClientPool (an async context manager)
+
+
+def default_pool(settings: Settings):
+    from crawler.net import ClientPool
+
+    return ClientPool(settings, transport=settings.transport)
+
+
+@dataclasses.dataclass
+class WorkerStats:
+    """What the pipeline reads off its Checker and ClientPool, summed over the workers."""
+
+    answers: int = 0
+    network_failures: int = 0
+    requests_sent: int = 0
+
+
+# --- framing ----------------------------------------------------------------------------------------------
+
+
+def _frame(message) -> bytes:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload)) + payload
+
+
+class _Frames(asyncio.Protocol):
+    """Reads length-prefixed pickles off a pipe and hands each message to `deliver`; None at the end."""
+
+    def __init__(self, deliver: Callable[[object], None]):
+        self._deliver = deliver
+        self._buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buffer
+        buf += data
+        start = 0
+        while len(buf) - start >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buf, start)
+            end = start + _HEADER.size + size
+            if len(buf) < end:
+                break
+            self._deliver(pickle.loads(buf[start + _HEADER.size : end]))
+            start = end
+        del buf[:start]
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc) -> None:
+        self._deliver(None)
+
+
+# --- the worker side --------------------------------------------------------------------------------------
+
+
+class _Worker:
+    """One worker process's loop: URLs in, per-host queues, results out."""
+
+    def __init__(self, settings: Settings, make_pool: PoolFactory, clock: Callable[[], float]):
+        self.settings = settings
+        self.make_pool = make_pool
+        self.clock = clock
+        self.queues: dict[str, deque[str]] = defaultdict(deque)
+        self.running: dict[str, int] = defaultdict(int)
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.tasks: set[asyncio.Task] = set()
+        self.outbox: list[CheckResult] = []
+        self.flush_handle: asyncio.TimerHandle | None = None
+        self.ended = False
+        self.idle = asyncio.Event()
+
+    async def run(self, command_fd: int, result_fd: int) -> None:
+        from crawler.check import Checker
+
+        loop = asyncio.get_running_loop()
+        self.out, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(result_fd, "wb", buffering=0))
+        async with self.make_pool(self.settings) as pool:
+            self.pool = pool
+            self.checker = Checker(pool, self.settings, clock=self.clock)
+            commands: asyncio.Queue = asyncio.Queue()
+            await loop.connect_read_pipe(lambda: _Frames(commands.put_nowait),
+                                         os.fdopen(command_fd, "rb", buffering=0))
+            while not (self.ended and not self.tasks):
+                getter = asyncio.ensure_future(commands.get())
+                waits = {getter} | ({asyncio.ensure_future(self.idle.wait())} if self.ended else set())
+                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for other in waits - done:
+                    other.cancel()
+                if getter not in done:
+                    continue
+                message = getter.result()
+                if message is None:  # the parent closed the pipe before the end: stop now
+                    os._exit(0)
+                if message[0] == "urls":
+                    for url, etag, modified in message[1]:
+                        if etag or modified:
+                            self.validators[url] = (etag, modified)
+                        self._add(url)
+                elif message[0] == "end":
+                    self.ended = True
+                    if not self.tasks:
+                        self.idle.set()
+            self._flush()
+            self.out.write(_frame(("done", self._stats())))
+            while self.out.get_write_buffer_size():
+                await asyncio.sleep(0.001)
+            # Out at once: closing a hundred clients, or waiting for a resolver thread stuck on a slow
+            # DNS answer, would only keep the parent waiting. The kernel closes the sockets.
+            sys.stderr.flush()
+            os._exit(0)
+
+    def _add(self, url: str) -> None:
+        host = host_of(url)
+        self.queues[host].append(url)
+        if self.running[host] < self.pool.host_limit(host):
+            self.running[host] += 1
+            task = asyncio.ensure_future(self._host_worker(host))
+            self.tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if self.ended and not self.tasks:
+            self.idle.set()
+
+    async def _host_worker(self, host: str) -> None:
+        queue = self.queues[host]
+        try:
+            while queue:
+                url = queue.popleft()
+                etag, modified = self.validators.pop(url, (None, None))
+                try:
+                    result = await self.checker.check(url, etag=etag, last_modified=modified)
+                except Exception as exc:  # a crawler bug must not sink the whole night's run
+                    log.exception("checking %s failed", url)
+                    result = CheckResult(url=url, status=LinkStatus.UNREACHABLE, error=f"crawler error: {exc!r}",
+                                         checked_at=self.clock())
+                self.outbox.append(result)
+                if len(self.outbox) >= FLUSH_SIZE:
+                    self._flush()
+                elif self.flush_handle is None:
+                    self.flush_handle = asyncio.get_running_loop().call_later(FLUSH_EVERY, self._flush)
+        finally:
+            self.running[host] -= 1
+
+    def _stats(self) -> tuple[int, int, int]:
+        return self.checker.answers, self.checker.network_failures, self.pool.requests_sent
+
+    def _flush(self) -> None:
+        if self.flush_handle is not None:
+            self.flush_handle.cancel()
+            self.flush_handle = None
+        if self.outbox:
+            batch, self.outbox = self.outbox, []
+            self.out.write(_frame(("results", batch, self._stats())))
+
+
+def _child_setup() -> None:
+    """In a new worker: Ctrl-C is the parent's business; a SIGTERM ends the worker at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _forked_main(command_fd: int, result_fd: int, settings: Settings, make_pool: PoolFactory,
+                 clock: Callable[[], float]) -> None:
+    code = 1
+    try:
+        _child_setup()
+        # The parent's running loop and policy came along with the fork: forget them (Python 3.12
+        # does this itself at fork).
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop_policy(None)
+        try:
+            signal.set_wakeup_fd(-1)
+        except ValueError:
+            pass
+        _warm(settings)
+        # What came from the parent stays as it is: the collector no longer walks it (no CPU spent on
+        # the parsed list, and no copy-on-write page copied just to touch a reference count).
+        gc.freeze()
+        asyncio.run(_Worker(settings, make_pool, clock).run(command_fd, result_fd))
+        code = 0
+    except BaseException:
+        try:
+            log.exception("check worker failed")
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)  # never the parent's atexit handlers, finalizers or buffered output
+
+
+def _spawned_main() -> None:
+    """`python -m crawler.workers`: the start message on stdin, results on what was stdout."""
+    _child_setup()
+    result_fd = os.dup(1)
+    os.dup2(2, 1)  # a stray print must not corrupt the result stream
+    header = os.read(0, _HEADER.size)
+    if len(header) < _HEADER.size:
+        os._exit(0)
+    (size,) = _HEADER.unpack(header)
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(0, size - len(data))
+        if not chunk:
+            os._exit(0)
+        data += chunk
+    settings, make_pool, clock, level = pickle.loads(data)
+    logging.basicConfig(level=level, format="crawler: %(message)s")
+    code = 1
+    try:
+        _warm(settings)
+        asyncio.run(_Worker(settings, make_pool, clock).run(0, result_fd))
+        code = 0
+    except BaseException:
+        log.exception("check worker failed")
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _warm(settings: Settings) -> None:
+    # aiohttp is otherwise imported at the first request (~0.2 s): do it while the URLs are on their way.
+    if settings.transport == "aiohttp":
+        try:
+            import aiohttp  # noqa: F401
+        except ImportError:
+            pass
+
+
+# --- the parent side --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Proc:
+    pid: int
+    popen: subprocess.Popen | None
+    command: asyncio.WriteTransport | None = None
+    sent: set[str] = dataclasses.field(default_factory=set)  # URLs given and not yet answered
+    load: int = 0
+    done: bool = False
+    exit_code: int | None = None
+
+    def poll(self) -> int | None:
+        if self.exit_code is not None:
+            return self.exit_code
+        if self.popen is not None:
+            self.exit_code = self.popen.poll()
+            return self.exit_code
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            self.exit_code = -1
+            return self.exit_code
+        if pid:
+            self.exit_code = os.waitstatus_to_exitcode(status)
+        return self.exit_code
+
+    def signal(self, signum: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:
+                pass
+
+
+class CheckWorkers:
+    """Worker processes that check URLs; the results come back as they are found.
+
+        async with CheckWorkers(settings, processes=2) as workers:
+            async for result in workers.check(urls, validators):
+                ...
+            workers.stats.answers  # as Checker.answers would be in-process
+
+    `start()` may be called early (before the list is parsed) so that the workers' own start-up
+    overlaps with the parent's work; `check()` starts them if it was not. One `check()` per object.
+    """
+
+    def __init__(self, settings: Settings, *, processes: int = 2, pool_factory: PoolFactory | None = None,
+                 clock: Callable[[], float] = time.time, method: str | None = None):
+        if processes < 1:
+            raise ValueError("processes must be at least 1")
+        self.settings = settings
+        self.processes = max(1, min(processes, settings.concurrency))
+        self.pool_factory = pool_factory or default_pool
+        self.clock = clock
+        self.method = method
+        self.stats = WorkerStats()
+        self._procs: list[_Proc] = []
+        self._stats: dict[int, tuple[int, int, int]] = {}
+        self._owner: dict[str, _Proc] = {}  # host -> worker
+        self._results: asyncio.Queue | None = None
+        self._feeder: asyncio.Future | None = None
+        self._pending_fds: list[tuple[_Proc, int, int]] = []
+
+    # -- starting -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._procs:
+            return
+        method = self.method or ("fork" if hasattr(os, "fork") and threading.active_count() == 1 else "spawn")
+        shares = _split(self.settings.concurrency, self.processes)
+        keep: list[int] = []  # the parent's ends so far: a later child must not hold them open
+        for share in shares:
+            settings = dataclasses.replace(self.settings, concurrency=share)
+            if method == "fork":
+                proc, command_fd, result_fd = self._fork(settings, keep)
+            else:
+                proc, command_fd, result_fd = self._spawn(settings)
+            keep += [command_fd, result_fd]
+            self._procs.append(proc)
+            self._pending_fds.append((proc, command_fd, result_fd))
+
+    def _fork(self, settings: Settings, keep: list[int]) -> tuple[_Proc, int, int]:
+        command_r, command_w = os.pipe()
+        result_r, result_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child
+            for fd in (command_w, result_r, *keep):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            _forked_main(command_r, result_w, settings, self.pool_factory, self.clock)
+        os.close(command_r)
+        os.close(result_w)
+        return _Proc(pid, None), command_w, result_r
+
+    def _spawn(self, settings: Settings) -> tuple[_Proc, int, int]:
+        try:
+            start = _frame((settings, self.pool_factory, self.clock, log.getEffectiveLevel()))
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise ValueError(f"a spawned check worker needs a picklable pool factory and clock: {exc}") from None
+        here = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
+        popen = subprocess.Popen([sys.executable, "-m", "crawler.workers"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, env=env, close_fds=True)
+        command_fd, result_fd = os.dup(popen.stdin.fileno()), os.dup(popen.stdout.fileno())
+        popen.stdin.close()
+        popen.stdout.close()
+        os.write(command_fd, start)  # small: fits the pipe's buffer
+        return _Proc(popen.pid, popen), command_fd, result_fd
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._results = asyncio.Queue()
+        for proc, command_fd, result_fd in self._pending_fds:
+            proc.command, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(command_fd, "wb", buffering=0))
+            await loop.connect_read_pipe(lambda p=proc: _Frames(lambda m, p=p: self._results.put_nowait((p, m))),
+                                         os.fdopen(result_fd, "rb", buffering=0))
+        self._pending_fds = []
+
+    # -- checking -------------------------------------------------------------------------------
+    async def check(self, urls: Iterable[str] | AsyncIterable[str],
+                    validators: Validators) -> AsyncIterator[CheckResult]:
+        """submit() and results() in one."""
+        await self.submit(urls, validators)
+        async for result in self.results():
+            yield result
+
+    async def submit(self, urls: Iterable[str] | AsyncIterable[str], validators: Validators) -> None:
+        """Hand the URLs to the workers (starting them if need be) and return: a list is on its way
+        when this returns, an async iterable is fed from a task. The caller may do other work now
+        (find the entries, say) while the workers check; results() then collects."""
+        if self._feeder is not None:
+            raise RuntimeError("one submit() per CheckWorkers")
+        self.start()
+        await self._connect()
+        self._feeder = asyncio.ensure_future(self._feed(urls, validators))
+        if not isinstance(urls, AsyncIterable):
+            await asyncio.shield(self._feeder)
+
+    async def results(self) -> AsyncIterator[CheckResult]:
+        """Each CheckResult as it arrives; the workers are stopped and reaped when this ends, however."""
+        assert self._feeder is not None, "submit() first"
+        try:
+            live = len(self._procs)
+            while live:
+                proc, message = await self._results.get()
+                if message is None or message[0] == "done":
+                    if proc.done:
+                        continue  # the end of the pipe after "done"
+                    if message is None and self._feeder.done() and not self._feeder.cancelled():
+                        self._feeder.result()  # the URLs' source failed and the workers were stopped: say why
+                    proc.done = True
+                    live -= 1
+                    if message is not None:
+                        self._stats[proc.pid] = message[1]
+                        self._sum()
+                    for result in self._lost(proc):
+                        yield result
+                    continue
+                _, batch, stats = message
+                self._stats[proc.pid] = stats
+                self._sum()
+                for result in batch:
+                    proc.sent.discard(result.url)
+                    yield result
+            if self._feeder.done() and not self._feeder.cancelled() and self._feeder.exception() is not None:
+                raise self._feeder.exception()
+        finally:
+            self._feeder.cancel()
+            await self.aclose()
+
+    async def _feed(self, urls: Iterable[str] | AsyncIterable[str], validators: Validators) -> None:
+        batches: dict[int, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+
+        def give(url: str) -> None:
+            host = host_of(url)
+            proc = self._owner.get(host)
+            if proc is None:
+                proc = self._owner[host] = min(self._procs, key=lambda p: p.load)
+            proc.load += 1
+            proc.sent.add(url)
+            etag, modified = validators.get(url, (None, None))
+            batches[proc.pid].append((url, etag, modified))
+
+        def send() -> None:
+            for proc in self._procs:
+                batch = batches.pop(proc.pid, None)
+                if batch and not proc.command.is_closing():
+                    proc.command.write(_frame(("urls", batch)))
+
+        try:
+            if isinstance(urls, AsyncIterable):
+                async for url in urls:
+                    give(url)
+                    if sum(map(len, batches.values())) >= FEED_BATCH:
+                        send()
+                send()
+            else:
+                for url in urls:
+                    give(url)
+                send()
+        except BaseException:
+            # No "end" will come: close the command pipes, the workers stop, results() ends and raises.
+            for proc in self._procs:
+                if proc.command is not None and not proc.command.is_closing():
+                    proc.command.abort()
+            raise
+        for proc in self._procs:
+            if not proc.command.is_closing():
+                proc.command.write(_frame(("end",)))
+
+    def _sum(self) -> None:
+        answers = failures = sent = 0
+        for a, f, s in self._stats.values():
+            answers, failures, sent = answers + a, failures + f, sent + s
+        self.stats = WorkerStats(answers, failures, sent)
+
+    def _lost(self, proc: _Proc) -> list[CheckResult]:
+        """The URLs of a worker that ended without answering them: a crawler error each, never silence."""
+        if not proc.sent:
+            return []
+        code = proc.poll()
+        why = "crawler error: a check worker exited" + (f" (code {code})" if code not in (None, 0) else "")
+        now = self.clock()
+        lost = [CheckResult(url=url, status=LinkStatus.UNREACHABLE, error=why, checked_at=now) for url in proc.sent]
+        log.error("%s with %d URLs unchecked", why, len(lost))
+        proc.sent.clear()
+        return lost
+
+    # -- stopping -------------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Stop every worker (closing its command pipe makes it exit) and reap it; SIGKILL after a grace."""
+        for _proc, command_fd, result_fd in self._pending_fds:
+            for fd in (command_fd, result_fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._pending_fds = []
+        for proc in self._procs:
+            if proc.command is not None:
+                if not proc.command.is_closing():
+                    proc.command.abort()
+                proc.command = None
+        deadline = time.monotonic() + STOP_GRACE
+        while any(p.poll() is None for p in self._procs) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        for proc in self._procs:
+            proc.signal(signal.SIGKILL)
+        for proc in self._procs:
+            if proc.poll() is None:
+                if proc.popen is not None:
+                    proc.popen.wait()
+                else:
+                    try:
+                        os.waitpid(proc.pid, 0)
+                    except ChildProcessError:
+                        pass
+
+    async def __aenter__(self) -> CheckWorkers:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+
+def _split(total: int, parts: int) -> list[int]:
+    """`total` as `parts` near-equal positive shares: the overall limit divided, never exceeded."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+async def check_in_workers(urls: Iterable[str] | AsyncIterable[str], settings: Settings, validators: Validators, *,
+                           processes: int = 2, **options) -> AsyncIterator[CheckResult]:
+    """Check `urls` in `processes` worker processes; yields each CheckResult as it arrives."""
+    async with CheckWorkers(settings, processes=processes, **options) as workers:
+        async for result in workers.check(urls, validators):
+            yield result
+
+
+if __name__ == "__main__":
+    _spawned_main()
