@@ -6,6 +6,7 @@ The library's one call for the CLI (issue 17): the command maps options to a `Wr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,11 @@ class WriteBack:
             flag = "--abstracts" if self.abstracts else "--update-redirects"
             raise UsageError(f"{flag} needs --write, --output or --diff")
 
+    def check(self, lists: Sequence[object]) -> None:
+        """Refuse what cannot be done with these lists, before the run asks anything of anyone."""
+        if self.output is not None and len(lists) > 1:
+            raise UsageError("--output writes one list; with several lists use --write")
+
 
 def write_outputs(outcome: Outcome, settings: Settings, command: str, back: WriteBack = WriteBack()) -> str:
     """Write what the run produced; returns the diff of the lists when `back.diff` asks for it."""
@@ -44,8 +50,7 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
     write_atomic(settings.export.with_suffix(".bib"), bibtex.render(papers))
     if not (back.write or back.output or back.diff):
         return ""
-    if back.output is not None and len(outcome.documents) > 1:
-        raise UsageError("--output writes one list; with several lists use --write")
+    back.check(outcome.documents)
     redirects = export.redirects(outcome.report, outcome.parsed) if back.update_redirects else None
     diffs = []
     for doc in outcome.documents:
