@@ -168,11 +168,12 @@ def test_each_distinct_url_is_checked_once_however_many_lists_hold_it(lists, web
 
 
 def test_the_report_groups_problems_by_file_each_at_its_file_and_line(lists):
-    ok(crawler("check", "README.md", "papers/*.md", "--no-progress", cwd=lists.root))
+    (lists.root / "clean.md").write_text(f"- [A paper that works]({lists.base}/ok)\n")
+    ok(crawler("check", "README.md", "papers/*.md", "clean.md", "--no-progress", cwd=lists.root))
     md = lists.markdown()
     parts = sections(md)
-    assert [h for h in parts if h in (r"README\.md", r"papers/2020\.md", r"papers/2021\.md")] == \
-        [r"README\.md", r"papers/2020\.md", r"papers/2021\.md"]
+    assert list(parts)[:3] == [r"README\.md", r"papers/2020\.md", r"papers/2021\.md"]
+    assert r"clean\.md" not in parts and "\nNo problems in clean\\.md.\n" in md  # no empty section
     gone, gone2, moved = f"`{lists.base}/gone`", f"`{lists.base}/gone2`", f"`{lists.base}/moved`"
     readme, older, newer = parts[r"README\.md"], parts[r"papers/2020\.md"], parts[r"papers/2021\.md"]
     # A link written in two lists is shown under each, at that list's lines only.
@@ -183,7 +184,7 @@ def test_the_report_groups_problems_by_file_each_at_its_file_and_line(lists):
     assert r"| papers/2021\.md\:2 | The Shared Page Again | " + gone2 in newer
     assert gone2 not in readme + older and moved not in readme + newer and gone not in newer
     assert "2020" not in readme and "README" not in older + newer
-    assert "**README\\.md, papers/2020\\.md, papers/2021\\.md**" in md
+    assert "**README\\.md, papers/2020\\.md, papers/2021\\.md, clean\\.md**" in md
 
 
 @pytest.mark.xfail(strict=True, reason="report.model.LinkRow keeps the titles of all its entries, not which entry "
