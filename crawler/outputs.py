@@ -53,12 +53,28 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
     back.check(outcome.documents)
     redirects = export.redirects(outcome.report, outcome.parsed) if back.update_redirects else None
     diffs = []
+    changed = []
     for doc in outcome.documents:
         new_text = rewrite.apply(doc.text, doc.parsed, outcome.enrichment, abstracts=back.abstracts,
                                  redirects=redirects)
         if back.diff:
             diffs.append(rewrite.unified_diff(doc.text, new_text, str(doc.path)))
+        changed.append((doc, new_text))
+    if back.write:
+        # All lists or none: one edited while we worked stops the writing before the first is written.
+        for doc, new_text in changed:
+            if new_text != doc.text and _on_disk(doc.path) != doc.text:
+                raise UsageError(f"{doc.path} changed on disk during the run; no list was written (rerun to apply "
+                                 "fills)")
+    for doc, new_text in changed:
         target = doc.path if back.write else back.output
         if target is not None:
             rewrite.write_list(target, new_text, original=doc.path, original_text=doc.text)
     return "".join(diffs)
+
+
+def _on_disk(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None

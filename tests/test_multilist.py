@@ -19,6 +19,10 @@ from pathlib import Path
 import pytest
 from fakesites import ATOM, FakeArxiv, _entries
 from fakeweb import Reply
+from test_seed_e2e import run
+
+from crawler.errors import UsageError
+from crawler.outputs import WriteBack, write_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "loopback_only"
@@ -240,6 +244,18 @@ def test_output_names_one_list_so_two_lists_are_exit_2(lists):
     # One list with --output is as before: that list, filled, elsewhere.
     ok(crawler("run", "papers/2021.md", "--output", "filled.md", "--no-progress", cwd=lists.root))
     assert (lists.root / "filled.md").read_text() == lists.newer.replace("[[paper]]()", f"[[paper]]({BORN_AGAIN})")
+
+
+def test_a_list_edited_during_the_run_stops_every_write(lists, web, make_settings, monkeypatch):
+    monkeypatch.chdir(lists.root)
+    settings = make_settings(allow_private=True)
+    outcome = run(settings, web, [Path(name) for name in LISTS])
+    assert len(outcome.enrichment.fills) == 2
+    edited = lists.newer + "\n- A Paper Added By Hand, ICLR 2024 [[paper]](https://example.org/p)\n"
+    (lists.root / "papers" / "2021.md").write_text(edited)  # the maintainer, while the night ran
+    with pytest.raises(UsageError, match="papers/2021.md changed on disk during the run; no list was written"):
+        write_outputs(outcome, settings, "run", WriteBack(write=True))
+    assert lists.read() == [lists.readme.encode(), lists.older.encode(), edited.encode()]  # README.md too
 
 
 @pytest.mark.xfail(strict=True, reason="cli._execute checks --output against the number of lists only in "
