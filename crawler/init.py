@@ -19,6 +19,7 @@ Text making is pure (`workflow_text`, `config_text`, `gitignore_text`, `from_dir
 
 from __future__ import annotations
 
+import glob
 import json
 import re
 import subprocess
@@ -37,8 +38,9 @@ from crawler.config import (
     DEFAULT_MAX_AGE,
     DEFAULT_TIMEOUT,
 )
-from crawler.errors import UsageError
+from crawler.errors import InputError, UsageError
 from crawler.files import write_atomic
+from crawler.listfile import resolve_lists
 
 DISTRIBUTION = "paper-list-crawler"
 WORKFLOW = PurePosixPath(".github/workflows/paper-list.yml")
@@ -157,7 +159,8 @@ def find_lists(root: Path, count: Callable[[str], int] = paper_entries) -> list[
     for folder in sorted({p.parent for p in lists}, key=lambda f: (f != root, str(f))):
         mine = [p for p in lists if p.parent == folder]
         markdown = [p for p in candidates if p.parent == folder]
-        if folder != root and len(mine) >= 2 and len(mine) == len(markdown):
+        # The glob must match what was found: `*.md` is blind to `A.MD`.
+        if folder != root and len(mine) >= 2 and len(mine) == len(markdown) and all(p.suffix == ".md" for p in mine):
             out.append(f"{folder.relative_to(root).as_posix()}/*.md")  # next year's file is checked too
         else:
             out += sorted((p.relative_to(root).as_posix() for p in mine), key=lambda s: (s.lower() != "readme.md", s))
@@ -165,7 +168,12 @@ def find_lists(root: Path, count: Callable[[str], int] = paper_entries) -> list[
 
 
 def check_lists(root: Path, given: Sequence[str]) -> list[str]:
-    """Lists named by the user, relative to `root`: each must be a Markdown file, a folder of them or a glob."""
+    """Lists named by the user, relative to `root`: each a file, a folder of Markdown files or a glob.
+
+    They are judged as `crawler run` will judge them (crawler.listfile.resolve_lists), so that init never
+    writes a workflow whose first night fails on its own lists (a folder holding Markdown only in subfolders,
+    `papers/*.md` and `papers/2021.md` both named).
+    """
     out: list[str] = []
     for raw in given:
         path = Path(raw)
@@ -175,17 +183,13 @@ def check_lists(root: Path, given: Sequence[str]) -> list[str]:
             except ValueError:
                 raise InitError(f"list {raw} is outside the repository {root}") from None
         name = path.as_posix()
-        if name in out:
-            raise InitError(f"list given twice: {raw}")
-        if any(c in name for c in "*?["):
-            if not [p for p in root.glob(name) if p.is_file()]:
-                raise InitError(f"no file matches {raw} in {root}")
-        elif (root / path).is_dir():
-            if not any((root / path).rglob("*.md")):
-                raise InitError(f"folder {raw} holds no Markdown file")
-        elif not (root / path).is_file():
+        if not any(c in name for c in "*?[") and not (root / path).exists():
             raise InitError(f"list not found: {raw} (in {root})")
         out.append(name)
+    try:
+        resolve_lists(out, cwd=root)
+    except InputError as exc:
+        raise InitError(f"{exc} (in {root})") from None
     return out
 
 
@@ -415,7 +419,9 @@ def init(root: Path, *, lists: Sequence[str] = (), contact: str | None = None, a
     written: list[str] = []
     kept: list[str] = []
     notes: list[str] = list(action.notes)
-    for rel, text in ((WORKFLOW, workflow_text(chosen, action)), (CONFIG, config_text(chosen, contact))):
+    # The action hands its `lists` words to the crawler, which expands globs: a file named like one is escaped.
+    words = [glob.escape(name) if (root / name).is_file() else name for name in chosen]
+    for rel, text in ((WORKFLOW, workflow_text(words, action)), (CONFIG, config_text(chosen, contact))):
         path = root / rel
         if (path.exists() or path.is_symlink()) and not force:
             kept.append(str(rel))

@@ -40,14 +40,15 @@ def resolve_lists(given: list[str], *, cwd: Path | None = None) -> tuple[Path, .
     """Paths, globs and directories as the user wrote them -> the lists, in the order given.
 
     A glob is expanded here (the action passes globs unexpanded, quoted), sorted; a directory stands for
-    the Markdown files directly in it. A glob that matches nothing, a directory holding no Markdown, or
-    a list named twice is a mistake worth one clear line, not a silent skip.
+    the Markdown files directly in it; a file whose name only looks like a glob (`[CVPR] papers.md`) is that
+    file. A glob that matches nothing, a directory holding no Markdown, or a list named twice is a mistake
+    worth one clear line, not a silent skip.
     """
     base = cwd or Path.cwd()
     out: list[Path] = []
     seen: dict[Path, str] = {}
     for arg in given:
-        if any(ch in arg for ch in _GLOB):
+        if any(ch in arg for ch in _GLOB) and not (base / arg).is_file():
             # root_dir keeps relative patterns relative (reports name lists as the user did); absolute ones stay.
             found = sorted(Path(p) for p in glob.glob(arg, root_dir=base, recursive=True) if (base / p).is_file())
             if not found:
@@ -61,8 +62,8 @@ def resolve_lists(given: list[str], *, cwd: Path | None = None) -> tuple[Path, .
             found = [Path(arg)]
         for path in found:
             key = (base / path).resolve()
-            if key in seen:
-                raise InputError(f"list given twice: {path} (also as {seen[key]!r})")
+            if key in seen:  # both spellings: `papers/*.md` and `papers/2021.md` are not the same words
+                raise InputError(f"list given twice: {path} (as {seen[key]!r} and as {arg!r})")
             seen[key] = arg
             out.append(path)
     return tuple(out)

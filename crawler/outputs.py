@@ -6,6 +6,7 @@ The library's one call for the CLI (issue 17): the command maps options to a `Wr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,11 @@ class WriteBack:
             flag = "--abstracts" if self.abstracts else "--update-redirects"
             raise UsageError(f"{flag} needs --write, --output or --diff")
 
+    def check(self, lists: Sequence[object]) -> None:
+        """Refuse what cannot be done with these lists, before the run asks anything of anyone."""
+        if self.output is not None and len(lists) > 1:
+            raise UsageError("--output writes one list; with several lists use --write")
+
 
 def write_outputs(outcome: Outcome, settings: Settings, command: str, back: WriteBack = WriteBack()) -> str:
     """Write what the run produced; returns the diff of the lists when `back.diff` asks for it."""
@@ -44,16 +50,31 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
     write_atomic(settings.export.with_suffix(".bib"), bibtex.render(papers))
     if not (back.write or back.output or back.diff):
         return ""
-    if back.output is not None and len(outcome.documents) > 1:
-        raise UsageError("--output writes one list; with several lists use --write")
+    back.check(outcome.documents)
     redirects = export.redirects(outcome.report, outcome.parsed) if back.update_redirects else None
     diffs = []
+    changed = []
     for doc in outcome.documents:
         new_text = rewrite.apply(doc.text, doc.parsed, outcome.enrichment, abstracts=back.abstracts,
                                  redirects=redirects)
         if back.diff:
             diffs.append(rewrite.unified_diff(doc.text, new_text, str(doc.path)))
+        changed.append((doc, new_text))
+    if back.write:
+        # All lists or none: one edited while we worked stops the writing before the first is written.
+        for doc, new_text in changed:
+            if new_text != doc.text and _on_disk(doc.path) != doc.text:
+                raise UsageError(f"{doc.path} changed on disk during the run; no list was written (rerun to apply "
+                                 "fills)")
+    for doc, new_text in changed:
         target = doc.path if back.write else back.output
         if target is not None:
             rewrite.write_list(target, new_text, original=doc.path, original_text=doc.text)
     return "".join(diffs)
+
+
+def _on_disk(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None

@@ -2,6 +2,7 @@
 
 Papers are remembered by (file, section, title), not by line: `--write` and `--abstracts` move lines.
 Fills and unresolved entries are line-bound, so they come back only while every list is unchanged.
+The lists are one set, whatever order they were named in (`crawler report b.md a.md` after `run a.md b.md`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from crawler.store import Store, paper_key
 
 
 def _key(lists: tuple[str, ...]) -> str:
-    return "last-enrichment:" + "\n".join(lists)
+    return "last-enrichment:" + "\n".join(sorted(lists))
 
 
-def _digest(texts: list[str]) -> str:
+def _digest(lists: tuple[str, ...], texts: list[str]) -> str:
     sha = hashlib.sha256()
-    for text in texts:
+    for _, text in sorted(zip(lists, texts, strict=True)):
         sha.update(hashlib.sha256(text.encode()).digest())
     return sha.hexdigest()
 
@@ -28,7 +29,7 @@ def remember(store: Store, lists: tuple[str, ...], texts: list[str], parsed: Par
              now: float) -> None:
     entries = {e.place: e for e in parsed.entries}
     snapshot = {
-        "text_sha": _digest(texts),
+        "text_sha": _digest(lists, texts),
         "fills": [asdict(f) for f in enrichment.fills],
         "unresolved": [asdict(u) for u in enrichment.unresolved],
         "sources": [{**asdict(state), "availability": state.availability.value} for state in enrichment.sources],
@@ -50,7 +51,7 @@ def recall(store: Store, lists: tuple[str, ...], texts: list[str], parsed: Parse
         key = keys.get((entry.file, entry.section, entry.title))
         if key in metas:
             enrichment.metas[entry.place] = metas[key]
-    if snapshot["text_sha"] == _digest(texts):  # the same lists: the same lines
+    if snapshot["text_sha"] == _digest(lists, texts):  # the same lists: the same lines
         enrichment.fills = [Fill(**f) for f in snapshot["fills"]]
         enrichment.unresolved = [Unresolved(**{**u, "candidates": tuple(u["candidates"])})
                                  for u in snapshot["unresolved"]]

@@ -36,6 +36,7 @@ from crawler.init import (
     parse_action,
     workflow_text,
 )
+from crawler.listfile import resolve_lists
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "loopback_only"
@@ -87,15 +88,25 @@ def test_a_project_readme_is_no_list(tmp_path):
 
 
 def test_lists_named_by_the_user_are_checked(tmp_path):
-    root = repo(tmp_path, {"README.md": "x\n", "papers/a.md": "x\n", "empty/notes.txt": "x\n"})
-    assert check_lists(root, ["README.md", "papers/*.md", "papers", str(root / "papers" / "a.md")]) == \
-        ["README.md", "papers/*.md", "papers", "papers/a.md"]
-    for bad, message in ((["missing.md"], "list not found: missing.md"), (["*.txt"], "no file matches \\*.txt"),
-                         (["empty"], "folder empty holds no Markdown file"),
-                         (["README.md", "./README.md"], "list given twice: ./README.md"),
+    root = repo(tmp_path, {"README.md": "x\n", "papers/a.md": "x\n", "empty/notes.txt": "x\n",
+                           "nested/2020/a.md": "x\n", "[CVPR] papers.md": "x\n"})
+    for given, named in (("papers/*.md", "papers/*.md"), ("papers", "papers"),
+                         (root / "papers" / "a.md", "papers/a.md"),
+                         ("[CVPR] papers.md", "[CVPR] papers.md")):  # a file, not a glob that matches nothing
+        assert check_lists(root, ["README.md", str(given)]) == ["README.md", named]
+    # As `crawler run` will judge them: what the run would refuse, init refuses before writing anything.
+    for bad, message in ((["missing.md"], "list not found: missing.md"), (["*.txt"], "no list matches '\\*.txt'"),
+                         (["empty"], "no Markdown file in the directory empty"),
+                         (["nested"], "no Markdown file in the directory nested"),  # only in a subfolder
+                         (["README.md", "./README.md"], "list given twice: README.md"),
+                         (["papers/*.md", "papers/a.md"], "list given twice: papers/a.md"),
+                         (["papers", "papers/*.md"], "list given twice: papers/a.md"),
                          (["/etc/passwd"], "is outside the repository")):
         with pytest.raises(InitError, match=message):
             check_lists(root, bad)
+        with pytest.raises(InitError):
+            init(root, lists=bad, action=PINNED)
+    assert not (root / WORKFLOW).exists() and not (root / CONFIG).exists()
 
 
 # -- which action --------------------------------------------------------------------------------------------
@@ -253,6 +264,18 @@ def test_init_writes_three_files_and_never_overwrites_without_force(tmp_path):
     assert "paper-list-crawler/paper-list-crawler@" in (root / WORKFLOW).read_text()
 
 
+def test_the_workflow_and_the_config_name_the_same_files_as_the_run_will_read_them(tmp_path):
+    names = ["README.md", "CVPR 2021.md", "[ECCV] 2020.md", "papers/a.md", "papers/b.md"]
+    root = repo(tmp_path, {name: entries(3) for name in names})
+    done = init(root, action=PINNED)
+    assert done.lists == ("README.md", "CVPR 2021.md", "[ECCV] 2020.md", "papers/*.md")
+    words = yaml.safe_load((root / WORKFLOW).read_text())["jobs"]["crawl"]["steps"][1]["with"]["lists"].split()
+    config = tomllib.loads((root / CONFIG).read_text())["lists"]
+    # The action splits its input on blanks and passes the words on; the config's names are read as they are.
+    for given in (words, config):
+        assert sorted(map(str, resolve_lists(given, cwd=root))) == sorted(names), given
+
+
 def test_init_says_what_it_could_not_know(tmp_path):
     root = repo(tmp_path, {"README.md": entries(5)})
     done = init(root, action=ActionRef(repo=None, commit=None))
@@ -284,13 +307,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
 
 
 # -- end to end: two lists, init, the generated workflow run as a script --------------------------------------
-def multi_list_ready() -> bool:
-    """`crawler run A.md 'papers/*.md'` and `lists` in crawler.toml (issue 15's core, built beside this)."""
-    return "lists" in Settings.__dataclass_fields__
-
-
-@pytest.mark.skipif(not multi_list_ready(), reason="needs several lists per run and `lists` in the config")
 def test_two_lists_init_then_the_generated_workflow_checks_both_with_one_cache_and_one_report(tmp_path, web):
+    """Issue 15's "done when": a fresh repository holding a README and a folder of lists; `crawler init`; the
+    generated workflow run as a script, twice (two nights), on loopback."""
     web.host("127.0.0.1", FakeArxiv())
     base = f"http://127.0.0.1:{web.port}"
     web.add(f"{base}/ok", Reply(200, b"<html><title>A Paper</title></html>", {"Content-Type": "text/html"}))
@@ -299,31 +318,55 @@ def test_two_lists_init_then_the_generated_workflow_checks_both_with_one_cache_a
     readme = ("# Awesome\n\n" + "".join(f"- Paper {i} About Things ICLR 2018 {shared}\n" for i in range(3))
               + "- Paying More Attention to Attention Improving the Performance of Convolutional Neural Networks "
                 "via Attention Transfer ICLR 2017 [[paper]]()\n")
-    papers = "# 2021\n\n" + "".join(f"- Other Paper {i} ICLR 2021 {shared} [[project]]({base}/gone)\n"
-                                    for i in range(3))
-    root = repo(tmp_path, {"README.md": readme, "papers/2021.md": papers})
+    older = "# 2020\n\n" + "".join(f"- Old Paper {i} ICLR 2020 {shared} [[code]]({base}/gone)\n" for i in range(3))
+    newer = ("# 2021\n\n" + "".join(f"- Other Paper {i} ICLR 2021 {shared} [[project]]({base}/gone)\n"
+                                      for i in range(3))
+             + "- Born Again Neural Networks ICLR 2018 [[paper]]()\n")
+    root = repo(tmp_path, {"README.md": readme, "papers/2020.md": older, "papers/2021.md": newer})
     done = init(root, action=PINNED)
-    assert done.lists == ("README.md", "papers/2021.md")
+    assert done.lists == ("README.md", "papers/*.md")
     # What a maintainer on loopback would add to the generated config.
     with (root / CONFIG).open("a") as fh:
         fh.write(f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\narxiv-delay = 0\n'
                  f'cvf-base = "{base}/cvf"\ntimeout = 5\nretries = 0\n')
     subprocess.run("git add -A && git -c user.name=t -c user.email=t@example.org commit -qm init", shell=True,
                    cwd=root, check=True, timeout=30)
-    run = Runner(root, tmp_path / "home", actions={"paper-list-crawler/paper-list-crawler": ROOT},
-                 overrides={"install": {"python": sys.executable}}, env={"PYTHONPATH": f"{GUARD}:{ROOT}"})
-    jobs = run.run_workflow(root / WORKFLOW)
-    assert {k: v.result for k, v in jobs.items()} == {"crawl": "success", "issue": "success",
-                                                      "pull-request": "success"}, "\n".join(run.log)
+
+    def night(run_id: int) -> Runner:
+        run = Runner(root, tmp_path / "home", actions={"paper-list-crawler/paper-list-crawler": ROOT},
+                     overrides={"install": {"python": sys.executable}}, env={"PYTHONPATH": f"{GUARD}:{ROOT}"},
+                     run_id=run_id)
+        jobs = run.run_workflow(root / WORKFLOW)
+        assert {k: v.result for k, v in jobs.items()} == {"crawl": "success", "issue": "success",
+                                                          "pull-request": "success"}, "\n".join(run.log)
+        return run
+
+    run = night(1)
     report = json.loads((run.artifacts / "reports" / "health.json").read_text())
+    assert report["summary"]["lists"] == ["README.md", "papers/2020.md", "papers/2021.md"]  # one report
     urls = {lo["url"]: lo for lo in report["links"]}
-    assert set(urls) == {f"{base}/ok", f"{base}/gone"}  # each distinct URL once, across both files
-    assert [r for r in web.log if r[2] == "/ok"] == [("GET", "127.0.0.1", "/ok")]
+    assert set(urls) == {f"{base}/ok", f"{base}/gone"}  # each distinct URL once, across the three files
+    assert [(p["file"], p["line"]) for p in urls[f"{base}/gone"]["lines"]] == \
+        [("papers/2020.md", n) for n in (3, 4, 5)] + [("papers/2021.md", n) for n in (3, 4, 5)]
+    assert {p["file"] for p in urls[f"{base}/ok"]["lines"]} == {"README.md", "papers/2020.md", "papers/2021.md"}
+    assert sorted(r for r in web.log if r[2] in ("/ok", "/gone")) == [("GET", "127.0.0.1", "/gone"),
+                                                                      ("GET", "127.0.0.1", "/ok")]
     assert [e.name for e in run.cache.iterdir()] == ["crawler-cache-1-1"]  # one cache
     (pr,) = run.pull_requests
-    assert set(pr["files"]) == {"README.md"}  # the one list with an empty link
+    assert set(pr["files"]) == {"README.md", "papers/2021.md"}  # each list with an empty link, filled in place
     assert "[[paper]](https://arxiv.org/abs/1612.03928)" in pr["files"]["README.md"]
-    assert "papers/2021.md" in (run.artifacts / "crawler-ci" / "issue.md").read_text()
+    assert pr["files"]["papers/2021.md"] == newer.replace("[[paper]]()", "[[paper]](https://arxiv.org/abs/1805.04770)")
+    issue = (run.artifacts / "crawler-ci" / "issue.md").read_text()
+    assert "`papers/2020.md:3`" in issue and "`papers/2021.md:3`" in issue
+
+    # The next night restores that one cache: nothing younger than max-age is asked again, both lists reported.
+    asked = len(web.log)
+    again = night(2)
+    assert sorted(e.name for e in again.cache.iterdir()) == ["crawler-cache-1-1", "crawler-cache-2-1"]
+    assert [r for r in web.log[asked:] if r[2] in ("/ok", "/gone")] == []
+    report = json.loads((again.artifacts / "reports" / "health.json").read_text())
+    assert report["summary"]["lists"] == ["README.md", "papers/2020.md", "papers/2021.md"]
+    assert [r["command"] for r in report["runs"]] == ["run", "run"]
 
 
 def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, web):
@@ -338,11 +381,9 @@ def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, we
                 "via Attention Transfer ICLR 2017 [[paper]]()\n")
     root = repo(tmp_path, {"README.md": readme, "CONTRIBUTING.md": "# How to add a paper\n"})
     init(root, action=PINNED)
-    config = (root / CONFIG).read_text()
-    if not multi_list_ready():  # `lists` is read once the core has it; until then the workflow's input names them
-        config = config.replace('lists = ["README.md"]\n', "")
-    (root / CONFIG).write_text(config + f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\n'
-                                        f'arxiv-delay = 0\ncvf-base = "{base}/cvf"\ntimeout = 5\nretries = 0\n')
+    with (root / CONFIG).open("a") as fh:
+        fh.write(f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\narxiv-delay = 0\n'
+                 f'cvf-base = "{base}/cvf"\ntimeout = 5\nretries = 0\n')
     subprocess.run("git add -A && git -c user.name=t -c user.email=t@example.org commit -qm init", shell=True,
                    cwd=root, check=True, timeout=30)
     run = Runner(root, tmp_path / "home", actions={"paper-list-crawler/paper-list-crawler": ROOT},

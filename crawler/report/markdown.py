@@ -1,6 +1,7 @@
 """reports/health.md: a summary readable in thirty seconds, then the problems, each at its file:line.
 
-With several lists the problems are grouped by list; a link written in two lists is shown under each.
+With several lists the problems are grouped by list; a link written in two lists is shown under each, and
+the lists with nothing to show are named on one line.
 """
 
 from __future__ import annotations
@@ -67,10 +68,15 @@ def render(report: RunReport) -> str:
     for label, urls in (("Dead", s.dead), ("New failures", s.new), ("Fixed", s.fixed)):
         if urls:
             out += ["", f"**{label}:** " + ", ".join(code(u) for u in urls[:20]) + (" …" if len(urls) > 20 else "")]
+    clean = []
     for file in (s.lists if several else ("",)):
-        if several:
-            out += ["", f"## {escape(file)}"]
-        out += _problems(report, file if several else None, several)
+        found = _problems(report, file if several else None, several)
+        if several and not found:
+            clean.append(file)  # a heading with nothing under it reads as a report cut short
+            continue
+        out += (["", f"## {escape(file)}"] if several else []) + found
+    if clean:
+        out += ["", f"No problems in {escape(', '.join(clean))}."]
     if report.fills:
         out += ["", f"## Filled ({len(report.fills)})", "",
                 "| where | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
