@@ -203,12 +203,12 @@ def _is_outage(done: dict[str, CheckResult]) -> bool:
 
 def _claims(parsed: ParsedList, by_key: dict[str, list[Link]]) -> dict[str, Claim]:
     """Each distinct URL with the entries it is written on, for the sources that judge it."""
-    entries: dict[int, Entry] = {}
+    entries: dict[tuple[str, int], Entry] = {}
     for entry in parsed.entries:
         for lk in entry.links:
-            entries.setdefault(lk.line, entry)
+            entries.setdefault((lk.file, lk.line), entry)
     out = {}
     for key, links in by_key.items():
-        on = tuple(dict.fromkeys(entries[lk.line] for lk in links if lk.line in entries))
+        on = tuple(dict.fromkeys(entries[(lk.file, lk.line)] for lk in links if (lk.file, lk.line) in entries))
         out[key] = Claim(key=key, url=links[0].url, entries=on)
     return out

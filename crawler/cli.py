@@ -135,9 +135,10 @@ def _execute(command: str, opts: dict) -> None:
     settings = build_settings(opts)
     level = logging.DEBUG if settings.verbose else logging.ERROR if settings.quiet else logging.WARNING
     logging.basicConfig(level=level, format="crawler: %(message)s")
-    lists = resolve_lists(list(opts.get("lists") or settings.lists or [str(DEFAULT_LIST)]))
+    lists = resolve_lists(list(opts.get("lists") or settings.lists or [str(DEFAULT_LIST)]), skip=(settings.reports,))
     back = WriteBack(write=bool(opts.get("write")), output=opts.get("output"), diff=bool(opts.get("show_diff")),
                      abstracts=bool(opts.get("abstracts")), update_redirects=bool(opts.get("update_redirects")))
+    back.check(lists)
     existed = settings.db.exists()
     try:
         with Store(settings.db) as store:

@@ -45,7 +45,7 @@ def update_history(history: dict[str, dict], results: dict[str, CheckResult], no
         dead = (failing and status.can_die and consecutive >= dead_after and first_failed is not None
                 and now - first_failed >= dead_span)
         states[key] = LinkState(
-            new=failing and consecutive == 1 and observed,
+            new=failing and consecutive == 1 and (observed or same_observation),
             dead=dead,
             fixed=observed and not failing and was_failing,
             first_failed_at=first_failed if failing else None,

@@ -36,26 +36,32 @@ def read_list(path: Path) -> str:
 _GLOB = ("*", "?", "[")
 
 
-def resolve_lists(given: list[str], *, cwd: Path | None = None) -> tuple[Path, ...]:
+def resolve_lists(given: list[str], *, cwd: Path | None = None, skip: tuple[Path, ...] = ()) -> tuple[Path, ...]:
     """Paths, globs and directories as the user wrote them -> the lists, in the order given.
 
     A glob is expanded here (the action passes globs unexpanded, quoted), sorted; a directory stands for
     the Markdown files directly in it; a file whose name only looks like a glob (`[CVPR] papers.md`) is that
     file. A glob that matches nothing, a directory holding no Markdown, or a list named twice is a mistake
-    worth one clear line, not a silent skip.
+    worth one clear line, not a silent skip. A glob or a directory never takes a file under `skip` (the
+    crawler's own reports folder: `'**/*.md'` must not check reports/health.md as a list).
     """
     base = cwd or Path.cwd()
+    skipped = tuple((base / d).resolve() for d in skip)
+
+    def mine(path: Path) -> bool:
+        return (base / path).is_file() and not any((base / path).resolve().is_relative_to(d) for d in skipped)
+
     out: list[Path] = []
     seen: dict[Path, str] = {}
     for arg in given:
         if any(ch in arg for ch in _GLOB) and not (base / arg).is_file():
             # root_dir keeps relative patterns relative (reports name lists as the user did); absolute ones stay.
-            found = sorted(Path(p) for p in glob.glob(arg, root_dir=base, recursive=True) if (base / p).is_file())
+            found = sorted(Path(p) for p in glob.glob(arg, root_dir=base, recursive=True) if mine(Path(p)))
             if not found:
                 raise InputError(f"no list matches {arg!r}")
         elif (base / arg).is_dir():
             found = sorted(Path(arg) / p.name for p in (base / arg).iterdir()
-                           if p.suffix.lower() in (".md", ".markdown") and p.is_file())
+                           if p.suffix.lower() in (".md", ".markdown") and mine(Path(arg) / p.name))
             if not found:
                 raise InputError(f"no Markdown file in the directory {arg}")
         else:

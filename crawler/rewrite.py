@@ -107,7 +107,8 @@ def _insert_abstracts(lines: list[str], parsed: ParsedList, enrichment: Enrichme
             continue  # a table row or raw HTML: a block cannot go there without breaking it
         end = _item_end(lines, line_no - 1)
         eol = "\r\n" if lines[end].endswith("\r\n") else "\n"
-        if not lines[end].endswith(("\n", "\r")):
+        unterminated = not lines[end].endswith(("\n", "\r"))
+        if unterminated:
             lines[end] += eol
         # One raw-HTML block: Markdown is not processed inside it, so remote text cannot become a
         # link, even a bare URL; the blank line ends it before the next entry.
@@ -126,6 +127,9 @@ def _insert_abstracts(lines: list[str], parsed: ParsedList, enrichment: Enrichme
                     block[-1] = block[-1].rstrip("\r\n")  # keep a missing final newline missing
                 lines[start : close + 1] = block
                 continue
+        if unterminated and start == len(lines):  # the file's last line: its missing final newline stays missing
+            block = block[:-1]
+            block[-1] = block[-1].rstrip("\r\n")
         lines[start:start] = block
     return lines
 
@@ -161,8 +165,10 @@ def escape_abstract(text: str) -> str:
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
-    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                        fromfile=f"a/{name}", tofile=f"b/{name}"))
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 fromfile=f"a/{name}", tofile=f"b/{name}")
+    # A last line without its newline says so, as diff and git do: else the next file's header joins it.
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def write_list(target: Path, text: str, *, original: Path, original_text: str) -> bool:

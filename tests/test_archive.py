@@ -253,8 +253,6 @@ def test_a_report_from_the_cache_asks_nothing_and_shows_the_copy(make_settings, 
     assert links(again)[PROJECT]["suggestion"] == links(ran)[PROJECT]["suggestion"] == snapshot_of(PROJECT, T0 - DAY)
 
 
-@pytest.mark.xfail(strict=True, reason="enrich._suggestions gives the entry's paper to every broken link of a "
-                                       "paper entry, its [[project]] page too: that page never gets its copy")
 def test_a_dead_project_page_of_a_paper_entry_gets_its_copy_not_the_paper(make_settings, web, site, archive,
                                                                          tmp_path):
     listing = tmp_path / "README.md"

@@ -191,8 +191,6 @@ def test_the_report_groups_problems_by_file_each_at_its_file_and_line(lists):
     assert "**README\\.md, papers/2020\\.md, papers/2021\\.md, clean\\.md**" in md
 
 
-@pytest.mark.xfail(strict=True, reason="report.model.LinkRow keeps the titles of all its entries, not which entry "
-                                       "stands at which place: under papers/2020.md the row names README.md's entry")
 def test_under_each_file_a_shared_link_names_that_files_entry(lists):
     ok(crawler("check", "README.md", "papers/*.md", "--no-progress", cwd=lists.root))
     older = sections(lists.markdown())[r"papers/2020\.md"]
@@ -258,17 +256,12 @@ def test_a_list_edited_during_the_run_stops_every_write(lists, web, make_setting
     assert lists.read() == [lists.readme.encode(), lists.older.encode(), edited.encode()]  # README.md too
 
 
-@pytest.mark.xfail(strict=True, reason="cli._execute checks --output against the number of lists only in "
-                                       "write_outputs, after the whole run: the night's requests are made for "
-                                       "nothing and the reports rewritten")
 def test_output_with_two_lists_is_refused_before_any_request(lists, web):
     proc = crawler("run", "README.md", "papers/*.md", "--output", "filled.md", "--no-progress", cwd=lists.root)
     assert proc.returncode == 2
     assert web.log == [] and not (lists.root / "reports").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite.unified_diff leaves out `\\ No newline at end of file`: the next "
-                                       "file's `--- a/...` is glued to a list's unterminated last line")
 def test_the_diff_of_several_lists_applies_with_git(lists, tmp_path):
     ok(crawler("run", "papers/*.md", "README.md", "--write", "-q", cwd=lists.root))
     written = lists.read()
@@ -321,8 +314,6 @@ def test_report_after_run_renders_the_same_from_the_cache(lists, web):
     assert {lo["url"] for lo in one["links"]} == {f"{lists.base}/ok", f"{lists.base}/moved", f"{lists.base}/gone"}
 
 
-@pytest.mark.xfail(strict=True, reason="history.update_history marks a failure new only when `observed`: `crawler "
-                                       "report` re-reads the night's own observation, so its new failures vanish")
 def test_report_after_run_keeps_the_nights_new_failures(lists):
     ok(crawler("run", "README.md", "papers/*.md", "--no-progress", cwd=lists.root))
     ran_md, ran = lists.markdown(), lists.report()
@@ -399,8 +390,6 @@ def test_init_where_no_list_can_be_found_is_one_line_and_exit_2(tmp_path):
 
 
 # -- found on the way ------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="checking._claims keys entries by line alone: a link in the second list "
-                                       "is judged against the first list's entry on the same line")
 def test_a_link_is_judged_against_its_own_lists_entry(lists):
     (lists.root / "a.md").write_text("# A\n\n- Distilling the Knowledge in a Neural Network, NIPS Workshop 2015 "
                                      "[[paper]](https://arxiv.org/abs/1503.02531)\n")
@@ -412,8 +401,6 @@ def test_a_link_is_judged_against_its_own_lists_entry(lists):
     assert status == {"https://arxiv.org/abs/1503.02531": "ok", "https://arxiv.org/abs/1412.6550": "ok"}
 
 
-@pytest.mark.xfail(strict=True, reason="sources/pages.PageFetcher._fetch lets the guard's NameNotResolved out: a "
-                                       "venue site whose name does not resolve ends the night as an internal error")
 def test_a_venue_site_that_does_not_resolve_leaves_its_entries_waiting(lists):
     # The guard makes proceedings.mlr.press unresolvable, as a DNS failure on the runner would.
     (lists.root / "icml.md").write_text("- Born Again Neural Networks, ICML 2018 [[paper]]()\n")
@@ -423,8 +410,6 @@ def test_a_venue_site_that_does_not_resolve_leaves_its_entries_waiting(lists):
     assert "internal error" not in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="rewrite._insert_abstracts adds a newline and a blank line after a last line "
-                                       "that had no newline: the file's missing final newline is not kept")
 def test_an_abstract_after_the_last_line_keeps_the_missing_final_newline_missing(lists):
     text = (f"- A Paper That Works, ICLR 2018 [[paper]]({lists.base}/ok)\n"
             "- Born Again Neural Networks, ICLR 2018 [[paper]]()")
@@ -432,3 +417,14 @@ def test_an_abstract_after_the_last_line_keeps_the_missing_final_newline_missing
     ok(crawler("run", "last.md", "--write", "--abstracts", "-q", cwd=lists.root))
     expected = text.replace("[[paper]]()", f"[[paper]]({BORN_AGAIN})") + "\n" + block(abstract("1805.04770"), "\n")
     assert (lists.root / "last.md").read_text() == expected[:-2]  # no blank line, no final newline: as it was
+
+
+def test_a_recursive_glob_does_not_take_the_crawlers_own_reports(tmp_path):
+    from crawler.listfile import resolve_lists
+
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "reports").mkdir()
+    for name in ("README.md", "papers/a.md", "reports/health.md"):
+        (tmp_path / name).write_text("- [A paper title](https://example.org/p)\n")
+    found = resolve_lists(["**/*.md"], cwd=tmp_path, skip=(Path("reports"),))
+    assert found == (Path("README.md"), Path("papers/a.md"))

@@ -120,7 +120,7 @@ def _problems(report: RunReport, file: str | None, several: bool) -> list[str]:
                 "|---|---|---|---|---|"]
         for lo in sorted(rows, key=lambda r: mine(r)[0])[:MAX_ROWS]:
             flags = " **dead**" if lo.dead else (" *new*" if lo.new else "")
-            entry = escape(lo.entries[0]) if lo.entries else ""
+            entry = escape(mine(lo)[0].entry or (lo.entries[0] if lo.entries else ""))
             suggestion = code(lo.suggestion) if lo.suggestion else ""
             out.append(f"| {where(mine(lo), several)} | {entry} | {code(lo.url)} | "
                        f"{escape(lo.error or lo.status.value)}{flags} | {suggestion} |")

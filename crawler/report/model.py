@@ -40,6 +40,7 @@ class Place:
 
     file: str
     line: int
+    entry: str | None = field(default=None, compare=False)  # the title of the entry written there
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.file else str(self.line)
@@ -250,7 +251,8 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
         counts[r.status] += 1
         rows.append(LinkRow(
             url=links[0].url, key=key, status=r.status,
-            places=tuple(sorted({Place(lk.file, lk.line) for lk in links})),
+            places=tuple(sorted({Place(lk.file, lk.line, entry_of[(lk.file, lk.line)].title
+                                       if (lk.file, lk.line) in entry_of else None) for lk in links})),
             labels=tuple(sorted({lk.label for lk in links})),
             entries=tuple(sorted({entry_of[(lk.file, lk.line)].title for lk in links
                                   if (lk.file, lk.line) in entry_of})),

@@ -31,6 +31,7 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
+from crawler.net import NameNotResolved, PrivateAddressRefused
 from crawler.sources.base import WHOLE, PaperSource
 
 if TYPE_CHECKING:
@@ -294,6 +295,8 @@ class PageFetcher:
             return _Failure(f"timeout at {url}", whole=False)
         except httpx.RequestError as exc:  # connect/read errors, too many redirects, a cut body
             return _Failure(f"{type(exc).__name__} at {url}: {exc}", whole=False)
+        except (NameNotResolved, PrivateAddressRefused) as exc:  # the guard's own refusals: the site is out of reach
+            return _Failure(f"{exc} at {url}", whole=True)
         status = response.status_code
         if status == 429:
             return _Failure(f"rate limited (HTTP 429) at {url}", whole=True)
