@@ -19,21 +19,16 @@ loudly instead of measuring something else. `--show` prints them, which is also 
   workers    Pipeline._check_network runs min(host limit, URLs) workers per host taking URLs from the
              host's queue, instead of one task per URL, all parked on the host's semaphore
   uvloop     the event loop is uvloop's
-  procs      (issue 16) Pipeline._check_network hands the URLs to crawler.workers.CheckWorkers:
-             BENCH_PROCESSES worker processes (2), forked when the URLs are known; the parent saves
-  linksfirst procs, and Pipeline.execute reads the links first (parse.read_links), sends them to the
-             workers and finds the entries while they check
-  early      linksfirst, with the workers forked as Pipeline.execute begins (their start-up overlaps
-             reading and parsing the list; unused, they are stopped)
-  fastexit   crawler.cli.main ends with os._exit after the atexit handlers (no interpreter teardown)
-  freeze     gc.freeze() in Pipeline.execute once the list is parsed (before linksfirst: its anchor)
+  procs      (issue 16) the checks in crawler.workers whatever the list's size (`processes`, 2); the
+             crawler itself does so from `processes-from` URLs (5000). Issue 16's `fastexit` (crawler.cli.entry)
+             and `freeze` (gc.freeze in Pipeline.execute) are built in now; `linksfirst` and `early` measured
+             the old pipeline (benchmarks/README.md has their figures).
 
 BENCH_PHASES=path writes the wall time spent in each phase (imports, parse, network, ...) as JSON.
 """
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import importlib
 import importlib.machinery
@@ -194,165 +189,16 @@ def uvloop() -> None:
     _uvloop.install()
 
 
-async def _check_network_in_workers(self, urls):
-    """Pipeline._check_network with the checks in crawler.workers: the same saving, progress, 304s,
-    run-time limit and outage rule; the Checker's counters come from the workers."""
-    from crawler.errors import NetworkDown
-    from crawler.models import CheckResult, LinkStatus
-    from crawler.pipeline import SAVE_BATCH, SAVE_EVERY, _is_outage
-    from crawler.workers import CheckWorkers
-
-    workers = getattr(self, "_workers", None) or CheckWorkers(
-        self.settings, processes=int(os.environ.get("BENCH_PROCESSES", "2")), clock=self.clock)
-    validators = self.store.validators(urls)
-    done: dict = {}
-    pending: list = []
-    proven_online = False
-    last_save = time.monotonic()
-    self.progress.start("checking links", len(urls))
-    await workers.submit(urls, validators)
-    finish = getattr(self, "_finish_parse", None)
-    if finish is not None:
-        finish()  # the entries, found while the workers check
-
-    async def consume() -> None:
-        nonlocal proven_online, last_save
-        async for result in workers.results():
-            if result.http_status == 304:
-                result = self._revalidated(result.url, result)
-            done[result.url] = result
-            pending.append(result)
-            proven_online = proven_online or workers.stats.answers > 0
-            if proven_online and (len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY):
-                self.store.save_results(pending)
-                pending.clear()
-                last_save = time.monotonic()
-            self.progress.advance()
-
-    try:
-        await asyncio.wait_for(consume(), self.settings.run_timeout)
-    except TimeoutError:
-        pass
-    finally:
-        await workers.aclose()
-        if proven_online:
-            self.store.save_results(pending)
-            pending.clear()
-    for url in urls:
-        if url not in done:
-            done[url] = CheckResult(url=url, status=LinkStatus.TIMEOUT, checked_at=self.clock(),
-                                    error=f"not checked: the run's {self.settings.run_timeout:g} s were used up")
-    self.progress.finish()
-    if workers.stats.answers == 0 and workers.stats.network_failures > 0 and _is_outage(done):
-        raise NetworkDown("the network is unavailable: no host could be resolved or reached; nothing was judged")
-    self.store.save_results(pending)
-    return done
-
-
 def procs() -> None:
-    from crawler.pipeline import Pipeline
-
-    Pipeline._check_network = _check_network_in_workers
-
-
-def _has_arxiv(reading) -> bool:
-    from crawler.links import host_of
-    from crawler.pipeline import ARXIV_HOSTS
-
-    return any(host_of(lk.url) in ARXIV_HOSTS for lk in reading.links if lk.url.startswith("http"))
-
-
-def linksfirst() -> None:
-    from crawler import pipeline
-    from crawler.parse import read_links
-
-    procs()
-    # Module globals, not edit()'s extras: BENCH_PHASES then times read_links as the parse.
-    pipeline.read_links, pipeline._has_arxiv = read_links, _has_arxiv
-    edit("crawler.pipeline", "Pipeline.execute",
-         "        parsed = parse_list(text)\n"
-         "        by_key = self._group(parsed)\n"
-         "        results = await self._check(parsed, by_key, job.command)\n",
-         "        # The links first: they go to the workers, and the entries are found while they check.\n"
-         "        reading = read_links(text)\n"
-         "        self._finish_parse = reading.parsed\n"
-         "        by_key = self._group(reading)\n"
-         "        # arXiv links are verified through the API with their entries' titles: those first, then.\n"
-         "        results = await self._check(reading.parsed() if _has_arxiv(reading) else reading, by_key,\n"
-         "                                    job.command)\n"
-         "        parsed = reading.parsed()\n")
-
-
-def early() -> None:
-    """linksfirst, and the workers forked as Pipeline.execute begins: their own start (importing aiohttp,
-    building the TLS context) overlaps reading and parsing the list. A run with nothing to check
-    (all results fresh) stops them unused."""
-    from crawler.pipeline import Pipeline
-    from crawler.workers import CheckWorkers
-
-    linksfirst()
-    original = Pipeline.execute
-
-    async def execute(self, job):
-        if job.command in ("run", "check") and not self.settings.offline:
-            self._workers = CheckWorkers(self.settings, processes=int(os.environ.get("BENCH_PROCESSES", "2")),
-                                         clock=self.clock)
-            self._workers.start()
-        try:
-            return await original(self, job)
-        finally:
-            if getattr(self, "_workers", None) is not None:
-                await self._workers.aclose()
-
-    Pipeline.execute = execute
-
-
-def fastexit() -> None:
-    """crawler.cli.main ends with os._exit once its work is done, the atexit handlers run and the
-    streams flushed: the interpreter's own teardown (freeing every object of a big heap one by one,
-    module by module) took 0.2 s of a 2000-link run. The cache is closed and the reports written
-    before; nothing is lost."""
-    import atexit
-
-    from crawler import cli
-
-    original = cli.main
-
-    def main(argv=None):
-        code = 0
-        try:
-            original(argv)
-        except SystemExit as exc:
-            code = exc.code
-        if not isinstance(code, int):
-            if code is not None:
-                print(code, file=sys.stderr)
-            code = 0 if code is None else 1
-        atexit._run_exitfuncs()  # logging.shutdown and the like, as a normal exit would
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-
-    cli.main = main
-
-
-def freeze() -> None:
-    """gc.freeze() once the list is parsed: the collector stops walking the modules and the parsed list
-    on every collection (at 20,000 links about a sixth of the network phase's CPU went to it)."""
-    import gc
-
-    from crawler import pipeline
-
-    pipeline.gc = gc
-    edit("crawler.pipeline", "Pipeline.execute",
-         "        by_key = self._group(parsed)\n",
-         "        by_key = self._group(parsed)\n"
-         "        gc.freeze()  # what lives for the whole run: the collector need not walk it again\n")
+    """The checks in crawler.workers whatever the list's size (the crawler forks them from `processes-from`
+    URLs on, 5000 by default), in `processes` workers (2)."""
+    edit("crawler.checking", "CheckStage._check",
+         "        if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:",
+         "        if self.settings.processes > 1 and todo:")
 
 
 STEPS = {"nosniffio": nosniffio, "keepalive": keepalive, "getfirst": getfirst, "aiohttp": aiohttp, "lean": lean,
-         "workers": workers, "uvloop": uvloop, "procs": procs, "linksfirst": linksfirst,
-         "early": early, "fastexit": fastexit, "freeze": freeze}
+         "workers": workers, "uvloop": uvloop, "procs": procs}
 
 
 def apply(steps: str) -> None:
@@ -406,20 +252,21 @@ def instrument(path: str) -> None:
 
     PHASES["imports"] = time.perf_counter() - STARTED
     PHASES["imports cpu"] = _cpu()
-    _timed(pipeline, "parse_list", "parse")
-    _timed(pipeline, "read_links", "parse")
-    _timed(pipeline.Pipeline, "_check_network", "network")
-    # The rest of the fixed cost, piece by piece (the network phase is inside "check").
-    from crawler import enrich, net, store
+    from crawler import checking, enrich, net, store
+    from crawler import sources as registry
 
+    _timed(pipeline, "parse_list", "parse")
+    _timed(checking.CheckStage, "_check_network", "network")
+    # The rest of the fixed cost, piece by piece (the network phase is inside "check").
     _timed(store.Store, "__init__", "open cache")
     _timed(net.ClientPool, "__init__", "client pool")
-    _timed(enrich.Enricher, "__init__", "enricher")
-    _timed(pipeline.Pipeline, "_group", "group")
-    _timed(pipeline.Pipeline, "_check", "check")
+    _timed(registry, "build", "sources")
+    _timed(enrich.Enricher, "enrich", "enrich")
+    _timed(pipeline, "_group", "group")
+    _timed(checking.CheckStage, "run", "check")
     _timed(cli, "build_settings", "settings")
     _timed(pipeline.Pipeline, "_record", "history+report")
-    _timed(cli, "_write_outputs", "write")
+    _timed(cli, "write_outputs", "write")
 
     def write() -> None:
         PHASES["total"] = time.perf_counter() - STARTED

@@ -1,4 +1,4 @@
-from crawler.cli import main
+from crawler.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -10,7 +10,8 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections import defaultdict, deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -74,6 +75,80 @@ class Checker:
         self.pacer = HostPacer(settings, now=monotonic, sleep=sleep)
         self.network_failures = 0  # attempts that reached no server (for outage detection)
         self.answers = 0  # attempts that got any HTTP answer
+
+    async def check_many(self, urls: Iterable[str] | AsyncIterable[str],
+                         validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+                         ) -> AsyncIterator[CheckResult]:
+        """Every URL checked, each result as it is found; URLs may still be arriving (an async iterable).
+
+        One queue per host and as many tasks on it as the host may have requests in flight: a few hundred
+        tasks instead of one per URL parked on the host's semaphore (issue 8). A crawler bug checking one
+        URL becomes that URL's result, never the end of the night's run. Closing the iterator early
+        (Ctrl-C, the run's time limit) cancels what is in flight.
+        """
+        validators = validators if validators is not None else {}
+        queues: dict[str, deque[str]] = defaultdict(deque)
+        running: dict[str, int] = defaultdict(int)
+        found: asyncio.Queue[CheckResult] = asyncio.Queue()
+        tasks: set[asyncio.Task] = set()
+        added = 0
+
+        async def host_worker(host: str) -> None:
+            queue = queues[host]
+            try:
+                while queue:
+                    url = queue.popleft()
+                    etag, modified = validators.get(url, (None, None))
+                    try:
+                        result = await self.check(url, etag=etag, last_modified=modified)
+                    except Exception as exc:  # a crawler bug must not sink the whole night's run
+                        log.exception("checking %s failed", url)
+                        result = CheckResult(url=url, status=LinkStatus.UNREACHABLE, checked_at=self._clock(),
+                                             error=error_text(exc, "crawler error"))
+                    found.put_nowait(result)
+            finally:
+                running[host] -= 1
+
+        def add(url: str) -> None:
+            nonlocal added
+            added += 1
+            host = host_of(url)
+            queues[host].append(url)
+            if running[host] < self.pool.host_limit(host):
+                running[host] += 1
+                task = asyncio.ensure_future(host_worker(host))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+        async def feed() -> None:
+            if isinstance(urls, AsyncIterable):
+                async for url in urls:
+                    add(url)
+            else:
+                for url in urls:
+                    add(url)
+
+        feeder = asyncio.ensure_future(feed())
+        given = 0
+        try:
+            while not (feeder.done() and given == added):
+                if not found.empty():  # most results: no waiting, no task to wait with
+                    given += 1
+                    yield found.get_nowait()
+                    continue
+                getter = asyncio.ensure_future(found.get())
+                await asyncio.wait({getter, feeder} if not feeder.done() else {getter},
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    given += 1
+                    yield getter.result()
+                else:
+                    getter.cancel()
+            feeder.result()  # the URLs' source failed: say so
+        finally:
+            for task in (feeder, *tasks):
+                task.cancel()
+            await asyncio.gather(feeder, *tasks, return_exceptions=True)
 
     async def check(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> CheckResult:
         first = await self._attempt(url, etag, last_modified)

@@ -15,13 +15,11 @@ import asyncio
 import logging
 import re
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 
 from crawler.check import Checker
 from crawler.config import Settings
 from crawler.errors import NetworkDown
-from crawler.errortext import error_text
 from crawler.links import host_of, precheck
 from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
 from crawler.net import ClientPool
@@ -29,6 +27,7 @@ from crawler.progress import Progress
 from crawler.sources.base import Claim
 from crawler.sources.gateway import SourceSet
 from crawler.store import Store
+from crawler.workers import CheckWorkers
 
 log = logging.getLogger("crawler")
 
@@ -46,10 +45,16 @@ class CheckStage:
         self.clock = clock
         self.progress = progress or Progress(enabled=False)
         self.exclude = tuple(re.compile(p) for p in settings.exclude)
+        self.workers: CheckWorkers | None = None  # worker processes, for lists big enough to pay for them
 
     async def run(self, parsed: ParsedList, by_key: dict[str, list[Link]], command: str) -> dict[str, CheckResult]:
         """key -> verdict for every distinct URL (`report` and `enrich` take them from the cache)."""
-        return await self._check(parsed, by_key, command)
+        try:
+            return await self._check(parsed, by_key, command)
+        finally:
+            if self.workers is not None:
+                await self.workers.aclose()
+                self.workers = None
 
     async def _check(self, parsed: ParsedList, by_key: dict[str, list[Link]], command: str) -> dict[str, CheckResult]:
         now = self.clock()
@@ -71,6 +76,10 @@ class CheckStage:
         fresh = self.store.fresh_results(web, now, self.settings.max_age)
         results.update(fresh)
         todo = [k for k in web if k not in fresh]
+        if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:
+            # Forked now, before the verifiers start a thread (arXiv's), while a fork is safe (crawler.workers).
+            self.workers = CheckWorkers(self.settings, processes=self.settings.processes, clock=self.clock)
+            self.workers.start()
         claims = _claims(parsed, by_key)
         if self.sources is not None:
             todo = await self._verify(todo, claims, results, now)
@@ -85,7 +94,7 @@ class CheckStage:
         """URLs a verifier claims are judged in batches (arXiv ids, GitHub repositories), not page by page."""
         assert self.sources is not None
         for verifier in self.sources.verifiers:
-            mine = [k for k in todo if verifier.claims(k)]
+            mine = [k for k in on_hosts(todo, verifier.claimed_hosts) if verifier.claims(k)]
             if not mine:
                 continue
             answer = await verifier.verify_all([claims[k] for k in mine])
@@ -112,72 +121,57 @@ class CheckStage:
         for gateway in self.sources.papers:
             if gateway.source.batch_verifies:
                 continue
-            mine = [claims[k] for k in checked if gateway.source.ref(k) is not None]
+            mine = [claims[k] for k in on_hosts(checked, gateway.source.claimed_hosts)
+                    if gateway.source.ref(k) is not None]
             verdicts = await gateway.judge_pages(mine, results) if mine else {}
             results.update(verdicts)
             self.store.save_results(verdicts.values())
 
     async def _check_network(self, urls: list[str]) -> dict[str, CheckResult]:
+        """The ordinary per-URL check (Checker.check_many, or the same in worker processes), its results
+        saved as they come: every 2 s or 200 results, and all that is finished when the run is stopped."""
         assert self.pool is not None, "checking needs a client pool"
-        checker = Checker(self.pool, self.settings, clock=self.clock)
         validators = self.store.validators(urls)
+        if self.workers is not None:
+            await self.workers.submit(urls, validators)
+            stream, counters = self.workers.results(), self.workers.stats
+        else:
+            checker = Checker(self.pool, self.settings, clock=self.clock)
+            stream, counters = checker.check_many(urls, validators), checker
         done: dict[str, CheckResult] = {}
         pending: list[CheckResult] = []
         proven_online = False
         last_save = time.monotonic()
         self.progress.start("checking links", len(urls))
-
-        async def one(url: str) -> None:
-            nonlocal proven_online, last_save
-            etag, modified = validators.get(url, (None, None))
-            try:
-                result = await checker.check(url, etag=etag, last_modified=modified)
-            except Exception as exc:  # a crawler bug must not sink the whole night's run
-                log.exception("checking %s failed", url)
-                result = CheckResult(url=url, status=LinkStatus.UNREACHABLE,
-                                     error=error_text(exc, "crawler error"),
-                                     checked_at=self.clock())
-            if result.http_status == 304:
-                result = self._revalidated(url, result)
-            done[url] = result
-            pending.append(result)
-            proven_online = proven_online or checker.answers > 0
-            # Keep finished work even if the run dies, but only once we know the network is up:
-            # a night without network must leave the cache exactly as it was.
-            if proven_online and (len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY):
-                self.store.save_results(pending)
-                pending.clear()
-                last_save = time.monotonic()
-            self.progress.advance()
-
-        # One queue per host and as many workers as the host may have requests in flight: a few
-        # hundred tasks instead of one per URL parked on the host's semaphore (issue 8).
-        queues: dict[str, deque[str]] = defaultdict(deque)
-        for url in urls:
-            queues[host_of(url)].append(url)
-
-        async def worker(queue: deque[str]) -> None:
-            while queue:
-                await one(queue.popleft())
-
-        tasks = [asyncio.ensure_future(worker(queue)) for host, queue in queues.items()
-                 for _ in range(min(len(queue), self.pool.host_limit(host)))]
         try:
-            _done, late = await asyncio.wait(tasks, timeout=self.settings.run_timeout)
+            async with asyncio.timeout(self.settings.run_timeout):
+                async for result in stream:
+                    if result.http_status == 304:
+                        result = self._revalidated(result.url, result)
+                    done[result.url] = result
+                    pending.append(result)
+                    proven_online = proven_online or counters.answers > 0
+                    # Keep finished work even if the run dies, but only once we know the network is up:
+                    # a night without network must leave the cache exactly as it was.
+                    if proven_online and (len(pending) >= SAVE_BATCH or time.monotonic() - last_save >= SAVE_EVERY):
+                        self.store.save_results(pending)
+                        pending.clear()
+                        last_save = time.monotonic()
+                    self.progress.advance()
+        except TimeoutError:
+            pass  # out of run time: what is not done is reported below
         finally:
             # Stopped half-way (Ctrl-C, SIGTERM from CI) or out of time: keep what was finished.
-            for task in tasks:
-                task.cancel()
+            await stream.aclose()
             if proven_online:
                 self.store.save_results(pending)
                 pending.clear()
-        await asyncio.gather(*late, return_exceptions=True)
         for url in urls:
             if url not in done:  # out of run time: a timeout, transient, so never cached as fresh
                 done[url] = CheckResult(url=url, status=LinkStatus.TIMEOUT, checked_at=self.clock(),
                                         error=f"not checked: the run's {self.settings.run_timeout:g} s were used up")
         self.progress.finish()
-        if checker.answers == 0 and checker.network_failures > 0 and _is_outage(done):
+        if counters.answers == 0 and counters.network_failures > 0 and _is_outage(done):
             raise NetworkDown("the network is unavailable: no host could be resolved or reached; nothing was judged")
         self.store.save_results(pending)
         return done
@@ -199,6 +193,12 @@ def _is_outage(done: dict[str, CheckResult]) -> bool:
         for r in done.values()
     )
     return network and len(hosts) >= 2
+
+
+def on_hosts(keys: list[str], hosts: frozenset[str] | None) -> list[str]:
+    """The keys on these hosts (all of them for None): a source is asked only about URLs it could claim,
+    which spares a URL parse per source and link (issue 16)."""
+    return keys if hosts is None else [k for k in keys if host_of(k) in hosts]
 
 
 def _claims(parsed: ParsedList, by_key: dict[str, list[Link]]) -> dict[str, Claim]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -187,6 +189,28 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def entry() -> None:
+    """The `crawler` program: main(), then out without the interpreter's teardown.
+
+    Freeing a big heap object by object, module by module, took 0.1-0.2 s of a 2000-link run (issue 16).
+    By then the cache is closed and every file written; the atexit handlers (logging's flush among them)
+    still run and the streams are flushed. main() itself, which tests call in-process, exits normally.
+    """
+    code: int | str | None = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+    if not isinstance(code, int):
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:

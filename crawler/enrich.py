@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from crawler.entries import is_venue_label
 from crawler.judge import judge_paper
-from crawler.links import PAPER_URL, url_key
+from crawler.links import PAPER_URL, host_of, url_key
 from crawler.match import Match, best_match, normalize_title
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
 from crawler.sources.base import PaperRef
@@ -135,7 +135,10 @@ class Enricher:
         for entry in papers:
             for link in entry.links:
                 for gateway in self.gateways:
-                    ref = gateway.source.ref(link.url) if link.url else None
+                    hosts = gateway.source.claimed_hosts
+                    if not link.url or (hosts is not None and host_of(link.url) not in hosts):
+                        continue
+                    ref = gateway.source.ref(link.url)
                     if ref is not None:
                         refs.append((entry, gateway, ref))
         answers: dict[str, dict[str, PaperMeta | None]] = {}

@@ -9,6 +9,7 @@ rules and the arXiv source read it. A source module still declares which URLs it
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ def _valid_host(host: str) -> bool:
     return all(_HOST_LABEL.match(label) for label in ascii_host.lower().split("."))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same URLs are keyed by every stage and output of a run
 def normalize_url(url: str) -> str:
     """The cache and de-duplication key: same resource, same string.
 
@@ -115,6 +117,7 @@ def url_key(url: str) -> str:
     return normalize_url(url) if url.strip() else ""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def host_of(url: str) -> str:
     parts = urlsplit(url)
     return (parts.hostname or "").lower()

@@ -43,7 +43,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -117,20 +117,15 @@ class _Frames(asyncio.Protocol):
 
 
 class _Worker:
-    """One worker process's loop: URLs in, per-host queues, results out."""
+    """One worker process's loop: URLs in, Checker.check_many (per-host queues), results out."""
 
     def __init__(self, settings: Settings, make_pool: PoolFactory, clock: Callable[[], float]):
         self.settings = settings
         self.make_pool = make_pool
         self.clock = clock
-        self.queues: dict[str, deque[str]] = defaultdict(deque)
-        self.running: dict[str, int] = defaultdict(int)
         self.validators: dict[str, tuple[str | None, str | None]] = {}
-        self.tasks: set[asyncio.Task] = set()
         self.outbox: list[CheckResult] = []
         self.flush_handle: asyncio.TimerHandle | None = None
-        self.ended = False
-        self.idle = asyncio.Event()
 
     async def run(self, command_fd: int, result_fd: int) -> None:
         from crawler.check import Checker
@@ -143,26 +138,27 @@ class _Worker:
             commands: asyncio.Queue = asyncio.Queue()
             await loop.connect_read_pipe(lambda: _Frames(commands.put_nowait),
                                          os.fdopen(command_fd, "rb", buffering=0))
-            while not (self.ended and not self.tasks):
-                getter = asyncio.ensure_future(commands.get())
-                waits = {getter} | ({asyncio.ensure_future(self.idle.wait())} if self.ended else set())
-                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                for other in waits - done:
-                    other.cancel()
-                if getter not in done:
-                    continue
-                message = getter.result()
-                if message is None:  # the parent closed the pipe before the end: stop now
-                    os._exit(0)
-                if message[0] == "urls":
+
+            async def incoming():
+                while True:
+                    message = await commands.get()
+                    if message is None:  # the parent closed the pipe before the end: stop now
+                        os._exit(0)
+                    if message[0] == "end":
+                        # All URLs are in; the pipe still says when the parent is gone (it closes).
+                        self.watch = asyncio.ensure_future(_exit_when_closed(commands))
+                        return
                     for url, etag, modified in message[1]:
                         if etag or modified:
                             self.validators[url] = (etag, modified)
-                        self._add(url)
-                elif message[0] == "end":
-                    self.ended = True
-                    if not self.tasks:
-                        self.idle.set()
+                        yield url
+
+            async for result in self.checker.check_many(incoming(), self.validators):
+                self.outbox.append(result)
+                if len(self.outbox) >= FLUSH_SIZE:
+                    self._flush()
+                elif self.flush_handle is None:
+                    self.flush_handle = loop.call_later(FLUSH_EVERY, self._flush)
             self._flush()
             self.out.write(_frame(("done", self._stats())))
             while self.out.get_write_buffer_size():
@@ -171,40 +167,6 @@ class _Worker:
             # DNS answer, would only keep the parent waiting. The kernel closes the sockets.
             sys.stderr.flush()
             os._exit(0)
-
-    def _add(self, url: str) -> None:
-        host = host_of(url)
-        self.queues[host].append(url)
-        if self.running[host] < self.pool.host_limit(host):
-            self.running[host] += 1
-            task = asyncio.ensure_future(self._host_worker(host))
-            self.tasks.add(task)
-            task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self.tasks.discard(task)
-        if self.ended and not self.tasks:
-            self.idle.set()
-
-    async def _host_worker(self, host: str) -> None:
-        queue = self.queues[host]
-        try:
-            while queue:
-                url = queue.popleft()
-                etag, modified = self.validators.pop(url, (None, None))
-                try:
-                    result = await self.checker.check(url, etag=etag, last_modified=modified)
-                except Exception as exc:  # a crawler bug must not sink the whole night's run
-                    log.exception("checking %s failed", url)
-                    result = CheckResult(url=url, status=LinkStatus.UNREACHABLE, error=f"crawler error: {exc!r}",
-                                         checked_at=self.clock())
-                self.outbox.append(result)
-                if len(self.outbox) >= FLUSH_SIZE:
-                    self._flush()
-                elif self.flush_handle is None:
-                    self.flush_handle = asyncio.get_running_loop().call_later(FLUSH_EVERY, self._flush)
-        finally:
-            self.running[host] -= 1
 
     def _stats(self) -> tuple[int, int, int]:
         return self.checker.answers, self.checker.network_failures, self.pool.requests_sent
@@ -216,6 +178,13 @@ class _Worker:
         if self.outbox:
             batch, self.outbox = self.outbox, []
             self.out.write(_frame(("results", batch, self._stats())))
+
+
+async def _exit_when_closed(commands: asyncio.Queue) -> None:
+    """A parent that stopped, or died (SIGKILL), closes the command pipe: the worker stops at once."""
+    while await commands.get() is not None:
+        pass
+    os._exit(0)
 
 
 def _child_setup() -> None:

@@ -344,3 +344,41 @@ def test_messages_survive_any_split_of_the_byte_stream():
             frames.data_received(stream[i : i + step])
         frames.connection_lost(None)
         assert got == [*messages, None]
+
+
+def test_a_big_run_checks_in_workers_and_judges_as_in_process(web, make_settings, tmp_path, monkeypatch):
+    """The pipeline's own path: from `processes_from` URLs the check stage starts the workers itself."""
+    import crawler.checking
+    from crawler.pipeline import Job, Pipeline
+    from crawler.store import Store
+
+    started = []
+
+    class Recorded(CheckWorkers):
+        def start(self):
+            if not self._procs:  # submit() starts them too, when nobody did
+                started.append(self.processes)
+            super().start()
+
+    monkeypatch.setattr(crawler.checking, "CheckWorkers", Recorded)
+    base = f"http://127.0.0.1:{web.port}"
+    for i in range(40):
+        web.add(f"{base}/p{i}", Reply(404 if i % 7 == 0 else 200))
+    lst = tmp_path / "list.md"
+    lst.write_text("".join(f"- [Paper number {i} of this list]({base}/p{i})\n" for i in range(40)))
+
+    def run(**kw):
+        settings = make_settings(allow_private=True, db=tmp_path / f"{len(started)}-{kw}.db", **kw)
+
+        async def go():
+            async with ClientPool(settings) as pool:
+                with Store(settings.db) as store:
+                    return await Pipeline(settings, store, pool=pool).execute(Job("check", lst))
+
+        return {lo.url: lo.status for lo in asyncio.run(go()).report.links}
+
+    in_process = run(processes=2, processes_from=10_000)
+    assert started == []
+    in_workers = run(processes=2, processes_from=10)
+    assert started == [2] and in_workers == in_process
+    assert Counter(in_workers.values()) == {LinkStatus.OK: 34, LinkStatus.BROKEN: 6}

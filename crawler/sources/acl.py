@@ -362,6 +362,7 @@ class AclSource(SiteSource):
     ) -> None:
         super().__init__(client, base, concurrency=concurrency, clock=clock)
         self._base_host = frozenset({(urlsplit(self.base).hostname or "").lower()})
+        self.claimed_hosts = frozenset(_HOSTS | self._base_host)
         self._this_year = this_year
 
     # -- pure -----------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from crawler.config import (
     DEFAULT_CONTACT,
 )
 from crawler.errors import SourceUnavailable
-from crawler.links import abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
+from crawler.links import ARXIV_HOSTS, abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
 from crawler.match import title_score
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef, PaperSource
@@ -305,6 +305,7 @@ class ArxivSource(PaperSource):
     name = SOURCE
     batch_verifies = True
     searches = True
+    claimed_hosts = ARXIV_HOSTS
 
     def __init__(
         self,

@@ -125,6 +125,8 @@ class Verifier:
 
     name: ClassVar[str]
     requests_sent: int = 0  # requests the verifier sent this run
+    # The hosts whose URLs it may claim (None: any): the check stage asks `claims` only about those.
+    claimed_hosts: frozenset[str] | None = None
 
     def claims(self, url: str) -> bool:
         """Pure and cheap: whether this verifier judges `url` (it may depend on a token being set)."""
@@ -152,6 +154,8 @@ class PaperSource:
     # True: `search` answers title queries (arXiv).
     searches: ClassVar[bool] = False
     requests_sent: int = 0  # requests the source sent this run
+    # The hosts whose URLs `ref` may name a paper for (None: any): nothing else is asked about.
+    claimed_hosts: frozenset[str] | None = None
 
     def ref(self, url: str) -> PaperRef | None:
         """The paper `url` names on this site, or None when the URL is not a paper page of this site. Pure."""

@@ -382,6 +382,7 @@ class CvfSource(SiteSource):
     ) -> None:
         super().__init__(client, base, concurrency=concurrency)
         self._listings: dict[tuple[Conf, int], list[PaperMeta] | None] = {}
+        self.claimed_hosts = frozenset(_HOSTS) | {(urlsplit(self.base).hostname or "").lower()}
 
     # -- the PaperSource interface --------------------------------------------------------------------
     def ref(self, url: str) -> PaperRef | None:

@@ -199,6 +199,7 @@ class EcvaSource(SiteSource):
     ) -> None:
         super().__init__(client, base, concurrency=concurrency, clock=clock)
         self._hosts = _HOSTS | {urlsplit(self.base).netloc.lower()}
+        self.claimed_hosts = frozenset(_HOSTS | {(urlsplit(self.base).hostname or "").lower()})
         self._listing: EcvaListing | None = None
 
     # -- pure ---------------------------------------------------------------------------------------

@@ -76,6 +76,10 @@ class Gateway(Verifier):
         self.states.failed(exc)
 
     # -- verifying links ------------------------------------------------------------------------------
+    @property
+    def claimed_hosts(self) -> frozenset[str] | None:  # type: ignore[override]
+        return self.source.claimed_hosts
+
     def claims(self, url: str) -> bool:
         return self.source.batch_verifies and self.source.ref(url) is not None
 

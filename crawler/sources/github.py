@@ -496,6 +496,7 @@ class GitHubVerifier(Verifier):
     """
 
     name = SOURCE
+    claimed_hosts = _GITHUB_HOSTS | {_RAW_HOST}
 
     def __init__(
         self,

@@ -295,6 +295,8 @@ class NeuripsSource(SiteSource):
         self.legacy_base = legacy_base.rstrip("/")
         self._listings: dict[int, list[PaperMeta] | None] = {}
         self._base_hosts = {urlsplit(b).netloc.lower() for b in (self.base, self.legacy_base)}
+        bases = {(urlsplit(b).hostname or "").lower() for b in (self.base, self.legacy_base)}
+        self.claimed_hosts = frozenset(_HOSTS | bases)
 
     def ref(self, url: str) -> PaperRef | None:
         found = parse_neurips_url(url)

@@ -58,6 +58,7 @@ class OpenReviewSource(Verifier):
     """Judges OpenReview paper links `blocked` without fetching them (see the module docstring)."""
 
     name: ClassVar[str] = SOURCE
+    claimed_hosts = _HOSTS
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock

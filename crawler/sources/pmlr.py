@@ -314,6 +314,7 @@ class PmlrSource(SiteSource):
         super().__init__(client, base, concurrency=concurrency)
         self.table = table
         self._base_host = urlsplit(self.base).netloc.lower()
+        self.claimed_hosts = frozenset(_HOSTS | _JMLR_HOSTS | {(urlsplit(self.base).hostname or "").lower()})
         self._index: list[IndexEntry] | None = None
 
     def ref(self, url: str) -> PaperRef | None:
