@@ -397,9 +397,9 @@ def history_nights(args, server: Server, base: Path) -> dict:
     (a query without an index, a table scanned whole) shows as a slope from the first night to the last.
     """
     from crawler.config import Settings
+    from crawler.history import update_history
     from crawler.links import normalize_url
     from crawler.models import CheckResult, Hop, LinkStatus
-    from crawler.pipeline import update_history
     from crawler.store import Store
 
     text = (base / "list.md").read_text()
@@ -426,7 +426,8 @@ def history_nights(args, server: Server, base: Path) -> dict:
                         redirects=(Hop(url + "/old", 301),) if moved else (), checked_at=when,
                         etag=f'"{n}"' if i % 3 == 0 else None)
                 store.save_results(results.values())
-                rows, _ = update_history(store.history(results), results, when, settings)
+                rows, _ = update_history(store.history(results), results, when, dead_after=settings.dead_after,
+                                         dead_span=settings.dead_span)
                 store.save_history(rows)
                 store.add_run({"started_at": when, "finished_at": when + 60, "command": "check", "list": "list.md",
                                "total": len(urls), "ok": len(urls), "failing": 0, "new": 0, "dead": 0, "fixed": 0,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from crawler.errors import CrawlerError
 
+_CHUNK = 1 << 20
+
 
 class WriteError(CrawlerError):
     exit_code = 2
@@ -15,7 +17,6 @@ class WriteError(CrawlerError):
 
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Temp file in the same folder, fsync, rename: a reader sees the old file or the new one."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,7 +25,11 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:  # encoded a megabyte at a time: a report of tens of megabytes is not held twice (issue 16)
+                for i in range(0, len(data), _CHUNK):
+                    fh.write(data[i : i + _CHUNK].encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
         if path.exists():

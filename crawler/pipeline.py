@@ -109,6 +109,7 @@ class Pipeline:
         # What lives for the whole run (modules, the parsed lists) need not be walked by every garbage
         # collection while thousands of requests come and go: a sixth of the network phase's CPU at 20,000
         # links (issue 16). Unfrozen after, so a process that runs many jobs (the tests) frees them.
+        gc.collect()  # first the parser's garbage, or it would be frozen too and held to the end
         gc.freeze()
         try:
             results = await self.checking.run(parsed, by_key, job.command)

@@ -12,14 +12,15 @@ def write_all(report: RunReport, papers: list[dict], directory: Path) -> list[Pa
     """health.json, health.md, index.html and badge.svg in `directory`, each written atomically."""
     from crawler.report import badge, html, json, markdown
 
-    outputs = {
-        "health.json": json.render(report),
-        "health.md": markdown.render(report),
-        "index.html": html.render(report, papers),
-        "badge.svg": badge.render(report),
+    renderers = {
+        "health.json": lambda: json.render(report),
+        "health.md": lambda: markdown.render(report),
+        "index.html": lambda: html.render(report, papers),
+        "badge.svg": lambda: badge.render(report),
     }
     written = []
-    for name, text in outputs.items():
-        write_atomic(directory / name, text)
+    for name, render in renderers.items():
+        # One at a time: at 20,000 links each text is tens of megabytes, and none needs another.
+        write_atomic(directory / name, render())
         written.append(directory / name)
     return written

@@ -253,6 +253,9 @@ def render(report: RunReport, papers: list[dict]) -> str:
                      (("ok", "healthy"), ("failing", "failing"), ("dead", "dead"), ("other", "not judged")))
     lists = ", ".join(s.lists)
     title = f"Link health: {lists}"
+    options, count, others = _status_options(table_rows), len(table_rows), _others(report, table_rows)
+    payload = _json_for_script(data)
+    del data, table_rows  # the page holds them as JSON now: at 20,000 links the rows are tens of megabytes
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -276,18 +279,18 @@ def render(report: RunReport, papers: list[dict]) -> str:
 <h2>Paper entries</h2>
 <div class="controls">
 <input id="q" type="search" placeholder="Filter: title, section, venue, author, URL, abstract…" aria-label="Filter">
-<select id="status" aria-label="Status">{_status_options(table_rows)}</select>
-<output id="count" aria-live="polite">{len(table_rows)} entries</output>
+<select id="status" aria-label="Status">{options}</select>
+<output id="count" aria-live="polite">{count} entries</output>
 </div>
 <noscript><p>The table needs JavaScript; reports/health.md and health.json hold the same findings.</p></noscript>
 <table id="papers">
 <thead><tr>{heads}</tr></thead>
 <tbody></tbody>
 </table>
-{_others(report, table_rows)}
+{others}
 <footer><p class="muted">Made by crawler {escape(s.version)} · machine-readable: health.json ·
 the list's entries: papers.json</p></footer>
-<script type="application/json" id="crawler-data">{_json_for_script(data)}</script>
+<script type="application/json" id="crawler-data">{payload}</script>
 <script>{script}</script>
 </body>
 </html>

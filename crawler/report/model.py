@@ -160,7 +160,8 @@ class RunReport:
         return 1 if failed else 0
 
     # -- health.json --------------------------------------------------------------------------------------
-    def to_json(self) -> dict:
+    def to_json(self, *, links: bool = True) -> dict:
+        """health.json as a dict; `links=False` leaves the links out (json.render writes them one by one)."""
         s = self.summary
         summary = {
             **{k: v for k, v in asdict(s).items() if k not in ("counts", "sources", "lists")},
@@ -174,7 +175,7 @@ class RunReport:
         return {
             "schema_version": SCHEMA_VERSION,
             "summary": summary,
-            "links": [_link_json(lo) for lo in self.links],
+            **({"links": [link_json(lo) for lo in self.links]} if links else {}),
             "empty": [{**_place(e.place), "label": e.label, "entry": e.entry, "filled": e.filled} for e in self.empty],
             "fills": [asdict(f) for f in self.fills],
             "unresolved": [{**asdict(u), "candidates": list(u.candidates)} for u in self.unresolved],
@@ -222,7 +223,7 @@ def _place(p: Place) -> dict:
     return {"file": p.file, "line": p.line}
 
 
-def _link_json(lo: LinkRow) -> dict:
+def link_json(lo: LinkRow) -> dict:
     # By hand, not dataclasses.asdict: its deep copy cost a third of writing the reports (issue 16).
     repo = lo.repo
     return {
