@@ -86,13 +86,20 @@ def run_here(texts: list[str]) -> list:
     return out
 
 
+def _compared(obj) -> dict:
+    """An Entry or Link as compared: the fields the older revision had (one unpickled from it lacks a field
+    added since, such as Entry.why_not_paper, a diagnostic), nested links likewise."""
+    return {k: (tuple(map(_compared, v)) if k == "links" else v) for k, v in vars(obj).items()
+            if k != "why_not_paper"}
+
+
 def first_difference(old, new) -> str | None:
     if isinstance(old, str) or isinstance(new, str):
         return None if old == new else f"{old!r} != {new!r}"[:400]
     for what in ("links", "entries"):
         a, b = getattr(old, what), getattr(new, what)
         for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            if x != y:
+            if _compared(x) != _compared(y):
                 return f"{what}[{i}]:\n  before {x!r}\n  now    {y!r}"[:1200]
         if len(a) != len(b):
             return f"{len(a)} {what} before, {len(b)} now"

@@ -25,6 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from crawler.links import NO_EVIDENCE_URL, NOT_PAPER_URL, PAPER_URL
 from crawler.models import Entry, Link
 
 
@@ -71,7 +72,7 @@ _GENERIC_LABEL = re.compile(
 # Labels a reader takes for "the paper itself" (evidence that an item is a paper).
 _PAPER_LABEL = re.compile(r"^\W*(arxiv|paper|pdf|abs|abstract|openreview|proceedings|cvf|doi|article)(?![a-z])", re.I)
 _VENUES = (
-    "CVPR|ICCV|ECCV|WACV|BMVC|ACCV|NeurIPS|NIPS|NIPSW|ICML|ICLR|AAAI|IJCAI|ACL|EMNLP|NAACL|COLING|KDD|"
+    "CVPR|ICCV|ECCV|WACV|BMVC|ACCV|NeurIPS|NIPS|NIPSW|ICML|ICLR|AAAI|IJCAI|ACL|EMNLP|NAACL|EACL|AACL|COLING|KDD|"
     "WWW|SIGIR|CIKM|WSDM|ICDM|SDM|TPAMI|PAMI|IJCV|TIP|TNNLS|TMM|TCSVT|JMLR|TOG|SIGGRAPH|ICASSP|"
     "Interspeech|INTERSPEECH|MICCAI|ICRA|IROS|CoRL|RSS|UAI|AISTATS|COLT|MM|ACMMM|ACM MM|ICME|ICIP|"
     "ICPR|CVPRW|ICCVW|ECCVW|ICLRW|ICMLW|NeurIPSW|TACL|MLSys|SysML|DAC|ISCA|MICRO|HPCA|FPGA|ICCAD|"
@@ -109,24 +110,10 @@ _NOTE_WORDS = re.compile(
     r"review|published|preprint|survey|ISIE)\b", re.I)
 _SHORTCODE = re.compile(r":[a-z0-9_+\-]+:")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"})
-_NONPAPER_HOSTS = re.compile(
-    r"^https?://([^/]*\.)?(github\.com|gitlab\.com|bitbucket\.org|img\.shields\.io|shields\.io|"
-    r"badge\.fury\.io|travis-ci\.(org|com)|colab\.research\.google\.com|huggingface\.co|twitter\.com|x\.com|"
-    r"youtube\.com|youtu\.be|paperswithcode\.com|awesome\.re|scholar\.google\.[a-z.]+|bing\.com|"
-    r"google\.com|archive\.is|codalab\.org|zhihu\.com|weixin\.qq\.com|bilibili\.com|vimeo\.com)(/|$)",
-    re.I,
-)
-# Pages that say nothing about whether an item is a paper: personal and project pages.
-_NO_EVIDENCE_HOSTS = re.compile(r"^https?://([^/]*\.)?(github\.io|sites\.google\.com|weebly\.com)(/|$)", re.I)
-# Pages that are a paper and nothing else.
-_PAPER_URL = re.compile(
-    r"^https?://([^/]*\.)?(arxiv\.org/(abs|pdf)/|openaccess\.thecvf\.com/content|openreview\.net/(pdf|forum)|"
-    r"aclweb\.org/anthology/|aclanthology\.org/|papers\.nips\.cc/paper|proceedings\.neurips\.cc/paper|"
-    r"proceedings\.mlr\.press/|ojs\.aaai\.org/|ieeexplore\.ieee\.org/(document|abstract|stamp)|dl\.acm\.org/doi/|"
-    r"link\.springer\.com/(article|chapter|content)|sciencedirect\.com/science/article|ecva\.net/papers/)"
-    r"|\.pdf([?#]|$)",
-    re.I,
-)
+# What a link's site says about its entry comes from the table of site rules (crawler.links.SITES).
+_NONPAPER_HOSTS = NOT_PAPER_URL  # code, videos, badges, search pages
+_NO_EVIDENCE_HOSTS = NO_EVIDENCE_URL  # personal and project pages: they say nothing either way
+_PAPER_URL = PAPER_URL  # pages that are a paper and nothing else, and PDFs
 _PDF_URL = re.compile(r"\.pdf([?#]|$)", re.I)
 # A section whose head word says its items are not papers ("## PyTorch" under "### Implementations").
 _NONPAPER_SECTION = re.compile(
@@ -701,26 +688,43 @@ def _entry(item: Item, links: tuple[Link, ...], scope: _Scope) -> Entry | None:
     # `### FL open question & useful framework` holds papers, `## Datasets` holds a list of their papers.
     strong = any(_PAPER_URL.search(lk.url) or (_PAPER_LABEL.match(lk.label) and not _NONPAPER_HOSTS.match(lk.url))
                  for lk in web) or any(lk.is_empty and _PAPER_LABEL.match(lk.label) for lk in own)  # `[paper]()`
-    is_paper = (
-        (words >= 2 or (words == 1 and (reading.from_column or reading.title_link is not None)) or has_empty
-         or (words == 0 and strong and item.tag == "li"))
-        and evidence
-        and not (scope.non_paper() and not (strong and words >= 3))
-        and not (own and not web and not has_empty)  # only in-page anchors or relative links: a TOC
-        and not (reading.title_link is not None and _NONPAPER_HOSTS.match(reading.title_link.url)
-                 and not _PDF_URL.search(reading.title_link.url))  # `- [Repo name](github)`
-        and not _byline(item, own, scope)
-        and not (table is not None and "dataset" in table.roles)
-        and not (item.level and not paper_heading and not _heading_is_paper(own, reading, own_venue, own_year))
-    )
+    why_not = _why_not_a_paper(item, own, web, reading, scope, table, words=words, has_empty=has_empty,
+                               evidence=evidence, strong=strong, paper_heading=paper_heading,
+                               own_venue=own_venue, own_year=own_year)
+    is_paper = why_not is None
     if not title and not has_empty and not own:
         return None
     if is_paper:
         reading.add(*scope.venue_year())  # `### 2024` / `### [NAACL 2021](…)` / `**WACV**` above it
     return Entry(
         line=item.line, section=scope.section, title=title, venue=reading.venue, year=reading.year, links=own,
-        is_paper=is_paper, raw=text,
+        is_paper=is_paper, raw=text, why_not_paper=why_not,
     )
+
+
+def _why_not_a_paper(item: Item, own: tuple[Link, ...], web: list[Link], reading: _Reading, scope: _Scope,
+                     table: _Table | None, *, words: int, has_empty: bool, evidence: bool, strong: bool,
+                     paper_heading: bool, own_venue: str | None, own_year: int | None) -> str | None:
+    """Why a block is not a paper entry, in words a maintainer can act on; None when it is one."""
+    if not (words >= 2 or (words == 1 and (reading.from_column or reading.title_link is not None)) or has_empty
+            or (words == 0 and strong and item.tag == "li")):
+        return "no title"
+    if not evidence:
+        return "nothing says it is a paper: no paper link, venue or year"
+    if scope.non_paper() and not (strong and words >= 3):
+        return f"in a section that does not hold papers ({scope.section})"
+    if own and not web and not has_empty:
+        return "only in-page or relative links (a table of contents)"
+    if (reading.title_link is not None and _NONPAPER_HOSTS.match(reading.title_link.url)
+            and not _PDF_URL.search(reading.title_link.url)):
+        return "its title links to code, a video or a site that is not a paper"  # `- [Repo name](github)`
+    if _byline(item, own, scope):
+        return "a line of authors under a paper"
+    if table is not None and "dataset" in table.roles:
+        return "a row of a table of datasets"
+    if item.level and not paper_heading and not _heading_is_paper(own, reading, own_venue, own_year):
+        return "a section heading"
+    return None
 
 
 def _heading_is_paper(own: tuple[Link, ...], reading: _Reading, venue: str | None, year: int | None) -> bool:

@@ -91,6 +91,7 @@ class Entry:
     is_paper: bool = True
     raw: str = ""  # the item's visible text, for diagnostics
     file: str = ""  # the list it stands in
+    why_not_paper: str | None = None  # when is_paper is False: why (crawler.entries), for a maintainer to read
 
     @property
     def place(self) -> tuple[str, int]:

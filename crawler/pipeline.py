@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -32,6 +33,8 @@ from crawler.report.model import RUN_FIELDS, RunReport, RunRow, build_report
 from crawler.sources.base import PaperSource, Verifier
 from crawler.sources.gateway import SourceSet
 from crawler.store import Store
+
+log = logging.getLogger("crawler")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class Pipeline:
             text = read_list(path)
             documents.append(Document(path, text, parse_list(text).in_file(name)))
         parsed = ParsedList.join([d.parsed for d in documents])
+        if log.isEnabledFor(logging.DEBUG):  # --verbose: why a block with links is not taken for a paper
+            for entry in parsed.entries:
+                if not entry.is_paper and entry.links:
+                    log.debug("%s:%d is not a paper entry: %s", entry.file, entry.line, entry.why_not_paper)
         texts = [d.text for d in documents]
         by_key = _group(parsed)
         # What lives for the whole run (modules, the parsed lists) need not be walked by every garbage

@@ -234,3 +234,19 @@ def test_the_seed_style_heading_is_a_paper_and_a_link_less_heading_a_section():
 )
 def test_split_title_cleans_what_lists_append(text, expected):
     assert split_title(text) == expected
+
+
+@pytest.mark.parametrize(("markdown", "why"), [
+    ("- [A Great Repository For Distillation](https://github.com/o/r), CVPR 2020\n",
+     "its title links to code, a video or a site that is not a paper"),
+    ("- [Introduction](#introduction) 2020 CVPR\n", "only in-page or relative links (a table of contents)"),
+    ("## Blogs\n- [A long read about distillation](https://example.org/post)\n",
+     "in a section that does not hold papers (Blogs)"),
+    ("- [A Great Repository For Distillation](https://github.com/o/r)\n",
+     "nothing says it is a paper: no paper link, venue or year"),
+    ("### [NAACL 2021](https://x.org/naacl)\n", "no title"),
+    ("- [Distilling the Knowledge in a Neural Network](https://arxiv.org/abs/1503.02531)\n", None),
+])
+def test_a_block_that_is_not_a_paper_says_why(markdown, why):
+    (entry,) = parse_list(markdown).entries
+    assert entry.why_not_paper == why and entry.is_paper is (why is None)

@@ -141,4 +141,11 @@ def test_parser_never_crashes_on_arbitrary_text(text):
                                  "[[paper]]()", "\r\n", "<li>", "> ", "- ", "#", " ", "[r]: http://r.org"]),
                 max_size=40))
 def test_parser_never_crashes_on_markdown_soup(parts):
-    parse_list("".join(parts))
+    text = "".join(parts)
+    parsed = parse_list(text)
+    # Whatever the soup, what comes out is consistent: every link on a line of the text, every entry's
+    # links among the list's links, an empty link only where the destination is empty.
+    last = len(text.splitlines()) or 1
+    assert all(1 <= lk.line <= last for lk in parsed.links), [lk for lk in parsed.links if lk.line > last]
+    assert {lk for e in parsed.entries for lk in e.links} <= set(parsed.links)
+    assert all(lk.is_empty == (lk.url.strip() == "") for lk in parsed.links)
