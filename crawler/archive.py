@@ -22,6 +22,9 @@ from crawler.store import Store
 log = logging.getLogger("crawler")
 
 MAX_AGE = 7 * 86400.0  # a week, as for other answers about papers and pages
+# Questions per run: the service answers one at a time in seconds, and a list that lost a thousand pages
+# in one night must not spend the job's hour on it. The rest are asked on the following nights.
+MAX_PER_RUN = 100
 
 
 async def archived_copies(wanted: dict[str, float | None], store: Store, client: Callable[[str], httpx.AsyncClient],
@@ -30,10 +33,9 @@ async def archived_copies(wanted: dict[str, float | None], store: Store, client:
     keys = {url: f"wayback:{url}" for url in wanted}
     cached = store.lookups(keys.values(), now, MAX_AGE)
     out = {url: cached[key]["snapshot"] for url, key in keys.items() if key in cached and cached[key]["snapshot"]}
-    ask = [url for url, key in keys.items() if key not in cached]
+    ask = [url for url, key in keys.items() if key not in cached][:MAX_PER_RUN]
     if not ask or offline:
         return out
-    answers = {}
     for url in ask:
         try:
             snapshot = await wayback.closest_snapshot(client(wayback.API_URL), url, timeout, near=wanted[url])
@@ -42,9 +44,8 @@ async def archived_copies(wanted: dict[str, float | None], store: Store, client:
             states.failed(exc)
             break  # one failure says the service is down or limiting us: ask no more this run
         states.answered(wayback.SOURCE)
-        answers[keys[url]] = {"snapshot": snapshot}
+        store.save_lookups({keys[url]: {"snapshot": snapshot}}, now)  # kept even if the run stops here
         if snapshot:
             out[url] = snapshot
-    store.save_lookups(answers, now)
     return out
 

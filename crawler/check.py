@@ -31,7 +31,6 @@ PERMANENT = frozenset({301, 308})
 REDIRECT = frozenset({301, 302, 303, 307, 308})
 # HEAD answers some servers get wrong: confirm with GET before believing them.
 HEAD_UNRELIABLE = frozenset({400, 403, 404, 405, 406, 410, 501})
-RETRY_STATUS = frozenset({408, 429})
 BLOCKED_STATUS = frozenset({401, 403, 407, 451, 999})
 
 
@@ -52,6 +51,20 @@ class _Attempt:
     network_level: bool = False  # DNS or connect failure: no server answered at all
     reconnect: bool = False  # the connection broke mid-answer: worth one more try on a new one, at once
     paused: bool = False  # a 429 paused the host: the retry waits in the host's pause, not on its own
+
+
+CRAWLER_ERROR = "crawler error"
+
+
+def crawler_error(url: str, why: str, now: float) -> CheckResult:
+    """The result for a URL the crawler failed to check (a bug, a worker that died): it says nothing about
+    the link, so it is never a failure and never dead; the check stage keeps the last verdict instead."""
+    return CheckResult(url=url, status=LinkStatus.SKIPPED, error=why if why.startswith(CRAWLER_ERROR) else
+                       f"{CRAWLER_ERROR}: {why}", checked_at=now)
+
+
+def is_crawler_error(result: CheckResult) -> bool:
+    return result.status is LinkStatus.SKIPPED and (result.error or "").startswith(CRAWLER_ERROR)
 
 
 class Checker:
@@ -103,8 +116,7 @@ class Checker:
                         result = await self.check(url, etag=etag, last_modified=modified)
                     except Exception as exc:  # a crawler bug must not sink the whole night's run
                         log.exception("checking %s failed", url)
-                        result = CheckResult(url=url, status=LinkStatus.UNREACHABLE, checked_at=self._clock(),
-                                             error=error_text(exc, "crawler error"))
+                        result = crawler_error(url, error_text(exc, CRAWLER_ERROR), self._clock())
                     found.put_nowait(result)
             finally:
                 running[host] -= 1

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable
 
-from crawler.check import Checker
+from crawler.check import Checker, is_crawler_error
 from crawler.config import Settings
 from crawler.errors import NetworkDown
 from crawler.links import host_of, precheck
@@ -67,12 +67,18 @@ class CheckStage:
             else:
                 results[key] = CheckResult(url=key, status=verdict.status, error=verdict.reason, checked_at=now)
         if command in ("report", "enrich") or self.settings.offline:
-            cached = self.store.cached_results(web)
+            cached = self.store.cached_results(by_key)
+            # What needed no network is the observation stored when it was made, if the verdict is the same:
+            # re-dated now, a report or an enrich would count an invalid link's failure once more.
+            for key, result in list(results.items()):
+                if key in cached and cached[key].status is result.status:
+                    results[key] = cached[key]
             for key in web:
                 results[key] = cached.get(key) or CheckResult(
                     url=key, status=LinkStatus.SKIPPED, error="offline: not in the cache", checked_at=now
                 )
             return results
+        self.store.save_results(results.values())  # the verdicts that needed no network, for report and enrich
         fresh = self.store.fresh_results(web, now, self.settings.max_age)
         results.update(fresh)
         todo = [k for k in web if k not in fresh]
@@ -148,6 +154,11 @@ class CheckStage:
                 async for result in stream:
                     if result.http_status == 304:
                         result = self._revalidated(result.url, result)
+                    if is_crawler_error(result):
+                        # Our failure, not the link's: the last verdict stands, and nothing is stored.
+                        done[result.url] = self.store.cached_results([result.url]).get(result.url) or result
+                        self.progress.advance()
+                        continue
                     done[result.url] = result
                     pending.append(result)
                     proven_online = proven_online or counters.answers > 0

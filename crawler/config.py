@@ -166,6 +166,7 @@ class Settings:
 
 
 _KEYS = {f.name for f in dataclasses.fields(Settings)}
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings) if f.default is not dataclasses.MISSING}
 _DURATION_KEYS = {"max_age", "dead_span", "metadata_max_age", "run_timeout"}
 _PATH_KEYS = {"db", "reports", "export"}
 
@@ -211,13 +212,34 @@ def settings_kwargs(raw: dict) -> dict:
         if name in _DURATION_KEYS:
             value = parse_duration(value)
         elif name in _PATH_KEYS:
+            if not isinstance(value, str):
+                raise ConfigError(f"{key} must be a path (a string), not {value!r}")
             value = Path(value)
         elif name in ("exclude", "lists"):
-            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{key} must be a list of strings")
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{key} must be a list of strings, not {value!r}")
             value = tuple(value)
+        else:
+            _check_type(key, name, value)
         out[name] = value
     return out
+
+
+def _check_type(key: str, name: str, value: object) -> None:
+    """A config value of the wrong kind is one clear line now, not a TypeError in the middle of a run."""
+    default = _DEFAULTS[name]
+    if isinstance(default, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif isinstance(default, float):
+        ok, kind = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+    elif isinstance(default, str) or (default is None and name == "user_agent"):
+        ok, kind = isinstance(value, str), "a string"
+    else:
+        return
+    if not ok:
+        raise ConfigError(f"{key} must be {kind}, not {value!r}")
 
 
 def _host_rules(raw: dict) -> dict[str, HostRule]:

@@ -22,10 +22,10 @@ from dataclasses import replace
 from crawler.entries import is_venue_label
 from crawler.judge import judge_paper
 from crawler.links import PAPER_URL, host_of, url_key
-from crawler.match import Match, best_match, normalize_title
+from crawler.match import Match, TitleIndex, best_match, normalize_title
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
 from crawler.sources.base import PaperRef
-from crawler.sources.gateway import Gateway, SourceSet, listing_scope
+from crawler.sources.gateway import Gateway, Listing, SourceSet, listing_scope
 
 # An empty link is filled with the paper only when its label asks for the paper: `[[code]]()`,
 # `[[video]]()` or an author's `[Ming Li]()` are left for a human.
@@ -54,6 +54,14 @@ class Enricher:
     def __init__(self, sources: SourceSet):
         self.sources = sources
         self.gateways = sources.papers
+        self._title_indexes: dict[tuple[str, str, int], TitleIndex] = {}
+
+    def _near(self, gateway: Gateway, venue: str, year: int, listing: Listing, title: str) -> list[PaperMeta]:
+        """The listed papers worth scoring for `title` (crawler.match.TitleIndex, built once a listing)."""
+        key = (gateway.name, venue, year)
+        if key not in self._title_indexes:
+            self._title_indexes[key] = TitleIndex(listing.papers)
+        return self._title_indexes[key].near(title)
 
     def hosts(self, entry: Entry) -> list[tuple[Gateway, str]]:
         """The sources whose listings hold the entry's venue, each with its name for it (empty: arXiv alone)."""
@@ -81,7 +89,8 @@ class Enricher:
                     waiting[entry.place] = (f"{state.label} unavailable: {state.reason}" if state else
                                            f"{gateway.name} unavailable") + " (nothing guessed)"
                     break
-                match = best_match(entry.title, listing.papers, venue=entry.venue, year=entry.year)
+                match = best_match(entry.title, self._near(gateway, venue, entry.year or 0, listing, entry.title),
+                                   venue=entry.venue, year=entry.year)
                 venue_match[entry.place] = match
                 if match.meta is not None:
                     break

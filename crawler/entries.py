@@ -110,10 +110,8 @@ _NOTE_WORDS = re.compile(
     r"review|published|preprint|survey|ISIE)\b", re.I)
 _SHORTCODE = re.compile(r":[a-z0-9_+\-]+:")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"})
-# What a link's site says about its entry comes from the table of site rules (crawler.links.SITES).
-_NONPAPER_HOSTS = NOT_PAPER_URL  # code, videos, badges, search pages
-_NO_EVIDENCE_HOSTS = NO_EVIDENCE_URL  # personal and project pages: they say nothing either way
-_PAPER_URL = PAPER_URL  # pages that are a paper and nothing else, and PDFs
+# What a link's site says about its entry comes from the table of site rules (crawler.links.SITES):
+# PAPER_URL (a paper and nothing else, or a PDF), NOT_PAPER_URL (code, videos, badges), NO_EVIDENCE_URL.
 _PDF_URL = re.compile(r"\.pdf([?#]|$)", re.I)
 # A section whose head word says its items are not papers ("## PyTorch" under "### Implementations").
 _NONPAPER_SECTION = re.compile(
@@ -672,7 +670,7 @@ def _entry(item: Item, links: tuple[Link, ...], scope: _Scope) -> Entry | None:
     words = len(title.split())
     web = [lk for lk in own if lk.url.lower().startswith(("http://", "https://"))]
     paperish = [lk for lk in web if _PDF_URL.search(lk.url)
-                or not (_NONPAPER_HOSTS.match(lk.url) or _NO_EVIDENCE_HOSTS.match(lk.url))]
+                or not (NOT_PAPER_URL.match(lk.url) or NO_EVIDENCE_URL.match(lk.url))]
     has_empty = any(lk.is_empty for lk in own)
     evidence = (
         has_empty
@@ -686,7 +684,7 @@ def _entry(item: Item, links: tuple[Link, ...], scope: _Scope) -> Entry | None:
         return None  # a list item without links is a paper only when it says where it appeared
     # A link that can only be a paper (an arXiv abs page, a CVF page, a PDF) outweighs the section's name:
     # `### FL open question & useful framework` holds papers, `## Datasets` holds a list of their papers.
-    strong = any(_PAPER_URL.search(lk.url) or (_PAPER_LABEL.match(lk.label) and not _NONPAPER_HOSTS.match(lk.url))
+    strong = any(PAPER_URL.search(lk.url) or (_PAPER_LABEL.match(lk.label) and not NOT_PAPER_URL.match(lk.url))
                  for lk in web) or any(lk.is_empty and _PAPER_LABEL.match(lk.label) for lk in own)  # `[paper]()`
     why_not = _why_not_a_paper(item, own, web, reading, scope, table, words=words, has_empty=has_empty,
                                evidence=evidence, strong=strong, paper_heading=paper_heading,
@@ -715,7 +713,7 @@ def _why_not_a_paper(item: Item, own: tuple[Link, ...], web: list[Link], reading
         return f"in a section that does not hold papers ({scope.section})"
     if own and not web and not has_empty:
         return "only in-page or relative links (a table of contents)"
-    if (reading.title_link is not None and _NONPAPER_HOSTS.match(reading.title_link.url)
+    if (reading.title_link is not None and NOT_PAPER_URL.match(reading.title_link.url)
             and not _PDF_URL.search(reading.title_link.url)):
         return "its title links to code, a video or a site that is not a paper"  # `- [Repo name](github)`
     if _byline(item, own, scope):

@@ -42,8 +42,11 @@ def update_history(history: dict[str, dict], results: dict[str, CheckResult], no
             else:
                 consecutive, first_failed = 0, None
         failing = status.is_failure
+        # The span is the failure's as observed (first to last time seen), not up to the clock: a report
+        # rendered a day later, or a result reused from the cache, must not make a link dead.
+        seen = result.checked_at or now
         dead = (failing and status.can_die and consecutive >= dead_after and first_failed is not None
-                and now - first_failed >= dead_span)
+                and seen - first_failed >= dead_span)
         states[key] = LinkState(
             new=failing and consecutive == 1 and (observed or same_observation),
             dead=dead,

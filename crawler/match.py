@@ -228,6 +228,39 @@ def _same_paper(a: PaperMeta, b: PaperMeta, key_a: str, key_b: str) -> bool:
     return not (sa and sb and not sa & sb)
 
 
+class TitleIndex:
+    """The candidates worth scoring for a title, from a listing of thousands (issue 16: scoring every
+    entry against a whole venue-year's listing was quadratic, 73 ms an entry at 2000 papers).
+
+    A candidate is worth scoring when it shares at least half as many words as the title has: ACCEPT
+    needs every word but an article to agree (one other word differing costs WORD_COST), and a runner-up
+    close enough to matter may differ in one, so nothing `best_match` could accept or weigh is left out.
+    Runs of two or three words count joined too, as `_score_words` joins them ("pre training" is
+    "pretraining").
+    """
+
+    def __init__(self, papers: Iterable[PaperMeta]):
+        self.papers = list(papers)
+        self._by_word: dict[str, list[int]] = {}
+        for i, meta in enumerate(self.papers):
+            for word in _index_words(_words(meta.title)):
+                self._by_word.setdefault(word, []).append(i)
+
+    def near(self, title: str) -> list[PaperMeta]:
+        words = _words(title)
+        distinct = set(words) - _ARTICLES
+        if not distinct:
+            return self.papers
+        shared = Counter(i for w in _index_words(words) for i in self._by_word.get(w, ()))
+        need = (len(distinct) + 1) // 2
+        return [self.papers[i] for i in sorted(i for i, n in shared.items() if n >= need)]
+
+
+def _index_words(words: tuple[str, ...]) -> set[str]:
+    joined = {"".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
+    return (set(words) - _ARTICLES) | joined
+
+
 def best_match(
     title: str, candidates: Iterable[PaperMeta], *, venue: str | None = None, year: int | None = None
 ) -> Match:

@@ -61,7 +61,8 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
             diffs.append(rewrite.unified_diff(doc.text, new_text, str(doc.path)))
         changed.append((doc, new_text))
     if back.write:
-        # All lists or none: one edited while we worked stops the writing before the first is written.
+        # A list edited while we worked stops the writing before any list is written (each write is atomic,
+        # but a disk that fails on the second list leaves the first written).
         for doc, new_text in changed:
             if new_text != doc.text and _on_disk(doc.path) != doc.text:
                 raise UsageError(f"{doc.path} changed on disk during the run; no list was written (rerun to apply "

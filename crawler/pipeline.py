@@ -146,12 +146,12 @@ class Pipeline:
         rows, states = update_history(self.store.history(by_key), results, now,
                                       dead_after=self.settings.dead_after, dead_span=self.settings.dead_span)
         if job.command != "report":
+            self.store.save_history(rows)  # first: what follows may be stopped, the night's history may not
             await self._archived_copies(results, states, {r["url"]: r["last_ok"] for r in rows}, now)
             if self.sources is not None:
                 enrichment.sources = self.sources.states.all()
         report = build_report(job.command, job.names, parsed, by_key, results, states, enrichment, now, repos)
         if job.command != "report":
-            self.store.save_history(rows)
             s = report.summary
             self.store.add_run({
                 "started_at": started, "finished_at": now, "command": job.command, "list": "\n".join(job.names),
@@ -164,7 +164,9 @@ class Pipeline:
 
     async def _archived_copies(self, results: dict[str, CheckResult], states: dict[str, LinkState],
                                last_ok: dict[str, float | None], now: float) -> None:
-        """Dead links with nothing to suggest get the Wayback Machine's copy from when they last worked."""
+        """Dead links with nothing to suggest get the Wayback Machine's copy from when they last worked.
+
+        Each copy is saved as it comes, with its link's result, so a run stopped here keeps what it had."""
         if not self.settings.archive or self.pool is None or self.sources is None:
             return
         wanted = {k: last_ok.get(k) for k, st in states.items() if st.dead and not results[k].suggestion}

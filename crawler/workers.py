@@ -23,8 +23,9 @@ a lock held by another one would stay locked forever in the child): the workers 
 parent's imported modules and start in milliseconds. Otherwise (or with `method="spawn"`) they are
 started as `python -m crawler.workers`, which costs each about 0.3 s of CPU for its imports.
 
-URLs may be given as a list or as an async iterable, so checking can start while the list is still
-being read; a host is given to the least loaded worker when its first URL arrives.
+URLs may be given as a list or as an async iterable (the workers check them as they come; the check
+stage gives a finished list, since the verifiers need every entry first); a host is given to the least
+loaded worker when its first URL arrives.
 
 Messages are length-prefixed pickles over pipes, only between this process and its own children.
 """
@@ -49,7 +50,7 @@ from pathlib import Path
 
 from crawler.config import Settings
 from crawler.links import host_of
-from crawler.models import CheckResult, LinkStatus
+from crawler.models import CheckResult
 
 log = logging.getLogger("crawler")
 
@@ -485,9 +486,11 @@ class CheckWorkers:
         if not proc.sent:
             return []
         code = proc.poll()
-        why = "crawler error: a check worker exited" + (f" (code {code})" if code not in (None, 0) else "")
+        from crawler.check import CRAWLER_ERROR, crawler_error
+
+        why = f"{CRAWLER_ERROR}: a check worker exited" + (f" (code {code})" if code not in (None, 0) else "")
         now = self.clock()
-        lost = [CheckResult(url=url, status=LinkStatus.UNREACHABLE, error=why, checked_at=now) for url in proc.sent]
+        lost = [crawler_error(url, why, now) for url in proc.sent]
         log.error("%s with %d URLs unchecked", why, len(lost))
         proc.sent.clear()
         return lost

@@ -263,3 +263,27 @@ def test_a_dead_project_page_of_a_paper_entry_gets_its_copy_not_the_paper(make_s
     row = links(outcome)[PROJECT]
     assert row["dead"]
     assert row["suggestion"] == snapshot_of(PROJECT, T0 - DAY)  # today: the arXiv paper, and the archive unasked
+
+
+def test_a_night_asks_the_archive_at_most_max_per_run_questions_and_keeps_each_answer(monkeypatch):
+    """A list that lost many pages in one night spends bounded time on copies; the rest wait for later nights."""
+    import httpx
+    import respx
+
+    from crawler import archive
+    from crawler.sources.base import SourceStates
+
+    monkeypatch.setattr(archive, "MAX_PER_RUN", 2)
+    wanted = {f"https://gone.example/{i}": None for i in range(5)}
+    with Store(":memory:") as store, respx.mock(assert_all_called=False) as mock:
+        route = mock.get(url__startswith="https://archive.org/wayback/available").mock(
+            return_value=httpx.Response(200, json={"archived_snapshots": {}}))
+
+        async def night():
+            async with httpx.AsyncClient() as client:
+                return await archive.archived_copies(wanted, store, lambda url: client, now=T0, timeout=5,
+                                                     states=SourceStates())
+
+        for asked in (2, 4, 5, 5):  # two more a night, each answer kept for the week
+            asyncio.run(night())
+            assert route.call_count == asked

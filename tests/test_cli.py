@@ -86,8 +86,12 @@ def test_bad_config_and_corrupt_cache(tmp_path, paths):
     lst = tmp_path / "l.md"
     lst.write_text("- [a paper title](https://example.org/)\n")
     cfg = tmp_path / "crawler.toml"
-    cfg.write_text("host-concurrency = 'many'\nbogus = 1\n")
+    cfg.write_text("host-concurrency = 4\nbogus = 1\n")
     assert_one_line_error(crawler("check", lst, *paths, "--config", cfg), match="unknown setting")
+    for bad, says in (("host-concurrency = 'many'", "must be a whole number"), ("lists = 5", "list of strings"),
+                      ("processes-from = 'x'", "must be a whole number"), ("archive = 'yes'", "true or false")):
+        cfg.write_text(bad + "\n")
+        assert_one_line_error(crawler("check", lst, *paths, "--config", cfg), match=says)
     cfg.write_text("this is = = not toml")
     assert_one_line_error(crawler("check", lst, *paths, "--config", cfg), match="cannot read config")
     db = tmp_path / "junk.db"

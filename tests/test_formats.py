@@ -63,3 +63,24 @@ def test_progress_prints_plain_lines_off_a_terminal_and_nothing_when_disabled():
     q.advance()
     q.finish()
     assert quiet.getvalue() == ""
+
+
+def test_a_sources_long_or_binary_reason_is_one_short_line_everywhere():
+    """A source's failure may quote what it was sent (issue 13): reports show one line of at most 200."""
+    from crawler.models import Availability, Enrichment, SourceState, Unresolved
+    from crawler.parse import parse_list
+    from crawler.report import html, json
+    from crawler.report.model import build_report
+
+    garbled = "RemoteProtocolError: illegal status line: bytearray(b'%PDF-1.5 \\x00\\x01" + "x" * 400 + "')"
+    enrichment = Enrichment(
+        sources=[SourceState("wayback", "", Availability.UNAVAILABLE, garbled)],
+        unresolved=[Unresolved(line=1, entry="A paper", reason="waiting: " + "y" * 500, file="l.md")])
+    parsed = parse_list("- [A paper title here]()\n").in_file("l.md")
+    report = build_report("run", ("l.md",), parsed, {}, {}, {}, enrichment, 0.0)
+    (state,) = report.summary.sources
+    assert len(state.reason) <= 200 and "bytearray" not in state.reason and "%PDF" not in state.reason
+    assert len(report.unresolved[0].reason) <= 200
+    for text in (markdown.render(report), json.render(report), html.render(report, [])):
+        assert "%PDF" not in text and "y" * 201 not in text
+    assert all(len(line) < 400 for line in markdown.render(report).splitlines())

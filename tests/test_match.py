@@ -501,3 +501,23 @@ def test_title_score_is_symmetric_and_bounded(a: str, b: str) -> None:
     score = title_score(a, b)
     assert score == title_score(b, a)
     assert 0.0 <= score <= 1.0
+
+
+def test_the_title_index_keeps_every_candidate_best_match_could_accept_or_weigh():
+    """TitleIndex prunes a listing before scoring (issue 16): the verdict must be the one on the whole listing."""
+    from crawler.match import TitleIndex
+
+    listing = [PaperMeta(source="cvf", title=t, url=f"https://x.org/{i}", year=2020) for i, t in enumerate([
+        "Pretraining Distillation", "Pre-Training Distillation for Detection", "Born-Again Tree Ensembles",
+        "Born Again Neural Networks", "Knowledge Distillation: A Survey", "Knowledge Distillation",
+        "Deep Residual Learning for Image Recognition", "Residual Networks Behave Like Ensembles",
+        *(f"Unrelated Paper Number {n} About Graphs" for n in range(200)),
+    ])]
+    index = TitleIndex(listing)
+    for title in ("Pre-Training Distillation", "Born Again Neural Networks", "Knowledge Distillation",
+                  "Deep residual learning for image recognition", "The Born-Again Tree Ensembles",
+                  "Something Else Entirely", "FitNets"):
+        whole, pruned = best_match(title, listing, year=2020), best_match(title, index.near(title), year=2020)
+        # The same paper and confidence; only a far runner-up's score in the reason may differ.
+        assert (whole.meta, whole.confidence) == (pruned.meta, pruned.confidence), title
+    assert len(index.near("Born Again Neural Networks")) < 10  # the 200 unrelated papers are never scored

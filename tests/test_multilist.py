@@ -362,7 +362,7 @@ def test_a_list_whose_name_looks_like_a_glob_is_that_file(lists):
     (["empty"], "", "no Markdown file in the directory empty"),
     (["nested"], "", "no Markdown file in the directory nested"),  # Markdown only deeper down
     ([], 'lists = ["README.md", "gone/*.md"]\n', "no list matches 'gone/*.md'"),
-    ([], 'lists = "README.md"\n', "lists must be a list of strings"),
+    ([], 'lists = "README.md"\n', "lists must be a list of strings, not 'README.md'"),
 ])
 def test_bad_lists_are_one_line_and_exit_2_before_anything_is_asked(lists, web, args, config, message):
     (lists.root / "empty").mkdir()

@@ -177,3 +177,53 @@ def test_one_unreachable_host_is_not_an_outage(make_settings, web, listing):
     assert by_url[f"http://stable.example:{web.port}/p"]["status"] == "ok"
     assert by_url[f"http://flaky.example:{web.port}/p"]["status"] == "broken"
     assert "does not resolve" in by_url[f"http://flaky.example:{web.port}/p"]["error"]
+
+
+def test_a_crawler_bug_keeps_the_last_verdict_and_never_makes_a_link_dead(make_settings, web, listing):
+    """A check that raises (a bug, a worker that died) says nothing about the link (review of issue 16)."""
+    settings = make_settings(max_age=HOUR)
+    clock = Clock()
+    web.host("stable.example", Reply(200))
+    web.host("third.example", Reply(200))
+    web.host("flaky.example", Reply(404))
+    night1 = run_check(settings, web, clock, listing)
+    assert links_by_url(night1)["https://flaky.example/p"]["status"] == "broken"
+
+    class Buggy(RoutingTransport):
+        async def handle_async_request(self, request):
+            if request.url.host == "flaky.example":
+                raise RuntimeError("a bug in the crawler")
+            return await super().handle_async_request(request)
+
+    async def buggy_night():
+        async with ClientPool(settings, transport_factory=lambda limits: Buggy(web.port, limits)) as pool:
+            with Store(settings.db) as store:
+                return await Pipeline(settings, store, pool=pool, clock=clock).execute(Job("check", listing))
+
+    for _ in range(3):
+        clock.t += 24 * HOUR
+        night = asyncio.run(buggy_night())
+        flaky = links_by_url(night)["https://flaky.example/p"]
+        assert flaky["status"] == "broken" and flaky["from_cache"]  # the verdict of night 1 stands
+        assert not flaky["dead"] and flaky["consecutive_failures"] == 1
+        assert night.exit_code == 0
+
+
+def test_a_report_a_day_later_makes_nothing_dead_and_counts_nothing_twice(make_settings, web, listing, tmp_path):
+    """Dead is measured between the observations, and a report re-dates nothing (review of issue 17)."""
+    settings = make_settings(max_age=HOUR, dead_after=2, dead_span=20 * HOUR)
+    clock = Clock()
+    web.host("stable.example", Reply(200))
+    web.host("third.example", Reply(200))
+    web.host("flaky.example", Reply(404))
+    listing.write_text(listing.read_text() + "- [A paper with a typo in its link](hhttps://typo.example/p)\n")
+    run_check(settings, web, clock, listing)
+    clock.t += 19 * HOUR  # the second failure, under the 20 h span
+    night2 = run_check(settings, web, clock, listing)
+    assert not links_by_url(night2)["https://flaky.example/p"]["dead"]
+    clock.t += 2 * HOUR  # a report later, past the span since the first failure: still no new observation
+    report = run_check(settings, web, clock, listing, command="report")
+    links = links_by_url(report)
+    assert not links["https://flaky.example/p"]["dead"] and report.exit_code == 0
+    typo = links["hhttps://typo.example/p"]
+    assert typo["status"] == "invalid" and typo["consecutive_failures"] == 2 and not typo["new"]

@@ -65,7 +65,7 @@ def test_claimed_links_are_blocked_with_the_reason_and_no_request():
     assert set(verification.results) == {c.key for c in claims} and not verification.to_web
     for claim in claims:
         result = verification.results[claim.key]
-        assert result.url == claim.url and result.status is LinkStatus.BLOCKED
+        assert result.url == claim.key and result.status is LinkStatus.BLOCKED  # the cache key, as every verdict
         assert result.error == REASON and "account" in REASON and result.checked_at == 1234.5
         assert not result.status.can_die  # blocked is never dead: the default --fail-on dead never fails on it
     assert verification.requests == 0 and source.requests_sent == 0

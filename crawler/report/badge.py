@@ -53,7 +53,11 @@ def message(report: RunReport) -> tuple[str, str, str]:
     if not judged:
         return "no links checked", GREY, f"{LABEL}: none checked"
     percent = healthy * 100 // judged  # floor: 999 of 1000 is 99%, never a reassuring 100%
-    extra = f", {not_judged} not judged (blocked, rate limited or skipped)" if not_judged else ""
+    # "Not judged" as the reports say it (blocked or rate limited); skipped links are counted apart.
+    skipped = report.summary.counts.get(LinkStatus.SKIPPED, 0)
+    unjudged = not_judged - skipped
+    extra = (f", {unjudged} not judged (blocked or rate limited)" if unjudged else "") + (
+        f", {skipped} skipped" if skipped else "")
     return (f"{percent}% healthy", colour(percent),
             f"{LABEL}: {percent}% healthy, {healthy} of {judged} checked links{extra}")
 

@@ -12,6 +12,7 @@ names the lists; `summary.sources` is a list of `{source, scope, state, reason}`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 
 from crawler import __version__
@@ -288,7 +289,10 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
         fixed=tuple(lo.url for lo in rows if lo.fixed),
         fills=len(enrichment.fills), unresolved=len(enrichment.unresolved),
         abstracts=sum(1 for m in enrichment.metas.values() if m.abstract),
-        sources=tuple(enrichment.sources), requests=dict(enrichment.requests),
+        # A source's reason may quote what it was sent (GitHub's message, a garbled answer): one short line.
+        sources=tuple(dataclasses.replace(st, reason=error_text(st.reason, "unavailable") if st.reason else None)
+                      for st in enrichment.sources),
+        requests=dict(enrichment.requests),
     )
     return RunReport(
         summary=summary, links=tuple(rows),
@@ -296,5 +300,6 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
                              entry_of[(lk.file, lk.line)].title if (lk.file, lk.line) in entry_of else None,
                              (lk.file, lk.line, lk.label) in filled) for lk in empties),
         fills=tuple(enrichment.fills),
-        unresolved=tuple(Unresolved(**{**asdict(u), "candidates": tuple(u.candidates)}) for u in enrichment.unresolved),
+        unresolved=tuple(Unresolved(**{**asdict(u), "reason": error_text(u.reason, "left empty"),
+                                       "candidates": tuple(u.candidates)}) for u in enrichment.unresolved),
     )

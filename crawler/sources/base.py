@@ -195,13 +195,23 @@ class PaperSource:
         """Every paper of a venue-year, or None when the site does not host that venue-year (its listing is a 404)."""
         return None
 
-    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
-        """The listed paper `ref` names: by default the one whose URL names the same paper."""
+    def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:
+        """The ids a listed paper is found by (a ref's id names it): by default the one its URL names."""
+        ref = self.ref(meta.url)
+        return (ref.id,) if ref is not None else ()
+
+    def index(self, listing: Sequence[PaperMeta]) -> dict[str, PaperMeta | None]:
+        """id -> listed paper, built once per listing: finding each link's paper by scanning the listing was
+        quadratic (issue 16). An id two papers share names neither (None)."""
+        out: dict[str, PaperMeta | None] = {}
         for meta in listing:
-            other = self.ref(meta.url)
-            if other is not None and other.id == ref.id:
-                return meta
-        return None
+            for ident in self.listed_ids(meta):
+                out[ident] = meta if out.get(ident, meta) is meta else None
+        return out
+
+    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
+        """The listed paper `ref` names (None: none, or more than one)."""
+        return self.index(listing).get(ref.id)
 
     async def search(self, titles: Sequence[str]) -> dict[str, list[PaperMeta]]:
         """title -> candidates the site returns for it (only for sources with `searches`)."""

@@ -396,13 +396,14 @@ class CvfSource(SiteSource):
     def lists(self, venue: str, year: int) -> bool:
         return venue.upper() in CONFS and covers(venue, year)
 
-    def find(self, ref: PaperRef, listing) -> PaperMeta | None:
-        if not ref.id.startswith("supp:"):
-            return super().find(ref, listing)
-        stem = ref.id.removeprefix("supp:")
-        hits = [m for m in listing if (r := _ref_from_path(urlsplit(m.url).path))
-                and (r.stem.lower() == stem or r.stem.lower().startswith(stem + "_"))]
-        return hits[0] if len(hits) == 1 else None
+    def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:
+        """The page name, and every word-prefix of its stem as a 2019+ supplement name may cut it
+        ("supp:li_block-wisely_supervised_neural"): a prefix two papers share names neither."""
+        ref = _ref_from_path(urlsplit(meta.url).path)
+        if ref is None:
+            return super().listed_ids(meta)
+        words = ref.stem.lower().split("_")
+        return (ref.name.lower(), *(f"supp:{'_'.join(words[:n])}" for n in range(1, len(words) + 1)))
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
         # Refs always carry their conference year, so the gateway finds them in the listing; a

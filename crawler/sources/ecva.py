@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -220,14 +220,10 @@ class EcvaSource(SiteSource):
     def lists(self, venue: str, year: int) -> bool:
         return venue.strip().upper() == VENUE and year >= FIRST_YEAR and year % 2 == 0
 
-    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
-        """The listed paper whose page or pdf `ref` names (a pdf name says nothing of the page's)."""
-        for meta in listing:
-            for url in (meta.url, meta.pdf_url):
-                other = self.ref(url) if url else None
-                if other is not None and other.id == ref.id:
-                    return meta
-        return None
+    def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:
+        """The ids of its page and of its pdf (a pdf name says nothing of the page's)."""
+        refs = (self.ref(url) for url in (meta.url, meta.pdf_url) if url)
+        return tuple(r.id for r in refs if r is not None)
 
     # -- asking the site ----------------------------------------------------------------------------
 

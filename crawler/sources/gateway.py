@@ -65,6 +65,7 @@ class Gateway(Verifier):
         self.max_age = max_age
         self.offline = offline
         self._listings: dict[tuple[str, int], Listing] = {}
+        self._indexes: dict[tuple[str, int], dict[str, PaperMeta | None]] = {}  # id -> listed paper
         self._papers: dict[str, PaperMeta | None] = {}  # ref id -> answer, for this run
 
     # -- availability -------------------------------------------------------------------------------
@@ -138,7 +139,8 @@ class Gateway(Verifier):
             elif ref.venue and ref.year and self.source.lists(ref.venue, ref.year):
                 listing = await self.listing(ref.venue, ref.year)
                 if listing.usable:
-                    out[ref.id] = self._papers[ref.id] = self.source.find(ref, listing.papers)
+                    found = self._index(ref.venue, ref.year, listing).get(ref.id)
+                    out[ref.id] = self._papers[ref.id] = found
                 elif not listing.hosted:
                     ask.append(ref)
             else:
@@ -164,13 +166,20 @@ class Gateway(Verifier):
             except SourceUnavailable as exc:
                 self._failed(exc)
                 found = exc.partial or {}
-            found = {i: m for i, m in found.items() if i in {r.id for r in ask}}
+            asked = {r.id for r in ask}
+            found = {i: m for i, m in found.items() if i in asked}
             self.store.save_papers(m for m in found.values() if m is not None)
             self.store.save_lookups({f"{self.name}-id:{i}": {"key": paper_key(m) if m else None}
                                      for i, m in found.items()}, self.now)
             out.update(found)
         self._papers.update(out)
         return out
+
+    def _index(self, venue: str, year: int, listing: Listing) -> dict[str, PaperMeta | None]:
+        key = (venue, year)
+        if key not in self._indexes:
+            self._indexes[key] = self.source.index(listing.papers)
+        return self._indexes[key]
 
     # -- listings ---------------------------------------------------------------------------------------
     async def listing(self, venue: str, year: int) -> Listing:

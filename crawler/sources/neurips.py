@@ -24,7 +24,6 @@ The NeurIPS 2021 Datasets and Benchmarks track lives on its own host with its ow
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -347,12 +346,10 @@ class NeuripsSource(SiteSource):
             raise SourceUnavailable(SOURCE, f"empty listing at {url}", scope=scope)
         return stamped(papers, page.fetched_at)
 
-    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
-        for meta in listing:
-            other = ref_from_path(urlsplit(meta.url).path)
-            if other is not None and other.id == ref.id:
-                return meta
-        return None
+    def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:
+        # By path: the listing's URLs may be on a mirror or a test server's host.
+        other = ref_from_path(urlsplit(meta.url).path)
+        return (other.id,) if other is not None else ()
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
         """A dated ref in its year's listing; an `<n>-<slug>` ref by its page (None: the site says 404)."""

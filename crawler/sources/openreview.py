@@ -74,7 +74,7 @@ class OpenReviewSource(Verifier):
         now = self._clock()
         return Verification(
             results={
-                claim.key: CheckResult(url=claim.url, status=LinkStatus.BLOCKED, error=REASON, checked_at=now)
+                claim.key: CheckResult(url=claim.key, status=LinkStatus.BLOCKED, error=REASON, checked_at=now)
                 for claim in claims
             }
         )

@@ -30,6 +30,7 @@ import lxml.etree
 import lxml.html
 
 from crawler.errors import SourceUnavailable
+from crawler.errortext import error_text
 from crawler.models import PaperMeta
 from crawler.net import NameNotResolved, PrivateAddressRefused
 from crawler.sources.base import WHOLE, PaperSource
@@ -294,9 +295,9 @@ class PageFetcher:
         except httpx.TimeoutException:
             return _Failure(f"timeout at {url}", whole=False)
         except httpx.RequestError as exc:  # connect/read errors, too many redirects, a cut body
-            return _Failure(f"{type(exc).__name__} at {url}: {exc}", whole=False)
+            return _Failure(f"{error_text(exc, type(exc).__name__)} at {url}", whole=False)
         except (NameNotResolved, PrivateAddressRefused) as exc:  # the guard's own refusals: the site is out of reach
-            return _Failure(f"{exc} at {url}", whole=True)
+            return _Failure(f"{error_text(exc, type(exc).__name__)} at {url}", whole=True)
         status = response.status_code
         if status == 429:
             return _Failure(f"rate limited (HTTP 429) at {url}", whole=True)

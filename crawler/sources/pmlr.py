@@ -381,12 +381,10 @@ class PmlrSource(SiteSource):
         found = {e.volume for e in self._index if e.volume > newest and classify(e.description) == (venue, year)}
         return found.pop() if len(found) == 1 else None
 
-    def find(self, ref: PaperRef, listing: Sequence[PaperMeta]) -> PaperMeta | None:
-        for meta in listing:
-            other = ref_from_path(urlsplit(meta.url).path, self.table)
-            if other is not None and other.id == ref.id:
-                return meta
-        return None
+    def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:
+        # By path: the listing's URLs may be on a mirror or a test server's host.
+        other = ref_from_path(urlsplit(meta.url).path, self.table)
+        return (other.id,) if other is not None else ()
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
         """A ref in a table volume through that volume's page; any other (a workshop volume) by its own page."""

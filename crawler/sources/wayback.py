@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import httpx
 
 from crawler.errors import SourceUnavailable
+from crawler.errortext import error_text
 from crawler.net import NameNotResolved, PrivateAddressRefused
 
 SOURCE = "wayback"
@@ -113,12 +114,12 @@ async def closest_snapshot(client: httpx.AsyncClient, url: str, timeout: float, 
         raise SourceUnavailable(SOURCE, f"timeout after {timeout:g} s for {url}") from None
     except (httpx.HTTPError, NameNotResolved, PrivateAddressRefused, OSError) as exc:
         # The guard's own refusals (no DNS answer, a private address) come through the client unchanged.
-        raise SourceUnavailable(SOURCE, f"{type(exc).__name__} for {url}: {exc}") from None
+        raise SourceUnavailable(SOURCE, f"{error_text(exc, type(exc).__name__)} for {url}") from None
     if status != 200:
         what = "rate limited" if status == 429 else f"HTTP {status}"
         raise SourceUnavailable(SOURCE, f"{what} for {url}")
     try:
         snapshot = parse_availability(body.decode("utf-8", errors="replace"))
     except ValueError as exc:
-        raise SourceUnavailable(SOURCE, f"unreadable answer for {url}: {exc}") from None
+        raise SourceUnavailable(SOURCE, f"{error_text(exc, 'unreadable answer')} for {url}") from None
     return snapshot.url if snapshot else None
