@@ -147,7 +147,7 @@ def _execute(command: str, opts: dict) -> None:
             outcome = asyncio.run(_pipeline(Job(command, lists), settings, store))
     except NetworkDown:
         if not existed:  # a night without network leaves no trace, not even a new empty cache
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", ".lock"):
                 Path(f"{settings.db}{suffix}").unlink(missing_ok=True)
         raise
     diff = write_outputs(outcome, settings, command, back)

@@ -199,4 +199,4 @@ def test_a_night_without_network_exits_3_and_touches_nothing(tmp_path, capsys):
         main(args)
     assert exc.value.code == 3
     assert "network is unavailable" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.db.lock", "l.md"]  # no cache, no reports
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l.md"]  # no cache, no lock, no reports
