@@ -20,6 +20,7 @@ import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
+from crawler.links import parse_arxiv_id
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
@@ -62,10 +63,6 @@ _PAPER_PATH = re.compile(
     re.IGNORECASE,
 )
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ARXIV_PATH = re.compile(
-    r"/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?(?:\.pdf)?/?$",
-    re.IGNORECASE,
-)
 _PTITLE = f"//dt[{has_class('ptitle')}]"
 _AUTHSEARCH = f".//form[{has_class('authsearch')}]"
 
@@ -199,19 +196,6 @@ def _conf(conf: str) -> Conf:
     return cast(Conf, upper)
 
 
-def _arxiv_id(url: str) -> str | None:
-    """'http://arxiv.org/abs/1904.03624v2' -> '1904.03624' (canonical: no version)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    if host != "arxiv.org" and not host.endswith(".arxiv.org"):
-        return None
-    m = _ARXIV_PATH.search(parts.path)
-    return m["id"] if m else None
-
-
 # --- pure page parsers -------------------------------------------------------------------------------
 
 
@@ -228,7 +212,7 @@ def _pdf_link(anchors: list[lxml.html.HtmlElement], page_url: str) -> str | None
 
 def _arxiv_link(anchors: list[lxml.html.HtmlElement]) -> str | None:
     for a in anchors:
-        found = _arxiv_id(a.get("href", ""))
+        found = parse_arxiv_id(a.get("href", ""))
         if found:
             return found
     return None

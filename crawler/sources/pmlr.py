@@ -23,6 +23,7 @@ import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
+from crawler.links import parse_arxiv_id
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
@@ -231,9 +232,8 @@ def _links(div: lxml.html.HtmlElement, page: str) -> dict[str, str]:
     return found
 
 
-def _arxiv_id(url: str | None) -> str | None:
-    m = re.search(r"arxiv\.org/abs/(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})", url or "")
-    return m[1] if m else None
+def _arxiv_of(url: str | None) -> str | None:
+    return parse_arxiv_id(url) if url else None  # crawler.links: every URL form, the canonical id
 
 
 def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[PaperMeta]:
@@ -256,7 +256,7 @@ def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[Paper
             authors=split_names(text(next(iter(div.xpath(f".//span[{has_class('authors')}]")), None))),
             year=ref.year if ref else None,
             venue=ref.venue if ref else None,
-            arxiv_id=_arxiv_id(links.get("arxiv version")),
+            arxiv_id=_arxiv_of(links.get("arxiv version")),
             pdf_url=links.get("download pdf"),
         ))
     return papers
@@ -274,7 +274,7 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
         year = meta_year(tree, "citation_publication_date")
     abstract = text(next(iter(tree.xpath("//*[@id='abstract']")), None))
     pdfs = metas(tree, "citation_pdf_url")
-    arxiv = next((a.get("href") for a in tree.xpath("//div[@id='extras']//a[@href]") if _arxiv_id(a.get("href"))),
+    arxiv = next((a.get("href") for a in tree.xpath("//div[@id='extras']//a[@href]") if _arxiv_of(a.get("href"))),
                  None)
     return PaperMeta(
         source=SOURCE,
@@ -284,7 +284,7 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
         authors=authors,
         year=year,
         venue=ref.venue if ref else None,
-        arxiv_id=_arxiv_id(arxiv),
+        arxiv_id=_arxiv_of(arxiv),
         pdf_url=pdfs[0] if pdfs else None,
     )
 
