@@ -64,7 +64,7 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
         # A list edited while we worked stops the writing before any list is written (each write is atomic,
         # but a disk that fails on the second list leaves the first written).
         for doc, new_text in changed:
-            if new_text != doc.text and _on_disk(doc.path) != doc.text:
+            if new_text != doc.text and rewrite.read_back(doc.path) != doc.text:
                 raise UsageError(f"{doc.path} changed on disk during the run; no list was written (rerun to apply "
                                  "fills)")
     for doc, new_text in changed:
@@ -72,10 +72,3 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
         if target is not None:
             rewrite.write_list(target, new_text, original=doc.path, original_text=doc.text)
     return "".join(diffs)
-
-
-def _on_disk(path: Path) -> str | None:
-    try:
-        return path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        return None

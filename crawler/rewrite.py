@@ -171,15 +171,19 @@ def unified_diff(old: str, new: str, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
+def read_back(original: Path) -> str:
+    """The list as it is on disk now, to see whether someone edited it while we worked."""
+    try:
+        return Path(original).read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot re-read {original}: {exc.strerror or exc}") from None
+
+
 def write_list(target: Path, text: str, *, original: Path, original_text: str) -> bool:
     """Write atomically; refuse when the list changed on disk while we worked. True if written."""
     target = Path(target)
     if target.resolve() == Path(original).resolve():
-        try:
-            current = original.read_bytes().decode("utf-8", errors="replace")
-        except OSError as exc:
-            raise UsageError(f"cannot re-read {original}: {exc.strerror or exc}") from None
-        if current != original_text:
+        if read_back(original) != original_text:
             raise UsageError(f"{original} changed on disk during the run; not overwriting it (rerun to apply fills)")
         if text == original_text:
             return False
