@@ -40,9 +40,10 @@ def code(text: object) -> str:
     return f"`{s}`"
 
 
-def where(places: tuple[Place, ...], several: bool) -> str:
-    """'12, 40' for one list; 'README.md:12, papers/a.md:3' for several."""
-    return ", ".join(escape(str(p)) if several else str(p.line) for p in places)
+def where(places: tuple[Place, ...], several: bool, cite=escape) -> str:
+    """'12, 40' for one list; 'README.md:12, papers/a.md:3' for several, each through `cite` (escaped text,
+    or `code` spans in the CI texts)."""
+    return ", ".join(cite(str(p)) if several else str(p.line) for p in places)
 
 
 def render(report: RunReport) -> str:

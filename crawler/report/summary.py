@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from crawler.models import LinkStatus
-from crawler.report.markdown import code, escape
+from crawler.report.markdown import code, escape, where
 from crawler.report.model import LinkRow, Place, RunReport
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # bytes, per step (GitHub's limit for $GITHUB_STEP_SUMMARY)
@@ -109,13 +109,6 @@ def job_summary(markdown: str | None, *, exit_code: str = "0", artifact_url: str
 
 
 # -- the tracking issue ----------------------------------------------------------------------------
-def where(places: tuple[Place, ...], several: bool) -> str:
-    """`12, 40` for one list, or `papers/2021.md:12` (code spans) when the report covers several lists."""
-    if not several:
-        return ", ".join(str(p.line) for p in places)
-    return ", ".join(code(str(p)) for p in places)
-
-
 def attention(report: RunReport) -> list[LinkRow]:
     """Links the tracking issue is about: dead ones, and any that are certainly gone or wrong."""
     return [lo for lo in report.links if lo.dead or lo.status in DEFINITE]
@@ -153,7 +146,7 @@ def issue_body(report: RunReport, markdown: str, *, run_url: str | None = None,
         for lo in sorted(links, key=lambda lo: lo.first)[:ISSUE_ROWS]:
             status = lo.status.value + (" **dead**" if lo.dead else (" *new*" if lo.new else ""))
             entry = escape(lo.entries[0]) if lo.entries else ""
-            head.append(f"| {where(lo.places, several)} | {entry} | {code(lo.url)} | "
+            head.append(f"| {where(lo.places, several, code)} | {entry} | {code(lo.url)} | "
                         f"{status} | {code(lo.suggestion) if lo.suggestion else ''} |")
         if len(links) > ISSUE_ROWS:
             head += ["", f"… {len(links) - ISSUE_ROWS} more in {run}"]
@@ -172,7 +165,7 @@ def pull_request_body(report: RunReport, *, run_url: str | None = None, limit: i
              "source named below; nothing else in the list changed.", "",
              "| where | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
     for f in report.fills:
-        lines.append(f"| {where((Place(f.file, f.line),), several)} | {escape(f.entry)} | {code(f.url)} | "
+        lines.append(f"| {where((Place(f.file, f.line),), several, code)} | {escape(f.entry)} | {code(f.url)} | "
                      f"{escape(f.source)} | {f.confidence:.2f} | {escape(f.matched_title or '')} |")
     if not report.fills:
         lines = [f"{run} filled no empty links."]
