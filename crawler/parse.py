@@ -69,6 +69,11 @@ class _Reader(HTMLParser):
         if self.raw and tag_text:
             self.cursor = self._find_forward(tag_text.split("\n", 1)[0])
 
+    def _advance(self, newlines: int) -> None:
+        # Line breaks cmark adds to the HTML (before a closing tag an unfinished raw tag swallowed) are not
+        # lines of the source: never count past its last line.
+        self.cursor = min(self.cursor + newlines, max(len(self.src), 1))
+
     def _next_nonblank(self, line: int) -> int:
         while line <= len(self.src) and not self.src[line - 1].strip():
             line += 1
@@ -134,7 +139,7 @@ class _Reader(HTMLParser):
         if tag not in _VOID:
             self.stack.append(_Open(tag, start, end))
         if "\n" in text:
-            self.cursor += text.count("\n")
+            self._advance(text.count("\n"))
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -174,7 +179,7 @@ class _Reader(HTMLParser):
                 self._enter_raw(None)
         self._data(data)
         if "\n" in data:
-            self.cursor += data.count("\n")
+            self._advance(data.count("\n"))
 
     def _data(self, data: str) -> None:
         if self.anchor is not None:
