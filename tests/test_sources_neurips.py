@@ -388,7 +388,7 @@ def test_abstract_comes_from_the_paper_page_once():
 @pytest.mark.parametrize(
     ("year", "override", "reason"),
     [
-        (2018, None, "empty listing"),
+        (2018, None, "may have changed: no papers on it"),
         (2019, None, "truncated"),
         (2020, httpx.Response(500), "HTTP 500"),
         (2020, httpx.Response(502, html="<html><body>Bad Gateway</body></html>"), "HTTP 502"),

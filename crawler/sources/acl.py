@@ -31,19 +31,22 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import lxml.html
 
-from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     SiteSource,
+    absolute,
+    checked_listing,
     completed,
     doc,
     flip,
     has_class,
+    meta_url,
     meta_year,
     metas,
     paper_document,
+    prose,
     text,
 )
 
@@ -274,20 +277,23 @@ def listing_venue(volume: str, year: int, *, this_year: int | None = None) -> st
 # --- pure page parsers -------------------------------------------------------------------------------
 
 
-def _origin(url: str) -> str:
+def _site_root(url: str) -> str:
+    """Where the Anthology's paths start for a page: its origin, plus `/anthology` on www.aclweb.org, which
+    served the Anthology under that folder (`www.aclweb.org/anthology/P19-1001/`)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    prefix = m.group(0) if (m := _ANTHOLOGY_PREFIX.match(parts.path)) else ""
+    return f"{parts.scheme}://{parts.netloc}{prefix}"
 
 
 def parse_volume_page(html: str, page_url: str) -> list[PaperMeta]:
     """Every paper a volume page lists, front matter left out, with authors, pdf and abstract.
 
-    Paper URLs are canonical (`<origin of page_url>/<id>/`) whatever era the page links in.
+    Paper URLs are canonical (`<site root of page_url>/<id>/`) whatever era the page links in.
     """
     tree = doc(html)
     if tree is None:
         return []
-    origin = _origin(page_url)
+    origin = _site_root(page_url)
     here = frozenset({(urlsplit(page_url).hostname or "").lower()})
     abstracts = {el.get("id"): el for el in tree.xpath("//*[starts-with(@id, 'abstract-')]")}
     papers: list[PaperMeta] = []
@@ -308,9 +314,8 @@ def parse_volume_page(html: str, page_url: str) -> list[PaperMeta]:
         abstract = abstracts.get(f"abstract-{found.id.replace('.', '--')}")
         papers.append(
             PaperMeta(
-                source=SOURCE, title=title, url=paper_url(found.id, origin), abstract=text(abstract) or None,
-                authors=authors, year=found.year, venue=venue_label(found.volume),
-                pdf_url=urljoin(page_url, pdf) if pdf else None,
+                source=SOURCE, title=title, url=paper_url(found.id, origin), abstract=prose(abstract) or None,
+                authors=authors, year=found.year, venue=venue_label(found.volume), pdf_url=absolute(page_url, pdf),
             )
         )
     return papers
@@ -321,7 +326,7 @@ def _abstract(tree: lxml.html.HtmlElement) -> str:
     if card is None:
         return ""
     span = next(iter(card.xpath("./span")), None)
-    return re.sub(r"^Abstract\s*", "", text(span if span is not None else card))
+    return re.sub(r"^Abstract\s*", "", prose(span if span is not None else card))
 
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
@@ -333,10 +338,9 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
         authors = tuple(text(a) for a in lead.xpath(".//a")) if lead is not None else ()
     found = parse_acl_url(url, frozenset({(urlsplit(url).hostname or "").lower()}))
     year = found.year if found else meta_year(tree, "citation_publication_date")
-    pdfs = metas(tree, "citation_pdf_url")
     return PaperMeta(
         source=SOURCE, title=title, url=url, abstract=_abstract(tree) or None, authors=authors, year=year,
-        venue=venue_label(found.volume) if found else None, pdf_url=pdfs[0] if pdfs else None,
+        venue=venue_label(found.volume) if found else None, pdf_url=meta_url(tree, "citation_pdf_url", url),
     )
 
 
@@ -411,10 +415,7 @@ class AclSource(SiteSource):
             if not page.found:
                 continue
             hosted = True
-            listed = parse_volume_page(page.text, url)
-            if not listed:
-                raise SourceUnavailable(SOURCE, f"empty listing at {url}", scope=scope)
-            for paper in listed:
+            for paper in checked_listing(SOURCE, url, scope, parse_volume_page(page.text, url)):
                 papers.setdefault(paper.url, dataclasses.replace(paper, fetched_at=page.fetched_at))
         return list(papers.values()) if hosted else None
 

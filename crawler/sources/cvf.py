@@ -27,13 +27,16 @@ from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     SiteSource,
     by_id,
+    checked_listing,
     dds_after,
     doc,
     flip,
     has_class,
+    meta_url,
     meta_year,
     metas,
     paper_document,
+    prose,
     stamped,
     text,
 )
@@ -322,12 +325,11 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
     anchors = (content if content is not None else tree).xpath(".//a[@href]")
     # The page's own [pdf] link resolves against where we fetched it (a mirror stays a mirror);
     # citation_pdf_url names the canonical host and only fills in when the link is missing.
-    pdf_metas = metas(tree, "citation_pdf_url")
-    pdf = _pdf_link(anchors, url) or (pdf_metas[0] if pdf_metas else None)
+    pdf = _pdf_link(anchors, url) or meta_url(tree, "citation_pdf_url", url)
     venue, year = _venue_year(url)
     if year is None:
         year = meta_year(tree, "citation_publication_date")
-    abstract = text(by_id(tree, "abstract"))
+    abstract = prose(by_id(tree, "abstract"))
     return PaperMeta(
         source=SOURCE,
         title=title,
@@ -462,14 +464,12 @@ class CvfSource(SiteSource):
         if page.status != 200:  # 404: CVF does not host this conference year (fall back to arXiv)
             return None
         papers = parse_listing(page.text, url)
-        if not papers:
-            days = parse_day_links(page.text, url)
-            if not days:
-                raise SourceUnavailable(SOURCE, f"empty listing for {conf} {year} at {url}", scope=scope)
-            for day_url in days:
-                day = await self._pages.get(day_url, scope)
-                found = parse_listing(day.text, day_url) if day.status == 200 else []
-                if not found:
-                    raise SourceUnavailable(SOURCE, f"empty listing (HTTP {day.status}) at {day_url}", scope=scope)
-                papers.extend(found)
+        days = parse_day_links(page.text, url) if not papers else []
+        if not days:  # a listing itself, or a conference page that lists nothing and links no day either
+            return stamped(checked_listing(SOURCE, url, scope, papers), page.fetched_at)
+        for day_url in days:
+            day = await self._pages.get(day_url, scope)
+            if day.status != 200:  # every day the conference page links must be there, or the listing is partial
+                raise SourceUnavailable(SOURCE, f"no day page (HTTP {day.status}) at {day_url}", scope=scope)
+            papers.extend(checked_listing(SOURCE, day_url, scope, parse_listing(day.text, day_url)))
         return stamped(papers, page.fetched_at)  # the conference page: when this listing was asked for

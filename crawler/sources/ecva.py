@@ -30,17 +30,19 @@ import lxml.html
 
 from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.sources.base import PaperRef
+from crawler.sources.base import WHOLE, PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     SiteSource,
     by_id,
+    checked_listing,
     completed,
     dds_after,
     doc,
     has_class,
     metas,
     paper_document,
+    prose,
     text,
 )
 
@@ -171,7 +173,7 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
     anchors = (content if content is not None else tree).xpath(".//a[@href]")
     pdf = next((urljoin(url, a.get("href", "").strip()) for a in anchors if text(a).lower() == "pdf"), None)
     found = paper_id(url)
-    abstract = _clean_title(text(by_id(tree, "abstract")))
+    abstract = _clean_title(prose(by_id(tree, "abstract")))
     return PaperMeta(
         source=SOURCE, title=title, url=url, abstract=abstract or None, authors=authors,
         year=found[0] if found else None, venue=VENUE, pdf_url=pdf,
@@ -269,9 +271,9 @@ class EcvaSource(SiteSource):
             if not page.found:
                 raise SourceUnavailable(SOURCE, f"no papers page (HTTP {page.status}) at {url}", scope=scope)
             every = parse_papers_page(page.text, url)
-            if not any(every.values()):
-                # A page without a single paper is a broken or foreign page, not "ECCV has no papers".
-                raise SourceUnavailable(SOURCE, f"no papers on {url}")
+            # A page without a single paper is a broken or foreign page, not "ECCV has no papers"; it stops every
+            # year, as they all come from it.
+            checked_listing(SOURCE, url, WHOLE, [p for papers in every.values() for p in papers])
             self._listing = {
                 year: tuple(dataclasses.replace(p, fetched_at=page.fetched_at) for p in papers)
                 for year, papers in every.items()

@@ -35,13 +35,16 @@ from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     SiteSource,
+    checked_listing,
     completed,
     doc,
     flip,
     has_class,
+    meta_url,
     meta_year,
     metas,
     paper_document,
+    prose,
     split_names,
     stamped,
     text,
@@ -205,20 +208,21 @@ def _abstract(page: lxml.html.HtmlElement) -> str:
     """The abstract, in every era's markup.
 
     2023 on: `<p class="paper-abstract"><p>…</p></p>`; an HTML parser closes the outer <p> at the inner
-    one, so the text lands in the siblings that follow. 2020–2022: `<h4>Abstract</h4><p><p>…</p></p>`;
-    before 2020: `<h3 class="abstract">Abstract</h3><p class="abstract">…</p>`.
+    one, so the text lands in the siblings that follow. 2024's redesign: `<p class="paper-abstract">…</section>`.
+    2020–2022: `<h4>Abstract</h4><p><p>…</p></p>`; before 2020: `<h3 class="abstract">Abstract</h3><p
+    class="abstract">…</p>`.
     """
     starts = page.xpath(f"//p[{has_class('paper-abstract')}]")
     if not starts:
         starts = [h for h in page.xpath("|".join(f"//{t}" for t in _HEADINGS)) if text(h).lower() == "abstract"]
     for start in starts:
-        parts = [text(start)] if start.tag == "p" else []
+        parts = [prose(start)] if start.tag == "p" else []
         for sib in start.itersiblings():
             if not isinstance(sib.tag, str):  # comments
                 continue
             if sib.tag not in _ABSTRACT_BODY:
                 break
-            parts.append(text(sib))
+            parts.append(prose(sib))
         abstract = " ".join(p for p in parts if p)
         if abstract and abstract.lower().strip(" .") not in _NO_ABSTRACT:
             return abstract
@@ -255,7 +259,6 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
     page, title = paper_document(html, url, f"//h2[{has_class('subtitle')}]", "a NeurIPS paper page")
     m = _HASHED.fullmatch(urlsplit(url).path)
     year = int(m["year"]) if m else _book_year(page)
-    pdfs = metas(page, "citation_pdf_url")
     return PaperMeta(
         source=SOURCE,
         title=title,
@@ -264,7 +267,7 @@ def parse_paper_page(html: str, url: str) -> PaperMeta:
         authors=_page_authors(page),
         year=year,
         venue=VENUE,
-        pdf_url=pdf_for(url) or (pdfs[0] if pdfs else None),
+        pdf_url=pdf_for(url) or meta_url(page, "citation_pdf_url", url),
     )
 
 
@@ -335,15 +338,14 @@ class NeuripsSource(SiteSource):
         if page.status != 200:
             return None
         papers = parse_listing(page.text, url)
-        for companion in parse_companion_links(page.text, url, year):
+        companions = parse_companion_links(page.text, url, year)
+        for companion in companions:
             more = await self._pages.get(companion, scope)
-            found = parse_listing(more.text, companion) if more.status == 200 else []
-            if not found:
-                raise SourceUnavailable(SOURCE, f"empty volume page (HTTP {more.status}) at {companion}",
-                                        scope=scope)
-            papers.extend(found)
-        if not papers:
-            raise SourceUnavailable(SOURCE, f"empty listing at {url}", scope=scope)
+            if more.status != 200:
+                raise SourceUnavailable(SOURCE, f"no volume page (HTTP {more.status}) at {companion}", scope=scope)
+            papers.extend(checked_listing(SOURCE, companion, scope, parse_listing(more.text, companion)))
+        if not companions:  # a year page that only links its volumes holds no papers of its own
+            checked_listing(SOURCE, url, scope, papers)
         return stamped(papers, page.fetched_at)
 
     def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:

@@ -23,11 +23,13 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
+from urllib.parse import urljoin
 
 import httpx
 import lxml.etree
 import lxml.html
+import lxml.html.defs
 
 from crawler.errors import SourceUnavailable
 from crawler.errortext import error_text
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from crawler.net import ClientPool
 
 DEFAULT_CONCURRENCY = 2  # sites run by volunteers: listings are few and large
+T = TypeVar("T")
 
 # Bot walls seen in front of academic hosts: Cloudflare's managed challenge and "Attention Required",
 # DDoS-Guard, captcha interstitials. A page with the site's own content is never one (a paper may well
@@ -67,14 +70,64 @@ _CHALLENGE_TEXT = (
 _HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
 _END_WINDOW = 4096  # a page's closing tag sits in its last bytes; scripts after it are rare and short
 
+# Markup these sites write. A `<` that starts none of it is text the site failed to escape: its abstracts
+# are pasted in raw (PMLR's Jekyll `{{ page.abstract }}`, NeurIPS' templates), so `$W<d$`, `a<b and c>d`
+# and `<human, action, object>` reach the page as they were typed.
+_TAG_NAMES = frozenset(lxml.html.defs.tags | lxml.html.defs.html5_tags) | {
+    "main", "template", "picture", "dialog", "slot", "data", "search", "frame", "noframes", "bdi", "nobr",
+    "path", "g", "circle", "rect", "line", "polyline", "polygon", "use", "symbol", "defs", "text", "tspan",
+    "mi", "mo", "mn", "mrow", "msub", "msup", "msubsup", "mfrac", "msqrt", "mtext", "semantics", "annotation",
+}
+# An attribute without a value must be one HTML has: in `a<b and c>d`, "and" and "c" are words.
+_VALUELESS = frozenset(lxml.html.defs.safe_attrs | lxml.html.defs.event_attrs | lxml.html.defs.link_attrs) | {
+    "async", "defer", "autofocus", "autoplay", "controls", "default", "formnovalidate", "hidden", "inert",
+    "itemscope", "loop", "muted", "nomodule", "novalidate", "open", "playsinline", "required", "reversed",
+    "allowfullscreen", "crossorigin", "download", "integrity",
+}
+_ATTR = r"""[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
+_MARKUP = re.compile(
+    r"<(?:!--.*?-->|![^>]*>|\?[^>]*>"  # comments, doctypes, processing instructions
+    r"|(?P<raw>script|style)\b[^>]*>.*?</(?P=raw)\s*>"  # their text is not HTML
+    rf"|/?(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>(?:\s+{_ATTR})*)\s*/?>)"
+    r"|<",
+    re.DOTALL | re.IGNORECASE,
+)
+_ATTR_NAME = re.compile(rf"\s+(?P<attr>{_ATTR})")
+# Where an abstract's text ends at the latest: the page's headings, buttons and navigation are never part of it.
+_CHROME = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "button", "nav", "header", "footer", "form", "hr",
+                     "script", "style", "noscript"})
+
 
 # --- pure helpers -----------------------------------------------------------------------------------
 
 
+def _is_markup(m: re.Match[str]) -> bool:
+    if m["name"] is None:
+        return m.group(0) != "<"  # a comment, doctype, script or style; a lone "<" is text
+    if m["name"].lower() not in _TAG_NAMES:
+        return False  # <projektor>, <human, ...>
+    for a in _ATTR_NAME.finditer(m["attrs"] or ""):
+        name = a["attr"].split("=", 1)[0].strip().lower()
+        if "=" not in a["attr"] and name not in _VALUELESS and not name.startswith(("data-", "aria-")):
+            return False
+    return True
+
+
+def recover(html: str) -> str:
+    """`html` with every `<` that starts no markup written as `&lt;`, so a parser keeps it as text.
+
+    A browser takes `<d$. Our main result ...>` for a tag and hides the words up to the next `>`; libxml2
+    goes further and may leave the element open, so the page's chrome ("Cite this Paper", "Download PDF")
+    reads as part of the abstract. What the author typed is the text.
+    """
+    return _MARKUP.sub(lambda m: m.group(0) if _is_markup(m) else "&lt;" + m.group(0)[1:], html)
+
+
 def doc(html: str) -> lxml.html.HtmlElement | None:
-    """The parsed document, or None for an empty or unparsable page."""
+    """The parsed document (bare `<` in text kept as text: `recover`), or None for an empty or unparsable page."""
     if not html or not html.strip():
         return None
+    html = recover(html)
     try:
         return lxml.html.document_fromstring(html)
     except ValueError:  # lxml refuses str with an <?xml encoding=…?> declaration
@@ -89,6 +142,40 @@ def doc(html: str) -> lxml.html.HtmlElement | None:
 def text(el: lxml.html.HtmlElement | None) -> str:
     """An element's text with whitespace (no-break spaces included) collapsed."""
     return " ".join(el.text_content().split()) if el is not None else ""
+
+
+def prose(el: lxml.html.HtmlElement | None) -> str:
+    """A block of prose (an abstract): its text up to the first heading, button or navigation inside it.
+
+    However a page is broken, what follows an abstract on it (a "Cite this Paper" heading, "Copy to
+    Clipboard" buttons) is never read as part of it.
+    """
+    if el is None:
+        return ""
+    parts: list[str] = []
+
+    def walk(node: lxml.html.HtmlElement) -> bool:
+        parts.append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str) and (child.tag.lower() in _CHROME or not walk(child)):
+                return False
+            parts.append(child.tail or "")
+        return True
+
+    walk(el)
+    return " ".join("".join(parts).split())
+
+
+def absolute(base: str, href: str | None) -> str | None:
+    """A URL the page gives (`ioffe15.pdf`, `/content/...`, `//host/...`) resolved against the page's URL."""
+    href = (href or "").strip()
+    return urljoin(base, href) if href else None
+
+
+def meta_url(page: lxml.html.HtmlElement, name: str, base: str) -> str | None:
+    """The first `<meta name=…>` URL of that name, absolute: older PMLR pages say `citation_pdf_url` `ioffe15.pdf`."""
+    found = metas(page, name)
+    return absolute(base, found[0]) if found else None
 
 
 def by_id(page: lxml.html.HtmlElement, ident: str) -> lxml.html.HtmlElement | None:
@@ -112,8 +199,29 @@ def meta_year(page: lxml.html.HtmlElement, *names: str) -> int | None:
     return None
 
 
+def _letters(title: str) -> str:
+    return "".join(c for c in title.casefold() if c.isalnum())
+
+
+def better_title(meta: str, visible: str) -> str:
+    """The paper's title from its `citation_title` and the title the page shows (its heading).
+
+    The meta wins unless it is broken: cut short (`content="Double Nystr\\" om Method"` ends the attribute
+    at the quote), or carrying TeX escapes the heading has rendered (`Nystr\\"om` for Nyström), while the
+    heading starts the way the meta does: so a heading that is the site's name never wins.
+    """
+    if not meta or not visible:
+        return meta or visible
+    head = meta.split("\\", 1)[0]
+    agrees = bool(_letters(head)) and _letters(visible).startswith(_letters(head))
+    cut_short = len(_letters(visible)) > len(_letters(meta)) and _letters(visible).startswith(_letters(meta))
+    escaped = "\\" in meta and "\\" not in visible
+    return visible if agrees and (cut_short or escaped) else meta
+
+
 def paper_document(html: str, url: str, title_xpath: str, what: str) -> tuple[lxml.html.HtmlElement, str]:
-    """A paper page's document and title: its `citation_title`, else the text at `title_xpath`.
+    """A paper page's document and title: its `citation_title`, or the text at `title_xpath` where the meta is
+    broken or missing (`better_title`).
 
     Raises ValueError for an empty page or one without a title: not `what` ("a CVF paper page").
     """
@@ -121,7 +229,7 @@ def paper_document(html: str, url: str, title_xpath: str, what: str) -> tuple[lx
     if page is None:
         raise ValueError(f"empty page at {url}")
     titles = metas(page, "citation_title")
-    title = titles[0] if titles else text(next(iter(page.xpath(title_xpath)), None))
+    title = better_title(titles[0] if titles else "", text(next(iter(page.xpath(title_xpath)), None)))
     if not title:
         raise ValueError(f"not {what} (no title) at {url}")
     return page, title
@@ -197,6 +305,24 @@ def stamped(papers: Iterable[PaperMeta], fetched_at: float) -> list[PaperMeta]:
             seen.add(paper.url)
             unique.append(dataclasses.replace(paper, fetched_at=fetched_at))
     return unique
+
+
+def checked_listing(source: str, url: str, scope: str, found: list[T], *, what: str = "papers") -> list[T]:
+    """What a listing page that answered 200 gave, when it looks like the site's listing.
+
+    The markup canary: a page that parses to no papers, or to papers most of which lack a title or authors,
+    is not an empty listing but a site whose markup may have changed. It raises SourceUnavailable for
+    `scope`, with one line naming the page, so that nothing is judged, filled or cached against it.
+    """
+    if not found:
+        raise SourceUnavailable(source, f"the markup of {url} may have changed: no {what} on it",
+                                scope=scope)
+    papers = [p for p in found if isinstance(p, PaperMeta)]
+    incomplete = sum(1 for p in papers if not p.title.strip() or not p.authors)
+    if incomplete * 2 > len(papers):
+        raise SourceUnavailable(source, f"the markup of {url} may have changed: {incomplete} of {len(papers)} "
+                                "papers lack a title or authors", scope=scope)
+    return found
 
 
 def completed(meta: PaperMeta, page: PaperMeta) -> PaperMeta:

@@ -1,10 +1,12 @@
 """PMLR (proceedings.mlr.press): ICML, AISTATS, COLT, UAI, CoRL, ALT — URL rules, page parsers, a source.
 
 A paper is `/vNNN/<key>.html` (its page), `/vNNN/<key>/<key>.pdf` (and supplements in that folder), or
-in volumes before about 2017 `/vNNN/<key>.pdf`; the old JMLR W&CP host served the same files under
-`jmlr.org/proceedings/papers/vNNN/`. A volume page `/vNNN/` lists every paper of one conference-year:
-`div.paper` with `p.title`, `span.authors` and `p.links` ([abs], [Download PDF], …); a paper page has
-`citation_*` meta tags and `div#abstract` (tests/fixtures/pmlr/README.md shows both).
+in volumes before about 2017 `/vNNN/<key>.pdf` (`/vNNN/<key>-supp.pdf`); the old JMLR W&CP host served the
+same files under `jmlr.org/proceedings/papers/vNNN/`, and volumes from about 2024 keep their pdfs in the
+volume's repository, `raw.githubusercontent.com/mlresearch/vNNN/main/assets/<key>/<key>.pdf`. A volume
+page `/vNNN/` lists every paper of one conference-year: `div.paper` with `p.title`, `span.authors` and
+`p.links` ([abs], [Download PDF], …); a paper page has `citation_*` meta tags and `div#abstract`
+(tests/fixtures/pmlr/README.md shows both).
 
 Which volume is which conference-year is a table (VOLUMES), read from each volume's own repository
 (github.com/mlresearch/vNNN, `_config.yml`: `shortname`, `year`, `volume`). A venue-year after the
@@ -29,13 +31,17 @@ from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
     DEFAULT_CONCURRENCY,
     SiteSource,
+    absolute,
+    checked_listing,
     completed,
     doc,
     flip,
     has_class,
+    meta_url,
     meta_year,
     metas,
     paper_document,
+    prose,
     split_names,
     text,
 )
@@ -112,13 +118,20 @@ TABLE = VolumeTable()
 
 _HOSTS = frozenset({"proceedings.mlr.press"})
 _JMLR_HOSTS = frozenset({"jmlr.org", "jmlr.csail.mit.edu"})  # JMLR W&CP, before PMLR (2017)
-_KEY = r"(?P<key>[A-Za-z][A-Za-z0-9_-]*)"
-# `/v202/abe23a.html`, `/v202/abe23a/abe23a.pdf`, `/v202/abe23a/abe23a-supp.pdf`, `/v37/ioffe15.pdf`.
-_PAPER_PATH = re.compile(rf"/v(?P<volume>\d+)/{_KEY}(?:\.html|\.pdf|/(?P<file>[^/]+))")
+_RAW_HOST = "raw.githubusercontent.com"  # the volume repositories' files, where current pages link pdfs
+_KEY = r"(?P<key>[A-Za-z][A-Za-z0-9_-]*?)"
+# `/v202/abe23a.html`, `/v202/abe23a/abe23a.pdf`, `/v202/abe23a/abe23a-supp.pdf`, `/v37/ioffe15.pdf`,
+# `/v37/ioffe15-supp.pdf` (its supplement, beside it in the old volumes).
+_PAPER_PATH = re.compile(rf"/v(?P<volume>\d+)/{_KEY}(?:\.html|(?:-supp)?\.(?:pdf|zip)|/(?P<file>[^/]+))")
+# `/mlresearch/v235/main/assets/abe24a/abe24a.pdf` on raw.githubusercontent.com: the same folder as above.
+_RAW_PATH = re.compile(r"/mlresearch/v(?P<volume>\d+)/[^/]+/assets(?P<rest>/[^/]+/[^/]+)")
 _NOT_KEYS = frozenset({"assets", "index", "feed", "bibliography", "citeproc"})
 _VOLUME_HREF = re.compile(r"/?v(?P<volume>\d+)/?")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# A volume of another event held at a conference: "TerraBytes at ICML 2025", "Proceedings of GRaM at ICML 2024".
+_GUEST = re.compile(r"\bat\b|@|co-?located|in conjunction with|satellite", re.IGNORECASE)
+_BOILERPLATE = re.compile(r"\b(?:proceedings|of|the|volume|\d+(?:st|nd|rd|th)?)\b", re.IGNORECASE)
 # Volumes that share a conference's name without being its main proceedings.
 _NOT_MAIN = re.compile(
     r"workshop|competition|demonstration|challenge|tutorial|track|doctoral|satellite"
@@ -160,7 +173,8 @@ def ref_from_path(path: str, table: VolumeTable = TABLE) -> PaperRef | None:
 
 
 def parse_pmlr_url(url: str, table: VolumeTable = TABLE) -> PaperRef | None:
-    """A PMLR paper URL (page, pdf, supplement; old JMLR W&CP host too) -> its ref; else None."""
+    """A PMLR paper URL (page, pdf, supplement; the old JMLR W&CP host and the volume repositories' raw files
+    too) -> its ref; else None."""
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower().removeprefix("www.")
@@ -172,6 +186,8 @@ def parse_pmlr_url(url: str, table: VolumeTable = TABLE) -> PaperRef | None:
         return ref_from_path(parts.path, table)
     if host in _JMLR_HOSTS and parts.path.startswith("/proceedings/papers/"):
         return ref_from_path(parts.path[len("/proceedings/papers"):], table)
+    if host == _RAW_HOST and (m := _RAW_PATH.fullmatch(parts.path)):
+        return ref_from_path(f"/v{m['volume']}{m['rest']}", table)
     return None
 
 
@@ -191,8 +207,9 @@ class IndexEntry:
 
 
 def classify(description: str) -> tuple[str, int] | None:
-    """The main conference-year an index description names, or None (a workshop, two venues, no year)."""
-    if _NOT_MAIN.search(description):
+    """The main conference-year an index description names, or None (a workshop, a guest event "at ICML",
+    two venues, no year)."""
+    if _NOT_MAIN.search(description) or _GUEST.search(description):
         return None
     named = {short for short, full in CONFERENCES.items()
              if re.search(rf"\b{re.escape(short)}\b", description) or full.lower() in description.lower()}
@@ -236,6 +253,14 @@ def _arxiv_of(url: str | None) -> str | None:
     return parse_arxiv_id(url) if url else None  # crawler.links: every URL form, the canonical id
 
 
+def extra_words(description: str, venue: str) -> int:
+    """How many words an index description has besides the conference's name, year and "Proceedings of the":
+    of two volumes that both name a conference-year, the main one says least."""
+    rest = re.sub(rf"\b{re.escape(venue)}\b|{re.escape(CONFERENCES[venue])}|{_YEAR.pattern}", " ", description,
+                  flags=re.IGNORECASE)
+    return len(_BOILERPLATE.sub(" ", rest).split())
+
+
 def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[PaperMeta]:
     """Every paper of a volume page. Venue and year come from the table, by the URL's volume."""
     tree = doc(html)
@@ -264,7 +289,8 @@ def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[Paper
 
 def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMeta:
     """One paper's page. Raises ValueError when the page is not a PMLR paper page."""
-    tree, title = paper_document(html, url, "//article/h1", "a PMLR paper page")
+    # `article h1` on current pages, `div#content h1` on the JMLR W&CP era's.
+    tree, title = paper_document(html, url, "//article/h1 | //div[@id='content']/h1", "a PMLR paper page")
     authors = tuple(flip(a) for a in metas(tree, "citation_author"))
     if not authors:
         authors = split_names(text(next(iter(tree.xpath(f"//article//span[{has_class('authors')}]")), None)))
@@ -272,8 +298,7 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
     year = ref.year if ref else None
     if year is None:
         year = meta_year(tree, "citation_publication_date")
-    abstract = text(next(iter(tree.xpath("//*[@id='abstract']")), None))
-    pdfs = metas(tree, "citation_pdf_url")
+    abstract = prose(next(iter(tree.xpath("//*[@id='abstract']")), None))
     arxiv = next((a.get("href") for a in tree.xpath("//div[@id='extras']//a[@href]") if _arxiv_of(a.get("href"))),
                  None)
     return PaperMeta(
@@ -284,8 +309,8 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
         authors=authors,
         year=year,
         venue=ref.venue if ref else None,
-        arxiv_id=_arxiv_of(arxiv),
-        pdf_url=pdfs[0] if pdfs else None,
+        arxiv_id=_arxiv_of(absolute(url, arxiv)),
+        pdf_url=meta_url(tree, "citation_pdf_url", url),
     )
 
 
@@ -314,7 +339,7 @@ class PmlrSource(SiteSource):
         super().__init__(client, base, concurrency=concurrency)
         self.table = table
         self._base_host = urlsplit(self.base).netloc.lower()
-        self.claimed_hosts = frozenset(_HOSTS | _JMLR_HOSTS | {(urlsplit(self.base).hostname or "").lower()})
+        self.claimed_hosts = frozenset(_HOSTS | _JMLR_HOSTS | {_RAW_HOST, (urlsplit(self.base).hostname or "").lower()})
         self._index: list[IndexEntry] | None = None
 
     def ref(self, url: str) -> PaperRef | None:
@@ -364,22 +389,32 @@ class PmlrSource(SiteSource):
         page = await self._pages.get(url, scope)
         if page.status != 200:
             return None
-        papers = parse_volume(page.text, url, self.table)
-        if not papers:
-            raise SourceUnavailable(SOURCE, f"empty volume page at {url}", scope=scope)
+        papers = checked_listing(SOURCE, url, scope, parse_volume(page.text, url, self.table))
         return [dataclasses.replace(p, fetched_at=page.fetched_at) for p in papers]
 
     async def _discover(self, venue: str, year: int, scope: str) -> int | None:
-        """The one volume the index names as `venue` `year`, newer than the table's; None if none or several."""
+        """The volume the index names as `venue` `year`, newer than the table's; None when it names none.
+
+        Of several, the one whose description says least besides the conference's name ("Proceedings of ICML
+        2024", not "Proceedings of the ICML 2024 Workshop …"); two that cannot be told apart make the
+        venue-year unavailable, never "not hosted" (which would send its entries to arXiv at once).
+        """
         if self._index is None:
-            page = await self._pages.get(f"{self.base}/", scope)
-            entries = parse_index(page.text) if page.status == 200 else []
-            if not entries:
-                raise SourceUnavailable(SOURCE, f"no volumes in the index at {self.base}/", scope=scope)
-            self._index = entries
+            url = f"{self.base}/"
+            page = await self._pages.get(url, scope)
+            if page.status != 200:
+                raise SourceUnavailable(SOURCE, f"no volume index (HTTP {page.status}) at {url}", scope=scope)
+            self._index = checked_listing(SOURCE, url, scope, parse_index(page.text), what="volumes")
         newest = self.table.newest_volume(venue)
-        found = {e.volume for e in self._index if e.volume > newest and classify(e.description) == (venue, year)}
-        return found.pop() if len(found) == 1 else None
+        found = [e for e in self._index if e.volume > newest and classify(e.description) == (venue, year)]
+        if not found:
+            return None
+        least = min(extra_words(e.description, venue) for e in found)
+        best = sorted({e.volume for e in found if extra_words(e.description, venue) == least})
+        if len(best) > 1:
+            raise SourceUnavailable(SOURCE, f"the volume index names {len(best)} volumes for {venue} {year}: "
+                                    + ", ".join(f"v{v}" for v in best), scope=scope)
+        return best[0]
 
     def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:
         # By path: the listing's URLs may be on a mirror or a test server's host.
