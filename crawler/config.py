@@ -29,6 +29,7 @@ DEFAULT_MAX_BODY = 64 * 1024  # bytes read from a GET body: enough for a <title>
 DEFAULT_FAIL_ON = "dead"
 DEFAULT_METADATA_MAX_AGE = 7 * 86400.0  # titles and abstracts do not change nightly; arXiv is asked weekly
 DEFAULT_DEAD_AFTER = 2
+DEFAULT_FALLBACK_AFTER = 3  # nights a venue listing may be unreadable before its entries are searched on arXiv
 DEFAULT_DEAD_SPAN = 20 * 3600.0
 DEFAULT_CONTACT = "https://github.com/paper-list-crawler"
 DEFAULT_ARXIV_DELAY = 3.0  # arXiv's terms: one request every three seconds
@@ -130,9 +131,10 @@ class Settings:
     processes: int = DEFAULT_PROCESSES
     processes_from: int = DEFAULT_PROCESSES_FROM
     archive: bool = True  # suggest a Wayback Machine copy for dead links that no paper replaces
+    fallback_after: int = DEFAULT_FALLBACK_AFTER  # nights an unreadable venue listing keeps its entries waiting
 
     def __post_init__(self) -> None:
-        for name in ("concurrency", "host_concurrency", "dead_after", "max_redirects", "processes"):
+        for name in ("concurrency", "host_concurrency", "dead_after", "max_redirects", "processes", "fallback_after"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.replace('_', '-')} must be at least 1")
         for name in ("timeout", "connect_timeout", "run_timeout"):

@@ -7,7 +7,9 @@ question once) in one loop that knows no source by name:
    entry's (crawler.judge), in registry order (arXiv first: its answers carry abstracts);
 2. an empty paper link is filled from the listing of the source that hosts the entry's venue-year
    (CVF for CVPR, NeurIPS for NeurIPS, ...); a venue-year no source hosts falls back to the title
-   search (arXiv); a listing that could not be read leaves the entry waiting, never guessed;
+   search (arXiv); a listing that could not be read leaves the entry waiting, never guessed, until it
+   has been unreadable `fallback_after` nights in a row (crawler.sources.nights): then the entry falls
+   back to arXiv too, and its fill or its reason says why;
 3. abstracts come with the paper, or from its venue page when the source's listing had none.
 
 A source that cannot answer leaves what depends on it undecided; nothing cached is touched.
@@ -26,6 +28,7 @@ from crawler.match import Match, TitleIndex, best_match, normalize_title
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
 from crawler.sources.base import PaperRef
 from crawler.sources.gateway import Gateway, Listing, SourceSet, listing_scope
+from crawler.sources.nights import Outages
 
 # An empty link is filled with the paper only when its label asks for the paper: `[[code]]()`,
 # `[[video]]()` or an author's `[Ming Li]()` are left for a human.
@@ -55,6 +58,7 @@ class Enricher:
         self.sources = sources
         self.gateways = sources.papers
         self._title_indexes: dict[tuple[str, str, int], TitleIndex] = {}
+        self.outages = Outages(sources.store, sources.now) if sources.store is not None else None
 
     def _near(self, gateway: Gateway, venue: str, year: int, listing: Listing, title: str) -> list[PaperMeta]:
         """The listed papers worth scoring for `title` (crawler.match.TitleIndex, built once a listing)."""
@@ -76,18 +80,18 @@ class Enricher:
         # Venue listings first: an exact title at the entry's own venue is the best fill.
         venue_match: dict[tuple[str, int], Match] = {}
         waiting: dict[tuple[str, int], str] = {}  # entry -> why its venue's answer is missing
+        fallback: dict[tuple[str, int], str] = {}  # entry -> why it is searched on arXiv though its venue is hosted
         for entry in papers:
             wanted = fillable_links(entry)
             if not wanted and entry.place in metas:
                 continue
             for gateway, venue in self.hosts(entry) if entry.year else ():
-                listing = await gateway.listing(venue, entry.year or 0)
+                listing = await self._listing(gateway, venue, entry.year or 0)
                 if not listing.hosted:
                     continue
                 if not listing.available:
-                    state = self.sources.states.down(gateway.name, listing_scope(venue, entry.year or 0))
-                    waiting[entry.place] = (f"{state.label} unavailable: {state.reason}" if state else
-                                           f"{gateway.name} unavailable") + " (nothing guessed)"
+                    why, gave_up = self._unavailable(gateway, venue, entry.year or 0)
+                    (fallback if gave_up else waiting)[entry.place] = why
                     break
                 match = best_match(entry.title, self._near(gateway, venue, entry.year or 0, listing, entry.title),
                                    venue=entry.venue, year=entry.year)
@@ -122,8 +126,10 @@ class Enricher:
                                              file=entry.file))
                 continue
             if match.meta is None:
+                why = self._why(match)
                 unresolved.append(Unresolved(
-                    line=entry.line, file=entry.file, entry=entry.title, reason=self._why(match),
+                    line=entry.line, file=entry.file, entry=entry.title,
+                    reason=f"{fallback[entry.place]}; {why}" if entry.place in fallback else why,
                     candidates=tuple({"title": t, "url": u, "score": round(s, 3)} for t, u, s in match.candidates),
                 ))
                 continue
@@ -131,12 +137,36 @@ class Enricher:
             for link in wanted:
                 fills.append(Fill(line=link.line, file=link.file, entry=entry.title, label=link.label,
                                   url=match.meta.url, source=match.meta.source,
-                                  confidence=round(match.confidence, 3), matched_title=match.meta.title))
+                                  confidence=round(match.confidence, 3), matched_title=match.meta.title,
+                                  note=fallback.get(entry.place, "")))
 
+        if self.outages is not None:
+            self.outages.save()
         await self._abstracts(metas)
         return Enrichment(fills=fills, unresolved=unresolved, metas=metas,
                           suggested=_suggestions(papers, metas, results), sources=self.sources.states.all(),
                           requests=self.sources.requests())
+
+    async def _listing(self, gateway: Gateway, venue: str, year: int) -> Listing:
+        listing = await gateway.listing(venue, year)
+        if listing.available and self.outages is not None:
+            self.outages.available(gateway.name, listing_scope(venue, year))
+        return listing
+
+    def _unavailable(self, gateway: Gateway, venue: str, year: int) -> tuple[str, bool]:
+        """Why an entry of a venue-year whose listing could not be read is not filled from it, and whether it
+        falls back to arXiv: after `fallback_after` nights in a row, a site that changed or blocks the runner
+        must not keep its entries waiting for ever."""
+        scope = listing_scope(venue, year)
+        state = self.sources.states.down(gateway.name, scope)
+        why = f"{state.label} unavailable: {state.reason}" if state else f"{gateway.name} unavailable"
+        if self.outages is None or state is None:  # offline: nothing was asked, no night counts
+            return why + " (nothing guessed)", False
+        nights = self.outages.unavailable(gateway.name, scope)
+        limit = self.sources.fallback_after
+        if nights >= limit:
+            return f"{why} ({nights} nights in a row: searched arXiv instead)", True
+        return f"{why} (nothing guessed; night {nights} of {limit} before arXiv)", False
 
     async def _papers_of_links(self, papers: Sequence[Entry]) -> dict[tuple[str, int], PaperMeta]:
         """entry -> the paper its links point at, when a source knows it and it is the entry's."""

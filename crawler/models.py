@@ -209,6 +209,7 @@ class Fill:
     confidence: float
     matched_title: str
     file: str = ""
+    note: str = ""  # why it was filled from another source than the entry's venue (its listing was unreadable)
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,8 @@ class Pipeline:
         # Answers about papers (ids, titles, abstracts) live longer than link results, never shorter.
         meta_age = max(settings.max_age, settings.metadata_max_age)
         self.sources = None if sources is None else SourceSet(
-            sources, store, now=clock(), max_age=meta_age, offline=settings.offline)
+            sources, store, now=clock(), max_age=meta_age, offline=settings.offline,
+            fallback_after=settings.fallback_after)
         self.checking = CheckStage(settings, store, pool=pool, sources=self.sources, clock=clock, progress=progress)
 
     async def aclose(self) -> None:

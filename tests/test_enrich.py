@@ -119,7 +119,7 @@ def test_a_listing_that_fails_stops_that_year_only_and_its_entry_waits(sources):
     enrichment, _ = enrich([arxiv, venue])
     (waiting,) = enrichment.unresolved
     assert waiting.entry == MOCO_ARXIV.title  # arXiv has it, but CVPR 2020's listing decides
-    assert waiting.reason == "venue CVPR 2020 unavailable: empty day page (nothing guessed)"
+    assert waiting.reason == "venue CVPR 2020 unavailable: empty day page (nothing guessed; night 1 of 3 before arXiv)"
     assert MOCO_ARXIV.title not in {t for ts in arxiv.asked for t in ts}  # and it was not even searched
     states = {(s.source, s.scope): s.availability.value for s in enrichment.sources}
     assert states[("venue", "CVPR 2020")] == "unavailable" and states[("venue", "")] == "ok"

@@ -82,8 +82,9 @@ def render(report: RunReport) -> str:
         out += ["", f"## Filled ({len(report.fills)})", "",
                 "| where | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
         for f in report.fills:
+            source = f"{f.source}: {f.note}" if f.note else f.source  # why not the entry's venue
             out.append(f"| {where((Place(f.file, f.line),), several)} | {escape(f.entry)} | {code(f.url)} | "
-                       f"{escape(f.source)} | {f.confidence:.2f} | {escape(f.matched_title)} |")
+                       f"{escape(source)} | {f.confidence:.2f} | {escape(f.matched_title)} |")
     if report.unresolved:
         out += ["", f"## Left empty ({len(report.unresolved)})", "", "| where | entry | why | best candidates |",
                 "|---|---|---|---|"]

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from crawler.config import DEFAULT_FALLBACK_AFTER
 from crawler.errors import SourceUnavailable
 from crawler.match import normalize_title
 from crawler.models import CheckResult, PaperMeta
@@ -277,9 +278,13 @@ class SourceSet:
     """The run's sources: paper sources behind their gateways, verifiers, and the states they share."""
 
     def __init__(self, sources: Sequence[PaperSource | Verifier], store: Store, *, now: float, max_age: float,
-                 offline: bool = False):
+                 offline: bool = False, fallback_after: int = DEFAULT_FALLBACK_AFTER):
         self.states = SourceStates()
         self.sources = list(sources)
+        self.store = store
+        self.now = now
+        # Nights in a row a venue listing may be unreadable before its entries are searched on arXiv instead.
+        self.fallback_after = fallback_after
         self.papers = [Gateway(s, store, self.states, now=now, max_age=max_age, offline=offline)
                        for s in sources if isinstance(s, PaperSource)]
         # Batch-verifying paper sources first: their links never need a page fetched.
