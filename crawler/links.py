@@ -213,7 +213,8 @@ SITES: tuple[Site, ...] = (
     *(Site(pattern, SiteKind.PAPER) for pattern in (
         r"openaccess\.thecvf\.com/content", r"openreview\.net/(pdf|forum)", r"aclweb\.org/anthology/",
         r"aclanthology\.org/", r"papers\.nips\.cc/paper", r"proceedings\.neurips\.cc/paper",
-        r"proceedings\.mlr\.press/", r"ecva\.net/papers/", r"ojs\.aaai\.org/",
+        r"proceedings\.mlr\.press/", r"raw\.githubusercontent\.com/mlresearch/v\d+/", r"jmlr\.org/proceedings/papers/",
+        r"ecva\.net/papers/", r"ojs\.aaai\.org/",
         r"ieeexplore\.ieee\.org/(document|abstract|stamp)", r"dl\.acm\.org/doi/",
         r"link\.springer\.com/(article|chapter|content)", r"sciencedirect\.com/science/article")),
     *(Site(pattern, SiteKind.NOT_PAPER) for pattern in (

@@ -112,6 +112,7 @@ class FakeArxiv:
     max_in_flight: int = 0
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    recorded: dict[str, bytes] = field(default_factory=dict)  # id_list as asked -> an answer recorded from arXiv
 
     @property
     def url_format(self) -> str:
@@ -135,6 +136,9 @@ class FakeArxiv:
             body = (FIXTURES / "papers.xml").read_bytes()
             return 200, "application/atom+xml", body.replace(b"2015-03-09T15:44:49Z", b"last Monday")
         ids = [i for i in params.get("id_list", "").split(",") if i]
+        for asked, body in self.recorded.items():  # the recorded answer to a question that held these ids
+            if ids and set(ids) <= set(asked.split(",")):
+                return 200, "application/atom+xml", body
         if any(not _SERVER_ID.fullmatch(i) for i in ids) or self.reject_ids & set(ids):
             return 400, "application/atom+xml", (FIXTURES / "error_malformed_id.xml").read_bytes()
         start, per_page = int(params.get("start", 0)), int(params.get("max_results", 10))
@@ -427,6 +431,29 @@ def test_search_fixture_agrees_with_catalogue() -> None:
 
 
 # --- ArxivSource: lookups ---------------------------------------------------------------------------
+
+
+RECORDED = FIXTURES / "recorded"
+
+
+def test_lookup_reads_answers_recorded_from_arxiv(source: ArxivSource, fake: FakeArxiv) -> None:
+    # export.arxiv.org's own answers (lukasschwab/arxiv.py tests/fixtures; fixtures/arxiv/recorded/README.md).
+    fake.recorded = {
+        "0808.05394,1707.08567": (RECORDED / "id_list_0808.05394_1707.08567.xml").read_bytes(),
+        "astro-ph/0601001": (RECORDED / "id_list_astro-ph_0601001.xml").read_bytes(),
+        "0000.0000": (RECORDED / "id_list_0000.0000.xml").read_bytes(),
+    }
+    got = source.lookup_ids(["0808.05394", "1707.08567"])  # 0808.05394 is malformed: never sent
+    assert set(got) == {"1707.08567"}
+    meta = got["1707.08567"]
+    assert meta.title == "Proceedings of Workshop AEW10: Concepts in Information Theory and Communications"
+    assert meta.year == 2017 and meta.abstract.startswith("The 10th Asia-Europe workshop")
+    assert meta.url == "https://arxiv.org/abs/1707.08567"
+    old = source.lookup_ids(["astro-ph/0601001"])["astro-ph/0601001"]
+    assert old.title.startswith("Frequency of Hot Jupiters and Very Hot Jupiters")
+    assert old.authors == ("Andrew Gould", "Susan Dorsher", "B. Scott Gaudi", "Andrzej Udalski")
+    assert "V_max<17.5" in old.abstract and old.year == 2006
+    assert source.lookup_ids(["0000.0000"]) == {}
 
 
 def test_lookup_returns_metadata(source: ArxivSource, fake: FakeArxiv) -> None:
