@@ -55,6 +55,8 @@ class FakeCrossref:
     per_second: int = 3  # list queries a second
     now: Callable[[], float] = time.monotonic
     down: bool = False  # every works request answers 503
+    refuse_next: int = 0  # this many works requests answer 429 whatever the rate
+    handles_down: bool = False  # doi.org's handle API answers 503
     requests: list[tuple[float, bool, int, str]] = field(default_factory=list)  # (time, mailto?, in flight, query)
     handles: list[str] = field(default_factory=list)  # DOIs asked of doi.org
     refused: int = 0  # 429s
@@ -91,6 +93,9 @@ class FakeCrossref:
             self._in_flight += 1
             self._starts = [s for s in self._starts if s > t - 1.0]
             over = self._in_flight > (3 if polite else 1) or len(self._starts) >= self.per_second
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                over = True
             self.requests.append((t, polite, self._in_flight, parts.query))
             if not over:
                 self._starts.append(t)
@@ -129,6 +134,8 @@ class FakeCrossref:
             return Reply(404, b"<title>Not Found</title>")
         doi = path[len("/api/handles/"):]
         self.handles.append(doi)
+        if self.handles_down:
+            return Reply(503, b"<html><title>503 Service Unavailable</title></html>", {"Content-Type": "text/html"})
         known = {w["DOI"].lower(): w["URL"] for w in self.works} | self.registered
         url = known.get(doi.lower())
         if url is None:
