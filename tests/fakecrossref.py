@@ -1,6 +1,6 @@
 """A loopback Crossref, doi.org and walled publishers, for tests/fakeweb.FakeWeb.
 
-Built from SOURCES.md ("Crossref and doi.org") and the recorded answers in tests/fixtures/crossref:
+Built from Crossref's published limits (its blog, 2025-11-05) and the recorded answers in tests/fixtures/crossref:
 - `GET api.crossref.org/works?filter=doi:A,doi:B,...&rows=N[&mailto=...]` answers a work list holding the
   works it knows among them (DOIs matched without regard to case, answered in lower case), likewise
   `filter=alternative-id:...`; its limits since 2025-12: list queries at most 3 a second, at most 3 at

@@ -1,6 +1,7 @@
 """A loopback OpenReview: both APIs as they answer since 2026, for tests/fakeweb.FakeWeb.
 
-What it does comes from SOURCES.md ("OpenReview") and recorded answers (tests/fixtures/openreview/README.md):
+What it does is what OpenReview is known to answer (ktwu01/benchmark-radar#81, rpatrik96/bibtexupdater#62 and
+#63, openreview-py's client and tests) and recorded answers (tests/fixtures/openreview/README.md):
 - `POST /login` with `{"id", "password"}`: `{"token", "user"}`; a wrong password `400 {"name", "message":
   "Invalid username or password"}`; an account with MFA `{"mfaPending": true, "mfaPendingToken", "mfaMethods"}`;
 - `GET /notes?ids=a,b` (or `?id=a`) with `Authorization: Bearer <a token of this host>`: `{"notes": [...],

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 SOURCE = "openreview"
 _HOSTS = frozenset({"openreview.net", "www.openreview.net"})
 _BY_ID = frozenset({"/forum", "/pdf", "/attachment"})  # paper pages and files named by ?id=
-API2 = "https://api2.openreview.net"  # venues from 2023 on (SOURCES: bibtexupdater#63)
+API2 = "https://api2.openreview.net"  # venues from 2023 on (rpatrik96/bibtexupdater#63)
 API1 = "https://api.openreview.net"  # venues before 2023
 API2_FROM = 2023
 BATCH = 50  # note ids per request (openreview-py's own batches for ids)
