@@ -53,7 +53,7 @@ _PII = "pii:"
 # Works that are one paper: judged against the entry. Anything else (a book, a proceedings volume, a
 # journal, a dataset) only exists: an entry may well link its proceedings.
 PAPER_TYPES = frozenset({"journal-article", "proceedings-article", "book-chapter", "posted-content", "report",
-                         "dissertation", "peer-review", "reference-entry"})
+                         "dissertation", "reference-entry"})
 _BLOCKS = frozenset({"p", "title", "sec", "list-item", "para"})  # JATS elements that end a run of text
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 
