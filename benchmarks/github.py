@@ -251,14 +251,15 @@ def run(scenario: str, world: World, links: list[Link], *, token: bool, struggli
 
 
 async def _check(settings: Settings, web: FakeWeb, clock: ScaledClock, links: list[Link]) -> dict:
-    async with ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits)) as pool:
+    async with ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits),
+                          monotonic=clock, sleep=clock.sleep) as pool:
         verifier = GitHubVerifier(pool.client(GRAPHQL_URL), sleep=clock.sleep, clock=clock)
         keys = list(dict.fromkeys(normalize_url(lk.url) for lk in links))
         claimed = [Claim(k, k) for k in keys if verifier.claims(k)]
         out = await verifier.verify_all(claimed)
         results = dict(out.results)
         rest = [k for k in keys if k not in results]
-        checker = Checker(pool, settings, sleep=clock.sleep, clock=clock, monotonic=clock)
+        checker = Checker(pool, settings, sleep=clock.sleep, clock=clock)
 
         async def one(url: str) -> None:
             results[url] = await checker.check(url)

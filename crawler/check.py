@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import email.utils
 import html
 import logging
 import random
@@ -22,8 +21,8 @@ from crawler.config import Settings
 from crawler.errortext import error_text
 from crawler.links import WEB_SCHEMES, host_of
 from crawler.models import CheckResult, Hop, LinkStatus
-from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused
-from crawler.pacing import HostPacer
+from crawler.net import ADMITTED, ClientPool, NameNotResolved, PrivateAddressRefused
+from crawler.pacing import HostPaused, retry_after
 
 log = logging.getLogger("crawler")
 
@@ -76,16 +75,16 @@ class Checker:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
     ):
-        """`clock` dates results and reads Retry-After dates; `monotonic` with `sleep` paces each host
-        (crawler.pacing). Tests pass a fake pair so that minutes of pauses take no time."""
+        """`clock` dates results and reads Retry-After dates; `sleep` waits between retries. Each host is
+        paced by the pool's gate (crawler.pacing), shared with every other request of the run: tests give
+        the pool a fake clock so that minutes of pauses take no time."""
         self.pool = pool
         self.settings = settings
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
-        self.pacer = HostPacer(settings, now=monotonic, sleep=sleep)
+        self.pacer = pool.gate.pacer
         self.network_failures = 0  # attempts that reached no server (for outage detection)
         self.answers = 0  # attempts that got any HTTP answer
 
@@ -206,19 +205,19 @@ class Checker:
             httpx.URL(url)
         except (ValueError, httpx.InvalidURL) as exc:
             return _Attempt(LinkStatus.INVALID, error=error_text(exc, "invalid URL"))
-        # The host's slot first, then its pause and spacing, then a global slot: a paused host
-        # holds none of the slots other hosts need.
-        async with self.pool.host_gate(host):
-            away = await self.pacer.turn(host)
-            if away is not None:
-                return _not_sent(host, away, url)
-            async with self.pool.gate:
-                try:
-                    async with asyncio.timeout(self.settings.timeout):
-                        result = await self._follow(url, etag, last_modified)
-                except TimeoutError:
-                    result = _Attempt(LinkStatus.TIMEOUT, error=f"no answer within {self.settings.timeout:g} s",
-                                      retry=True)
+        # The host's slot first, then its pause and spacing, then a global slot (the pool's gate, which
+        # every other request of the run passes too), all outside the time limit of the request itself.
+        try:
+            await self.pool.gate.enter(host)
+        except HostPaused as exc:
+            return _not_sent(host, exc.seconds, url)
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                result = await self._follow(url, etag, last_modified)
+        except TimeoutError:
+            result = _Attempt(LinkStatus.TIMEOUT, error=f"no answer within {self.settings.timeout:g} s", retry=True)
+        finally:
+            self.pool.gate.leave(host)
         if result.network_level:
             self.network_failures += 1
         elif result.http_status is not None:
@@ -234,11 +233,7 @@ class Checker:
         at least the host rule's pause, or else a backoff that grows with the host's 429s in a row.
         Longer than we wait for anyone (`retry_after_ceiling`): this link is rate_limited now, and
         the host's other links are not sent until the pause is over."""
-        host = host_of(a.final_url or "")
-        rule = self.settings.host_rule(host)
-        seconds = a.retry_after if a.retry_after is not None else self._backoff(self.pacer.strikes(host) + 1)
-        seconds = max(seconds, (rule.pause if rule else None) or 0.0)
-        self.pacer.pause(host, seconds)
+        seconds = self.pool.gate.pause_for(host_of(a.final_url or ""), a.retry_after, backoff=self._backoff)
         a.paused = True
         a.retry = seconds <= self.settings.retry_after_ceiling
 
@@ -322,7 +317,8 @@ class Checker:
         try:
             await self.pool.precheck_proxy_target(url)
             self.pool.requests_sent += 1
-            async with client.stream(method, url, headers=headers) as response:
+            # Its turn at the gate is taken already (_attempt, _follow): the transport lets it by.
+            async with client.stream(method, url, headers=headers, extensions={ADMITTED: True}) as response:
                 log.debug("%s %s -> %s", method, url, response.status_code)
                 body = b""
                 if method == "GET" and response.status_code < 300 and self.settings.soft404 and _is_html_ok(response):
@@ -386,14 +382,14 @@ class Checker:
         if code in (404, 410):
             return _Attempt(LinkStatus.BROKEN, error=f"HTTP {code}", **base)
         if code == 429:  # _attempt pauses the host and decides whether waiting is worth it
-            ra = _retry_after(response.headers.get("retry-after"), self._clock())
+            ra = retry_after(response.headers.get("retry-after"), self._clock())
             return _Attempt(LinkStatus.RATE_LIMITED, error="HTTP 429", retry=True, retry_after=ra, **base)
         if code == 408:
             return _Attempt(LinkStatus.TIMEOUT, error="HTTP 408", retry=True, **base)
         if code in BLOCKED_STATUS:  # before the 5xx test: LinkedIn's 999 is a bot wall, not a server error
             return _Attempt(LinkStatus.BLOCKED, error=f"HTTP {code} (login or bot wall)", **base)
         if 500 <= code <= 599:
-            ra = _retry_after(response.headers.get("retry-after"), self._clock()) if code == 503 else None
+            ra = retry_after(response.headers.get("retry-after"), self._clock()) if code == 503 else None
             if ra is not None and ra > self.settings.retry_after_ceiling:
                 return _Attempt(LinkStatus.SERVER_ERROR, error=f"HTTP {code}", **base)
             return _Attempt(LinkStatus.SERVER_ERROR, error=f"HTTP {code}", retry=True, retry_after=ra, **base)
@@ -524,19 +520,6 @@ def _permanent_target(hops: tuple[Hop, ...], final: str | None) -> str | None:
         if hops[i].status in PERMANENT:
             return hops[i + 1].url if i + 1 < len(hops) else final
     return final
-
-
-def _retry_after(value: str | None, now: float) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 def _not_sent(host: str, away: float, url: str, hops: tuple[Hop, ...] = ()) -> _Attempt:

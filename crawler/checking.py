@@ -109,7 +109,8 @@ class CheckStage:
             elif answer.requests:
                 self.sources.states.answered(verifier.name)
             results.update(answer.results)
-            self.store.save_results(answer.results.values())
+            # A source that could not answer (no sign-in, a challenge) says so tonight; the next run asks again.
+            self.store.save_results(r for r in answer.results.values() if r.status.is_judged)
             self.store.save_repos(answer.repos)
             # Nothing is judged on a source that did not answer: the last verdict we had stands.
             unjudged = [k for k in mine if k not in answer.results and k not in answer.to_web]

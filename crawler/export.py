@@ -41,6 +41,8 @@ def records(report: RunReport, parsed: ParsedList, enrichment: Enrichment,
             "authors": list(meta.authors) if meta else [],
             "matched_title": meta.title if meta else None,
             "paper_url": meta.url if meta else None,
+            # The venue as the paper's source names it ("ICLR 2023 Poster" on OpenReview, the journal on Crossref).
+            "source_venue": meta.venue if meta else None,
             "code": code,
         })
     return out

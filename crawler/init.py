@@ -325,6 +325,10 @@ jobs:
         uses: {action.uses()}{pin}
         with:
           lists: {words}
+          # OpenReview links are judged only with an account: add these two repository secrets (a read-only
+          # account without MFA). Without them those links are reported as not judged.
+          openreview-username: ${{{{ secrets.OPENREVIEW_USERNAME }}}}
+          openreview-password: ${{{{ secrets.OPENREVIEW_PASSWORD }}}}
 
   issue:
     needs: crawl

@@ -1,9 +1,9 @@
 """URL rules, all pure: validation, normalisation (the cache key), arXiv ids, and the table of site rules.
 
 Every rule about a host lives in SITES (issue 17, after lychee's quirks table): whether a link there is
-a paper, a page that is not one, or says nothing either way; how its paper ids parse; whether the
-GitHub token may go there; the manners it needs. Entries, the client pool, the settings' built-in host
-rules and the arXiv source read it. A source module still declares which URLs it claims itself.
+a paper, a page that is not one, or says nothing either way; how its paper ids parse; the manners it
+needs. Entries, the settings' built-in host rules and the arXiv source read it. A source module still
+declares which URLs it claims itself; which credential may go to which host is crawler.credentials' table.
 """
 
 from __future__ import annotations
@@ -192,7 +192,6 @@ class Site:
     kind: SiteKind | None = None
     hosts: frozenset[str] = frozenset()  # exact host names, for the rules below that are per host
     ids: Callable[[str], str | None] | None = None  # its paper ids, from a URL of the site
-    token: bool = False  # the GitHub token may go to these hosts (https, default port, exact host only)
     concurrency: int | None = None  # built-in manners, which [tool.crawler.hosts."<host>"] overrides
     spacing: float | None = None
     pause: float | None = None
@@ -206,10 +205,13 @@ SITES: tuple[Site, ...] = (
     # publish its limit (SOURCES.md, issue 12). Two requests in flight at least a second apart is lychee-style
     # politeness (public reports see 429s at one request a second, LightGBM #3785); a 429 then pauses the
     # whole host for at least 60 s and stretches the spacing to the rate it allows (crawler.pacing).
-    Site(r"github\.com", SiteKind.NOT_PAPER, frozenset({"github.com"}), token=True,
-         concurrency=2, spacing=1.0, pause=60.0),
-    # The GraphQL and REST APIs (crawler.sources.github): the token's other home, and nowhere else.
-    Site(r"api\.github\.com", None, frozenset({"api.github.com"}), token=True),
+    Site(r"github\.com", SiteKind.NOT_PAPER, frozenset({"github.com"}), concurrency=2, spacing=1.0, pause=60.0),
+    # OpenReview's two APIs (crawler.sources.openreview): one request at a time each (guests get 20 a minute,
+    # accounts more since 2026-08; openreview/openreview#254, #437).
+    Site(r"api2?\.openreview\.net", None, frozenset({"api.openreview.net", "api2.openreview.net"}), concurrency=1),
+    # Crossref's REST API (crawler.sources.crossref): list queries at most 3 a second, 3 at a time with `mailto`
+    # and 1 without (Crossref's limits since 2025-12); one at a time, a third of a second apart, keeps to both.
+    Site(r"api\.crossref\.org", None, frozenset({"api.crossref.org"}), concurrency=1, spacing=0.34),
     *(Site(pattern, SiteKind.PAPER) for pattern in (
         r"openaccess\.thecvf\.com/content", r"openreview\.net/(pdf|forum)", r"aclweb\.org/anthology/",
         r"aclanthology\.org/", r"papers\.nips\.cc/paper", r"proceedings\.neurips\.cc/paper",
@@ -236,19 +238,6 @@ def _kind_pattern(kind: SiteKind, tail: str = "") -> re.Pattern[str]:
 PAPER_URL = re.compile(_kind_pattern(SiteKind.PAPER).pattern + r"|\.pdf([?#]|$)", re.I)  # a PDF is a paper too
 NOT_PAPER_URL = _kind_pattern(SiteKind.NOT_PAPER, r"(/|$)")
 NO_EVIDENCE_URL = _kind_pattern(SiteKind.NO_EVIDENCE, r"(/|$)")
-
-TOKEN_HOSTS = frozenset(h for s in SITES if s.token for h in s.hosts)
-
-
-def token_allowed(url: str) -> bool:
-    """Whether the GitHub token may go with a request to `url`: https, the default port, a GitHub API host."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        return False
-    return parts.scheme.lower() == "https" and port in (None, 443) and (parts.hostname or "").lower() in TOKEN_HOSTS
-
 
 def builtin_manners() -> dict[str, tuple[int | None, float | None, float | None]]:
     """host -> (concurrency, spacing, pause) for the hosts the table gives manners."""

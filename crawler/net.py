@@ -1,4 +1,4 @@
-"""The HTTP client, built in one place, and the guard against private targets.
+"""The HTTP client, built in one place: the guard against private targets, the gate and the credentials.
 
 Speed: httpcore's pool re-scans every connection for every queued request on each pool event,
 so a big shared pool with a queue is quadratic (SOURCES.md measured 13 s for 2000 requests
@@ -10,6 +10,11 @@ Safety: the guard is an httpcore network backend. It resolves the name itself, r
 loopback/private/link-local/multicast/unspecified addresses, and connects to the address it
 checked, so a DNS answer that changes between check and connect cannot slip through. Every
 redirect hop goes through it again because every connection does.
+
+Manners: every client's transport passes each request through the pool's one HostGate
+(crawler.pacing): link checks, venue pages, the APIs and the archive share each host's slots,
+spacing and 429 pause. Credentials: every client attaches what the table of crawler.credentials
+allows for the request's URL, and nothing else.
 """
 
 from __future__ import annotations
@@ -19,15 +24,17 @@ import ipaddress
 import os
 import socket
 import ssl
+import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from crawler.config import Settings
-from crawler.links import token_allowed
+from crawler.credentials import Attach, Credentials
+from crawler.pacing import HostGate
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -134,10 +141,57 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+# A request extension: the sender took the request's turn at the gate itself (the Checker, which paces
+# every hop of a redirect chain on its own and waits outside its time limit): the transport lets it by.
+ADMITTED = "crawler.admitted"
 
 
-def github_token() -> str | None:
-    return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+class _Releasing(httpx.AsyncByteStream):
+    """A response body that gives its slots back when it is closed (once)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, release: Callable[[], None]):
+        self._inner = inner
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """Sends each request through the gate: the host's slot, its turn, a global slot, held until the response
+    is closed; the answer tells the gate whether the host wants a pause (429)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, gate: HostGate):
+        self._inner = inner
+        self._gate = gate
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.extensions.get(ADMITTED):
+            return await self._inner.handle_async_request(request)
+        host = request.url.host
+        await self._gate.enter(host)  # HostPaused (an httpx.TransportError) when the host asked for a long pause
+        try:
+            response = await self._inner.handle_async_request(request)
+        except BaseException:
+            self._gate.leave(host)
+            raise
+        self._gate.heard(host, response.status_code, response.headers)
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        response.stream = _Releasing(stream, lambda: self._gate.leave(host))
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def proxy_for(url: str, proxies: dict[str, str] | None = None) -> str | None:
@@ -159,13 +213,15 @@ TRANSPORTS = ("aiohttp", "httpcore")
 
 
 class ClientPool:
-    """One small client per origin, one semaphore per host, one global semaphore.
+    """One small client per origin, all behind one gate (per-host slots, spacing and pauses, global slots).
 
     `transport` picks what does the I/O under httpx: "httpcore" (httpx's own pool over
     GuardedBackend; what respx intercepts, hence the library default) or "aiohttp"
     (crawler.fasttransport: a third of httpcore's CPU per request; what the CLI uses, issue 8).
     Behind a proxy, or with a `transport_factory`, neither is used. `network_backend` is what
     connects under the guard on the httpcore path (tests pass a recorder; default: anyio's sockets).
+    `credentials` are the run's (default: from the environment and the settings); `monotonic` and `sleep`
+    pace the gate (tests pass a fake pair).
     """
 
     def __init__(
@@ -176,6 +232,9 @@ class ClientPool:
         transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None,
         transport: str = "httpcore",
         network_backend: httpcore.AsyncNetworkBackend | None = None,
+        credentials: Credentials | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
@@ -187,19 +246,17 @@ class ClientPool:
         self._transport_factory = transport_factory
         self._ssl = ssl_context()
         self._clients: dict[str, httpx.AsyncClient] = {}
-        self._host_gates: dict[str, asyncio.Semaphore] = {}
-        self.gate = asyncio.Semaphore(settings.concurrency)
+        self.gate = HostGate(settings, now=monotonic, sleep=sleep)
+        self.credentials = credentials if credentials is not None else Credentials.from_environment(settings)
+        self._attach = Attach(self.credentials)
         self.requests_sent = 0
 
     def host_limit(self, host: str) -> int:
-        rule = self.settings.host_rule(host)
-        return (rule.concurrency if rule and rule.concurrency else None) or self.settings.host_concurrency
+        return self.gate.limit(host)
 
     def host_gate(self, host: str) -> asyncio.Semaphore:
-        gate = self._host_gates.get(host)
-        if gate is None:
-            gate = self._host_gates[host] = asyncio.Semaphore(self.host_limit(host))
-        return gate
+        """The host's slots (its concurrency)."""
+        return self.gate.slots(host)
 
     def client(self, url: str) -> httpx.AsyncClient:
         parts = urlsplit(url)
@@ -225,11 +282,6 @@ class ClientPool:
         rule = self.settings.host_rule(host)
         if rule:
             headers.update(dict(rule.headers))
-        token = github_token()
-        # Exact hosts over https only (crawler.links.SITES): never another host, plain http, or a redirect
-        # elsewhere (each origin has its own client).
-        if token and token_allowed(url):
-            headers["Authorization"] = f"Bearer {token}"  # lifts GitHub's anonymous rate limit
         proxy = proxy_for(url, self._proxies)
         if self._transport_factory is not None:
             transport = self._transport_factory(limits)
@@ -244,8 +296,10 @@ class ClientPool:
         else:
             transport = GuardedTransport(limits=limits, backend=self._backend, verify=self._ssl)
         timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
+        # Credentials per request, from the table (crawler.credentials): exact hosts over https only.
         return httpx.AsyncClient(
-            transport=transport, headers=headers, timeout=timeout, follow_redirects=False, trust_env=False
+            transport=GatedTransport(transport, self.gate), headers=headers, timeout=timeout, auth=self._attach,
+            follow_redirects=False, trust_env=False,
         )
 
     async def precheck_proxy_target(self, url: str) -> None:

@@ -1,9 +1,14 @@
-"""Manners per host: spacing between request starts, and one pause for the whole host after a 429.
+"""Manners per host: spacing between request starts, one pause for the whole host after a 429, and the
+gate every request of a run passes through, whoever sends it.
 
 Why (issue 12): with eight requests in flight to github.com, each collected its own 429, 96 in one
 run. A 429 says "this machine asks too much of me", not "this URL is busy". So every request to
 that host waits out the pause, those already queued included. Later requests are then spaced at
 the rate the host evidently allowed.
+
+The gate (`HostGate`, one per client pool) puts the host's slots, its turn and a slot among all hosts
+in one place, so that link checks, venue pages, the APIs and the archive share one set of manners per
+host: a 429 that an API answers pauses the link checks of that host too.
 
 Time is injected (a monotonic `now` and the `sleep` that goes with it), so a test runs minutes of
 pauses in milliseconds. No loop here waits for the clock to move: each wait is one sleep of a
@@ -13,10 +18,16 @@ computed length, so a frozen test clock cannot spin.
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import random
+import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+import httpx
 
 from crawler.config import Settings
 
@@ -103,6 +114,11 @@ class HostPacer:
         if allowed >= 1:
             state.spacing = max(state.spacing, min(MAX_LEARNED_SPACING, SLACK * seconds / allowed))
 
+    def at_least(self, host: str, spacing: float) -> None:
+        """Space requests to `host` at least `spacing` seconds apart from now on (what an API says it allows)."""
+        state = self._host(host)
+        state.spacing = max(state.spacing, min(MAX_LEARNED_SPACING, spacing))
+
     def strikes(self, host: str) -> int:
         """429s from `host` in a row so far."""
         state = self._hosts.get(host)
@@ -113,3 +129,120 @@ class HostPacer:
         state = self._hosts.get(host)
         if state is not None:
             state.strikes = 0
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds a Retry-After header asks for (a number or an HTTP date; `now` is wall time), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class HostPaused(httpx.TransportError):
+    """A request not sent: its host asked for a longer pause (HTTP 429) than we wait for anyone.
+
+    An httpx transport error, so every caller that handles a failed request handles this one too."""
+
+    def __init__(self, host: str, seconds: float):
+        super().__init__(f"not sent: {host} asked for a pause of {seconds:.0f} s more (HTTP 429)")
+        self.host = host
+        self.seconds = seconds
+
+
+class HostGate:
+    """The way every request of a run goes to its host: one of the host's slots (its concurrency), its turn
+    (spacing, the pause after a 429), then one of the slots of all hosts.
+
+    A paused host holds none of the slots other hosts need: its slot is taken first and the global one
+    only once its turn has come. `enter`/`leave` are the two halves (a response holds its slots until
+    it is closed); a synchronous caller in a worker thread uses `enter_from_thread`/`leave_from_thread`.
+    """
+
+    def __init__(self, settings: Settings, *, now: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], float] = time.time,
+                 rng: random.Random | None = None):
+        self.settings = settings
+        self.pacer = HostPacer(settings, now=now, sleep=sleep)
+        self.all = asyncio.Semaphore(settings.concurrency)
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._clock = clock  # wall time: Retry-After may be a date
+        self._rng = rng or random.Random()
+
+    def limit(self, host: str) -> int:
+        rule = self.settings.host_rule(host)
+        return (rule.concurrency if rule and rule.concurrency else None) or self.settings.host_concurrency
+
+    def slots(self, host: str) -> asyncio.Semaphore:
+        slots = self._slots.get(host)
+        if slots is None:
+            slots = self._slots[host] = asyncio.Semaphore(self.limit(host))
+        return slots
+
+    async def enter(self, host: str) -> None:
+        """Wait for a slot of `host`, its turn and a global slot; raises HostPaused (holding nothing) when the
+        host asked for a pause longer than `retry_after_ceiling`."""
+        slots = self.slots(host)
+        await slots.acquire()
+        try:
+            away = await self.pacer.turn(host)
+            if away is not None:
+                raise HostPaused(host, away)
+            await self.all.acquire()
+        except BaseException:
+            slots.release()
+            raise
+
+    def leave(self, host: str) -> None:
+        self.all.release()
+        self.slots(host).release()
+
+    @asynccontextmanager
+    async def turn(self, host: str) -> AsyncIterator[None]:
+        await self.enter(host)
+        try:
+            yield
+        finally:
+            self.leave(host)
+
+    # -- what the host answered ------------------------------------------------------------------------
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter for the `attempt`-th try (from 1)."""
+        base = self.settings.backoff_base * (2 ** (attempt - 1))
+        return self._rng.uniform(base / 2, base)
+
+    def pause_for(self, host: str, seconds: float | None, backoff: Callable[[int], float] | None = None) -> float:
+        """`host` answered 429: pause it for `seconds` (its Retry-After), else for a backoff that grows with
+        its 429s in a row, and at least its rule's pause. Returns the pause."""
+        rule = self.settings.host_rule(host)
+        wait = seconds if seconds is not None else (backoff or self.backoff)(self.pacer.strikes(host) + 1)
+        wait = max(wait, (rule.pause if rule else None) or 0.0)
+        self.pacer.pause(host, wait)
+        return wait
+
+    def heard(self, host: str, status: int, headers: Mapping[str, str]) -> None:
+        """What a request the gate let through was answered: a 429 pauses the host (unless the host's rule
+        accepts 429 as an answer), anything else ends its run of 429s. `headers` looks names up in lower case
+        (httpx's headers do, whatever the case)."""
+        rule = self.settings.host_rule(host)
+        if status == 429 and not (rule and 429 in rule.accept):
+            self.pause_for(host, retry_after(headers.get("retry-after"), self._clock()))
+        else:
+            self.pacer.answered(host)
+
+    # -- for synchronous callers in a worker thread (the `arxiv` package) ------------------------------------
+    def enter_from_thread(self, loop: asyncio.AbstractEventLoop, host: str) -> None:
+        asyncio.run_coroutine_threadsafe(self.enter(host), loop).result()
+
+    def leave_from_thread(self, loop: asyncio.AbstractEventLoop, host: str) -> None:
+        loop.call_soon_threadsafe(self.leave, host)
+
+    def heard_from_thread(self, loop: asyncio.AbstractEventLoop, host: str, status: int,
+                          headers: Mapping[str, str]) -> None:
+        loop.call_soon_threadsafe(self.heard, host, status, {k.lower(): v for k, v in headers.items()})

@@ -77,7 +77,8 @@ def one_ca_file(tmp_path_factory) -> str:
 @pytest.fixture(autouse=True)
 def quiet_environment(monkeypatch, one_ca_file):
     """No proxy or token from the developer's shell may change what a test sees; no TLS happens in tests."""
-    ours = ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR", "GITHUB_TOKEN", "GH_TOKEN")
+    ours = ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR", "GITHUB_TOKEN", "GH_TOKEN", "OPENREVIEW_USERNAME",
+            "OPENREVIEW_PASSWORD")
     for name in list(os.environ):
         if name.lower().endswith("_proxy") or name in ours:
             monkeypatch.delenv(name)

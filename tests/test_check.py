@@ -93,8 +93,8 @@ def check(url: str = URL, *, settings: Settings | None = None, seed: int = 0, **
 
     async def main() -> Run:
         waits, rng = Waits(), RecordingRandom(seed)
-        async with ClientPool(settings, resolver=_no_dns) as pool:
-            checker = Checker(pool, settings, sleep=waits, clock=lambda: NOW, rng=rng, monotonic=waits.monotonic)
+        async with ClientPool(settings, resolver=_no_dns, monotonic=waits.monotonic, sleep=waits) as pool:
+            checker = Checker(pool, settings, sleep=waits, clock=lambda: NOW, rng=rng)
             result = await checker.check(url, **kwargs)
         return Run(result, list(waits), rng.bounds, pool.requests_sent, checker.network_failures, checker.answers)
 
@@ -536,7 +536,7 @@ def test_backoff_releases_the_host_and_global_slots():
         async with ClientPool(settings, resolver=_no_dns) as pool:
 
             async def sleep(seconds: float) -> None:
-                seen.append((seconds, pool.host_gate("papers.example.org").locked(), pool.gate.locked()))
+                seen.append((seconds, pool.host_gate("papers.example.org").locked(), pool.gate.all.locked()))
 
             checker = Checker(pool, settings, sleep=sleep, clock=lambda: NOW, rng=random.Random(1))
             return await checker.check(URL)
@@ -689,9 +689,9 @@ class InFlight:
 
 def _check_all(settings: Settings, urls: list[str]) -> list[CheckResult]:
     async def main():
-        async with ClientPool(settings, resolver=_no_dns) as pool:
-            waits = Waits()
-            checker = Checker(pool, settings, sleep=waits, clock=lambda: NOW, monotonic=waits.monotonic)
+        waits = Waits()
+        async with ClientPool(settings, resolver=_no_dns, monotonic=waits.monotonic, sleep=waits) as pool:
+            checker = Checker(pool, settings, sleep=waits, clock=lambda: NOW)
             return await asyncio.gather(*(checker.check(u) for u in urls))
 
     return asyncio.run(main())

@@ -190,7 +190,9 @@ def test_the_workflow_uses_the_pinned_action_and_its_two_reusable_jobs():
     wf = yaml.safe_load(workflow_text(["README.md", "papers/*.md", "CVPR 2021.md"], PINNED))
     (checkout, crawler) = wf["jobs"]["crawl"]["steps"]
     assert crawler["uses"] == f"paper-list-crawler/paper-list-crawler@{SHA}"
-    assert crawler["with"] == {"lists": "README.md papers/*.md CVPR?2021.md"}  # one word per list
+    assert crawler["with"] == {"lists": "README.md papers/*.md CVPR?2021.md",  # one word per list
+                               "openreview-username": "${{ secrets.OPENREVIEW_USERNAME }}",
+                               "openreview-password": "${{ secrets.OPENREVIEW_PASSWORD }}"}
     assert wf["jobs"]["issue"]["uses"] == f"paper-list-crawler/paper-list-crawler/.github/workflows/" \
                                           f"link-health-issue.yml@{SHA}"
     assert wf["jobs"]["pull-request"]["uses"].endswith(f"/fill-pull-request.yml@{SHA}")

@@ -218,8 +218,9 @@ def check_all(urls: list[str], clock: ScaledTime, transport: str, **changes):
     settings = Settings(**values)
 
     async def main():
-        async with ClientPool(settings, resolver=_loopback, transport=transport) as pool:
-            checker = Checker(pool, settings, sleep=clock.sleep, monotonic=clock.now)
+        async with ClientPool(settings, resolver=_loopback, transport=transport, monotonic=clock.now,
+                              sleep=clock.sleep) as pool:
+            checker = Checker(pool, settings, sleep=clock.sleep)
             results = await asyncio.gather(*(checker.check(u) for u in urls))
             return results, checker
 

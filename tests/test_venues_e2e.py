@@ -364,7 +364,7 @@ def catalogue() -> list:
     return [make_entry(i, t, y) for i, (t, y) in ARXIV.items()]
 
 
-def run_list(web: FakeWeb, settings, path: Path, *, clock=None, openreview_clock=None) -> tuple[Outcome, TimedArxiv]:
+def run_list(web: FakeWeb, settings, path: Path, *, clock=None) -> tuple[Outcome, TimedArxiv]:
     vclock = VirtualClock()
     api = TimedArxiv(catalogue(), vclock)
     web.host("127.0.0.1", api)
@@ -374,7 +374,7 @@ def run_list(web: FakeWeb, settings, path: Path, *, clock=None, openreview_clock
         async with ClientPool(settings, transport_factory=routed) as pool:
             arxiv = ArxivSource(url_format=f"http://127.0.0.1:{web.port}/api/query?{{}}", delay=DEFAULT_ARXIV_DELAY,
                                 timeout=5, clock=vclock.now, sleep=vclock.sleep)
-            openreview = OpenReviewSource(clock=openreview_clock) if openreview_clock else OpenReviewSource()
+            openreview = OpenReviewSource.from_settings(settings, pool)  # no account: nothing is asked
             sources = [arxiv, NeuripsSource.from_settings(settings, pool), PmlrSource.from_settings(settings, pool),
                        EcvaSource.from_settings(settings, pool), AclSource.from_settings(settings, pool), openreview]
             with Store(settings.db) as store:
@@ -566,7 +566,7 @@ def test_the_right_paper_under_an_old_url_or_a_pdf_is_not_wrong(runs):
 def test_openreview_links_are_blocked_without_a_request(runs):
     links = links_of(runs["first"])
     for url in (OR_FORUM, OR_PDF):
-        assert links[url]["status"] == "blocked" and "account" in links[url]["error"]
+        assert links[url]["status"] == "blocked" and "sign-in needed" in links[url]["error"]
         assert not links[url]["dead"]
     assert not [req for r in runs["first"] for req in r.log if req[1] == OPENREVIEW]
 
@@ -583,7 +583,7 @@ def test_openreview_links_never_die_while_a_broken_venue_link_does(web, make_set
     day = [1_900_000_000.0]
     outcomes = []
     for _ in range(3):  # three nightly runs, two days apart: past max_age, so every link is asked again
-        outcomes.append(run_list(web, settings, lst, clock=lambda: day[0], openreview_clock=lambda: day[0])[0])
+        outcomes.append(run_list(web, settings, lst, clock=lambda: day[0])[0])
         day[0] += 2 * 86400
     last = {lo["url"]: lo for lo in outcomes[-1].report.to_json()["links"]}
     assert last[NO_SUCH_NEURIPS]["status"] == "broken" and last[NO_SUCH_NEURIPS]["dead"]  # the control dies

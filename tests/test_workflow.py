@@ -116,9 +116,18 @@ def test_permissions_are_least_privilege(wf):
 
 
 # -- action.yml ------------------------------------------------------------------------------------------
+def test_the_openreview_account_reaches_the_crawler_through_env_only(action):
+    crawl = step_named(action_steps(action), "crawler run")
+    assert crawl["env"]["OPENREVIEW_USERNAME"] == "${{ inputs.openreview-username }}"
+    assert crawl["env"]["OPENREVIEW_PASSWORD"] == "${{ inputs.openreview-password }}"
+    assert "OPENREVIEW" not in crawl["run"]  # never on a command line
+
+
 def test_the_action_has_the_inputs_and_outputs_the_issue_asked_for(action):
     inputs = action["inputs"]
-    assert set(inputs) == {"lists", "args", "fail-on", "fill-pr", "issue", "token", "python-version"}
+    assert set(inputs) == {"lists", "args", "fail-on", "fill-pr", "issue", "token", "python-version",
+                           "openreview-username", "openreview-password"}
+    assert inputs["openreview-username"]["default"] == inputs["openreview-password"]["default"] == ""
     assert inputs["lists"]["default"] == "README.md"
     assert inputs["token"]["default"] == "${{ github.token }}"
     assert inputs["fill-pr"]["default"] == inputs["issue"]["default"] == "true"

@@ -26,6 +26,7 @@ REGISTRY: tuple[str, ...] = (
     "crawler.sources.acl:AclSource",
     "crawler.sources.github:GitHubVerifier",
     "crawler.sources.openreview:OpenReviewSource",
+    "crawler.sources.crossref:CrossrefSource",
 )
 
 

@@ -10,7 +10,10 @@ Why the client is wrapped the way it is (see shared/SOURCES.md):
   and `_PoliteSession` spaces requests itself (injectable clock/sleep) and turns a throttled or unreadable
   answer into an exception the package does not retry;
 - the package parses with `recover=True` and treats an error feed or a truncated body as "no results",
-  which would make existing papers look unknown, so every 200 body is checked strictly first.
+  which would make existing papers look unknown, so every 200 body is checked strictly first;
+- the package is synchronous and runs in a worker thread, so each of its requests takes its turn at the
+  run's gate (crawler.pacing) on the event loop's thread: the API host's slots and 429 pause are the
+  same for it as for every other request of the run.
 
 Every failure leaves as `SourceUnavailable`: never evidence that a paper or a link is missing.
 """
@@ -24,7 +27,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import arxiv
 import requests
@@ -42,11 +46,15 @@ from crawler.errors import SourceUnavailable
 from crawler.links import ARXIV_HOSTS, abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
 from crawler.match import title_score
 from crawler.models import PaperMeta
+from crawler.pacing import HostPaused
 from crawler.sources.base import PaperRef, PaperSource
 
 if TYPE_CHECKING:
     from crawler.config import Settings
     from crawler.net import ClientPool
+    from crawler.pacing import HostGate
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +204,7 @@ class _PoliteSession(requests.Session):
         delay: float,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
+        gate: HostGate | None = None,
     ):
         super().__init__()
         self.headers["User-Agent"] = user_agent
@@ -204,6 +213,8 @@ class _PoliteSession(requests.Session):
         self.delay = delay
         self.clock = clock
         self.sleep = sleep
+        self.gate = gate
+        self.thread = threading.local()  # .loop: the event loop whose gate this worker thread's requests use
         self.requests_sent = 0
         self._last_end: float | None = None
 
@@ -215,6 +226,13 @@ class _PoliteSession(requests.Session):
             kwargs["timeout"] = (min(DEFAULT_CONNECT_TIMEOUT, self.timeout), self.timeout)
         kwargs["stream"] = True  # read the body ourselves, against a deadline
         self._wait_turn()
+        host = (urlsplit(url if isinstance(url, str) else url.decode()).hostname or "").lower()
+        loop = getattr(self.thread, "loop", None) if self.gate is not None else None
+        if loop is not None:
+            try:
+                self.gate.enter_from_thread(loop, host)
+            except HostPaused as exc:
+                raise _Unusable(f"throttled ({exc})") from None
         self.requests_sent += 1
         deadline = time.monotonic() + self.timeout  # real time: it bounds real I/O
         log.debug("arXiv request %d: %s", self.requests_sent, url)
@@ -228,6 +246,10 @@ class _PoliteSession(requests.Session):
             # Spacing counts from the end of the last answer: measured from its start, a slow connect
             # let two requests arrive at arXiv 2.93 s apart (benchmarks/run.py).
             self._last_end = self.clock()
+            if loop is not None:
+                self.gate.leave_from_thread(loop, host)
+        if loop is not None:
+            self.gate.heard_from_thread(loop, host, resp.status_code, resp.headers)
         self._judge(resp)
         return resp
 
@@ -316,23 +338,25 @@ class ArxivSource(PaperSource):
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        gate: HostGate | None = None,
     ):
+        """`gate`: the run's (the client pool's); every request then takes its turn there too."""
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         # delay_seconds=0: the package would sleep with real time on top of our own spacing.
         self._client = arxiv.Client(page_size=PAGE_SIZE, delay_seconds=0, num_retries=NUM_RETRIES)
         self._client.query_url_format = url_format
         self._session = _PoliteSession(
-            user_agent=user_agent, timeout=timeout, delay=delay, clock=clock, sleep=sleep
+            user_agent=user_agent, timeout=timeout, delay=delay, clock=clock, sleep=sleep, gate=gate
         )
         self._client._session = self._session
         self._lock = threading.Lock()  # the client is not thread-safe
 
     @classmethod
     def from_settings(cls, settings: Settings, pool: ClientPool | None) -> ArxivSource:
-        # Its own requests session: the arxiv package speaks requests, not httpx.
+        # Its own requests session (the arxiv package speaks requests, not httpx), behind the pool's gate.
         return cls(url_format=settings.arxiv_url, delay=settings.arxiv_delay, timeout=settings.arxiv_timeout,
-                   user_agent=settings.agent)
+                   user_agent=settings.agent, gate=pool.gate if pool is not None else None)
 
     @property
     def requests_sent(self) -> int:
@@ -444,12 +468,22 @@ class ArxivSource(PaperSource):
     async def lookup_ids_async(self, ids: Iterable[str]) -> dict[str, PaperMeta]:
         # A thread: the package is synchronous. Cancelling the await does not stop the request,
         # but the timeout bounds it and the lock keeps one request at a time.
-        return await asyncio.to_thread(self.lookup_ids, list(ids))
+        return await self._in_thread(self.lookup_ids, list(ids))
 
     async def search_titles_async(
         self, titles: Iterable[str], per_query: int = DEFAULT_PER_QUERY
     ) -> list[PaperMeta]:
-        return await asyncio.to_thread(self.search_titles, list(titles), per_query)
+        return await self._in_thread(self.search_titles, list(titles), per_query)
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker thread whose requests take their turns at the gate on this loop."""
+        loop = asyncio.get_running_loop()
+
+        def run() -> T:
+            self._session.thread.loop = loop
+            return fn(*args)
+
+        return await asyncio.to_thread(run)
 
     def _fetch(self, search: arxiv.Search) -> list[arxiv.Result]:
         """All results of one search, with every foreign error translated (except `_Rejected`)."""

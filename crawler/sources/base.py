@@ -22,6 +22,7 @@ nothing but ICCV 2019; a challenge page or a 429 stops the whole source for the 
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from typing import ClassVar
 
 from crawler.errors import SourceUnavailable
 from crawler.models import Availability, CheckResult, Entry, PaperMeta, RepoInfo, SourceState
+from crawler.verify import paper_verdict
 
 WHOLE = ""  # the scope that stands for the whole source
 
@@ -117,6 +119,13 @@ class Verification:
     unavailable: SourceUnavailable | None = None  # why the verifier stopped asking, if it did
 
 
+class Defer(enum.Enum):
+    """What a batch-verifying source says of a link it gives no verdict on."""
+
+    WEB = "web"  # the ordinary check of the page decides
+    KEEP = "keep"  # nothing is judged this run: the last verdict stands
+
+
 # --- the two kinds -------------------------------------------------------------------------------------
 
 
@@ -160,6 +169,22 @@ class PaperSource:
     def ref(self, url: str) -> PaperRef | None:
         """The paper `url` names on this site, or None when the URL is not a paper page of this site. Pure."""
         return None
+
+    def claim_ref(self, claim: Claim) -> PaperRef | None:
+        """The ref a claimed link is asked by: `ref` of its URL, which a source may complete from the entries
+        the link stands on (OpenReview picks its API by the entry's year). Pure."""
+        return self.ref(claim.url)
+
+    def verdict(self, claim: Claim, meta: PaperMeta | None, now: float) -> CheckResult | Defer:
+        """A batch-verifying source's verdict on a link from the paper it returned (None: it says there is
+        none). By default judged as a paper (crawler.verify); a paper the source does not return goes to
+        the page itself (arXiv sometimes answers an empty page for a known id)."""
+        return paper_verdict(claim.key, claim.entries, meta, now) if meta is not None else Defer.WEB
+
+    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None, now: float) -> CheckResult | Defer:
+        """The verdict on a link the source could not answer for this run (`reason`: why the source is
+        unavailable, when it is). By default none: the last verdict stands."""
+        return Defer.KEEP
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
         """The paper behind `ref`; None when the site says it does not exist."""
@@ -226,6 +251,6 @@ class PaperSource:
 
 
 __all__ = [
-    "WHOLE", "Availability", "Claim", "PaperRef", "PaperSource", "SourceState", "SourceStates",
+    "WHOLE", "Availability", "Claim", "Defer", "PaperRef", "PaperSource", "SourceState", "SourceStates",
     "SourceUnavailable", "Verification", "Verifier",
 ]

@@ -22,7 +22,7 @@ from crawler.config import DEFAULT_FALLBACK_AFTER
 from crawler.errors import SourceUnavailable
 from crawler.match import normalize_title
 from crawler.models import CheckResult, PaperMeta
-from crawler.sources.base import WHOLE, Claim, PaperRef, PaperSource, SourceStates, Verification, Verifier
+from crawler.sources.base import WHOLE, Claim, Defer, PaperRef, PaperSource, SourceStates, Verification, Verifier
 from crawler.store import Store, paper_key
 from crawler.verify import on_top_of, paper_verdict
 
@@ -96,18 +96,22 @@ class Gateway(Verifier):
         answers an empty page for a known id: only the page's own 404 may call it broken); a link the
         source could not be asked about is left unjudged.
         """
-        refs = {c.key: self.source.ref(c.url) for c in claims}
+        refs = {c.key: self.source.claim_ref(c) for c in claims}
         metas = await self.papers(r for r in refs.values() if r)
         out = Verification()
         for claim in claims:
             ref = refs[claim.key]
-            if ref is None or ref.id not in metas:
+            if ref is None:
                 continue
-            meta = metas[ref.id]
-            if meta is None:
-                out.to_web.add(claim.key)
+            if ref.id in metas:
+                verdict = self.source.verdict(claim, metas[ref.id], self.now)
             else:
-                out.results[claim.key] = paper_verdict(claim.key, claim.entries, meta, self.now)
+                down = self.states.down(self.name)
+                verdict = self.source.unsettled(claim, ref, down.reason if down else None, self.now)
+            if verdict is Defer.WEB:
+                out.to_web.add(claim.key)
+            elif isinstance(verdict, CheckResult):
+                out.results[claim.key] = verdict
         return out
 
     async def judge_pages(self, claims: Sequence[Claim], results: dict[str, CheckResult]) -> dict[str, CheckResult]:

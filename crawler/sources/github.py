@@ -32,9 +32,11 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from crawler.config import DEFAULT_TIMEOUT, Settings
+from crawler.credentials import GITHUB_TOKEN, Credentials
 from crawler.errors import SourceUnavailable
 from crawler.models import CheckResult, LinkStatus, RepoInfo
-from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused, github_token
+from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused
+from crawler.pacing import HostPaused
 from crawler.sources.base import Claim, Verification, Verifier
 
 log = logging.getLogger(__name__)
@@ -492,7 +494,7 @@ class GitHubVerifier(Verifier):
     """Judges GitHub links with GraphQL when a token is set; with none it claims nothing.
 
     One request in flight. The client is the pool's for https://api.github.com: the pool, not this
-    class, adds the token, and only for GitHub's https origins.
+    class, adds the token (crawler.credentials), and only for GitHub's https origins.
     """
 
     name = SOURCE
@@ -509,10 +511,12 @@ class GitHubVerifier(Verifier):
         timeout: float = DEFAULT_TIMEOUT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
+        credentials: Credentials | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self.client = client
+        self.credentials = credentials if credentials is not None else Credentials.from_environment()
         self.endpoint = endpoint
         self.batch = batch
         self.reserve = reserve
@@ -531,7 +535,10 @@ class GitHubVerifier(Verifier):
     @classmethod
     def from_settings(cls, settings: Settings, pool: ClientPool | None) -> GitHubVerifier:
         client = pool.client(GRAPHQL_URL) if pool is not None and not settings.offline else None
-        return cls(client, timeout=settings.timeout)
+        return cls(client, timeout=settings.timeout, credentials=pool.credentials if pool is not None else None)
+
+    def _has_token(self) -> bool:
+        return self.credentials.value(GITHUB_TOKEN, self.endpoint) is not None
 
     @property
     def requests_sent(self) -> int:
@@ -543,7 +550,7 @@ class GitHubVerifier(Verifier):
         return SourceUnavailable(SOURCE, self._stopped) if self._stopped else None
 
     def claims(self, url: str) -> bool:
-        if self.client is None or self._token_refused or not github_token():
+        if self.client is None or self._token_refused or not self._has_token():
             return False
         return parse_github_url(url) is not None
 
@@ -564,7 +571,7 @@ class GitHubVerifier(Verifier):
                 out.to_web.add(claim.key)
             else:
                 refs[claim.key] = ref
-        if self.client is None or self._stopped or not github_token():
+        if self.client is None or self._stopped or not self._has_token():
             out.to_web.update(refs)
             return out
         answers = await self._run(items_for(refs.values()))
@@ -635,9 +642,7 @@ class GitHubVerifier(Verifier):
         return answers
 
     def _stop(self, reason: str, *, token_refused: bool = False) -> None:
-        token = github_token()
-        if token:
-            reason = reason.replace(token, "***")  # GitHub never echoes it; if it ever did, it stays out of logs
+        reason = self.credentials.redact(reason)  # GitHub never echoes the token; if it did, it stays out of logs
         if self._stopped is None:
             log.warning("github: %s; GitHub links are checked on the web instead", reason)
             self._stopped = reason
@@ -656,6 +661,8 @@ class GitHubVerifier(Verifier):
                     body = await _read_capped(response)
         except (TimeoutError, httpx.TimeoutException):
             return _Reply(_Outcome.SMALLER, reason=f"no answer within {self.timeout:g} s")
+        except HostPaused as exc:  # a 429 paused api.github.com for longer than we wait
+            return _Reply(_Outcome.STOP, reason=str(exc))
         except (NameNotResolved, PrivateAddressRefused, httpx.ConnectError, httpx.UnsupportedProtocol) as exc:
             return _Reply(_Outcome.STOP, reason=f"cannot reach {self.endpoint} ({type(exc).__name__})")
         except _TooBig:

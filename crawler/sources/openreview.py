@@ -1,30 +1,43 @@
-"""OpenReview (openreview.net): links to its papers are `blocked`, judged without asking.
+"""OpenReview (openreview.net): paper links judged through its API, with an account, many notes per request.
 
-Since 2026 OpenReview's API answers anonymous clients with `403 ChallengeRequiredError`; it works for a
-logged-in account only (shared/SOURCES.md). Its forum and pdf pages are rendered from that API, so a plain
-GET can say nothing about a paper either way: a challenge or a 403 is not evidence that the paper is gone,
-and a page shell served with 200 would not prove that it exists. The crawler cannot verify these links.
+Since 2026 OpenReview's API answers anonymous clients with `403 ChallengeRequiredError`, and its pages are
+rendered from that API, so neither a page nor an anonymous API read can say anything about a paper. With
+an account (OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD, openreview-py's names, from the environment only):
 
-Hence a `Verifier`, not a `PaperSource` with `batch_verifies`: a paper source whose lookup raised
-`SourceUnavailable` would leave the links unjudged (no verdict at all on a first run) and mark the source
-unavailable in every report, as if it might answer tomorrow; a verifier gives every such link its verdict
-now, `blocked` with the reason, without a single request. `blocked` is never `dead` (pipeline.can_die), so
-these links never fail a run under the default `--fail-on dead`.
+- log in once per API host in use (`POST /login` answers a token, which crawler.credentials attaches to
+  that host's requests and nothing else), then ask notes by id, 50 a request (`GET /notes?ids=a,b,...`);
+- api2.openreview.net holds the venues from 2023 on, api.openreview.net the earlier ones: each link is asked
+  first where its entry's year says, and an id the first API does not return is asked of the other;
+  API 2 wraps every content field (`content.title.value`), API 1 does not (`content.title`);
+- an id that neither API returns is `broken` (deleted, or never public); a note is judged as a paper by
+  the one rule for every source (crawler.verify), and brings its abstract and venue ("ICLR 2023 Poster").
 
-Only paper URLs are claimed (`/forum?id=`, `/pdf?id=`, `/pdf/<sha>.pdf`, `/attachment?id=`); group,
-profile and venue pages go to the ordinary check. ICLR entries (and NeurIPS 2021+ entries without a
-proceedings page) are filled from arXiv, never from OpenReview.
+Without the account nothing is sent and the links are `blocked` with the reason saying how to sign in. A
+challenge, a refused login (a wrong password, or an account that asks for a second factor, `mfaPending`) or
+a 429 makes the source unavailable for the run: one line in the log, its links `blocked`, never failures,
+never dead. Every openreview.net link is claimed, so none is fetched: a PDF named by its content hash
+(`/pdf/<sha>.pdf`) cannot be looked up by id, and other pages (groups, profiles) challenge robots; those
+are `blocked` with the reason.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.models import CheckResult, LinkStatus
-from crawler.sources.base import Claim, Verification, Verifier
+import httpx
+
+from crawler.config import DEFAULT_TIMEOUT
+from crawler.credentials import OPENREVIEW_PASSWORD, OPENREVIEW_TOKEN, OPENREVIEW_USERNAME, Credentials
+from crawler.errors import SourceUnavailable
+from crawler.models import CheckResult, LinkStatus, PaperMeta
+from crawler.sources.api import Answer, Unanswered, ask
+from crawler.sources.base import Claim, Defer, PaperRef, PaperSource
+from crawler.verify import paper_verdict
 
 if TYPE_CHECKING:
     from crawler.config import Settings
@@ -33,48 +46,274 @@ if TYPE_CHECKING:
 SOURCE = "openreview"
 _HOSTS = frozenset({"openreview.net", "www.openreview.net"})
 _BY_ID = frozenset({"/forum", "/pdf", "/attachment"})  # paper pages and files named by ?id=
-REASON = (
-    "openreview.net cannot be verified without an account: its API answers anonymous clients with "
-    "403 ChallengeRequiredError (since 2026)"
-)
+API2 = "https://api2.openreview.net"  # venues from 2023 on (rpatrik96/bibtexupdater#63)
+API1 = "https://api.openreview.net"  # venues before 2023
+API2_FROM = 2023
+BATCH = 50  # note ids per request (openreview-py's own batches for ids)
+_NOTE_ID = re.compile(r"^[0-9A-Za-z_-]{5,40}$")  # OpenReview ids: 7-14 characters of [0-9a-zA-Z-_]
+_YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
+
+# Stable texts: reports group the links they could not judge by them.
+SIGN_IN = "sign-in needed: set OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD"
+PDF_BY_HASH = "a PDF named by its content hash cannot be looked up by id (link /forum?id= instead)"
+PAGE = "openreview.net pages challenge robots; only paper links are verified, through the API"
+MFA = "the account asks for a second factor (MFA), which a nightly job cannot give: use an account without MFA"
 
 
-def names_paper(url: str) -> bool:
-    """Whether `url` is an OpenReview paper: forum, pdf (by id or by hash) or attachment. Pure."""
+# --- pure parts -------------------------------------------------------------------------------------------
+
+
+def _parts(url: str) -> tuple[str, str] | None:
+    """(kind, value) for an openreview.net URL: ("id", note id), ("hash", sha), ("page", path); else None."""
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
     except ValueError:
-        return False
+        return None
     if parts.scheme.lower() not in ("http", "https") or host not in _HOSTS:
-        return False
+        return None
     path = parts.path.rstrip("/") or "/"
     if path in _BY_ID:
-        return any(v.strip() for v in parse_qs(parts.query).get("id", []))
-    return path.startswith("/pdf/") and path.lower().endswith(".pdf")
+        ident = next((v.strip() for v in parse_qs(parts.query).get("id", []) if v.strip()), None)
+        if ident:
+            return ("id", ident)
+    if path.startswith("/pdf/") and path.lower().endswith(".pdf"):
+        return ("hash", path[len("/pdf/"):-len(".pdf")])
+    return ("page", path)
 
 
-class OpenReviewSource(Verifier):
-    """Judges OpenReview paper links `blocked` without fetching them (see the module docstring)."""
+def names_paper(url: str) -> bool:
+    """Whether `url` is an OpenReview paper: forum, pdf (by id or by hash) or attachment. Pure."""
+    found = _parts(url)
+    return found is not None and found[0] != "page"
+
+
+def content_value(content: dict[str, Any], key: str) -> Any:
+    """A note's content field: API 2 wraps it (`{"value": ...}`), API 1 does not."""
+    value = content.get(key)
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _text(value: Any) -> str:
+    """A string, or the first string of a list (`venueid` is sometimes a list), whitespace collapsed."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), "")
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _year(note: dict[str, Any], venue: str, venueid: str) -> int | None:
+    for text in (venue, venueid):
+        found = _YEAR.search(text)
+        if found:
+            return int(found.group(1))
+    for key in ("pdate", "odate", "cdate"):  # milliseconds since 1970
+        stamp = note.get(key)
+        if isinstance(stamp, int | float) and not isinstance(stamp, bool) and stamp > 0:
+            return time.gmtime(stamp / 1000).tm_year
+    return None
+
+
+def note_to_meta(note: Any, fetched_at: float) -> PaperMeta | None:
+    """The paper a note describes, from either API's shape; None for something that is not a note."""
+    if not isinstance(note, dict) or not isinstance(note.get("id"), str):
+        return None
+    content = note.get("content") if isinstance(note.get("content"), dict) else {}
+    forum = note.get("forum") if isinstance(note.get("forum"), str) and note.get("forum") else note["id"]
+    authors = content_value(content, "authors")
+    venue = _text(content_value(content, "venue"))
+    return PaperMeta(
+        source=SOURCE,
+        title=_text(content_value(content, "title")),
+        url=f"https://openreview.net/forum?id={forum}",
+        abstract=_text(content_value(content, "abstract")) or None,
+        authors=tuple(_text(a) for a in authors if _text(a)) if isinstance(authors, list) else (),
+        year=_year(note, venue, _text(content_value(content, "venueid"))),
+        venue=venue or None,
+        pdf_url=f"https://openreview.net/pdf?id={forum}",
+        fetched_at=fetched_at,
+    )
+
+
+def api_for(year: int | None) -> str:
+    """The API a note of a venue of `year` is asked of first (no year: the newer one)."""
+    return API1 if year is not None and year < API2_FROM else API2
+
+
+def _other(api: str) -> str:
+    return API1 if api == API2 else API2
+
+
+def _batches(ids: Sequence[str]) -> Iterator[list[str]]:
+    for i in range(0, len(ids), BATCH):
+        yield list(ids[i : i + BATCH])
+
+
+# --- the source ---------------------------------------------------------------------------------------------
+
+
+class OpenReviewSource(PaperSource):
+    """Notes by id through both APIs, one request at a time per host (crawler.links gives each concurrency 1)."""
 
     name: ClassVar[str] = SOURCE
+    batch_verifies = True
     claimed_hosts = _HOSTS
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, client_for: Callable[[str], httpx.AsyncClient] | None, credentials: Credentials | None = None,
+                 *, timeout: float = DEFAULT_TIMEOUT, clock: Callable[[], float] = time.time) -> None:
+        self._client_for = client_for
+        self.credentials = credentials if credentials is not None else Credentials.from_environment()
+        self.timeout = timeout
         self._clock = clock
+        self._signed_in: set[str] = set()  # API bases logged in to this run
+        self._down: SourceUnavailable | None = None
+        self.requests_sent = 0
+        self.logins = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, pool: ClientPool | None) -> OpenReviewSource:
-        return cls()
+        online = pool is not None and not settings.offline
+        return cls(pool.client if online else None, pool.credentials if pool is not None else None,
+                   timeout=settings.timeout)
 
-    def claims(self, url: str) -> bool:
-        return names_paper(url)
+    # -- which links, and how they are judged ------------------------------------------------------------------
+    def ref(self, url: str) -> PaperRef | None:
+        found = _parts(url)
+        if found is None:
+            return None
+        kind, value = found
+        ident = value if kind == "id" else f"{kind}:{value}"  # a note id never holds ':'
+        return PaperRef(SOURCE, ident, url=url)
 
-    async def verify_all(self, claims: Sequence[Claim]) -> Verification:
+    def claim_ref(self, claim: Claim) -> PaperRef | None:
+        ref = self.ref(claim.url)
+        year = next((e.year for e in claim.entries if e.is_paper and e.year), None)
+        return dataclasses.replace(ref, year=year) if ref is not None and year else ref
+
+    def verdict(self, claim: Claim, meta: PaperMeta | None, now: float) -> CheckResult | Defer:
+        if meta is None:
+            ref = self.ref(claim.url)
+            return CheckResult(url=claim.key, status=LinkStatus.BROKEN, checked_at=now,
+                               error=f"OpenReview has no note {ref.id if ref else ''} (deleted, or never public)")
+        if not meta.title:  # a note that is not a paper's: it exists, and that is all there is to say
+            return CheckResult(url=claim.key, status=LinkStatus.OK, http_status=200, final_url=meta.url, checked_at=now)
+        return paper_verdict(claim.key, claim.entries, meta, now)
+
+    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None, now: float) -> CheckResult | Defer:
+        if ref.id.startswith("hash:"):
+            why = PDF_BY_HASH
+        elif ref.id.startswith("page:"):
+            why = PAGE
+        else:
+            why = reason or "not asked this run"
+        return CheckResult(url=claim.key, status=LinkStatus.BLOCKED, error=f"OpenReview: {why}", checked_at=now)
+
+    # -- asking ------------------------------------------------------------------------------------------------
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        return (await self.lookup_all([ref])).get(ref.id)
+
+    async def lookup_all(self, refs: Sequence[PaperRef]) -> dict[str, PaperMeta | None]:
+        """note id -> paper (None: neither API has it). Hash and page refs are never settled."""
+        first: dict[str, str] = {}
+        for ref in refs:
+            if _NOTE_ID.match(ref.id):
+                first.setdefault(ref.id, api_for(ref.year))
+        if not first:
+            return {}
+        self._check_can_ask()
+        found: dict[str, PaperMeta] = {}
+        try:
+            for pick in (lambda api: api, _other):  # each id where its year says, then the others elsewhere
+                for api in (API2, API1):
+                    want = [i for i, at in first.items() if pick(at) == api and i not in found]
+                    if want:
+                        found.update(await self._notes(api, want))
+        except SourceUnavailable as exc:
+            exc.partial = dict(found)  # a note found is settled; one not found yet is not
+            raise
+        return {i: found.get(i) for i in first}
+
+    def _check_can_ask(self) -> None:
+        if self._down is not None:
+            raise self._down
+        if self._client_for is None:
+            raise SourceUnavailable(SOURCE, "offline: no network client")
+        if not (self.credentials.has(OPENREVIEW_USERNAME) and self.credentials.has(OPENREVIEW_PASSWORD)):
+            raise SourceUnavailable(SOURCE, SIGN_IN)  # nothing is sent without an account
+
+    def _fail(self, reason: str) -> SourceUnavailable:
+        self._down = SourceUnavailable(SOURCE, self.credentials.redact(reason))
+        return self._down
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> Answer:
+        assert self._client_for is not None
+        self.requests_sent += 1
+        try:
+            return await ask(self._client_for(url), method, url, timeout=self.timeout,
+                             headers={"Accept": "application/json"}, **kwargs)
+        except Unanswered as exc:
+            raise self._fail(f"{_host(url)}: {exc.reason}") from None
+
+    async def _login(self, api: str) -> None:
+        """Log in to `api` once per run; the token goes into the run's credentials for that host only."""
+        if api in self._signed_in:
+            return
+        url = f"{api}/login"
+        user = self.credentials.value(OPENREVIEW_USERNAME, url)
+        password = self.credentials.value(OPENREVIEW_PASSWORD, url)
+        if not user or not password:
+            raise self._fail(SIGN_IN)
+        self.logins += 1
+        answer = await self._send("POST", url, json={"id": user, "password": password})
+        if answer.status == 200 and isinstance(answer.payload, dict):
+            if answer.payload.get("mfaPending"):
+                raise self._fail(f"login refused by {_host(url)}: {MFA}")
+            token = answer.payload.get("token")
+            if isinstance(token, str) and token:
+                self.credentials.grant(OPENREVIEW_TOKEN, _host(url), token)
+                self._signed_in.add(api)
+                return
+        raise self._fail(_refusal(answer, url, "login refused"))
+
+    async def _notes(self, api: str, ids: list[str]) -> dict[str, PaperMeta]:
+        """The notes of `api` among `ids`, 50 a request; an id not in the answer is not there."""
+        await self._login(api)
+        out: dict[str, PaperMeta] = {}
+        for batch in _batches(ids):
+            out.update(await self._batch(api, batch))
+        return out
+
+    async def _batch(self, api: str, batch: list[str]) -> dict[str, PaperMeta]:
+        answer = await self._send("GET", f"{api}/notes", params={"ids": ",".join(batch)})
+        if answer.status == 404 and answer.field("name") == "NotFoundError":
+            if len(batch) == 1:
+                return {}  # that note is not there
+            # Said of the batch, not of an id: each half is asked, down to the ids it is true of.
+            half = len(batch) // 2
+            return {**await self._batch(api, batch[:half]), **await self._batch(api, batch[half:])}
+        if answer.status != 200 or not isinstance(answer.payload, dict) \
+                or not isinstance(answer.payload.get("notes"), list):
+            raise self._fail(_refusal(answer, f"{api}/notes", "notes refused"))
         now = self._clock()
-        return Verification(
-            results={
-                claim.key: CheckResult(url=claim.key, status=LinkStatus.BLOCKED, error=REASON, checked_at=now)
-                for claim in claims
-            }
-        )
+        asked = set(batch)
+        found = {}
+        for note in answer.payload["notes"]:
+            meta = note_to_meta(note, now)
+            if meta is not None and note["id"] in asked:
+                found[note["id"]] = meta
+        return found
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _refusal(answer: Answer, url: str, what: str) -> str:
+    """One line on why an answer is not usable: a challenge, a rate limit, a refusal with OpenReview's words."""
+    host = _host(url)
+    name, message = answer.field("name"), " ".join(answer.field("message").split())[:120]
+    if name == "ChallengeRequiredError":
+        return f"{host} answered with a challenge (HTTP {answer.status} ChallengeRequiredError)"
+    if answer.status == 429:
+        return f"{host} is rate limiting us (HTTP 429)"
+    said = f": {name}{' ' if name and message else ''}{message}" if name or message else ""
+    return f"{what} by {host} (HTTP {answer.status}{said})"

@@ -35,6 +35,7 @@ from crawler.errors import SourceUnavailable
 from crawler.errortext import error_text
 from crawler.models import PaperMeta
 from crawler.net import NameNotResolved, PrivateAddressRefused
+from crawler.pacing import HostPaused
 from crawler.sources.base import WHOLE, PaperSource
 
 if TYPE_CHECKING:
@@ -420,6 +421,8 @@ class PageFetcher:
             response = await self.client.get(url, follow_redirects=True)
         except httpx.TimeoutException:
             return _Failure(f"timeout at {url}", whole=False)
+        except HostPaused as exc:  # a 429 (this run's, from any caller) paused the host for longer than we wait
+            return _Failure(f"rate limited ({exc}) at {url}", whole=True)
         except httpx.RequestError as exc:  # connect/read errors, too many redirects, a cut body
             return _Failure(f"{error_text(exc, type(exc).__name__)} at {url}", whole=False)
         except (NameNotResolved, PrivateAddressRefused) as exc:  # the guard's own refusals: the site is out of reach
