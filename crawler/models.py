@@ -104,10 +104,21 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Anchors:
+    """What a `#fragment` may name in one Markdown file as GitHub renders it."""
+
+    slugs: frozenset[str] = frozenset()  # its headings' anchors (crawler.slugs), every level
+    ids: frozenset[str] = frozenset()  # `id=` and `name=` values in its raw HTML
+    lines: int = 0  # lines of its source, for a line anchor on its plain view (`?plain=1#L10`)
+    file: str = ""  # the list, as the user named it
+
+
+@dataclass(frozen=True)
 class ParsedList:
     links: tuple[Link, ...]
     entries: tuple[Entry, ...]
     file: str = ""  # the list these came from ("" for one list read alone)
+    anchors: tuple[Anchors, ...] = ()  # each list's fragment targets (one per list)
 
     def in_file(self, file: str) -> ParsedList:
         """The same links and entries, each labelled with the list they stand in."""
@@ -116,13 +127,15 @@ class ParsedList:
             entries=tuple(dataclasses.replace(e, file=file, links=tuple(dataclasses.replace(lk, file=file)
                                                                         for lk in e.links)) for e in self.entries),
             file=file,
+            anchors=tuple(dataclasses.replace(a, file=file) for a in self.anchors),
         )
 
     @staticmethod
     def join(parts: list[ParsedList]) -> ParsedList:
         """Several lists read as one (their links and entries keep their files)."""
         return ParsedList(links=tuple(lk for p in parts for lk in p.links),
-                          entries=tuple(e for p in parts for e in p.entries))
+                          entries=tuple(e for p in parts for e in p.entries),
+                          anchors=tuple(a for p in parts for a in p.anchors))
 
 
 @dataclass(frozen=True)
