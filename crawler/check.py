@@ -518,6 +518,14 @@ def page_heads(body: bytes) -> dict[str, str]:
     return out
 
 
+def page_loaded(hops: tuple[Hop, ...], final: str | None) -> tuple[LinkStatus, str | None]:
+    """The verdict on a page that answered 2xx after `hops`, and what it suggests (as `_classify` and `_result`
+    judge it): redirected to the last permanent hop's target, else ok."""
+    if any(h.status in PERMANENT for h in hops):
+        return LinkStatus.REDIRECTED, _permanent_target(hops, final)
+    return LinkStatus.OK, None
+
+
 def _permanent_target(hops: tuple[Hop, ...], final: str | None) -> str | None:
     """Where the last permanent hop points: the URL the list should use."""
     for i in range(len(hops) - 1, -1, -1):

@@ -145,6 +145,21 @@ class Hop:
 
 
 @dataclass(frozen=True)
+class Occurrence:
+    """The verdict at one place a URL is written, when its places are judged apart: a paper page under two
+    entries is judged against each; a `#fragment` is looked up for each spelling."""
+
+    file: str
+    line: int
+    status: LinkStatus
+    error: str | None = None
+    note: str | None = None
+    suggestion: str | None = None
+    title_score: float | None = None
+    authors_matched: bool | None = None
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The verdict on one distinct URL."""
 
@@ -164,6 +179,20 @@ class CheckResult:
     # The evidence of a paper check (crawler.judge), when the link was judged as a paper.
     title_score: float | None = None
     authors_matched: bool | None = None
+    # Judged from the repository's own files (an anchor, a relative link), with no network: a failure
+    # is certain, not a network accident, so it is dead from the first run it is seen.
+    in_repository: bool = False
+    # The places whose verdict differs from one another; the fields above are then the worst place's.
+    # Made afresh every run from the current entries, never stored.
+    occurrences: tuple[Occurrence, ...] = ()
+
+    def at(self, file: str, line: int) -> Occurrence:
+        """The verdict at one place it is written: its own when its places are judged apart, else the URL's."""
+        for occ in self.occurrences:
+            if occ.file == file and occ.line == line:
+                return occ
+        return Occurrence(file, line, self.status, self.error, self.note, self.suggestion, self.title_score,
+                          self.authors_matched)
 
 
 @dataclass(frozen=True)
