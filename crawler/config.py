@@ -130,6 +130,7 @@ class Settings:
     processes: int = DEFAULT_PROCESSES
     processes_from: int = DEFAULT_PROCESSES_FROM
     archive: bool = True  # suggest a Wayback Machine copy for dead links that no paper replaces
+    check_fragments: bool = False  # also look `#fragments` of remote pages up in the HTML the check reads
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "host_concurrency", "dead_after", "max_redirects", "processes"):

@@ -160,6 +160,14 @@ class Occurrence:
 
 
 @dataclass(frozen=True)
+class PageIds:
+    """The ids a fetched HTML page holds (`id=`, `name=`), for `--check-fragments`."""
+
+    ids: frozenset[str]
+    complete: bool  # the whole page was read: a fragment not among `ids` is not on the page
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The verdict on one distinct URL."""
 
@@ -185,6 +193,7 @@ class CheckResult:
     # The places whose verdict differs from one another; the fields above are then the worst place's.
     # Made afresh every run from the current entries, never stored.
     occurrences: tuple[Occurrence, ...] = ()
+    page_ids: PageIds | None = None  # with --check-fragments: what the page's HTML could be linked at
 
     def at(self, file: str, line: int) -> Occurrence:
         """The verdict at one place it is written: its own when its places are judged apart, else the URL's."""
