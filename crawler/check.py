@@ -10,19 +10,19 @@ import logging
 import random
 import re
 import time
-import zlib
 from collections import defaultdict, deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
 
 from crawler.config import Settings
 from crawler.errortext import error_text
+from crawler.fragments import page_ids
 from crawler.links import WEB_SCHEMES, host_of
-from crawler.models import CheckResult, Hop, LinkStatus, PageIds
+from crawler.models import CheckResult, Hop, LinkStatus
 from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused
 from crawler.pacing import HostPacer
 
@@ -520,49 +520,6 @@ def page_heads(body: bytes) -> dict[str, str]:
         text = html.unescape(_MARKUP.sub(b" ", inner).decode("utf-8", "replace"))
         out[tag.decode()] = " ".join(text.split())
     return out
-
-
-# --- fragments of remote pages (--check-fragments) ---------------------------------------------------------
-
-# Every id= and name= in the bytes read, found by searching: one in a comment or a script counts too, since
-# a false "missing" costs a maintainer more than a missed one.
-_ID_ATTR = re.compile(rb"""[\s"'](?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
-# Fragments that are no element's id: line anchors of code viewers (drawn by scripts), routes of
-# single-page sites (`#!/x`, `#/x`), media and text fragments (`#t=30`, `#page=3`, `#:~:text=`).
-_NOT_AN_ID = re.compile(r"L\d+(C\d+)?(-L\d+(C\d+)?)?|[!/].*|.*[=&].*|:~:.*")
-
-
-def _decoded(body: bytes) -> bytes:
-    """The page's bytes: the body is read raw, so a gzip or deflate answer is unpacked here (what there is
-    of it: the read stops at the cap)."""
-    if body[:2] not in (b"\x1f\x8b", b"\x78\x9c", b"\x78\x01", b"\x78\xda"):
-        return body
-    try:
-        return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body, 4 * 1024 * 1024)
-    except zlib.error:
-        return body
-
-
-def page_ids(body: bytes, limit: int) -> PageIds:
-    """The ids a page's HTML holds; `complete` when the read stopped before the cap."""
-    found = (next(g for g in m.groups() if g is not None) for m in _ID_ATTR.finditer(_decoded(body)))
-    return PageIds(frozenset(html.unescape(i.decode("utf-8", "replace")) for i in found), complete=len(body) < limit)
-
-
-def fragment_note(result: CheckResult, url: str) -> str | None:
-    """A note when `url`'s #fragment is on none of the ids of the page `result` read. Nothing when the page
-    was cut before the fragment could be found, or when the fragment names no element. On github.com the
-    ids of a README are `user-content-` + the slug, and its script finds them lower-cased."""
-    ids = result.page_ids
-    fragment = unquote(url.partition("#")[2])
-    if ids is None or not ids.complete or not fragment or _NOT_AN_ID.fullmatch(fragment) or fragment.lower() == "top":
-        return None
-    wanted = {fragment, fragment.lower()}
-    if host_of(result.final_url or result.url) == "github.com":
-        wanted |= {f"user-content-{w}" for w in wanted}
-    if wanted & ids.ids:
-        return None
-    return f'no element "#{fragment}" on the page (a page built by scripts may still have it)'
 
 
 def page_loaded(hops: tuple[Hop, ...], final: str | None) -> tuple[LinkStatus, str | None]:

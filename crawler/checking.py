@@ -20,9 +20,10 @@ import re
 import time
 from collections.abc import Callable
 
-from crawler.check import Checker, fragment_note, is_crawler_error
+from crawler.check import Checker, is_crawler_error
 from crawler.config import Settings
 from crawler.errors import NetworkDown
+from crawler.fragments import fragment_notes
 from crawler.links import host_of, precheck
 from crawler.localrefs import Repository
 from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
@@ -104,7 +105,7 @@ class CheckStage:
             if self.sources is not None:
                 await self._judge_pages(todo, claims, results)
             if self.settings.check_fragments:
-                _fragment_notes(todo, by_key, results)
+                fragment_notes(todo, by_key, results)
         return results
 
     async def _rejudge(self, keys: list[str], claims: dict[str, Claim], results: dict[str, CheckResult],
@@ -239,24 +240,6 @@ def _is_outage(done: dict[str, CheckResult]) -> bool:
         for r in done.values()
     )
     return network and len(hosts) >= 2
-
-
-def _fragment_notes(keys: list[str], by_key: dict[str, list[Link]], results: dict[str, CheckResult]) -> None:
-    """--check-fragments: a `#fragment` the fetched page does not hold is a note at the place it is written
-    (the URL's key has no fragment: `page#a` and `page#b` are one page). The page's ids are let go after."""
-    for key in keys:
-        result = results.get(key)
-        if result is None or result.page_ids is None:
-            continue
-        notes = {}
-        for lk in by_key.get(key, ()):
-            note = fragment_note(result, lk.url)
-            if note and (lk.file, lk.line) not in notes:
-                here = result.at(lk.file, lk.line)
-                both = f"{here.note}; {note}" if here.note else note
-                notes[(lk.file, lk.line)] = dataclasses.replace(here, note=both)
-        occurrences = [notes.pop((o.file, o.line), o) for o in result.occurrences] + list(notes.values())
-        results[key] = dataclasses.replace(result, page_ids=None, occurrences=tuple(occurrences))
 
 
 def on_hosts(keys: list[str], hosts: frozenset[str] | None) -> list[str]:

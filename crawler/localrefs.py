@@ -74,11 +74,16 @@ class Target:
         return posixpath.join(*os.path.relpath(self.path, self.root).split(os.sep))
 
 
+def _list_path(file: str) -> str:
+    """The list's absolute path (a list read without a name stands in the working folder)."""
+    return os.path.abspath(file) if file else os.path.join(os.getcwd(), "")
+
+
 def target_of(file: str, url: str) -> Target:
     raw = url.strip()
     rest, hash_, fragment = raw.partition("#")
     path, _, query = rest.partition("?")
-    list_path = os.path.abspath(file or ".")
+    list_path = _list_path(file)
     folder = os.path.dirname(list_path)
     root = repository_root(folder)
     path = unquote(path)
@@ -101,8 +106,8 @@ def link_key(file: str, url: str) -> str:
     `/docs/x.md` and `docs/x.md` from the root one.
     """
     raw = url.strip()
-    if not raw or raw[:8].lower().startswith(("http://", "https://")) or not precheck(raw).local:
-        return url_key(url)
+    if not file or not raw or raw[:8].lower().startswith(("http://", "https://")) or not precheck(raw).local:
+        return url_key(url)  # a list read without a name: nothing to name the target by
     target = target_of(file, url)
     named = target.path if os.path.isabs(file) else os.path.relpath(target.path)
     named = named.replace(os.sep, "/")
@@ -116,7 +121,7 @@ class Repository:
     are read once per run; the lists' own anchors come from the parse that found their links."""
 
     def __init__(self, lists: Iterable[Anchors] = ()):
-        self._anchors: dict[str, Anchors | None] = {os.path.abspath(a.file or "."): a for a in lists}
+        self._anchors: dict[str, Anchors | None] = {_list_path(a.file): a for a in lists}
         self._listings: dict[str, frozenset[str] | None] = {}
 
     def judge(self, key: str, link: Link, now: float) -> CheckResult:
@@ -170,6 +175,9 @@ class Repository:
 
     def _page(self, path: str) -> tuple[Anchors, str] | None:
         """The anchors of the Markdown page GitHub shows at `path` (a folder shows its README), and its path."""
+        if path in self._anchors:  # a list of the run, or a page read before
+            anchors = self._anchors[path]
+            return None if anchors is None else (anchors, path)
         if os.path.isdir(path):
             names = self._listing(path) or frozenset()
             readme = sorted(n for n in names if _README.fullmatch(n) and os.path.splitext(n)[1].lower() in MARKDOWN)

@@ -9,7 +9,7 @@ import gzip
 
 from fakeweb import Reply, RoutingTransport
 
-from crawler.check import fragment_note, page_ids
+from crawler.fragments import fragment_note, page_ids
 from crawler.models import CheckResult, LinkStatus, PageIds
 from crawler.net import ClientPool
 from crawler.pipeline import Job, Pipeline
