@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
 
 from crawler.config import Settings
 from crawler.errortext import error_text
+from crawler.fragments import page_ids
 from crawler.links import WEB_SCHEMES, host_of
 from crawler.models import CheckResult, Hop, LinkStatus
 from crawler.net import ADMITTED, ClientPool, NameNotResolved, PrivateAddressRefused
@@ -403,11 +404,14 @@ class Checker:
         suggestion = None
         if a.status is LinkStatus.REDIRECTED:
             suggestion = _permanent_target(a.hops, a.final_url)
+        ids = None
+        if self.settings.check_fragments and a.body and a.status.is_healthy:
+            ids = page_ids(a.body, self.settings.max_body)
         return CheckResult(
             url=url, status=a.status, http_status=a.http_status, final_url=a.final_url,
             error=error_text(a.error, "request failed") if a.error else None,
             redirects=a.hops, checked_at=self._clock(), etag=a.etag, last_modified=a.last_modified,
-            suggestion=suggestion,
+            suggestion=suggestion, page_ids=ids,
         )
 
 
@@ -512,6 +516,14 @@ def page_heads(body: bytes) -> dict[str, str]:
         text = html.unescape(_MARKUP.sub(b" ", inner).decode("utf-8", "replace"))
         out[tag.decode()] = " ".join(text.split())
     return out
+
+
+def page_loaded(hops: tuple[Hop, ...], final: str | None) -> tuple[LinkStatus, str | None]:
+    """The verdict on a page that answered 2xx after `hops`, and what it suggests (as `_classify` and `_result`
+    judge it): redirected to the last permanent hop's target, else ok."""
+    if any(h.status in PERMANENT for h in hops):
+        return LinkStatus.REDIRECTED, _permanent_target(hops, final)
+    return LinkStatus.OK, None
 
 
 def _permanent_target(hops: tuple[Hop, ...], final: str | None) -> str | None:

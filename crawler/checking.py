@@ -1,9 +1,11 @@
 """The check stage: every distinct URL of the lists gets a verdict, as cheaply as it can be had.
 
-In order: what can be said without the network (invalid, skipped); what the cache says (younger than
---max-age, never a transient failure); what the verifiers judge in batches (arXiv ids, GitHub
-repositories: never page by page); the ordinary per-URL check for the rest (crawler.check, one queue per
-host); and, for pages of paper sources that loaded, whether they are the entry's paper.
+In order: what can be said without the network (invalid, skipped, and the links inside the repository,
+judged from its files: crawler.localrefs); what the cache says (younger than --max-age, never a
+transient failure); what the verifiers judge in batches (arXiv ids, GitHub repositories: never page by
+page); the ordinary per-URL check for the rest (crawler.check, one queue per host); and, for pages of
+paper sources that loaded, whether they are the entry's paper at each place they are written. A paper
+verdict from the cache is judged again against tonight's entries, from the cached papers.
 
 A night without network raises NetworkDown and leaves the cache as it was; a run stopped half-way
 (Ctrl-C, SIGTERM) keeps every finished result.
@@ -12,6 +14,7 @@ A night without network raises NetworkDown and leaves the cache as it was; a run
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -20,13 +23,16 @@ from collections.abc import Callable
 from crawler.check import Checker, is_crawler_error
 from crawler.config import Settings
 from crawler.errors import NetworkDown
+from crawler.fragments import fragment_notes
 from crawler.links import host_of, precheck
+from crawler.localrefs import Repository
 from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
 from crawler.net import ClientPool
 from crawler.progress import Progress
 from crawler.sources.base import Claim
 from crawler.sources.gateway import SourceSet
 from crawler.store import Store
+from crawler.verify import with_suggestion
 from crawler.workers import CheckWorkers
 
 log = logging.getLogger("crawler")
@@ -60,40 +66,70 @@ class CheckStage:
         now = self.clock()
         results: dict[str, CheckResult] = {}
         web: list[str] = []
+        repository = Repository(parsed.anchors)
         for key, links in by_key.items():
             verdict = precheck(links[0].url, self.exclude)
-            if verdict.status is None:
+            if verdict.local:
+                results[key] = repository.judge(key, links[0], now)
+            elif verdict.status is None:
                 web.append(key)
             else:
                 results[key] = CheckResult(url=key, status=verdict.status, error=verdict.reason, checked_at=now)
+        claims = _claims(parsed, by_key)
         if command in ("report", "enrich") or self.settings.offline:
             cached = self.store.cached_results(by_key)
             # What needed no network is the observation stored when it was made, if the verdict is the same:
             # re-dated now, a report or an enrich would count an invalid link's failure once more.
             for key, result in list(results.items()):
                 if key in cached and cached[key].status is result.status:
-                    results[key] = cached[key]
+                    results[key] = dataclasses.replace(result, checked_at=cached[key].checked_at, from_cache=True)
             for key in web:
                 results[key] = cached.get(key) or CheckResult(
                     url=key, status=LinkStatus.SKIPPED, error="offline: not in the cache", checked_at=now
                 )
+            await self._rejudge([k for k in web if k in cached], claims, results, now, save=command != "report")
             return results
         self.store.save_results(results.values())  # the verdicts that needed no network, for report and enrich
         fresh = self.store.fresh_results(web, now, self.settings.max_age)
         results.update(fresh)
+        await self._rejudge(list(fresh), claims, results, now, save=True)
         todo = [k for k in web if k not in fresh]
         if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:
             # Forked now, before the verifiers start a thread (arXiv's), while a fork is safe (crawler.workers).
             self.workers = CheckWorkers(self.settings, processes=self.settings.processes, clock=self.clock)
             self.workers.start()
-        claims = _claims(parsed, by_key)
         if self.sources is not None:
             todo = await self._verify(todo, claims, results, now)
         if todo:
             results.update(await self._check_network(todo))
             if self.sources is not None:
                 await self._judge_pages(todo, claims, results)
+            if self.settings.check_fragments:
+                fragment_notes(todo, by_key, results)
         return results
+
+    async def _rejudge(self, keys: list[str], claims: dict[str, Claim], results: dict[str, CheckResult],
+                       now: float, *, save: bool) -> None:
+        """Paper verdicts from the cache, judged again against tonight's entries from the cached papers (no
+        request): a pull request that moved a URL to another entry, or fixed the line, changes the verdict
+        though the page is the same. A verdict that changed is an observation made now."""
+        if self.sources is None or not keys:
+            return
+        changed = []
+        for gateway in self.sources.papers:
+            hosts = gateway.source.claimed_hosts
+            mine = [claims[k] for k in on_hosts(keys, hosts) if gateway.source.ref(k) is not None]
+            verdicts = await gateway.judge_pages(mine, results, ask=False) if mine else {}
+            for key, verdict in verdicts.items():
+                old = results[key]
+                if (verdict.status, verdict.error) != (old.status, old.error):
+                    verdict = dataclasses.replace(verdict, checked_at=now, from_cache=False)
+                    changed.append(verdict)
+                elif old.suggestion and not verdict.occurrences:  # what the enrichment suggested still stands
+                    verdict = with_suggestion(verdict, "", 0, old.suggestion) or verdict
+                results[key] = verdict
+        if save:
+            self.store.save_results(changed)
 
     async def _verify(self, todo: list[str], claims: dict[str, Claim], results: dict[str, CheckResult],
                       now: float) -> list[str]:

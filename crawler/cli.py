@@ -54,6 +54,8 @@ def _common(fn):
         click.option("--dead-span", type=Duration(), help="time a failure must persist to be dead [20h]"),
         click.option("--no-archive", "archive", flag_value=False, default=None,
                      help="suggest no Wayback Machine copy for dead links"),
+        click.option("--check-fragments", is_flag=True, default=None,
+                     help="also check #fragments of remote pages in the HTML each check reads (a note when missing)"),
         click.option("--no-progress", is_flag=True, default=False, help="no progress bar or progress lines"),
         click.option("--quiet", "-q", is_flag=True, default=False, help="print nothing but errors"),
         click.option("--verbose", "-v", is_flag=True, default=False, help="log each request"),
@@ -80,7 +82,8 @@ def _enrich_options(fn):
 
 
 _SETTING_FLAGS = ("db", "reports", "allow_private", "offline", "max_age", "concurrency", "host_concurrency",
-                  "timeout", "run_timeout", "fail_on", "dead_after", "dead_span", "export", "archive")
+                  "timeout", "run_timeout", "fail_on", "dead_after", "dead_span", "export", "archive",
+                  "check_fragments")
 
 
 def build_settings(opts: dict) -> Settings:

@@ -132,6 +132,7 @@ class Settings:
     processes_from: int = DEFAULT_PROCESSES_FROM
     archive: bool = True  # suggest a Wayback Machine copy for dead links that no paper replaces
     fallback_after: int = DEFAULT_FALLBACK_AFTER  # nights an unreadable venue listing keeps its entries waiting
+    check_fragments: bool = False  # also look `#fragments` of remote pages up in the HTML the check reads
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "host_concurrency", "dead_after", "max_redirects", "processes", "fallback_after"):

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from crawler.entries import is_venue_label
 from crawler.judge import judge_paper
 from crawler.links import PAPER_URL, host_of, url_key
 from crawler.match import Match, TitleIndex, best_match, normalize_title
-from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, LinkStatus, PaperMeta, ParsedList, Unresolved
+from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, PaperMeta, ParsedList, Unresolved
 from crawler.sources.base import PaperRef
 from crawler.sources.gateway import Gateway, Listing, SourceSet, listing_scope
 from crawler.sources.nights import Outages
+from crawler.verify import with_suggestion
 
 # An empty link is filled with the paper only when its label asks for the paper: `[[code]]()`,
 # `[[video]]()` or an author's `[Ming Li]()` are left for a human.
@@ -219,7 +219,8 @@ def _suggestions(papers: Sequence[Entry], metas: dict[tuple[str, int], PaperMeta
     """A broken or wrong paper link gets the entry's paper as its suggestion, when a source found it.
 
     Only a link meant to be the paper: a dead project page or code link is not replaced by the paper
-    (an archived copy may be suggested for it once it is dead, crawler.archive)."""
+    (an archived copy may be suggested for it once it is dead, crawler.archive). A URL under two entries
+    gets it where it fails: the entry of that line names the paper."""
     out: dict[str, CheckResult] = {}
     for entry in papers:
         meta = metas.get(entry.place)
@@ -230,7 +231,8 @@ def _suggestions(papers: Sequence[Entry], metas: dict[tuple[str, int], PaperMeta
                 continue
             key = url_key(lk.url)
             current = out.get(key) or results.get(key)
-            if (current is not None and current.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
-                    and not current.suggestion and url_key(meta.url) != key):
-                out[key] = replace(current, suggestion=meta.url)
+            if current is not None and url_key(meta.url) != key:
+                suggested = with_suggestion(current, lk.file, lk.line, meta.url)
+                if suggested is not None:
+                    out[key] = suggested
     return out

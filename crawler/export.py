@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from crawler.links import url_key
+from crawler.localrefs import link_key
 from crawler.models import Enrichment, LinkStatus, ParsedList, RepoInfo
-from crawler.report.model import RunReport
+from crawler.report.model import Place, RunReport
 
 
 def records(report: RunReport, parsed: ParsedList, enrichment: Enrichment,
             repos: dict[str, RepoInfo] | None = None) -> list[dict]:
     repos = repos or {}
-    status = {lo.key: lo.status.value for lo in report.links}
+    rows = {lo.key: lo for lo in report.links}
     filled = {(f.file, f.line, f.label): f.url for f in report.fills}
     out = []
     for entry in parsed.entries:
@@ -24,10 +24,13 @@ def records(report: RunReport, parsed: ParsedList, enrichment: Enrichment,
         for lk in entry.links:
             if lk.is_empty:
                 url = filled.get((lk.file, lk.line, lk.label))
-                links.append({"label": lk.label, "url": url or "", "status": "filled" if url else "empty"})
+                links.append({"label": lk.label, "url": url or "", "line": lk.line,
+                              "status": "filled" if url else "empty"})
                 continue
-            key = url_key(lk.url)
-            links.append({"label": lk.label, "url": lk.url, "status": status.get(key, "unknown")})
+            key = link_key(lk.file, lk.url)
+            # The verdict where the link is written: a URL under two entries may be right under one only.
+            status = rows[key].at(Place(lk.file, lk.line)).status.value if key in rows else "unknown"
+            links.append({"label": lk.label, "url": lk.url, "line": lk.line, "status": status})
             repo = repos.get(key)
             if repo is not None:
                 code.append({"url": lk.url, "repository": repo.name_with_owner, "stars": repo.stars,
@@ -55,4 +58,4 @@ def render(papers: list[dict]) -> str:
 def redirects(report: RunReport, parsed: ParsedList) -> dict[str, str]:
     """URL as written -> the final URL, for links that moved permanently."""
     moved = {lo.key: lo.suggestion for lo in report.links if lo.status is LinkStatus.REDIRECTED and lo.suggestion}
-    return {lk.url: moved[url_key(lk.url)] for lk in parsed.links if lk.url and url_key(lk.url) in moved}
+    return {lk.url: moved[key] for lk in parsed.links if lk.url and (key := link_key(lk.file, lk.url)) in moved}

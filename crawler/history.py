@@ -4,6 +4,8 @@ A failure is *new* the first run it is seen and *dead* once it has persisted `de
 spanning `dead_span`. Only judged results count (LinkStatus.is_judged): a bot wall or a rate limit
 says nothing about the link, so it neither extends nor ends a run of failures, and never dies.
 A result reused from the cache is the same observation as before and is not counted twice.
+A failure judged from the repository's own files (a missing heading or file) is no network accident:
+it is dead from the first run it is seen.
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ def update_history(history: dict[str, dict], results: dict[str, CheckResult], no
         # The span is the failure's as observed (first to last time seen), not up to the clock: a report
         # rendered a day later, or a result reused from the cache, must not make a link dead.
         seen = result.checked_at or now
-        dead = (failing and status.can_die and consecutive >= dead_after and first_failed is not None
-                and seen - first_failed >= dead_span)
+        persisted = consecutive >= dead_after and first_failed is not None and seen - first_failed >= dead_span
+        dead = failing and status.can_die and (result.in_repository or persisted)
         states[key] = LinkState(
             new=failing and consecutive == 1 and (observed or same_observation),
             dead=dead,

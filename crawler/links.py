@@ -33,6 +33,9 @@ class Precheck:
 
     status: LinkStatus | None
     reason: str | None = None
+    # A link inside the repository (an in-page anchor, a relative path): `skipped` for the web, judged
+    # from the repository's own files (crawler.localrefs).
+    local: bool = False
 
 
 def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Precheck:
@@ -41,7 +44,7 @@ def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Precheck:
     if not raw:
         return Precheck(LinkStatus.EMPTY, "empty link")
     if raw.startswith("#"):
-        return Precheck(LinkStatus.SKIPPED, "in-page anchor")
+        return Precheck(LinkStatus.SKIPPED, "in-page anchor", local=True)
     try:
         parts = urlsplit(raw)
         port = parts.port  # raises on a bad port
@@ -49,9 +52,9 @@ def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Precheck:
         return Precheck(LinkStatus.INVALID, f"malformed URL: {exc}")
     scheme = parts.scheme.lower()
     if not scheme:
-        if raw.startswith("//") or "." in raw.split("/", 1)[0] and not raw.startswith((".", "/")):
+        if _host_without_scheme(raw):
             return Precheck(LinkStatus.INVALID, "no scheme (http:// or https://)")
-        return Precheck(LinkStatus.SKIPPED, "relative link")
+        return Precheck(LinkStatus.SKIPPED, "relative link", local=True)
     if scheme not in WEB_SCHEMES:
         if scheme in OTHER_SCHEMES:
             return Precheck(LinkStatus.SKIPPED, f"not a web link ({scheme}:)")
@@ -67,6 +70,16 @@ def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Precheck:
         if pattern.search(raw):
             return Precheck(LinkStatus.SKIPPED, f"excluded by config ({pattern.pattern})")
     return Precheck(None)
+
+
+def _host_without_scheme(raw: str) -> bool:
+    """`www.example.org/x`, `arxiv.org/abs/1`, `//host/x`: a web address that lost its scheme. A file beside
+    the list (`README.md`, `paper.pdf`) is a relative link, as GitHub reads it, even where its extension is
+    a country's domain (`.md`, `.py`): only a dotted name with a path under it, or `www.`, looks like a host."""
+    head, slash, _ = raw.partition("/")
+    if raw.startswith("//") or head.lower().startswith("www."):
+        return True
+    return bool(slash) and "." in head and not head.startswith(".")
 
 
 def _valid_host(host: str) -> bool:

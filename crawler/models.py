@@ -104,10 +104,21 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Anchors:
+    """What a `#fragment` may name in one Markdown file as GitHub renders it."""
+
+    slugs: frozenset[str] = frozenset()  # its headings' anchors (crawler.slugs), every level
+    ids: frozenset[str] = frozenset()  # `id=` and `name=` values in its raw HTML
+    lines: int = 0  # lines of its source, for a line anchor on its plain view (`?plain=1#L10`)
+    file: str = ""  # the list, as the user named it
+
+
+@dataclass(frozen=True)
 class ParsedList:
     links: tuple[Link, ...]
     entries: tuple[Entry, ...]
     file: str = ""  # the list these came from ("" for one list read alone)
+    anchors: tuple[Anchors, ...] = ()  # each list's fragment targets (one per list)
 
     def in_file(self, file: str) -> ParsedList:
         """The same links and entries, each labelled with the list they stand in."""
@@ -116,19 +127,44 @@ class ParsedList:
             entries=tuple(dataclasses.replace(e, file=file, links=tuple(dataclasses.replace(lk, file=file)
                                                                         for lk in e.links)) for e in self.entries),
             file=file,
+            anchors=tuple(dataclasses.replace(a, file=file) for a in self.anchors),
         )
 
     @staticmethod
     def join(parts: list[ParsedList]) -> ParsedList:
         """Several lists read as one (their links and entries keep their files)."""
         return ParsedList(links=tuple(lk for p in parts for lk in p.links),
-                          entries=tuple(e for p in parts for e in p.entries))
+                          entries=tuple(e for p in parts for e in p.entries),
+                          anchors=tuple(a for p in parts for a in p.anchors))
 
 
 @dataclass(frozen=True)
 class Hop:
     url: str
     status: int
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """The verdict at one place a URL is written, when its places are judged apart: a paper page under two
+    entries is judged against each; a `#fragment` is looked up for each spelling."""
+
+    file: str
+    line: int
+    status: LinkStatus
+    error: str | None = None
+    note: str | None = None
+    suggestion: str | None = None
+    title_score: float | None = None
+    authors_matched: bool | None = None
+
+
+@dataclass(frozen=True)
+class PageIds:
+    """The ids a fetched HTML page holds (`id=`, `name=`), for `--check-fragments`."""
+
+    ids: frozenset[str]
+    complete: bool  # the whole page was read: a fragment not among `ids` is not on the page
 
 
 @dataclass(frozen=True)
@@ -151,6 +187,21 @@ class CheckResult:
     # The evidence of a paper check (crawler.judge), when the link was judged as a paper.
     title_score: float | None = None
     authors_matched: bool | None = None
+    # Judged from the repository's own files (an anchor, a relative link), with no network: a failure
+    # is certain, not a network accident, so it is dead from the first run it is seen.
+    in_repository: bool = False
+    # The places whose verdict differs from one another; the fields above are then the worst place's.
+    # Made afresh every run from the current entries, never stored.
+    occurrences: tuple[Occurrence, ...] = ()
+    page_ids: PageIds | None = None  # with --check-fragments: what the page's HTML could be linked at
+
+    def at(self, file: str, line: int) -> Occurrence:
+        """The verdict at one place it is written: its own when its places are judged apart, else the URL's."""
+        for occ in self.occurrences:
+            if occ.file == file and occ.line == line:
+                return occ
+        return Occurrence(file, line, self.status, self.error, self.note, self.suggestion, self.title_score,
+                          self.authors_matched)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ click, whether it came from `[x](url)`, a reference definition, `<url>`, a bare 
 
 Line numbers come from cmark's `data-sourcepos` on blocks plus the soft line breaks inside
 them; raw HTML blocks carry no sourcepos, so there we re-synchronise on the source text.
+
+The same pass collects what a `#fragment` may name (crawler.models.Anchors): each heading's text as
+rendered (link text and code spans count, markup does not), slugged the way GitHub does
+(crawler.slugs), and the `id=` and `name=` values of raw HTML.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import cmarkgfm
 from cmarkgfm.cmark import Options
 
 from crawler.entries import Item, find_entries, squash
-from crawler.models import Link, ParsedList
+from crawler.models import Anchors, Link, ParsedList
+from crawler.slugs import heading_slugs
 
 _OPTIONS = Options.CMARK_OPT_SOURCEPOS | Options.CMARK_OPT_UNSAFE
 _ITEM_TAGS = frozenset({"p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd"})
@@ -60,6 +65,9 @@ class _Reader(HTMLParser):
         self.item: Item | None = None
         self.anchor: dict | None = None
         self.skip = 0  # inside <code>/<pre>/<script>
+        self.heading: list[str] | None = None  # the text of the heading being read
+        self.headings: list[str] = []  # every heading's text, in document order
+        self.ids: set[str] = set()  # id= and name= values: fragment targets in raw HTML
 
     # -- line tracking ----------------------------------------------------------------------
     def _enter_raw(self, tag_text: str | None) -> None:
@@ -109,6 +117,8 @@ class _Reader(HTMLParser):
                 pos = value
             elif name == "alt":
                 alt = value
+            elif name in ("id", "name") and value:
+                self.ids.add(value)
         start = end = None
         if pos:
             m = _SOURCEPOS.match(pos)
@@ -123,6 +133,9 @@ class _Reader(HTMLParser):
         if tag in _ITEM_TAGS:
             self._flush()
             self.item = Item(line=self.cursor, tag=tag, level=_HEADINGS.get(tag, 0))
+        if tag in _HEADINGS:
+            self._end_heading()
+            self.heading = []
         if tag in _SKIP_TEXT:
             self.skip += 1
         if tag == "a":
@@ -163,6 +176,8 @@ class _Reader(HTMLParser):
     def _close(self, opened: _Open) -> None:
         if opened.tag in _SKIP_TEXT and self.skip:
             self.skip -= 1
+        if opened.tag in _HEADINGS:
+            self._end_heading()
         if opened.tag in _ITEM_TAGS:
             self._flush()
         if opened.start is not None:
@@ -170,7 +185,14 @@ class _Reader(HTMLParser):
             self.last_end = opened.end or self.cursor
             self.cursor = self.last_end
 
+    def _end_heading(self) -> None:
+        if self.heading is not None:
+            self.headings.append("".join(self.heading))
+            self.heading = None
+
     def handle_data(self, data):
+        if self.heading is not None:
+            self.heading.append(data)  # code spans too: GitHub slugs the heading's whole text
         if self.md_depth == 0:
             if not data.strip():
                 if not self.raw:
@@ -202,7 +224,11 @@ class _Reader(HTMLParser):
         super().close()
         if self.anchor is not None:
             self._finish_anchor()
+        self._end_heading()
         self._flush()
+
+    def anchors(self) -> Anchors:
+        return Anchors(slugs=frozenset(heading_slugs(self.headings)), ids=frozenset(self.ids), lines=len(self.src))
 
 
 _TAG_NAME = re.compile(r"<\s*[A-Za-z][^\s/>]*")
@@ -246,14 +272,16 @@ class LinksRead:
     a caller can send the links off to be checked and find the entries while they are (issue 16).
     """
 
-    def __init__(self, links: tuple[Link, ...], items: list[Item]):
+    def __init__(self, links: tuple[Link, ...], items: list[Item], anchors: Anchors | None = None):
         self.links = links
+        self.anchors = anchors or Anchors()
         self._items = items
         self._parsed: ParsedList | None = None
 
     def parsed(self) -> ParsedList:
         if self._parsed is None:
-            self._parsed = ParsedList(links=self.links, entries=tuple(find_entries(self._items, self.links)))
+            self._parsed = ParsedList(links=self.links, entries=tuple(find_entries(self._items, self.links)),
+                                      anchors=(self.anchors,))
             self._items = []
         return self._parsed
 
@@ -264,7 +292,7 @@ def read_links(text: str) -> LinksRead:
     reader = _Reader(text.splitlines())
     reader.feed(render(text))
     reader.close()
-    return LinksRead(tuple(reader.links), reader.items)
+    return LinksRead(tuple(reader.links), reader.items, reader.anchors())
 
 
 def parse_list(text: str) -> ParsedList:

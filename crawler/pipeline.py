@@ -23,8 +23,8 @@ from crawler.checking import CheckStage
 from crawler.config import Settings
 from crawler.enrich import Enricher
 from crawler.history import LinkState, update_history
-from crawler.links import url_key
 from crawler.listfile import read_list
+from crawler.localrefs import link_key
 from crawler.models import CheckResult, Enrichment, Link, ParsedList, RepoInfo
 from crawler.net import ClientPool
 from crawler.parse import parse_list
@@ -181,9 +181,10 @@ class Pipeline:
 
 
 def _group(parsed: ParsedList) -> dict[str, list[Link]]:
-    """Distinct URLs (normalised), each with every place it is written."""
+    """Distinct targets, each with every place it is written: a web link's normalised URL, or what a link
+    inside the repository names (crawler.localrefs.link_key)."""
     by_key: dict[str, list[Link]] = defaultdict(list)
     for link in parsed.links:
         if not link.is_empty:
-            by_key[url_key(link.url)].append(link)
+            by_key[link_key(link.file, link.url)].append(link)
     return dict(by_key)

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from html import escape
 from importlib import resources
 
-from crawler.links import url_key
+from crawler.localrefs import link_key
 from crawler.models import LinkStatus
-from crawler.report.model import LinkRow, RunReport, RunRow
+from crawler.report.model import LinkRow, Place, RunReport, RunRow
 
 # Worst first: a row sorts and filters by its worst link. "dead" is a flag on a failing link, ranked first.
 SEVERITY = ("dead", "broken", "wrong_paper", "invalid", "unreachable", "timeout", "server_error", "rate_limited",
@@ -59,17 +59,20 @@ def rows(report: RunReport, papers: list[dict]) -> list[dict]:
         for lk in p.get("links", []):
             url = lk.get("url") or ""
             filled = lk.get("status") == "filled"
-            row = by_key.get(url_key(url)) if url else None
-            status = row.status.value if row else (lk.get("status") or "unknown")
+            row = by_key.get(link_key(p.get("file") or "", url)) if url else None
+            # The verdict where this link is written: a URL under two entries may be right under one only.
+            own = row.at(Place(p.get("file") or "", lk.get("line") or p.get("line") or 0)) if row else None
+            status = own.status.value if own else (lk.get("status") or "unknown")
             links.append({
                 "label": lk.get("label") or "", "url": url, "href": safe_href(url), "status": status,
                 "filled": filled,
                 "http": row.http_status if row else None,
-                "error": row.error if row else None,
-                "note": row.note if row else None,
-                "suggestion": row.suggestion if row else None,
-                "suggestion_href": safe_href(row.suggestion) if row else None,
-                "dead": bool(row and row.dead), "new": bool(row and row.new),
+                "error": own.error if own else None,
+                "note": own.note if own else None,
+                "suggestion": own.suggestion if own else None,
+                "suggestion_href": safe_href(own.suggestion) if own else None,
+                "dead": bool(row and row.dead and own and own.status.is_failure),
+                "new": bool(row and row.new and own and own.status.is_failure),
             })
         tags = {lk["status"] for lk in links}
         tags |= {"filled" for lk in links if lk["filled"]}
@@ -197,7 +200,7 @@ def _status_options(table_rows: list[dict]) -> str:
 
 def _others(report: RunReport, table_rows: list[dict]) -> str:
     """Failing or moved links outside any paper entry: the table above would hide them."""
-    in_rows = {url_key(lk["url"]) for r in table_rows for lk in r["links"] if lk["url"]}
+    in_rows = {link_key(r["file"], lk["url"]) for r in table_rows for lk in r["links"] if lk["url"]}
     several = len(report.summary.lists) > 1
     rest = [lo for lo in report.links
             if lo.key not in in_rows and (lo.status.is_failure or lo.status is LinkStatus.REDIRECTED)]

@@ -104,36 +104,47 @@ def _problems(report: RunReport, file: str | None, several: bool) -> list[str]:
     """The tables of one list (or of all, when `file` is None): problems by status, then the notes."""
     level = "###" if several else "##"
 
-    def mine(lo: LinkRow) -> tuple[Place, ...]:
-        return tuple(p for p in lo.places if file is None or p.file == file)
+    def mine(lo: LinkRow, places: tuple[Place, ...] | None = None) -> tuple[Place, ...]:
+        return tuple(p for p in (lo.places if places is None else places) if file is None or p.file == file)
 
-    by_status: dict[LinkStatus, list[LinkRow]] = {}
+    # A URL whose places are judged apart (one URL under two entries) is shown at each place under that
+    # place's own status: the wrong line in the failures, the right one nowhere.
+    by_status: dict[LinkStatus, list[tuple[LinkRow, tuple[Place, ...]]]] = {}
     for lo in report.links:
-        if mine(lo):
-            by_status.setdefault(lo.status, []).append(lo)
+        for status, places in (lo.by_status().items() if lo.occurrences else ((lo.status, lo.places),)):
+            if mine(lo, places):
+                by_status.setdefault(status, []).append((lo, mine(lo, places)))
     out: list[str] = []
     for status in ORDER:
         rows = by_status.get(status, [])
         if status is LinkStatus.SKIPPED:
-            rows = [r for r in rows if not (r.error or "").startswith(QUIET_SKIPS)]
+            rows = [(r, ps) for r, ps in rows if not (r.error or "").startswith(QUIET_SKIPS)]
         if not rows:
             continue
         out += ["", f"{level} {HEADINGS[status]} ({len(rows)})", "", "| where | entry | link | problem | suggestion |",
                 "|---|---|---|---|---|"]
-        for lo in sorted(rows, key=lambda r: mine(r)[0])[:MAX_ROWS]:
+        for lo, places in sorted(rows, key=lambda r: r[1][0])[:MAX_ROWS]:
+            own = lo.at(places[0])
             flags = " **dead**" if lo.dead else (" *new*" if lo.new else "")
-            entry = escape(mine(lo)[0].entry or (lo.entries[0] if lo.entries else ""))
-            suggestion = code(lo.suggestion) if lo.suggestion else ""
-            out.append(f"| {where(mine(lo), several)} | {entry} | {code(lo.url)} | "
-                       f"{escape(lo.error or lo.status.value)}{flags} | {suggestion} |")
+            entry = escape(places[0].entry or (lo.entries[0] if lo.entries else ""))
+            suggestion = code(own.suggestion) if own.suggestion else ""
+            out.append(f"| {where(places, several)} | {entry} | {code(lo.url)} | "
+                       f"{escape(own.error or own.status.value)}{flags} | {suggestion} |")
         if len(rows) > MAX_ROWS:
             out.append(f"\n… {len(rows) - MAX_ROWS} more in health.json")
-    noted = [lo for lo in report.links if lo.note and mine(lo)]
+    noted = []  # each URL's places, grouped by the note they carry (a note may belong to one place)
+    for lo in report.links:
+        groups: dict[tuple[str, str | None], list[Place]] = {}
+        for place in mine(lo):
+            own = lo.at(place)
+            if own.note:
+                groups.setdefault((own.note, own.suggestion), []).append(place)
+        noted += [(lo, tuple(places), note, suggestion) for (note, suggestion), places in groups.items()]
     if noted:
         out += ["", f"{level} Notes ({len(noted)}): working links worth a look", "",
                 "| where | entry | link | note | suggestion |", "|---|---|---|---|---|"]
-        for lo in sorted(noted, key=lambda r: mine(r)[0])[:MAX_ROWS]:
-            entry = escape(lo.entries[0]) if lo.entries else ""
-            out.append(f"| {where(mine(lo), several)} | {entry} | {code(lo.url)} | {escape(lo.note)} | "
-                       f"{code(lo.suggestion) if lo.suggestion else ''} |")
+        for lo, places, note, suggestion in sorted(noted, key=lambda r: r[1][0])[:MAX_ROWS]:
+            entry = escape(places[0].entry or (lo.entries[0] if lo.entries else ""))
+            out.append(f"| {where(places, several)} | {entry} | {code(lo.url)} | {escape(note)} | "
+                       f"{code(suggestion) if suggestion else ''} |")
     return out

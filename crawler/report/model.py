@@ -8,6 +8,11 @@ Schema 2 (from 1): every place in a list is `{"file", "line"}` (several lists sh
 `links[].lines` holds such objects and `fills`, `unresolved` and `empty` gain `file`; `summary.lists`
 names the lists; `summary.sources` is a list of `{source, scope, state, reason}`; links gain `note`,
 `title_score`, `authors_matched` and `repo`; `summary` gains `not_judged` and `notes`.
+
+Additive within schema 2: when a URL's places are judged apart (a URL under two entries, judged against
+each; a `#fragment` missing on a page), each item of its `lines` names its `entry`, and an item whose own
+verdict differs from the URL's carries it: `status`, `error`, `note`, `suggestion`, `title_score`,
+`authors_matched`. The URL's own fields are then its worst place's.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from crawler.models import (
     Hop,
     Link,
     LinkStatus,
+    Occurrence,
     ParsedList,
     RepoInfo,
     SourceState,
@@ -73,10 +79,31 @@ class LinkRow:
     title_score: float | None = None
     authors_matched: bool | None = None
     repo: RepoInfo | None = None
+    occurrences: tuple[Occurrence, ...] = ()  # the places whose own verdict differs from the URL's
 
     @property
     def first(self) -> Place:
         return self.places[0] if self.places else Place("", 0)
+
+    def at(self, place: Place) -> Occurrence:
+        """The verdict where `place` stands: its own, else the URL's."""
+        for occ in self.occurrences:
+            if occ.file == place.file and occ.line == place.line:
+                return occ
+        return Occurrence(place.file, place.line, self.status, self.error, self.note, self.suggestion,
+                          self.title_score, self.authors_matched)
+
+    def by_status(self) -> dict[LinkStatus, tuple[Place, ...]]:
+        """The places grouped by their own status, so a failure is shown where it is and nowhere else."""
+        out: dict[LinkStatus, list[Place]] = {}
+        for place in self.places:
+            out.setdefault(self.at(place).status, []).append(place)
+        return {status: tuple(places) for status, places in out.items()}
+
+    @property
+    def failing_places(self) -> tuple[Place, ...]:
+        """Where it fails (all its places when none is judged apart)."""
+        return tuple(p for p in self.places if self.at(p).status.is_failure) or self.places
 
 
 @dataclass(frozen=True)
@@ -202,7 +229,11 @@ class RunReport:
         )
         links = tuple(LinkRow(
             url=lo["url"], key=lo["key"], status=LinkStatus(lo["status"]),
-            places=tuple(Place(p["file"], p["line"]) for p in lo["lines"]), labels=tuple(lo["labels"]),
+            places=tuple(Place(p["file"], p["line"], p.get("entry")) for p in lo["lines"]),
+            labels=tuple(lo["labels"]),
+            occurrences=tuple(Occurrence(p["file"], p["line"], LinkStatus(p["status"]),
+                                         **{k: p.get(k) for k in _OWN if k != "status"})
+                              for p in lo["lines"] if "status" in p),
             entries=tuple(lo["entries"]), http_status=lo["http_status"], final_url=lo["final_url"],
             error=lo["error"], redirects=tuple(Hop(h["url"], h["status"]) for h in lo["redirects"]),
             checked_at=lo["checked_at"], from_cache=lo["from_cache"], first_failed_at=lo["first_failed_at"],
@@ -224,11 +255,25 @@ def _place(p: Place) -> dict:
     return {"file": p.file, "line": p.line}
 
 
+_OWN = ("status", "error", "note", "suggestion", "title_score", "authors_matched")  # a place's own verdict in JSON
+
+
+def _line(p: Place, lo: LinkRow) -> dict:
+    """A place of a URL judged apart: with its entry, and with its own verdict where that differs."""
+    for occ in lo.occurrences:
+        if occ.file == p.file and occ.line == p.line:
+            return {"file": p.file, "line": p.line, "entry": p.entry, "status": occ.status.value, "error": occ.error,
+                    "note": occ.note, "suggestion": occ.suggestion, "title_score": occ.title_score,
+                    "authors_matched": occ.authors_matched}
+    return {"file": p.file, "line": p.line, "entry": p.entry}
+
+
 def link_json(lo: LinkRow) -> dict:
     # By hand, not dataclasses.asdict: its deep copy cost a third of writing the reports (issue 16).
     repo = lo.repo
     return {
-        "url": lo.url, "key": lo.key, "status": lo.status.value, "lines": [_place(p) for p in lo.places],
+        "url": lo.url, "key": lo.key, "status": lo.status.value,
+        "lines": [_line(p, lo) for p in lo.places] if lo.occurrences else [_place(p) for p in lo.places],
         "labels": list(lo.labels), "entries": list(lo.entries), "http_status": lo.http_status,
         "final_url": lo.final_url, "error": lo.error,
         "redirects": [{"url": h.url, "status": h.status} for h in lo.redirects],
@@ -240,6 +285,20 @@ def link_json(lo: LinkRow) -> dict:
                                            "archived": repo.archived, "pushed_at": repo.pushed_at,
                                            "checked_at": repo.checked_at},
     }
+
+
+def _own_verdicts(r: CheckResult, links: list[Link]) -> tuple[Occurrence, ...]:
+    """The places whose verdict differs from the URL's, as reports show them (one-line texts)."""
+    if not r.occurrences:
+        return ()
+    url = r.at("", 0)
+    out = {}
+    for lk in links:
+        occ = r.at(lk.file, lk.line)
+        if occ != dataclasses.replace(url, file=lk.file, line=lk.line):
+            out[(lk.file, lk.line)] = dataclasses.replace(
+                occ, error=error_text(occ.error, "error") if occ.error else None, note=one_line(occ.note))
+    return tuple(out.values())
 
 
 def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_key: dict[str, list[Link]],
@@ -271,7 +330,7 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
             checked_at=r.checked_at, from_cache=r.from_cache, first_failed_at=st.first_failed_at,
             consecutive_failures=st.consecutive_failures, new=st.new, dead=st.dead, fixed=st.fixed,
             suggestion=r.suggestion, note=one_line(r.note), title_score=r.title_score,
-            authors_matched=r.authors_matched, repo=repos.get(key),
+            authors_matched=r.authors_matched, repo=repos.get(key), occurrences=_own_verdicts(r, links),
         ))
     empties = [lk for lk in parsed.links if lk.is_empty]
     counts[LinkStatus.EMPTY] = len(empties)
@@ -284,7 +343,7 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
         healthy=sum(1 for lo in rows if lo.status.is_healthy),
         failing=sum(1 for lo in rows if lo.status.is_failure),
         not_judged=sum(1 for lo in rows if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED),
-        notes=sum(1 for lo in rows if lo.note),
+        notes=sum(1 for lo in rows if lo.note or any(o.note for o in lo.occurrences)),
         new=tuple(lo.url for lo in rows if lo.new), dead=tuple(lo.url for lo in rows if lo.dead),
         fixed=tuple(lo.url for lo in rows if lo.fixed),
         fills=len(enrichment.fills), unresolved=len(enrichment.unresolved),

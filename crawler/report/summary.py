@@ -143,11 +143,14 @@ def issue_body(report: RunReport, markdown: str, *, run_url: str | None = None,
             "closed by the first run that finds these links fixed.", ""]
     if links:
         head += ["| where | entry | link | status | suggestion |", "|---|---|---|---|---|"]
-        for lo in sorted(links, key=lambda lo: lo.first)[:ISSUE_ROWS]:
-            status = lo.status.value + (" **dead**" if lo.dead else (" *new*" if lo.new else ""))
-            entry = escape(lo.entries[0]) if lo.entries else ""
-            head.append(f"| {where(lo.places, several, code)} | {entry} | {code(lo.url)} | "
-                        f"{status} | {code(lo.suggestion) if lo.suggestion else ''} |")
+        # At the failing places only: a URL right under one entry and wrong under another is wrong there.
+        for lo in sorted(links, key=lambda lo: (lo.failing_places or (lo.first,))[0])[:ISSUE_ROWS]:
+            places = lo.failing_places
+            own = lo.at((places or (lo.first,))[0])
+            status = own.status.value + (" **dead**" if lo.dead else (" *new*" if lo.new else ""))
+            entry = escape((places[0].entry if places else None) or (lo.entries[0] if lo.entries else ""))
+            head.append(f"| {where(places, several, code)} | {entry} | {code(lo.url)} | "
+                        f"{status} | {code(own.suggestion) if own.suggestion else ''} |")
         if len(links) > ISSUE_ROWS:
             head += ["", f"… {len(links) - ISSUE_ROWS} more in {run}"]
     head += ["", "<details><summary>The whole report</summary>", ""]

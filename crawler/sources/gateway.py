@@ -24,7 +24,7 @@ from crawler.match import normalize_title
 from crawler.models import CheckResult, PaperMeta
 from crawler.sources.base import WHOLE, Claim, Defer, PaperRef, PaperSource, SourceStates, Verification, Verifier
 from crawler.store import Store, paper_key
-from crawler.verify import on_top_of, paper_verdict
+from crawler.verify import on_top_of, page_verdict, paper_verdict
 
 log = logging.getLogger("crawler")
 
@@ -114,64 +114,72 @@ class Gateway(Verifier):
                 out.results[claim.key] = verdict
         return out
 
-    async def judge_pages(self, claims: Sequence[Claim], results: dict[str, CheckResult]) -> dict[str, CheckResult]:
-        """Links to the source's pages that loaded, judged as papers: key -> the verdict to keep."""
+    async def judge_pages(self, claims: Sequence[Claim], results: dict[str, CheckResult], *,
+                          ask: bool = True) -> dict[str, CheckResult]:
+        """Links to the source's pages that loaded, judged as papers at each place: key -> the verdict to keep.
+
+        A verdict from the cache is judged again (`ask=False`: from the cached papers, no request): it was
+        made against the entries of its night, and a pull request may have changed them since.
+        """
         refs = {c.key: self.source.ref(c.url) for c in claims}
-        loaded = [c for c in claims if refs[c.key] and c.key in results and results[c.key].status.value in
-                  ("ok", "redirected") and any(e.is_paper for e in c.entries)]
+        pages = {c.key: page_verdict(results[c.key]) for c in claims if refs[c.key] and c.key in results}
+        out = {key: page for key, page in pages.items() if page is not results[key]}  # judged before, not now
+        loaded = [c for c in claims if c.key in pages and pages[c.key].status.is_healthy
+                  and any(e.is_paper for e in c.entries)]
         if not loaded:
-            return {}
-        metas = await self.papers(refs[c.key] for c in loaded)
-        out = {}
+            return out
+        metas = await self.papers((refs[c.key] for c in loaded), ask=ask)
         for claim in loaded:
             meta = metas.get(refs[claim.key].id)
             if meta is not None:
-                out[claim.key] = on_top_of(results[claim.key], paper_verdict(claim.key, claim.entries, meta, self.now))
+                out[claim.key] = on_top_of(pages[claim.key], paper_verdict(claim.key, claim.entries, meta, self.now))
+            elif not ask:
+                out.pop(claim.key, None)  # no paper to judge it by: the last verdict stands
         return out
 
     # -- papers by ref ----------------------------------------------------------------------------------
-    async def papers(self, refs: Iterable[PaperRef]) -> dict[str, PaperMeta | None]:
+    async def papers(self, refs: Iterable[PaperRef], *, ask: bool = True) -> dict[str, PaperMeta | None]:
         """ref.id -> the paper (None: the source says there is none). Unsettled refs are left out.
 
         A ref of a site that lists its papers by venue-year is found in that listing (one request per
-        listing); the others are looked up, in one batch.
+        listing); the others are looked up, in one batch. `ask=False` answers from the cache alone.
         """
         out: dict[str, PaperMeta | None] = {}
-        ask: list[PaperRef] = []
+        want: list[PaperRef] = []
         for ref in dict.fromkeys(refs):
             if ref.id in self._papers:
                 out[ref.id] = self._papers[ref.id]
             elif ref.venue and ref.year and self.source.lists(ref.venue, ref.year):
-                listing = await self.listing(ref.venue, ref.year)
+                listing = await self.listing(ref.venue, ref.year, ask=ask)
                 if listing.usable:
                     found = self._index(ref.venue, ref.year, listing).get(ref.id)
                     out[ref.id] = self._papers[ref.id] = found
                 elif not listing.hosted:
-                    ask.append(ref)
+                    want.append(ref)
             else:
-                ask.append(ref)
-        out.update(await self._lookup(ask))
+                want.append(ref)
+        out.update(await self._lookup(want, ask=ask))
         return out
 
-    async def _lookup(self, refs: list[PaperRef]) -> dict[str, PaperMeta | None]:
+    async def _lookup(self, refs: list[PaperRef], *, ask: bool = True) -> dict[str, PaperMeta | None]:
         out: dict[str, PaperMeta | None] = {}
-        ask: list[PaperRef] = []
+        want: list[PaperRef] = []
         cached = self.store.lookups([f"{self.name}-id:{r.id}" for r in refs], self.now, self.max_age)
         metas = self.store.papers({a["key"] for a in cached.values() if a.get("key")})
         for ref in refs:
             answer = cached.get(f"{self.name}-id:{ref.id}")
             if answer is None or (answer.get("key") and answer["key"] not in metas):
-                ask.append(ref)
+                want.append(ref)
             else:
                 out[ref.id] = metas[answer["key"]] if answer.get("key") else None
-        if ask and self.can_ask():
+        if want and ask and self.can_ask():
             try:
-                found = await self.source.lookup_all(ask)
+                found = await self.source.lookup_all(want)
                 self.states.answered(self.name)
             except SourceUnavailable as exc:
                 self._failed(exc)
                 found = exc.partial or {}
-            asked = {r.id for r in ask}
+            asked = {r.id for r in want}
             found = {i: m for i, m in found.items() if i in asked}
             self.store.save_papers(m for m in found.values() if m is not None)
             self.store.save_lookups({f"{self.name}-id:{i}": {"key": paper_key(m) if m else None}
@@ -187,16 +195,19 @@ class Gateway(Verifier):
         return self._indexes[key]
 
     # -- listings ---------------------------------------------------------------------------------------
-    async def listing(self, venue: str, year: int) -> Listing:
-        """A venue-year's papers (cached for max_age), asked at most once per run."""
+    async def listing(self, venue: str, year: int, *, ask: bool = True) -> Listing:
+        """A venue-year's papers (cached for max_age), asked at most once per run (`ask=False`: not asked)."""
         if not self.source.lists(venue, year):
             return NOT_HOSTED
         key = (venue, year)
         if key not in self._listings:
-            self._listings[key] = await self._listing(venue, year)
+            found = await self._listing(venue, year, ask=ask)
+            if ask or found is not UNAVAILABLE:  # not asked is not "could not be asked": a later caller may
+                self._listings[key] = found
+            return found
         return self._listings[key]
 
-    async def _listing(self, venue: str, year: int) -> Listing:
+    async def _listing(self, venue: str, year: int, *, ask: bool = True) -> Listing:
         key = f"{self.name}-listing:{venue}{year}"
         cached = self.store.lookup(key, self.now, self.max_age)
         if isinstance(cached, dict) and cached.get("hosted") is False:
@@ -206,7 +217,7 @@ class Gateway(Verifier):
             if len(papers) == len(set(cached)):
                 return Listing(tuple(papers[k] for k in dict.fromkeys(cached)))
         scope = listing_scope(venue, year)
-        if not self.can_ask(scope):
+        if not ask or not self.can_ask(scope):
             return UNAVAILABLE
         try:
             found = await self.source.listing(venue, year)
