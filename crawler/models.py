@@ -104,10 +104,27 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Disabled:
+    """Lines of a list that an inline comment keeps from being checked (`<!-- crawler-disable-next-line -->`)."""
+
+    first: int  # 1-based, inclusive
+    last: int  # inclusive
+    comment: str  # the comment as a report names it: "<!-- crawler-disable-next-line -->"
+    line: int  # where the comment stands
+    file: str = ""
+
+    @property
+    def reason(self) -> str:
+        at = f"{self.file}:{self.line}" if self.file else f"line {self.line}"
+        return f"disabled by {self.comment} at {at}"
+
+
+@dataclass(frozen=True)
 class ParsedList:
     links: tuple[Link, ...]
     entries: tuple[Entry, ...]
     file: str = ""  # the list these came from ("" for one list read alone)
+    disabled: tuple[Disabled, ...] = ()  # lines its inline comments take out of the check
 
     def in_file(self, file: str) -> ParsedList:
         """The same links and entries, each labelled with the list they stand in."""
@@ -116,13 +133,15 @@ class ParsedList:
             entries=tuple(dataclasses.replace(e, file=file, links=tuple(dataclasses.replace(lk, file=file)
                                                                         for lk in e.links)) for e in self.entries),
             file=file,
+            disabled=tuple(dataclasses.replace(d, file=file) for d in self.disabled),
         )
 
     @staticmethod
     def join(parts: list[ParsedList]) -> ParsedList:
         """Several lists read as one (their links and entries keep their files)."""
         return ParsedList(links=tuple(lk for p in parts for lk in p.links),
-                          entries=tuple(e for p in parts for e in p.entries))
+                          entries=tuple(e for p in parts for e in p.entries),
+                          disabled=tuple(d for p in parts for d in p.disabled))
 
 
 @dataclass(frozen=True)
