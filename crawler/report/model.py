@@ -7,7 +7,9 @@ documented health.json (schema 2); `from_json` reads it back for the workflow's 
 Schema 2 (from 1): every place in a list is `{"file", "line"}` (several lists share one report), so
 `links[].lines` holds such objects and `fills`, `unresolved` and `empty` gain `file`; `summary.lists`
 names the lists; `summary.sources` is a list of `{source, scope, state, reason}`; links gain `note`,
-`title_score`, `authors_matched` and `repo`; `summary` gains `not_judged` and `notes`.
+`title_score`, `authors_matched` and `repo`; `summary` gains `not_judged` and `notes`. Added within schema 2:
+`summary.skipped` and `summary.not_judged_by`, so that every output gives the same count,
+links = healthy + failing + not judged + skipped (`Summary.tally`).
 """
 
 from __future__ import annotations
