@@ -377,7 +377,7 @@ class Checker:
             why = soft_404(origin or final, final, hops, body, response.headers.get("content-type", ""))
             if why:
                 return _Attempt(LinkStatus.BROKEN, error=f"soft 404: {why}", **base)
-        if 200 <= code < 300 or code == 304 or (rule and code in rule.accept):
+        if 200 <= code < 300 or code == 304 or code in self.settings.accept or (rule and code in rule.accept):
             permanent = any(h.status in PERMANENT for h in hops)
             return _Attempt(LinkStatus.REDIRECTED if permanent else LinkStatus.OK, **base)
         if code in (404, 410):

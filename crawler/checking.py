@@ -23,8 +23,9 @@ from collections.abc import Callable
 from crawler.check import Checker, is_crawler_error
 from crawler.config import Settings
 from crawler.errors import NetworkDown
+from crawler.exclusions import disabled_index, disabled_reason
 from crawler.fragments import fragment_notes
-from crawler.links import host_of, precheck
+from crawler.links import Precheck, host_of, precheck
 from crawler.localrefs import Repository
 from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
 from crawler.net import ClientPool
@@ -50,7 +51,7 @@ class CheckStage:
         self.sources = sources
         self.clock = clock
         self.progress = progress or Progress(enabled=False)
-        self.exclude = tuple(re.compile(p) for p in settings.exclude)
+        self.exclude = settings.url_rules()
         self.workers: CheckWorkers | None = None  # worker processes, for lists big enough to pay for them
 
     async def run(self, parsed: ParsedList, by_key: dict[str, list[Link]], command: str) -> dict[str, CheckResult]:
@@ -64,33 +65,17 @@ class CheckStage:
 
     async def _check(self, parsed: ParsedList, by_key: dict[str, list[Link]], command: str) -> dict[str, CheckResult]:
         now = self.clock()
-        results: dict[str, CheckResult] = {}
-        web: list[str] = []
-        repository = Repository(parsed.anchors)
-        for key, links in by_key.items():
-            verdict = precheck(links[0].url, self.exclude)
-            if verdict.local:
-                results[key] = repository.judge(key, links[0], now)
-            elif verdict.status is None:
-                web.append(key)
-            else:
-                results[key] = CheckResult(url=key, status=verdict.status, error=verdict.reason, checked_at=now)
+        results, web, excluded = self._precheck(parsed, by_key, now)
         claims = _claims(parsed, by_key)
         if command in ("report", "enrich") or self.settings.offline:
-            cached = self.store.cached_results(by_key)
-            # What needed no network is the observation stored when it was made, if the verdict is the same:
-            # re-dated now, a report or an enrich would count an invalid link's failure once more.
-            for key, result in list(results.items()):
-                if key in cached and cached[key].status is result.status:
-                    results[key] = dataclasses.replace(result, checked_at=cached[key].checked_at, from_cache=True)
-            for key in web:
-                results[key] = cached.get(key) or CheckResult(
-                    url=key, status=LinkStatus.SKIPPED, error="offline: not in the cache", checked_at=now
-                )
-            await self._rejudge([k for k in web if k in cached], claims, results, now, save=command != "report")
+            self._from_cache(by_key, results, web, excluded, now)
+            cached = [k for k in web if results[k].status.is_judged]
+            await self._rejudge(cached, claims, results, now, save=command != "report")
             return results
-        self.store.save_results(results.values())  # the verdicts that needed no network, for report and enrich
-        fresh = self.store.fresh_results(web, now, self.settings.max_age)
+        # The verdicts that needed no network, for report and enrich; an exclusion is not stored, so it never
+        # hides the link's last verdict, nor outlives the rule.
+        self.store.save_results(r for k, r in results.items() if k not in excluded)
+        fresh = {k: r for k, r in self.store.fresh_results(web, now, self.settings.max_age).items() if _reusable(r)}
         results.update(fresh)
         await self._rejudge(list(fresh), claims, results, now, save=True)
         todo = [k for k in web if k not in fresh]
@@ -131,6 +116,45 @@ class CheckStage:
         if save:
             self.store.save_results(changed)
 
+    def _precheck(self, parsed: ParsedList, by_key: dict[str, list[Link]],
+                  now: float) -> tuple[dict[str, CheckResult], list[str], set[str]]:
+        """What needs no network: (verdicts, the keys to check on the web, the keys the user excluded)."""
+        results: dict[str, CheckResult] = {}
+        web: list[str] = []
+        excluded: set[str] = set()  # by the user: a verdict about tonight's settings, not about the link
+        disabled = disabled_index(parsed.disabled)
+        repository = Repository(parsed.anchors)
+        for key, links in by_key.items():
+            reason = disabled_reason(links, disabled)
+            verdict = Precheck(LinkStatus.SKIPPED, reason, by_user=True) if reason else precheck(links[0].url,
+                                                                                                 self.exclude)
+            if verdict.local and not verdict.by_user:
+                results[key] = repository.judge(key, links[0], now)
+                continue
+            if verdict.status is None:
+                web.append(key)
+                continue
+            results[key] = CheckResult(url=key, status=verdict.status, error=verdict.reason, checked_at=now)
+            if verdict.by_user:
+                excluded.add(key)
+        return results, web, excluded
+
+    def _from_cache(self, by_key: dict[str, list[Link]], results: dict[str, CheckResult], web: list[str],
+                    excluded: set[str], now: float) -> dict[str, CheckResult]:
+        """`report`, `enrich` and --offline: the verdicts the cache holds; a link it has none for is not judged."""
+        cached = self.store.cached_results(by_key)
+        # What needed no network is the observation stored when it was made, if the verdict is the same:
+        # re-dated now, a report or an enrich would count an invalid link's failure once more.
+        for key, result in list(results.items()):
+            if key in cached and cached[key].status is result.status and key not in excluded:
+                results[key] = dataclasses.replace(result, checked_at=cached[key].checked_at, from_cache=True)
+        why = "offline: not in the cache" if self.settings.offline else "cache: no result yet (run crawler check)"
+        for key in web:
+            found = cached.get(key)
+            results[key] = found if _reusable(found) else CheckResult(
+                url=key, status=LinkStatus.BLOCKED, error=why, checked_at=now)
+        return results
+
     async def _verify(self, todo: list[str], claims: dict[str, Claim], results: dict[str, CheckResult],
                       now: float) -> list[str]:
         """URLs a verifier claims are judged in batches (arXiv ids, GitHub repositories), not page by page."""
@@ -148,12 +172,17 @@ class CheckStage:
             # A source that could not answer (no sign-in, a challenge) says so tonight; the next run asks again.
             self.store.save_results(r for r in answer.results.values() if r.status.is_judged)
             self.store.save_repos(answer.repos)
-            # Nothing is judged on a source that did not answer: the last verdict we had stands.
+            # Nothing is judged on a source that did not answer: the last verdict we had stands, else the link is
+            # not judged, with the source's reason (rate limited when the source answered 429).
             unjudged = [k for k in mine if k not in answer.results and k not in answer.to_web]
             stale = self.store.cached_results(unjudged)
+            down = answer.unavailable or self.sources.states.down(verifier.name)
+            why = f" ({down.reason})" if down is not None and down.reason else ""
+            status = LinkStatus.RATE_LIMITED if re.search(r"\b429\b", why) else LinkStatus.BLOCKED
             for key in unjudged:
-                results[key] = stale.get(key) or CheckResult(
-                    url=key, status=LinkStatus.SKIPPED, error=f"{verifier.name} unavailable this run", checked_at=now)
+                found = stale.get(key)
+                results[key] = found if _reusable(found) else CheckResult(
+                    url=key, status=status, error=f"{verifier.name}: unavailable this run{why}", checked_at=now)
             done = set(mine) - answer.to_web
             todo = [k for k in todo if k not in done]
         return todo
@@ -192,8 +221,11 @@ class CheckStage:
                     if result.http_status == 304:
                         result = self._revalidated(result.url, result)
                     if is_crawler_error(result):
-                        # Our failure, not the link's: the last verdict stands, and nothing is stored.
-                        done[result.url] = self.store.cached_results([result.url]).get(result.url) or result
+                        # Our failure, not the link's: the last verdict stands, else the link is not judged
+                        # (never `skipped`: nobody chose to leave it out), and nothing is stored.
+                        last = self.store.cached_results([result.url]).get(result.url)
+                        done[result.url] = last if _reusable(last) else dataclasses.replace(
+                            result, status=LinkStatus.BLOCKED)
                         self.progress.advance()
                         continue
                     done[result.url] = result
@@ -231,6 +263,12 @@ class CheckStage:
             return CheckResult(url=url, status=LinkStatus.OK, http_status=200, final_url=result.final_url,
                                checked_at=result.checked_at, etag=result.etag, last_modified=result.last_modified)
         return CheckResult(**{**old.__dict__, "checked_at": result.checked_at, "from_cache": False})
+
+
+def _reusable(result: CheckResult | None) -> bool:
+    """A stored verdict that may stand for a link to check: `skipped` was about a setting of its night (an
+    exclusion, a private target refused without --allow-private), not about the link."""
+    return result is not None and result.status is not LinkStatus.SKIPPED
 
 
 def _is_outage(done: dict[str, CheckResult]) -> bool:

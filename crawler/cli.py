@@ -15,6 +15,7 @@ import click
 from crawler import __version__
 from crawler.config import DEFAULT_LIST, FAIL_ON_CHOICES, ConfigError, Settings, load_config, parse_duration
 from crawler.errors import CrawlerError, NetworkDown
+from crawler.exclusions import accept_codes, ignore_rules, kept_lists, rules
 from crawler.listfile import resolve_lists
 from crawler.net import ClientPool
 from crawler.outputs import WriteBack, write_outputs
@@ -56,6 +57,13 @@ def _common(fn):
                      help="suggest no Wayback Machine copy for dead links"),
         click.option("--check-fragments", is_flag=True, default=None,
                      help="also check #fragments of remote pages in the HTML each check reads (a note when missing)"),
+        click.option("--exclude", metavar="REGEX", multiple=True,
+                     help="skip URLs matching REGEX, sending them nothing (repeatable; adds to the config's "
+                          "exclude and .crawlerignore)"),
+        click.option("--exclude-path", metavar="GLOB", multiple=True,
+                     help="leave list files matching GLOB out of the run, like lychee's (repeatable)"),
+        click.option("--accept", metavar="CODES", multiple=True,
+                     help="status codes that count as fine on every host, e.g. 403,999 (never 429)"),
         click.option("--no-progress", is_flag=True, default=False, help="no progress bar or progress lines"),
         click.option("--quiet", "-q", is_flag=True, default=False, help="print nothing but errors"),
         click.option("--verbose", "-v", is_flag=True, default=False, help="log each request"),
@@ -91,6 +99,7 @@ def build_settings(opts: dict) -> Settings:
     for name in _SETTING_FLAGS:
         if opts.get(name) is not None:
             kwargs[name] = opts[name]
+    _add_exclusions(kwargs, opts)
     kwargs["progress"] = not opts.get("no_progress") and not opts.get("quiet")
     kwargs["quiet"] = bool(opts.get("quiet"))
     kwargs["verbose"] = bool(opts.get("verbose"))
@@ -98,6 +107,22 @@ def build_settings(opts: dict) -> Settings:
         return Settings(**kwargs)
     except TypeError as exc:
         raise ConfigError(f"bad setting: {exc}") from None
+
+
+def _add_exclusions(kwargs: dict, opts: dict) -> None:
+    """--exclude, --exclude-path and --accept add to the config's; .crawlerignore adds its regexes too."""
+    kwargs["exclusions"] = rules(opts.get("exclude") or (), "--exclude") + ignore_rules()
+    if opts.get("exclude_path"):
+        kwargs["exclude_path"] = (*kwargs.get("exclude_path", ()), *opts["exclude_path"])
+    if opts.get("accept"):
+        kwargs["accept"] = tuple(dict.fromkeys((*kwargs.get("accept", ()), *accept_codes(opts["accept"]))))
+
+
+def resolve(opts: dict, settings: Settings) -> tuple[Path, ...]:
+    """The lists a command reads: LIST..., else the config's, else the default; less what --exclude-path leaves
+    out."""
+    given = list(opts.get("lists") or settings.lists or [str(DEFAULT_LIST)])
+    return kept_lists(resolve_lists(given, skip=(settings.reports,)), settings.exclude_path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -140,7 +165,7 @@ def _execute(command: str, opts: dict) -> None:
     settings = build_settings(opts)
     level = logging.DEBUG if settings.verbose else logging.ERROR if settings.quiet else logging.WARNING
     logging.basicConfig(level=level, format="crawler: %(message)s")
-    lists = resolve_lists(list(opts.get("lists") or settings.lists or [str(DEFAULT_LIST)]), skip=(settings.reports,))
+    lists = resolve(opts, settings)
     back = WriteBack(write=bool(opts.get("write")), output=opts.get("output"), diff=bool(opts.get("show_diff")),
                      abstracts=bool(opts.get("abstracts")), update_redirects=bool(opts.get("update_redirects")))
     back.check(lists)
@@ -157,7 +182,7 @@ def _execute(command: str, opts: dict) -> None:
     if diff:
         sys.stdout.write(diff)
     if not settings.quiet:
-        click.echo(_summary_line(outcome, settings))
+        click.echo(_summary_line(outcome, settings, command))
     sys.exit(outcome.exit_code)
 
 
@@ -175,15 +200,15 @@ async def _pipeline(job: Job, settings: Settings, store: Store) -> Outcome:
             await pipeline.aclose()
 
 
-def _summary_line(outcome: Outcome, settings: Settings) -> str:
+def _summary_line(outcome: Outcome, settings: Settings, command: str) -> str:
+    """One line with the report's counts: links = healthy + failing + not judged + skipped, always all four."""
     s = outcome.report.summary
-    parts = [f"{s.distinct_urls} links", f"{s.healthy} healthy", f"{s.failing} failing",
-             f"{len(s.new)} new", f"{len(s.dead)} dead"]
-    if s.not_judged:
-        parts.append(f"{s.not_judged} not judged")
-    if s.fills or s.empty_links:
-        parts.append(f"{s.fills}/{s.empty_links} empty filled")
-    return f"crawler: {', '.join(parts)}; report in {settings.reports / 'health.md'}"
+    parts = [s.tally(), f"{len(s.new)} new, {len(s.dead)} dead"]
+    if command in ("run", "enrich") and (s.fills or s.empty_links):
+        parts.append(f"{s.fills}/{s.empty_links} empty filled")  # only a command that fills talks of fills
+    elif s.empty_links:
+        parts.append(f"{s.empty_links} empty")
+    return f"crawler: {'; '.join(parts)}; report in {settings.reports / 'health.md'}"
 
 
 def _stop_on_sigterm() -> None:

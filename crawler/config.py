@@ -10,6 +10,7 @@ from pathlib import Path
 
 from crawler import __version__
 from crawler.errors import UsageError
+from crawler.exclusions import Rule, accept_codes, rules
 from crawler.links import builtin_manners
 
 DEFAULT_LIST = Path("data/papers.md")
@@ -119,7 +120,10 @@ class Settings:
     verbose: bool = False
     contact: str = DEFAULT_CONTACT
     user_agent: str | None = None
-    exclude: tuple[str, ...] = ()  # regexes; a matching URL is skipped
+    exclude: tuple[str, ...] = ()  # regexes from the config; a matching URL is skipped
+    exclusions: tuple[Rule, ...] = ()  # more, each naming where it came from: --exclude, .crawlerignore:3
+    exclude_path: tuple[str, ...] = ()  # globs: matching list files are left out of the run
+    accept: tuple[int, ...] = ()  # status codes that count as fine on every host (never 429)
     hosts: dict[str, HostRule] = field(default_factory=dict)
     arxiv_url: str = "https://export.arxiv.org/api/query?{}"
     arxiv_delay: float = DEFAULT_ARXIV_DELAY
@@ -152,6 +156,11 @@ class Settings:
                 re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"bad exclude pattern {pattern!r}: {exc}") from None
+        accept_codes(self.accept)
+
+    def url_rules(self) -> tuple[Rule, ...]:
+        """Every URL exclusion of the run: the config's, then --exclude's and .crawlerignore's."""
+        return rules(self.exclude, "config") + self.exclusions
 
     def host_rule(self, host: str) -> HostRule | None:
         """The rule for `host`: the user's (`hosts`) over the built-in one, None when neither exists."""
@@ -172,6 +181,7 @@ _KEYS = {f.name for f in dataclasses.fields(Settings)}
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Settings) if f.default is not dataclasses.MISSING}
 _DURATION_KEYS = {"max_age", "dead_span", "metadata_max_age", "run_timeout"}
 _PATH_KEYS = {"db", "reports", "export"}
+_NOT_SETTINGS = {"exclusions"}  # built by the command line, never written in a config
 
 
 def load_config(explicit: Path | None = None, start: Path | None = None) -> dict:
@@ -210,7 +220,7 @@ def settings_kwargs(raw: dict) -> dict:
         if name == "hosts":
             out["hosts"] = _host_rules(value)
             continue
-        if name not in _KEYS:
+        if name not in _KEYS or name in _NOT_SETTINGS:
             raise ConfigError(f"unknown setting in config: {key}")
         if name in _DURATION_KEYS:
             value = parse_duration(value)
@@ -218,7 +228,9 @@ def settings_kwargs(raw: dict) -> dict:
             if not isinstance(value, str):
                 raise ConfigError(f"{key} must be a path (a string), not {value!r}")
             value = Path(value)
-        elif name in ("exclude", "lists"):
+        elif name == "accept":
+            value = accept_codes(value if isinstance(value, list) else [value], key)
+        elif name in ("exclude", "lists", "exclude_path"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{key} must be a list of strings, not {value!r}")
             value = tuple(value)
@@ -262,7 +274,7 @@ def _host_rules(raw: dict) -> dict[str, HostRule]:
         rules[host.lower()] = HostRule(
             concurrency=concurrency,
             headers=tuple((str(k), str(v)) for k, v in rule.get("headers", {}).items()),
-            accept=tuple(int(c) for c in rule.get("accept", ())),
+            accept=accept_codes(rule.get("accept", ()), f"hosts.{host}.accept"),
             spacing=parse_duration(rule["spacing"]) if "spacing" in rule else None,
             pause=parse_duration(rule["pause"]) if "pause" in rule else None,
         )

@@ -11,11 +11,15 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.models import ArxivId, LinkStatus
+
+if TYPE_CHECKING:
+    from crawler.exclusions import Rule
 
 WEB_SCHEMES = frozenset({"http", "https"})
 # Schemes a list may legitimately hold that we do not fetch. Anything else (`hhttps:`) is a typo: invalid.
@@ -36,13 +40,18 @@ class Precheck:
     # A link inside the repository (an in-page anchor, a relative path): `skipped` for the web, judged
     # from the repository's own files (crawler.localrefs).
     local: bool = False
+    by_user: bool = False  # skipped by one of the user's exclusions: a verdict about the run, not the link
 
 
-def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Precheck:
-    """Decide invalid / skipped without the network."""
+def precheck(url: str, exclude: Sequence[Rule] = ()) -> Precheck:
+    """Decide invalid / skipped without the network. The user's exclusions come first: an excluded URL is
+    skipped whatever it holds, with the rule that excluded it named."""
     raw = url.strip()
     if not raw:
         return Precheck(LinkStatus.EMPTY, "empty link")
+    for rule in exclude:
+        if rule.matches(raw):
+            return Precheck(LinkStatus.SKIPPED, rule.reason, by_user=True)
     if raw.startswith("#"):
         return Precheck(LinkStatus.SKIPPED, "in-page anchor", local=True)
     try:
@@ -66,9 +75,6 @@ def precheck(url: str, exclude: tuple[re.Pattern, ...] = ()) -> Precheck:
         return Precheck(LinkStatus.INVALID, "port 0")
     if not _valid_host(host):
         return Precheck(LinkStatus.INVALID, f"bad host name {host!r}")
-    for pattern in exclude:
-        if pattern.search(raw):
-            return Precheck(LinkStatus.SKIPPED, f"excluded by config ({pattern.pattern})")
     return Precheck(None)
 
 

@@ -114,11 +114,28 @@ class Anchors:
 
 
 @dataclass(frozen=True)
+class Disabled:
+    """Lines of a list that an inline comment keeps from being checked (`<!-- crawler-disable-next-line -->`)."""
+
+    first: int  # 1-based, inclusive
+    last: int  # inclusive
+    comment: str  # the comment as a report names it: "<!-- crawler-disable-next-line -->"
+    line: int  # where the comment stands
+    file: str = ""
+
+    @property
+    def reason(self) -> str:
+        at = f"{self.file}:{self.line}" if self.file else f"line {self.line}"
+        return f"disabled by {self.comment} at {at}"
+
+
+@dataclass(frozen=True)
 class ParsedList:
     links: tuple[Link, ...]
     entries: tuple[Entry, ...]
     file: str = ""  # the list these came from ("" for one list read alone)
     anchors: tuple[Anchors, ...] = ()  # each list's fragment targets (one per list)
+    disabled: tuple[Disabled, ...] = ()  # lines its inline comments take out of the check
 
     def in_file(self, file: str) -> ParsedList:
         """The same links and entries, each labelled with the list they stand in."""
@@ -128,6 +145,7 @@ class ParsedList:
                                                                         for lk in e.links)) for e in self.entries),
             file=file,
             anchors=tuple(dataclasses.replace(a, file=file) for a in self.anchors),
+            disabled=tuple(dataclasses.replace(d, file=file) for d in self.disabled),
         )
 
     @staticmethod
@@ -135,7 +153,8 @@ class ParsedList:
         """Several lists read as one (their links and entries keep their files)."""
         return ParsedList(links=tuple(lk for p in parts for lk in p.links),
                           entries=tuple(e for p in parts for e in p.entries),
-                          anchors=tuple(a for p in parts for a in p.anchors))
+                          anchors=tuple(a for p in parts for a in p.anchors),
+                          disabled=tuple(d for p in parts for d in p.disabled))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import cmarkgfm
 from cmarkgfm.cmark import Options
 
 from crawler.entries import Item, find_entries, squash
-from crawler.models import Anchors, Link, ParsedList
+from crawler.models import Anchors, Disabled, Link, ParsedList
 from crawler.slugs import heading_slugs
 
 _OPTIONS = Options.CMARK_OPT_SOURCEPOS | Options.CMARK_OPT_UNSAFE
@@ -35,6 +35,8 @@ _VOID = frozenset({"br", "img", "hr", "input", "meta", "link", "wbr", "source", 
 _SKIP_TEXT = frozenset({"script", "style", "code", "pre"})
 _SOURCEPOS = re.compile(r"(\d+):\d+-(\d+):\d+")
 _URL_WHITESPACE = str.maketrans("", "", "\t\n\r")
+# Inline directives: ours, and markdown-link-check's, so lists that already use them keep working.
+_DIRECTIVE = re.compile(r"\s*(crawler|markdown-link-check)-(disable-next-line|disable-line|disable|enable)\s*")
 
 
 def render(text: str) -> str:
@@ -68,6 +70,7 @@ class _Reader(HTMLParser):
         self.heading: list[str] | None = None  # the text of the heading being read
         self.headings: list[str] = []  # every heading's text, in document order
         self.ids: set[str] = set()  # id= and name= values: fragment targets in raw HTML
+        self.directives: list[tuple[str, str, int]] = []  # (prefix, verb, line) of each directive comment
 
     # -- line tracking ----------------------------------------------------------------------
     def _enter_raw(self, tag_text: str | None) -> None:
@@ -190,6 +193,15 @@ class _Reader(HTMLParser):
             self.headings.append("".join(self.heading))
             self.heading = None
 
+    def handle_comment(self, data):
+        # A comment in a code span or fence reaches us escaped, as text: only real comments are directives.
+        if self.md_depth == 0:
+            self._enter_raw(f"<!--{data}")
+        if m := _DIRECTIVE.fullmatch(data):
+            self.directives.append((m.group(1), m.group(2), self.cursor))
+        if "\n" in data:
+            self._advance(data.count("\n"))
+
     def handle_data(self, data):
         if self.heading is not None:
             self.heading.append(data)  # code spans too: GitHub slugs the heading's whole text
@@ -272,16 +284,18 @@ class LinksRead:
     a caller can send the links off to be checked and find the entries while they are (issue 16).
     """
 
-    def __init__(self, links: tuple[Link, ...], items: list[Item], anchors: Anchors | None = None):
+    def __init__(self, links: tuple[Link, ...], items: list[Item], anchors: Anchors | None = None,
+                 disabled: tuple[Disabled, ...] = ()):
         self.links = links
         self.anchors = anchors or Anchors()
         self._items = items
+        self.disabled = disabled
         self._parsed: ParsedList | None = None
 
     def parsed(self) -> ParsedList:
         if self._parsed is None:
             self._parsed = ParsedList(links=self.links, entries=tuple(find_entries(self._items, self.links)),
-                                      anchors=(self.anchors,))
+                                      anchors=(self.anchors,), disabled=self.disabled)
             self._items = []
         return self._parsed
 
@@ -289,10 +303,34 @@ class LinksRead:
 def read_links(text: str) -> LinksRead:
     """Every clickable link (and empty link) of a Markdown list; `.parsed()` adds the paper entries."""
     text = text.lstrip("\ufeff")
-    reader = _Reader(text.splitlines())
+    lines = text.splitlines()
+    reader = _Reader(lines)
     reader.feed(render(text))
     reader.close()
-    return LinksRead(tuple(reader.links), reader.items, reader.anchors())
+    return LinksRead(tuple(reader.links), reader.items, reader.anchors(),
+                     disabled_lines(reader.directives, len(lines)))
+
+
+def disabled_lines(directives: list[tuple[str, str, int]], last_line: int) -> tuple[Disabled, ...]:
+    """The spans of lines the directive comments disable, as markdown-link-check reads them: `disable-next-line`
+    the line after the comment, `disable-line` the comment's own, `disable` every line up to the next `enable`
+    (or the end of the list)."""
+    out: list[Disabled] = []
+    opened: tuple[str, int] | None = None
+    for prefix, verb, line in directives:
+        comment = f"<!-- {prefix}-{verb} -->"
+        if verb == "disable-next-line":
+            out.append(Disabled(line + 1, line + 1, comment, line))
+        elif verb == "disable-line":
+            out.append(Disabled(line, line, comment, line))
+        elif verb == "disable" and opened is None:
+            opened = (comment, line)
+        elif verb == "enable" and opened is not None:
+            out.append(Disabled(opened[1], line, opened[0], opened[1]))
+            opened = None
+    if opened is not None:
+        out.append(Disabled(opened[1], max(last_line, opened[1]), opened[0], opened[1]))
+    return tuple(out)
 
 
 def parse_list(text: str) -> ParsedList:

@@ -13,7 +13,15 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def report(**counts):
-    return RunReport(Summary(counts={LinkStatus(k): n for k, n in counts.items()}), links=())
+    """A report whose summary counts these statuses the way build_report does."""
+    by = {LinkStatus(k): n for k, n in counts.items()}
+    rows = {s: n for s, n in by.items() if s is not LinkStatus.EMPTY}
+    return RunReport(Summary(
+        counts=by, distinct_urls=sum(rows.values()),
+        healthy=sum(n for s, n in rows.items() if s.is_healthy),
+        failing=sum(n for s, n in rows.items() if s.is_failure),
+        not_judged=sum(n for s, n in rows.items() if not s.is_judged and s is not LinkStatus.SKIPPED),
+        skipped=by.get(LinkStatus.SKIPPED, 0)), links=())
 
 
 def parsed(svg: str):
@@ -28,7 +36,8 @@ def test_all_healthy_is_bright_green_and_says_so():
     assert texts == ["links", "links", "100% healthy", "100% healthy"]  # shadow, then text
     assert fills[1:3] == ["#555", "#4c1"]
     assert root.get("aria-label") == "links: 100% healthy"
-    assert root.find(f"{SVG}title").text == "links: 100% healthy, 13 of 13 checked links"
+    assert root.find(f"{SVG}title").text == (
+        "links: 100% healthy (13 of 13 judged); 13 links: 13 healthy, 0 failing, 0 not judged, 0 skipped")
 
 
 @pytest.mark.parametrize(("ok", "broken", "text", "colour"), [
@@ -49,7 +58,7 @@ def test_links_that_cannot_be_judged_are_left_out_and_said_so():
     root, texts, _ = parsed(svg)
     assert texts[2] == "80% healthy"  # 8 of the 10 judged
     assert root.find(f"{SVG}title").text == (
-        "links: 80% healthy, 8 of 10 checked links, 5 not judged (blocked or rate limited), 3 skipped")
+        "links: 80% healthy (8 of 10 judged); 18 links: 8 healthy, 2 failing, 5 not judged, 3 skipped")
 
 
 def test_no_links_is_grey():

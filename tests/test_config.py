@@ -9,6 +9,7 @@ import respx
 from crawler import __version__
 from crawler.check import Checker
 from crawler.config import ConfigError, Settings, load_config, parse_duration
+from crawler.errors import UsageError
 from crawler.links import precheck
 from crawler.net import ClientPool
 
@@ -35,14 +36,26 @@ def test_crawler_toml_wins_over_pyproject(tmp_path):
 def test_host_rules_and_exclusions(tmp_path):
     cfg = tmp_path / "crawler.toml"
     cfg.write_text('exclude = ["^https://twitter\\\\.com/"]\n'
-                   '[hosts."github.com"]\nconcurrency = 2\nheaders = { Accept = "text/html" }\naccept = [429]\n')
+                   'accept = [999]\n'
+                   '[hosts."github.com"]\nconcurrency = 2\nheaders = { Accept = "text/html" }\naccept = [403]\n')
     settings = Settings(**load_config(cfg))
     rule = settings.hosts["github.com"]
-    assert (rule.concurrency, rule.headers, rule.accept) == (2, (("Accept", "text/html"),), (429,))
-    import re
+    assert (rule.concurrency, rule.headers, rule.accept) == (2, (("Accept", "text/html"),), (403,))
+    assert settings.accept == (999,)
+    verdict = precheck("https://twitter.com/someone", settings.url_rules())
+    assert verdict.status.value == "skipped"
+    assert verdict.reason == "excluded by the config's exclude '^https://twitter\\.com/'"
 
-    verdict = precheck("https://twitter.com/someone", tuple(re.compile(p) for p in settings.exclude))
-    assert verdict.status.value == "skipped" and "excluded" in verdict.reason
+
+@pytest.mark.parametrize("body", ['accept = [429]\n', '[hosts."a.org"]\naccept = [429]\n', 'accept = ["40x"]\n',
+                                  'accept = [1000]\n', 'exclude-path = "drafts"\n', 'exclusions = ["x"]\n'])
+def test_429_and_what_is_not_a_status_code_cannot_be_accepted(tmp_path, body):
+    cfg = tmp_path / "crawler.toml"
+    cfg.write_text(body)
+    with pytest.raises(UsageError) as caught:
+        Settings(**load_config(cfg))
+    if "429" in body:
+        assert "429 cannot be accepted" in str(caught.value) and "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize("body", ["unknown-key = 1\n", 'host-concurrency = 0\n', 'fail-on = "sometimes"\n',
@@ -57,12 +70,12 @@ def test_bad_config_values_are_config_errors(tmp_path, body):
 def test_per_host_rules_reach_the_wire_and_the_verdict():
     settings = Settings(contact="mailto:me@example.org", retries=0,
                         hosts=Settings(**load_config_from({"hosts": {"github.com": {
-                            "concurrency": 2, "headers": {"X-Test": "yes"}, "accept": [429]}}})).hosts)
+                            "concurrency": 2, "headers": {"X-Test": "yes"}, "accept": [403]}}})).hosts)
     seen = {}
 
     def record(request):
         seen[request.url.host] = dict(request.headers)
-        return httpx.Response(429 if request.url.host == "github.com" else 200)
+        return httpx.Response(403 if request.url.host == "github.com" else 200)
 
     async def go():
         async with ClientPool(settings) as pool:
@@ -73,7 +86,7 @@ def test_per_host_rules_reach_the_wire_and_the_verdict():
     with respx.mock(assert_all_called=False) as mock:
         mock.route().mock(side_effect=record)
         gh, other = asyncio.run(go())
-    assert gh.status.value == "ok"  # 429 accepted for this host by config
+    assert gh.status.value == "ok"  # 403 accepted for this host by config
     assert seen["github.com"]["x-test"] == "yes" and "x-test" not in seen["example.org"]
     agent = seen["example.org"]["user-agent"]
     assert f"/{__version__}" in agent and "mailto:me@example.org" in agent

@@ -178,7 +178,7 @@ def test_the_reference_reads_those_anchors_as_html5_does(tmp_path, text, expecte
 
 
 def test_offline_check_lists_every_link_with_an_empty_cache(tmp_path):
-    """`crawler check LIST --offline` audits a list without a network: every link, skipped as offline."""
+    """`crawler check LIST --offline` audits a list without a network: every link, not judged (not in the cache)."""
     lst = ROOT / "data" / "papers.md"
     proc = subprocess.run(
         [sys.executable, "-m", "crawler", "check", str(lst), "--offline", "--db", str(tmp_path / "c.db"),
@@ -200,7 +200,7 @@ def assert_offline_report(lst: Path, health: Path) -> None:
         entry = listed[url_key(lk.url)]
         assert lk.line in [p["line"] for p in entry["lines"]], lk
         if is_web(lk.url):
-            assert entry["status"] == "skipped" and entry["error"].startswith("offline"), entry
+            assert entry["status"] == "blocked" and entry["error"] == "offline: not in the cache", entry
     assert sorted(e["line"] for e in report["empty"]) == sorted(lk.line for lk in parsed.links if lk.is_empty)
 
 

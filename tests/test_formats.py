@@ -84,3 +84,38 @@ def test_a_sources_long_or_binary_reason_is_one_short_line_everywhere():
     for text in (markdown.render(report), json.render(report), html.render(report, [])):
         assert "%PDF" not in text and "y" * 201 not in text
     assert all(len(line) < 400 for line in markdown.render(report).splitlines())
+
+
+# -- health.md reads as text, and the sources that were down come after the tables ------------------------------
+def test_markdown_escapes_only_what_markdown_would_read():
+    plain = ["README.md:20", "papers/2020.md:4", "HTTP 404 (not found)", "wrong_paper", "arXiv 1503.02531",
+             "Born-Again Networks: a study, 2018!", "x = a + b - c", "score 0.93 @ 1e-3", "a -> b", "#1 paper"]
+    for text in plain:
+        assert markdown.escape(text) == text, text
+    assert markdown.escape("a *b* _c_ [d] `e` | f ~g~ <b> &amp; \\") == \
+        "a \\*b\\* \\_c\\_ \\[d\\] \\`e\\` \\| f \\~g\\~ &lt;b> &amp;amp; \\\\"
+    # What GitHub would turn into a link stays text: the scheme's colon, www's dot.
+    cell = markdown.escape("see https://evil.example/x or www.evil.example")
+    assert parse_list(f"| a |\n|---|\n| {cell} |\n").links == ()
+
+
+def test_where_names_places_as_they_are_written():
+    several = markdown.where((Place("README.md", 20), Place("papers/a_b.md", 3)), True)
+    assert several == "README.md:20, papers/a_b.md:3"
+
+
+def test_sources_that_were_down_are_one_short_section_after_the_tables():
+    from crawler.models import Availability, SourceState
+
+    down = (SourceState("arxiv", "", Availability.UNAVAILABLE, "NameNotResolved: export.arxiv.org"),
+            SourceState("cvf", "ICCV 2019", Availability.UNAVAILABLE, "HTTP 503"),
+            SourceState("github", "", Availability.OK))
+    report = report_with("HTTP 404", "A paper")
+    report = RunReport(Summary(**{**report.summary.__dict__, "sources": down}), links=report.links)
+    md = markdown.render(report)
+    lines = md.splitlines()
+    start = lines.index("## Sources that could not answer (2)")
+    assert start > max(i for i, line in enumerate(lines) if line.startswith("|"))  # after every table
+    assert lines[start + 1:] == ["", "Nothing that depends on them was judged or filled this run.", "",
+                                 "- arxiv: NameNotResolved: export.arxiv.org", "- cvf ICCV 2019: HTTP 503"]
+    assert "was unavailable" not in md

@@ -398,4 +398,4 @@ def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, we
     (pr,) = run.pull_requests
     assert set(pr["files"]) == {"README.md"}
     assert "[[paper]](https://arxiv.org/abs/1612.03928)" in pr["files"]["README.md"]
-    assert "issue create --title Link health: 1 link need attention (1 broken)" in run.gh_log.read_text()
+    assert "issue create --title Link health: 1 link needs attention (1 broken)" in run.gh_log.read_text()

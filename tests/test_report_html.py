@@ -82,7 +82,8 @@ def test_one_row_per_seed_entry_with_links_fills_and_abstracts(seed):
     (gift,) = by_line[14]["links"]
     assert gift["status"] == "redirected" and gift["suggestion_href"].startswith("https://openaccess.thecvf.com/")
     assert {lk["status"] for lk in by_line[24]["links"]} == {"ok"}
-    assert 'option value="filled">filled (4)' in page and 'option value="redirected">redirected (2)' in page
+    assert 'option value="filled">filled (4 entries)' in page
+    assert 'option value="redirected">redirected (2 entries)' in page
 
 
 def test_crawler_report_renders_the_same_page_from_the_cache_and_the_export(seed):
@@ -171,6 +172,36 @@ def test_the_page_loads_nothing_from_elsewhere(seed):
     assert "@import" not in page and "url(http" not in page
 
 
+def test_the_sort_glyph_is_a_character_not_an_escape():
+    # In the CSS file one backslash starts the escape; `\\25B2` would show the text `\25B2` itself.
+    assert 'content:" \\25B2"' in html.STYLE and 'content:" \\25BC"' in html.STYLE
+    assert "\\\\25B" not in html.STYLE
+
+
+def test_the_filter_counts_entries_and_says_so(seed):
+    page = html.render(seed["run"].report, seed["papers"])
+    options = re.findall(r"<option [^>]*>([^<]*)</option>", page)
+    assert options[0] == "all (14 entries)"
+    assert all(re.search(r"\(\d+ entr(y|ies)\)$", o) for o in options), options
+
+
+def test_the_not_judged_by_reason_and_the_sources_down_are_on_the_page():
+    from crawler.report.model import NotJudged
+
+    summary = Summary(lists=("l.md",), distinct_urls=240, healthy=4, not_judged=236, counts={},
+                      not_judged_by=(NotJudged("arxiv", "unavailable this run", 233),
+                                     NotJudged("ieeexplore.ieee.org", "walls robots (HTTP 403)", 3)),
+                      sources=(SourceState("arxiv", "", Availability.UNAVAILABLE, "NameNotResolved: x"),))
+    page = html.render(RunReport(summary, links=()), [])
+    assert "<h2>Not judged: 236 links</h2>" in page
+    assert "<li>arxiv: unavailable this run (233 links)</li>" in page
+    assert "<li>ieeexplore.ieee.org: walls robots (HTTP 403) (3 links)</li>" in page
+    assert "no link failing, 236 not judged" in page  # not "all links healthy"
+    down = page.index("Sources that could not answer (1)")
+    assert down > page.index('<table id="papers">') and "was unavailable" not in page
+    assert "<li><strong>arxiv</strong>: NameNotResolved: x</li>" in page
+
+
 def run_row(**kw) -> RunRow:
     return RunRow(**{"id": 1, "command": "run", "new": 0, "fixed": 0, "filled": 0, **kw})
 
@@ -234,6 +265,8 @@ def test_the_page_in_a_browser(browser, seed, tmp_path, capsys):
     years = page.eval(f"Array.from({VISIBLE}, tr => +tr.cells[4].textContent)")
     assert len(years) > 5 and years == sorted(years, reverse=True)
     assert page.eval("document.querySelector('th[data-key=year]').getAttribute('aria-sort')") == "descending"
+    glyph = "getComputedStyle(document.querySelector('th[data-key=year] button'), '::after').content"
+    assert page.eval(glyph) == '" \u25bc"'  # the character, not the text of its escape
 
     page.select("#status", "redirected")
     assert page.eval(f"{VISIBLE}.length") == 2  # both the text and the status filter apply

@@ -331,7 +331,7 @@ def test_the_nightly_workflow_runs_as_a_script_and_the_cache_carries_a_failure_t
     assert "# Link health" in crawl.summary or "Link health" in crawl.summary
     # The tracking issue was opened for the broken project page...
     gh = first.gh_log.read_text()
-    assert "issue create --title Link health: 1 link need attention (1 broken) --label link-health" in gh
+    assert "issue create --title Link health: 1 link needs attention (1 broken) --label link-health" in gh
     # ...and the pull request carries the list with its empty link filled, and nothing else.
     (pr,) = first.pull_requests
     assert set(pr["files"]) == {"data/papers.md"}
@@ -351,7 +351,7 @@ def test_the_nightly_workflow_runs_as_a_script_and_the_cache_carries_a_failure_t
     assert action_step.outcome == "failure" and action_step.outputs["exit-code"] == "1"
     assert action_step.outputs["dead"] == "1"
     assert sorted(e.name for e in second.cache.iterdir()) == ["crawler-cache-1-1", "crawler-cache-2-1"]
-    assert "issue edit 1 --title Link health: 1 link need attention (1 dead)" in second.gh_log.read_text()
+    assert "issue edit 1 --title Link health: 1 link needs attention (1 dead)" in second.gh_log.read_text()
     report = json.loads((second.artifacts / "reports" / "health.json").read_text())
     assert [lo["dead"] for lo in report["links"] if lo["url"].endswith("/project")] == [True]
 
@@ -493,7 +493,7 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
     assert main(["ci", "--reports", str(reports), "--out", str(tmp_path / "ci"),
                  "--run-url", "https://github.com/o/r/actions/runs/7"]) == 0
     outputs = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
-    assert outputs == {"state": "open", "title": "Link health: 1 link need attention (1 broken)", "fills": "0"}
+    assert outputs == {"state": "open", "title": "Link health: 1 link needs attention (1 broken)", "fills": "0"}
     assert "https://example.org/paper/1" in (tmp_path / "ci" / "issue.md").read_text()
     assert (tmp_path / "ci" / "pull-request.md").exists()
     # The issue job reads these two from the artifact: exactly what the outputs said, no trailing newline.
@@ -503,7 +503,8 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
     assert "network was unavailable" in capsys.readouterr().out
     assert main(["counts", "--reports", str(reports)]) == 0
     printed = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
-    assert printed == {"links": "1", "healthy": "0", "failing": "1", "new": "1", "dead": "0", "fills": "0",
+    assert printed == {"links": "1", "healthy": "0", "failing": "1", "not-judged": "0", "skipped": "0",
+                       "new": "1", "dead": "0", "fills": "0",
                        "report-markdown": f"{reports}/health.md", "report-json": f"{reports}/health.json",
                        "report-html": ""}  # no index.html was written here
     assert main(["counts", "--reports", str(tmp_path / "none")]) == 2
@@ -512,7 +513,8 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
 def test_counts_take_lists_or_numbers():
     report = report_with([link(1), link(2, dead=True, new=False)])
     assert counts(report, Path("/nowhere")) == {
-        "links": "2", "healthy": "0", "failing": "2", "new": "1", "dead": "1", "fills": "0",
+        "links": "2", "healthy": "0", "failing": "2", "not-judged": "0", "skipped": "0", "new": "1", "dead": "1",
+        "fills": "0",
         "report-markdown": "", "report-json": "", "report-html": ""}
 
 

@@ -1,16 +1,15 @@
 """reports/badge.svg: a shields-style flat badge with the share of healthy links ("links | 93% healthy").
 
-The share counts the links the run could judge (LinkStatus.is_judged): `skipped` (excluded, non-web,
-refused private targets), `blocked` and `rate_limited` (which say nothing about the link) are left out
-of it, so a list full of sites that refuse robots is not shown as unhealthy. The badge's title says how
-many were left out.
+The share counts the links the run could judge, healthy or failing: the not judged (`blocked`,
+`rate_limited`: they say nothing about the link) and the `skipped` (excluded, non-web, refused private
+targets) are left out of it, so a list full of sites that refuse robots is not shown as unhealthy. The
+badge's title gives the report's own count, `links = healthy + failing + not judged + skipped`.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from crawler.models import LinkStatus
 from crawler.report.model import RunReport
 
 LABEL = "links"
@@ -34,13 +33,10 @@ def text_width(text: str) -> float:
     return sum(_WIDTHS.get(ch, WIDE) for ch in text)
 
 
-def share(report: RunReport) -> tuple[int, int, int]:
-    """(healthy, judged, not judged) links, from the summary's counts by status."""
-    counts = report.summary.counts
-    healthy = sum(n for s, n in counts.items() if s.is_healthy)
-    judged = sum(n for s, n in counts.items() if s.is_judged)
-    not_judged = sum(n for s, n in counts.items() if not s.is_judged and s is not LinkStatus.EMPTY)
-    return healthy, judged, not_judged
+def share(report: RunReport) -> tuple[int, int]:
+    """(healthy, judged) links, from the summary's counts: judged = healthy + failing."""
+    s = report.summary
+    return s.healthy, s.healthy + s.failing
 
 
 def colour(percent: int) -> str:
@@ -49,17 +45,13 @@ def colour(percent: int) -> str:
 
 def message(report: RunReport) -> tuple[str, str, str]:
     """(text on the badge, colour, longer description for its title)."""
-    healthy, judged, not_judged = share(report)
+    healthy, judged = share(report)
+    tally = report.summary.tally()
     if not judged:
-        return "no links checked", GREY, f"{LABEL}: none checked"
+        return "no links checked", GREY, f"{LABEL}: none checked; {tally}"
     percent = healthy * 100 // judged  # floor: 999 of 1000 is 99%, never a reassuring 100%
-    # "Not judged" as the reports say it (blocked or rate limited); skipped links are counted apart.
-    skipped = report.summary.counts.get(LinkStatus.SKIPPED, 0)
-    unjudged = not_judged - skipped
-    extra = (f", {unjudged} not judged (blocked or rate limited)" if unjudged else "") + (
-        f", {skipped} skipped" if skipped else "")
-    return (f"{percent}% healthy", colour(percent),
-            f"{LABEL}: {percent}% healthy, {healthy} of {judged} checked links{extra}")
+    title = f"{LABEL}: {percent}% healthy ({healthy} of {judged} judged); {tally}"
+    return f"{percent}% healthy", colour(percent), title
 
 
 def render(report: RunReport) -> str:

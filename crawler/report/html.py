@@ -21,6 +21,7 @@ from importlib import resources
 
 from crawler.localrefs import link_key
 from crawler.models import LinkStatus
+from crawler.report import markdown
 from crawler.report.model import LinkRow, Place, RunReport, RunRow
 
 # Worst first: a row sorts and filters by its worst link. "dead" is a flag on a failing link, ranked first.
@@ -191,11 +192,38 @@ def _status_options(table_rows: list[dict]) -> str:
         for t in r["tags"]:
             counts[t] = counts.get(t, 0) + 1
     order = ["attention", "dead", "new", *[s for s in SEVERITY if s != "dead"], "no-abstract"]
-    opts = [f'<option value="">all entries ({len(table_rows)})</option>']
+    # The filter picks entries (a row is an entry, with all its links): each option counts entries, and says so.
+    opts = [f'<option value="">all ({_entries(len(table_rows))})</option>']
     for tag in order:
         if counts.get(tag):
-            opts.append(f'<option value="{escape(tag)}">{escape(LABELS.get(tag, tag))} ({counts[tag]})</option>')
+            opts.append(f'<option value="{escape(tag)}">{escape(LABELS.get(tag, tag))} '
+                        f'({_entries(counts[tag])})</option>')
     return "".join(opts)
+
+
+def _entries(n: int) -> str:
+    return f"{n} {'entry' if n == 1 else 'entries'}"
+
+
+def _not_judged(report: RunReport) -> str:
+    """The links not judged, by source or host and reason, in one place."""
+    s = report.summary
+    if not s.not_judged:
+        return ""
+    items = "".join(f"<li>{escape(str(group))}</li>" for group in s.not_judged_by)
+    return (f'<section id="not-judged"><h2>Not judged: {s.not_judged} link{"s" if s.not_judged != 1 else ""}</h2>'
+            f'<p class="muted">Never failures, never dead.</p><ul>{items}</ul></section>')
+
+
+def _sources_down(report: RunReport) -> str:
+    """The sources that could not answer: one short section after the tables, one line each."""
+    down = report.summary.unavailable
+    if not down:
+        return ""
+    items = "".join(f"<li><strong>{escape(st.label)}</strong>: {escape(st.reason or 'no reason given')}</li>"
+                    for st in down)
+    return (f'<section id="sources-down"><h2>Sources that could not answer ({len(down)})</h2>'
+            f"<p>Nothing that depends on them was judged or filled this run.</p><ul>{items}</ul></section>")
 
 
 def _others(report: RunReport, table_rows: list[dict]) -> str:
@@ -236,10 +264,10 @@ def render(report: RunReport, papers: list[dict]) -> str:
     csp = (f"default-src 'none'; script-src {_csp_hash(script)}; style-src {_csp_hash(style)}; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     failing = s.failing
-    headline = (f'<span class="verdict bad">{failing} of {s.distinct_urls} links need attention</span>'
-               if failing else '<span class="verdict good">all links healthy</span>')
+    verdict = "bad" if failing else "good" if not s.not_judged else "unsure"
+    headline = f'<span class="verdict {verdict}">{escape(markdown.headline(report))}</span>'
     numbers = (("links", s.distinct_urls), ("healthy", s.healthy), ("failing", failing),
-               ("not judged", s.not_judged), ("new", len(s.new)), ("dead", len(s.dead)),
+               ("not judged", s.not_judged), ("skipped", s.skipped), ("new", len(s.new)), ("dead", len(s.dead)),
                ("fixed", len(s.fixed)), ("empty", s.empty_links),
                # These two count what the table shows: `crawler report` enriches nothing, its rows come from
                # the last export.
@@ -247,13 +275,11 @@ def render(report: RunReport, papers: list[dict]) -> str:
                ("unresolved", s.unresolved),
                ("abstracts", sum(1 for r in table_rows if r["abstract"])))
     summary = "".join(f"<div><dt>{escape(k)}</dt><dd>{int(v)}</dd></div>" for k, v in numbers)
-    unavailable = "".join(
-        f"<p><strong>{escape(st.label)} was unavailable</strong> ({escape(st.reason or 'no reason given')}): "
-        "nothing that depends on it was judged this run.</p>" for st in s.unavailable)
+    not_judged, down = _not_judged(report), _sources_down(report)
     heads = "".join(f'<th data-key="{k}" aria-sort="none"><button type="button">{escape(t)}</button></th>'
                     for k, t in COLUMNS)
     legend = "".join(f'<span><span class="key k-{k}"></span>{t}</span>' for k, t in
-                     (("ok", "healthy"), ("failing", "failing"), ("dead", "dead"), ("other", "not judged")))
+                     (("ok", "healthy"), ("failing", "failing"), ("dead", "dead"), ("other", "not judged or skipped")))
     lists = ", ".join(s.lists)
     title = f"Link health: {lists}"
     options, count, others = _status_options(table_rows), len(table_rows), _others(report, table_rows)
@@ -275,7 +301,7 @@ def render(report: RunReport, papers: list[dict]) -> str:
 <p><strong>{escape(lists)}</strong> · {escape(_when(s.generated_at))} · {headline}</p>
 </header>
 <dl class="summary">{summary}</dl>
-{unavailable}
+{not_judged}
 <h2>History</h2>
 <figure>{chart(report.runs)}
 <figcaption class="legend">{legend}</figcaption></figure>
@@ -291,6 +317,7 @@ def render(report: RunReport, papers: list[dict]) -> str:
 <tbody></tbody>
 </table>
 {others}
+{down}
 <footer><p class="muted">Made by crawler {escape(s.version)} · machine-readable: health.json ·
 the list's entries: papers.json</p></footer>
 <script type="application/json" id="crawler-data">{payload}</script>

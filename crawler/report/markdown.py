@@ -20,19 +20,31 @@ HEADINGS = {
     S.BROKEN: "Broken", S.WRONG_PAPER: "Link to the wrong paper", S.INVALID: "Invalid URLs",
     S.UNREACHABLE: "Unreachable", S.TIMEOUT: "Timed out", S.SERVER_ERROR: "Server errors",
     S.RATE_LIMITED: "Rate limited (cannot judge, never dead)",
-    S.BLOCKED: "Blocked (bot or login wall: cannot judge, never dead)",
+    S.BLOCKED: "Blocked (a bot or login wall, or a source that could not answer: cannot judge, never dead)",
     S.REDIRECTED: "Permanently redirected (update the link)", S.SKIPPED: "Skipped",
 }
 QUIET_SKIPS = ("in-page", "relative", "not a web link")  # expected skips: counted, not listed
 MAX_ROWS = 200  # per table; the JSON report has everything
 
 
+# Escaped only where Markdown would read them, so the file stays readable as text (`README.md:20`, not
+# `README\.md\:20`): emphasis and code marks, brackets (links, images), the table's `|`, strikethrough; `_`
+# only at a word's edge (GFM ignores it inside a word); `&` only before what reads as an entity; `<` only
+# before what reads as a tag or an autolink; and the `:` of a URL scheme or the `.` of `www.`, which GitHub
+# would otherwise turn into a link.
+_MARKUP = re.compile(r"[\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp)(?=://)|\b(www)(?=\.)")
+
+
 def escape(text: object) -> str:
-    """Untrusted text inside a Markdown table cell: no markup, no HTML, no breaking the table."""
+    """Untrusted text inside a Markdown table cell: no markup, no HTML, no link, no breaking the table."""
     s = re.sub(r"\s+", " ", str(text)).strip()
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # `:` `.` `@` too: GitHub turns a bare https://…, www.… or name@host into a link otherwise.
-    return re.sub(r"([\\`*_{}\[\]()#+!|~:.@])", r"\\\1", s)
+    s = _ENTITY.sub("&amp;", s)
+    s = _TAG.sub("&lt;", s)
+    s = _MARKUP.sub(lambda m: "\\" + m.group(0), s)
+    return _AUTOLINK.sub(lambda m: m.group(0) + "\\", s)
 
 
 def code(text: object) -> str:
@@ -46,26 +58,30 @@ def where(places: tuple[Place, ...], several: bool, cite=escape) -> str:
     return ", ".join(cite(str(p)) if several else str(p.line) for p in places)
 
 
+def headline(report: RunReport) -> str:
+    s = report.summary
+    if s.failing:
+        return f"{s.failing} of {s.distinct_urls} links failing"
+    if s.not_judged:
+        return f"no link failing, {s.not_judged} not judged"
+    return "all links healthy"
+
+
 def render(report: RunReport) -> str:
     s = report.summary
     several = len(s.lists) > 1
     when = datetime.fromtimestamp(s.generated_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Link health", ""]
-    headline = f"{s.failing} of {s.distinct_urls} links need attention" if s.failing else "all links healthy"
-    out.append(f"**{escape(', '.join(s.lists))}** · {when} · {headline}")
+    out.append(f"**{escape(', '.join(s.lists))}** · {when} · {headline(report)}")
     out.append("")
-    out.append("| links | healthy | failing | not judged | new | dead | fixed | empty | filled | unresolved | "
-               "abstracts |")
-    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    out.append(f"| {s.distinct_urls} | {s.healthy} | {s.failing} | {s.not_judged} | {len(s.new)} | {len(s.dead)} | "
-               f"{len(s.fixed)} | {s.empty_links} | {s.fills} | {s.unresolved} | {s.abstracts} |")
+    out.append("| links | healthy | failing | not judged | skipped | new | dead | fixed | empty | filled | unresolved "
+               "| abstracts |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append(f"| {s.distinct_urls} | {s.healthy} | {s.failing} | {s.not_judged} | {s.skipped} | {len(s.new)} | "
+               f"{len(s.dead)} | {len(s.fixed)} | {s.empty_links} | {s.fills} | {s.unresolved} | {s.abstracts} |")
     out.append("")
     out.append("By status: " + ", ".join(f"{k.value} {v}" for k, v in sorted(s.counts.items(), key=lambda kv: -kv[1])))
-    if s.not_judged:
-        out += ["", f"{s.not_judged} could not be judged (a bot wall or a rate limit): not failures, never dead."]
-    for state in s.unavailable:
-        out += ["", f"> **{escape(state.label)} was unavailable** ({escape(state.reason or 'no reason given')}): "
-                    "nothing that depends on it was judged this run."]
+    out += not_judged_section(report)
     for label, urls in (("Dead", s.dead), ("New failures", s.new), ("Fixed", s.fixed)):
         if urls:
             out += ["", f"**{label}:** " + ", ".join(code(u) for u in urls[:20]) + (" …" if len(urls) > 20 else "")]
@@ -96,8 +112,28 @@ def render(report: RunReport) -> str:
     if pending and not report.unresolved:
         out += ["", f"## Empty links ({len(pending)})", ""]
         out += [f"- {where((e.place,), several)}: {escape(e.entry or e.label)}" for e in pending]
+    out += sources_down(report)
     out.append("")
     return "\n".join(out)
+
+
+def not_judged_section(report: RunReport) -> list[str]:
+    """The links not judged, by source or host and reason, in one place near the top."""
+    s = report.summary
+    if not s.not_judged:
+        return []
+    return ["", f"**Not judged: {s.not_judged} link{'s' if s.not_judged != 1 else ''}** (never failures, "
+                "never dead):", "", *(f"- {escape(group)}" for group in s.not_judged_by)]
+
+
+def sources_down(report: RunReport) -> list[str]:
+    """The sources that could not answer: one short section after the tables, one line each."""
+    down = report.summary.unavailable
+    if not down:
+        return []
+    return ["", f"## Sources that could not answer ({len(down)})", "",
+            "Nothing that depends on them was judged or filled this run.", "",
+            *(f"- {escape(st.label)}: {escape(st.reason or 'no reason given')}" for st in down)]
 
 
 def _problems(report: RunReport, file: str | None, several: bool) -> list[str]:

@@ -7,7 +7,9 @@ documented health.json (schema 2); `from_json` reads it back for the workflow's 
 Schema 2 (from 1): every place in a list is `{"file", "line"}` (several lists share one report), so
 `links[].lines` holds such objects and `fills`, `unresolved` and `empty` gain `file`; `summary.lists`
 names the lists; `summary.sources` is a list of `{source, scope, state, reason}`; links gain `note`,
-`title_score`, `authors_matched` and `repo`; `summary` gains `not_judged` and `notes`.
+`title_score`, `authors_matched` and `repo`; `summary` gains `not_judged` and `notes`. Added within schema 2:
+`summary.skipped` and `summary.not_judged_by`, so that every output gives the same count,
+links = healthy + failing + not judged + skipped (`Summary.tally`).
 
 Additive within schema 2: when a URL's places are judged apart (a URL under two entries, judged against
 each; a `#fragment` missing on a page), each item of its `lines` names its `entry`, and an item whose own
@@ -18,11 +20,14 @@ verdict differs from the URL's carries it: `status`, `error`, `note`, `suggestio
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from crawler import __version__
 from crawler.errortext import error_text, one_line
 from crawler.history import LinkState
+from crawler.links import host_of
 from crawler.models import (
     Availability,
     CheckResult,
@@ -134,6 +139,22 @@ RUN_FIELDS = tuple(RunRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
+class NotJudged:
+    """Links the run could not judge for one reason: "arxiv: unavailable this run (233 links)"."""
+
+    source: str  # the source or host that could not answer: "arxiv", "ieeexplore.ieee.org"
+    reason: str  # short: "unavailable this run", "walls robots (HTTP 403)"
+    links: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.links} link{'s' if self.links != 1 else ''})"
+
+
+@dataclass(frozen=True)
 class Summary:
     lists: tuple[str, ...] = ()
     command: str = "run"
@@ -148,6 +169,8 @@ class Summary:
     healthy: int = 0
     failing: int = 0
     not_judged: int = 0  # blocked or rate limited: could not say, shown apart from failures
+    skipped: int = 0  # left out by the user, not a web link, or a private target refused
+    not_judged_by: tuple[NotJudged, ...] = ()  # the not judged, by source or host and reason, most first
     notes: int = 0
     new: tuple[str, ...] = ()
     dead: tuple[str, ...] = ()
@@ -161,6 +184,11 @@ class Summary:
     @property
     def unavailable(self) -> tuple[SourceState, ...]:
         return tuple(s for s in self.sources if s.availability is Availability.UNAVAILABLE)
+
+    def tally(self) -> str:
+        """The one count every output gives: links = healthy + failing + not judged + skipped."""
+        return (f"{self.distinct_urls} links: {self.healthy} healthy, {self.failing} failing, "
+                f"{self.not_judged} not judged, {self.skipped} skipped")
 
 
 @dataclass(frozen=True)
@@ -221,7 +249,9 @@ class RunReport:
             entries=s["entries"], paper_entries=s["paper_entries"], links=s["links"],
             distinct_urls=s["distinct_urls"], empty_links=s["empty_links"],
             counts={LinkStatus(k): v for k, v in s["counts"].items()}, healthy=s["healthy"], failing=s["failing"],
-            not_judged=s["not_judged"], notes=s["notes"], new=tuple(s["new"]), dead=tuple(s["dead"]),
+            not_judged=s["not_judged"], skipped=s.get("skipped", 0),
+            not_judged_by=tuple(NotJudged(**n) for n in s.get("not_judged_by", ())),
+            notes=s["notes"], new=tuple(s["new"]), dead=tuple(s["dead"]),
             fixed=tuple(s["fixed"]), fills=s["fills"], unresolved=s["unresolved"], abstracts=s["abstracts"],
             sources=tuple(SourceState(st["source"], st["scope"], Availability(st["state"]), st["reason"])
                           for st in s["sources"]),
@@ -343,6 +373,8 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
         healthy=sum(1 for lo in rows if lo.status.is_healthy),
         failing=sum(1 for lo in rows if lo.status.is_failure),
         not_judged=sum(1 for lo in rows if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED),
+        skipped=sum(1 for lo in rows if lo.status is LinkStatus.SKIPPED),
+        not_judged_by=not_judged_by(rows),
         notes=sum(1 for lo in rows if lo.note or any(o.note for o in lo.occurrences)),
         new=tuple(lo.url for lo in rows if lo.new), dead=tuple(lo.url for lo in rows if lo.dead),
         fixed=tuple(lo.url for lo in rows if lo.fixed),
@@ -362,3 +394,37 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
         unresolved=tuple(Unresolved(**{**asdict(u), "reason": error_text(u.reason, "left empty"),
                                        "candidates": tuple(u.candidates)}) for u in enrichment.unresolved),
     )
+
+
+# -- what could not be judged, by reason ----------------------------------------------------------------------
+# "arxiv: unavailable this run (HTTP 503)", "OpenReview: sign-in needed (...)", "offline: not in the cache": a
+# one-word source, then its reason up to the first parenthesis or colon.
+_SOURCE_REASON = re.compile(r"^(?P<source>[A-Za-z][\w.-]*): (?P<reason>[^(:;]+)")
+_WALLS = {401: "asks for a login", 407: "asks for a login"}
+REASON_MAX = 80
+
+
+def why_not_judged(lo: LinkRow) -> tuple[str, str]:
+    """(source or host, short reason) for a link not judged: the grouping the reports show, not raw errors."""
+    error = (lo.error or "").strip()
+    if error.startswith("crawler error"):
+        return "crawler", "failed to check (its own error; see --verbose)"
+    m = _SOURCE_REASON.match(error)
+    if m:
+        return m["source"], m["reason"].strip()[:REASON_MAX]
+    host = host_of(lo.final_url or lo.url) or host_of(lo.url) or "?"
+    code = lo.http_status
+    if lo.status is LinkStatus.RATE_LIMITED:
+        return host, "rate limited (HTTP 429)"
+    if code is not None and 400 <= code <= 599 or code == 999:
+        wall = _WALLS.get(code, "walls robots" if code in (403, 451, 999) else "refuses our requests")
+        return host, f"{wall} (HTTP {code})"
+    reason = re.split(r"[(:;]", error, maxsplit=1)[0].removeprefix(host).strip() or "could not answer"
+    return host, reason[:REASON_MAX]
+
+
+def not_judged_by(rows: list[LinkRow]) -> tuple[NotJudged, ...]:
+    groups = Counter(why_not_judged(lo) for lo in rows
+                     if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED)
+    return tuple(NotJudged(source, reason, n)
+                 for (source, reason), n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])))

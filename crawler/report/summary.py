@@ -130,7 +130,8 @@ def issue_title(report: RunReport) -> str:
         n = sum(1 for lo in links if test(lo))
         if n:
             parts.append(f"{n} {label}")
-    return f"Link health: {len(links)} link{'s' if len(links) != 1 else ''} need attention ({', '.join(parts)})"
+    n = len(links)
+    return f"Link health: {n} link{'s need' if n != 1 else ' needs'} attention ({', '.join(parts)})"
 
 
 def issue_body(report: RunReport, markdown: str, *, run_url: str | None = None,
@@ -139,8 +140,11 @@ def issue_body(report: RunReport, markdown: str, *, run_url: str | None = None,
     run = pointer_to(run_url, "the nightly run")
     several = len(report.summary.lists) > 1
     lists = ", ".join(code(name) for name in report.summary.lists)
+    s = report.summary
     head = [f"Found by {run} on {lists}. This issue is updated by every run and "
-            "closed by the first run that finds these links fixed.", ""]
+            "closed by the first run that finds these links fixed.", "",
+            f"{s.tally()}. Listed here: the dead links, and any that are certainly gone or point at another "
+            "paper; other failures wait until they are dead.", ""]
     if links:
         head += ["| where | entry | link | status | suggestion |", "|---|---|---|---|---|"]
         # At the failing places only: a URL right under one entry and wrong under another is wrong there.
@@ -180,9 +184,11 @@ REPORT_FILES = {"report-markdown": "health.md", "report-json": "health.json", "r
 
 
 def counts(report: RunReport, reports: Path) -> dict[str, str]:
-    """The action's outputs: how many links, healthy, failing, new, dead, filled; where each report is."""
+    """The action's outputs: how many links, healthy, failing, not judged, skipped, new, dead, filled; where each
+    report is."""
     s = report.summary
     out = {"links": str(s.distinct_urls), "healthy": str(s.healthy), "failing": str(s.failing),
+           "not-judged": str(s.not_judged), "skipped": str(s.skipped),
            "new": str(len(s.new)), "dead": str(len(s.dead)), "fills": str(s.fills)}
     for name, file in REPORT_FILES.items():
         out[name] = str(reports / file) if (reports / file).is_file() else ""
