@@ -177,8 +177,8 @@ def test_check_offline_reports_a_dangling_anchor_and_a_missing_file_broken_and_d
     assert links["./list.md#papers"]["status"] == "ok"
     assert len(links["./list.md#papers"]["lines"]) == 2  # written in both lists: one target
     md = (tmp_path / "reports" / "health.md").read_text()
-    assert "| list\\.md\\:5 | x | `#no-such-heading` |" in md and "| list\\.md\\:6 | y | `./missing.md` |" in md
-    assert "| docs/more\\.md\\:3 |" in md
+    assert "| list.md:5 | x | `#no-such-heading` |" in md and "| list.md:6 | y | `./missing.md` |" in md
+    assert "| docs/more.md:3 |" in md
 
 
 def test_an_unchanged_failure_is_dead_again_the_next_night_and_fixed_when_the_heading_comes(tmp_path, monkeypatch):
