@@ -488,7 +488,7 @@ def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, we
               + "- Paying More Attention to Attention Improving the Performance of Convolutional Neural Networks "
                 "via Attention Transfer ICLR 2017 [[paper]]()\n")
     root = repo(tmp_path, {"README.md": readme, "CONTRIBUTING.md": "# How to add a paper\n"})
-    init(root, action=PINNED)
+    init(root, action=PINNED, publish=True)
     with (root / CONFIG).open("a") as fh:
         fh.write(f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\narxiv-delay = 0\n'
                  f'cvf-base = "{base}/cvf"\ntimeout = 5\nretries = 0\n')
@@ -498,7 +498,10 @@ def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, we
                  overrides={"install": {"python": sys.executable}}, env={"PYTHONPATH": f"{GUARD}:{ROOT}"})
     jobs = run.run_workflow(root / WORKFLOW)
     assert {k: v.result for k, v in jobs.items()} == {"crawl": "success", "issue": "success",
-                                                      "pull-request": "success"}, "\n".join(run.log)
+                                                      "pull-request": "success", "pages": "success"}, "\n".join(run.log)
+    # The page and the badge, deployed by the pages job alone (the crawl job's token cannot write Pages).
+    (site,) = run.pages
+    assert set(site) == {"index.html", "badge.svg"} and site["badge.svg"].startswith(b"<svg")
     assert "job issue: calls paper-list-crawler/paper-list-crawler/.github/workflows/link-health-issue.yml@" \
            + SHA in run.log
     (pr,) = run.pull_requests
