@@ -121,6 +121,24 @@ def test_permissions_are_least_privilege(wf):
                     assert s["with"]["persist-credentials"] is False
 
 
+def test_the_pull_request_check_reads_and_the_posting_writes_without_checking_anything_out():
+    (check,) = load(PR_CHECK)["jobs"].values()
+    assert check["permissions"] == {"contents": "read"}
+    checkout, crawler = check["steps"]
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+    assert checkout["with"]["fetch-depth"] == 0  # the merge base with the base branch
+    assert crawler["uses"] == "./" and crawler["with"]["mode"] == "pull-request"
+    post = load(PR_POST)
+    assert post.get("on", post.get(True)) == {"workflow_run": {"workflows": [load(PR_CHECK)["name"]],
+                                                               "types": ["completed"]}}
+    (job,) = post["jobs"].values()
+    assert job["uses"] == "./.github/workflows/pull-request-comment.yml"
+    (inner,) = load(PR_COMMENT)["jobs"].values()
+    assert job["permissions"] == inner["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert set(load(PR_COMMENT).get("on", load(PR_COMMENT).get(True))) == {"workflow_call"}
+    assert not [s for s in inner["steps"] if "checkout" in s.get("uses", "")]
+
+
 # -- action.yml ------------------------------------------------------------------------------------------
 def test_the_action_has_the_inputs_and_outputs_the_issue_asked_for(action):
     inputs = action["inputs"]
