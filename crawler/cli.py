@@ -8,7 +8,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -24,6 +26,7 @@ from crawler.progress import Progress
 from crawler.store import Store
 
 log = logging.getLogger("crawler")
+T = TypeVar("T")
 
 
 class Duration(click.ParamType):
@@ -88,6 +91,20 @@ def _enrich_options(fn):
         fn = option(fn)
     return fn
 
+
+def _without(*names: str):
+    """Drop options that do not apply to a command (after `_common`), so its --help offers only what does."""
+
+    def drop(fn):
+        fn.__click_params__ = [p for p in fn.__click_params__ if p.name not in names]  # where click.option puts them
+        return fn
+
+    return drop
+
+
+# What only a command that asks the network uses: `report` and `links` ask nothing.
+_NETWORK = ("allow_private", "offline", "max_age", "concurrency", "host_concurrency", "timeout", "run_timeout",
+            "archive")
 
 _SETTING_FLAGS = ("db", "reports", "allow_private", "offline", "max_age", "concurrency", "host_concurrency",
                   "timeout", "run_timeout", "fail_on", "dead_after", "dead_span", "export", "archive",
@@ -155,29 +172,84 @@ def enrich(**opts) -> None:
 
 
 @cli.command()
+@_without(*_NETWORK)
 @_common
 def report(**opts) -> None:
     """Re-render the reports from the cache alone, with no network."""
     _execute("report", opts)
 
 
-def _execute(command: str, opts: dict) -> None:
+@cli.command("pr")
+@_without("fail_on", "dead_after", "dead_span", "archive")
+@_common
+@click.option("--base", required=True, metavar="REF",
+              help="the branch or commit the pull request goes into (compared from its merge base with HEAD)")
+def pull_request(**opts) -> None:
+    """Check and fill only the lines a pull request adds or changes; write its comment and suggestions.
+
+    Exit 1 when it adds a failing link."""
+    from crawler import gitdiff, pullrequest
+    from crawler.outputs import write_pull_request
+
+    settings = _setup(opts)
+    lists = resolve(opts, settings)
+    changes = gitdiff.list_changes(lists, opts["base"])
+    job = pullrequest.job(lists, changes)
+    pr = _run(job, settings, lambda outcome, store: pullrequest.build(outcome, changes, store))
+    comment, suggested = write_pull_request(pr, settings)
+    if not settings.quiet:
+        s = pr.report.summary
+        empty = f" and {s.empty_links} empty ({s.fills} filled)" if s.empty_links else ""
+        click.echo(f"crawler: pull request: {s.distinct_urls} links{empty} on its lines: {len(pr.failing)} failing, "
+                   f"{s.healthy} healthy; {len(pr.suggestions)} suggestions in {comment} and {suggested}")
+    sys.exit(pr.exit_code)
+
+
+@cli.command("links")
+@click.argument("lists", metavar="[LIST...]", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, default=False, help="one JSON object a line")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="crawler.toml or pyproject.toml")
+def links_command(lists, as_json, config_path) -> None:
+    """List every link (file:line, kind, URL, entry) without checking it: no network, no cache."""
+    from crawler import linkdump
+    from crawler.listfile import read_lists
+    from crawler.models import ParsedList
+    from crawler.parse import parse_list
+
+    settings = _setup({"config_path": config_path, "no_progress": True})
+    paths = resolve({"lists": lists}, settings)
+    parsed = ParsedList.join([parse_list(text).in_file(str(path)) for path, text in read_lists(paths)])
+    render = linkdump.render_json_lines if as_json else linkdump.render_text
+    sys.stdout.writelines(render(parsed))
+
+
+def _setup(opts: dict) -> Settings:
     settings = build_settings(opts)
     level = logging.DEBUG if settings.verbose else logging.ERROR if settings.quiet else logging.WARNING
     logging.basicConfig(level=level, format="crawler: %(message)s")
-    lists = resolve(opts, settings)
-    back = WriteBack(write=bool(opts.get("write")), output=opts.get("output"), diff=bool(opts.get("show_diff")),
-                     abstracts=bool(opts.get("abstracts")), update_redirects=bool(opts.get("update_redirects")))
-    back.check(lists)
+    return settings
+
+
+def _run(job: Job, settings: Settings, then: Callable[[Outcome, Store], T]) -> T:
+    """The job through the pipeline with the cache open, and `then` with the outcome while it still is."""
     existed = settings.db.exists()
     try:
         with Store(settings.db) as store:
-            outcome = asyncio.run(_pipeline(Job(command, lists), settings, store))
+            return then(asyncio.run(_pipeline(job, settings, store)), store)
     except NetworkDown:
         if not existed:  # a night without network leaves no trace, not even a new empty cache
             for suffix in ("", "-wal", "-shm", ".lock"):
                 Path(f"{settings.db}{suffix}").unlink(missing_ok=True)
         raise
+
+
+def _execute(command: str, opts: dict) -> None:
+    settings = _setup(opts)
+    lists = resolve(opts, settings)
+    back = WriteBack(write=bool(opts.get("write")), output=opts.get("output"), diff=bool(opts.get("show_diff")),
+                     abstracts=bool(opts.get("abstracts")), update_redirects=bool(opts.get("update_redirects")))
+    back.check(lists)
+    outcome = _run(Job(command, lists), settings, lambda outcome, store: outcome)
     diff = write_outputs(outcome, settings, command, back)
     if diff:
         sys.stdout.write(diff)
@@ -274,11 +346,16 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--contact", help="who runs the crawler, for the User-Agent [the repository's GitHub address]")
 @click.option("--action", "action_ref", metavar="OWNER/REPO@COMMIT",
               help="the action the workflow pins [the installed crawler's own commit]")
-@click.option("--force", is_flag=True, default=False, help="replace the workflow and crawler.toml if they exist")
-def init_command(lists, root, contact, action_ref, force) -> None:
-    """Set up a list repository: the nightly workflow, crawler.toml, .gitignore."""
+@click.option("--force", is_flag=True, default=False, help="replace the workflows and crawler.toml if they exist")
+@click.option("--no-pr-check", "pr_check", flag_value=False, default=True,
+              help="write no pull-request check (its two workflows)")
+@click.option("--publish", is_flag=True, default=False,
+              help="publish the page and the badge on GitHub Pages (a `pages` job in the nightly workflow)")
+def init_command(lists, root, contact, action_ref, force, pr_check, publish) -> None:
+    """Set up a list repository: the nightly and pull-request workflows, crawler.toml, .gitignore."""
     from crawler import init as setup
 
     action = setup.parse_action(action_ref) if action_ref else None
-    done = setup.init(root, lists=lists, contact=contact, action=action, force=force)
+    done = setup.init(root, lists=lists, contact=contact, action=action, force=force, pr_check=pr_check,
+                      publish=publish)
     click.echo(setup.describe(done))

@@ -3,17 +3,22 @@
 In the list repository it
 - finds the lists (README.md and other Markdown files holding paper entries; a folder of them becomes a glob);
 - writes `.github/workflows/paper-list.yml`, which runs this project's action (action.yml) and its issue and
-  pull-request workflows, pinned to the commit of the crawler that is installed;
-- writes `crawler.toml` with the lists, a contact and the defaults, commented;
-- adds the cache to `.gitignore`;
-- and says what it cannot do: tick "Allow GitHub Actions to create and approve pull requests".
+  pull-request workflows, pinned to the commit of the crawler that is installed, and (unless `pr_check` is
+  off) the two workflows of the pull-request check: `paper-list-pr.yml` checks a pull request's lines
+  read-only, `paper-list-pr-comment.yml` posts the comment and the suggestions;
+- writes `crawler.toml` with the lists (the one place they are named: the workflows read it), a contact and
+  the defaults, commented;
+- adds what a local run writes to `.gitignore` (the cache, the reports, the export), unless git tracks it;
+- and says what it cannot do: tick "Allow GitHub Actions to create and approve pull requests" (and, to
+  publish the badge, choose GitHub Actions as the source of GitHub Pages).
 An existing workflow or crawler.toml is never replaced without `force`.
 
 Which commit is installed: `pip install git+https://github.com/OWNER/REPO@REF` records the repository and the
 commit in the distribution's direct_url.json (PEP 610); a checkout (an editable install, or PYTHONPATH) is
 asked with git. Failing both, the workflow holds the placeholders OWNER/REPO and COMMIT, and init says so.
 
-Text making is pure (`workflow_text`, `config_text`, `gitignore_text`, `from_direct_url`, `github_repo`);
+Text making is pure (`workflow_text`, `pr_workflow_text`, `pr_comment_workflow_text`, `config_text`,
+`gitignore_text`, `badge_line`, `from_direct_url`, `github_repo`);
 `init` does the reading and writing, `installed_action` the looking around.
 """
 
@@ -23,6 +28,7 @@ import glob
 import json
 import re
 import subprocess
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -41,17 +47,28 @@ from crawler.config import (
 from crawler.errors import InputError, UsageError
 from crawler.files import write_atomic
 from crawler.listfile import resolve_lists
+from crawler.workflows import (  # noqa: F401 (CHECKOUT, CRON: the pins and the schedule, for the tests and README)
+    CHECKOUT,
+    CRON,
+    DISTRIBUTION,
+    PR_COMMENT_WORKFLOW,
+    PR_WORKFLOW,
+    WORKFLOW,
+    pr_comment_workflow_text,
+    pr_workflow_text,
+    workflow_text,
+)
 
-DISTRIBUTION = "paper-list-crawler"
-WORKFLOW = PurePosixPath(".github/workflows/paper-list.yml")
 CONFIG = PurePosixPath("crawler.toml")
 GITIGNORE = PurePosixPath(".gitignore")
-IGNORED = ("/data/cache.db", "/data/cache.db-*", "/data/*.lock")  # the cache lives in the Actions cache
-# Pinned as this repository's own workflows pin it; tests/test_init.py keeps the two the same.
-CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
-CRON = "17 3 * * *"  # 03:17 UTC: off the hour, when GitHub's scheduler is least busy
+# What a local run writes: the cache (in CI it lives in the Actions cache), the reports and the export (in CI
+# they go to artifacts, and to GitHub Pages with `publish`).
+IGNORED = ("/data/cache.db", "/data/cache.db-*", "/data/*.lock", "/reports/", "/data/papers.json",
+           "/data/papers.bib")
 PR_SETTING = ("Settings → Actions → General → Workflow permissions: tick \"Allow GitHub Actions to create and "
               "approve pull requests\", or the pull-request job cannot open its pull request.")
+PAGES_SETTING = ("Settings → Pages → Build and deployment → Source: choose \"GitHub Actions\", or the pages job "
+                 "cannot publish the badge.")
 
 MIN_PAPERS = 3  # paper entries that make a Markdown file a list (a project README has none)
 MAX_SCAN = 500  # Markdown files looked at; a list repository has far fewer
@@ -101,6 +118,7 @@ class Setup:
     written: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()  # files that exist and were left alone
     notes: tuple[str, ...] = field(default_factory=tuple)
+    badge: str | None = None  # the line to paste into the list's README, when the badge is published
 
 
 # -- finding the lists -----------------------------------------------------------------------------------
@@ -140,11 +158,6 @@ def _markdown_files(root: Path) -> list[Path]:
     return found[:MAX_SCAN]
 
 
-def _word(path: str) -> str:
-    """A path as one word of the action's `lists` input, which splits on blanks: a blank becomes `?`."""
-    return re.sub(r"\s", "?", path)
-
-
 def find_lists(root: Path, count: Callable[[str], int] = paper_entries) -> list[str]:
     """The lists in a repository, relative and POSIX: README.md first, a folder of lists as `folder/*.md`."""
     candidates = _markdown_files(root)
@@ -159,8 +172,9 @@ def find_lists(root: Path, count: Callable[[str], int] = paper_entries) -> list[
     for folder in sorted({p.parent for p in lists}, key=lambda f: (f != root, str(f))):
         mine = [p for p in lists if p.parent == folder]
         markdown = [p for p in candidates if p.parent == folder]
-        # The glob must match what was found: `*.md` is blind to `A.MD`.
-        if folder != root and len(mine) >= 2 and len(mine) == len(markdown) and all(p.suffix == ".md" for p in mine):
+        # A folder holding only lists is named by a glob, even with one list in it: next year's file is then
+        # checked too. The glob must match what was found: `*.md` is blind to `A.MD`.
+        if folder != root and len(mine) == len(markdown) and all(p.suffix == ".md" for p in mine):
             out.append(f"{folder.relative_to(root).as_posix()}/*.md")  # next year's file is checked too
         else:
             out += sorted((p.relative_to(root).as_posix() for p in mine), key=lambda s: (s.lower() != "readme.md", s))
@@ -287,66 +301,6 @@ def parse_action(text: str) -> ActionRef:
 
 
 # -- the files -------------------------------------------------------------------------------------------
-def workflow_text(lists: Sequence[str], action: ActionRef) -> str:
-    """.github/workflows/paper-list.yml: the action in one job, the issue and the fills in two more."""
-    words = json.dumps(" ".join(_word(name) for name in lists), ensure_ascii=False)
-    pin = f" # {action.label}"
-    return f"""\
-# The nightly check of this repository's paper lists (written by `crawler init`, {DISTRIBUTION} {__version__}).
-# `crawl` checks every link and fills empty paper links, reading only; `issue` keeps one issue about broken
-# links; `pull-request` proposes the fills. Each job's token holds only what that job needs.
-name: paper-list
-
-on:
-  schedule:
-    - cron: "{CRON}"
-  workflow_dispatch:
-
-permissions: {{}}
-
-concurrency:
-  group: ${{{{ github.workflow }}}}  # one run at a time: they share the cache
-  cancel-in-progress: false
-
-jobs:
-  crawl:
-    runs-on: ubuntu-latest
-    timeout-minutes: 60
-    permissions:
-      contents: read
-    outputs:
-      issue: ${{{{ steps.crawler.outputs.issue }}}}
-      fill-pr: ${{{{ steps.crawler.outputs.fill-pr }}}}
-    steps:
-      - uses: {CHECKOUT}
-        with:
-          persist-credentials: false
-      - id: crawler
-        uses: {action.uses()}{pin}
-        with:
-          lists: {words}
-          # OpenReview links are judged only with an account: add these two repository secrets (a read-only
-          # account without MFA). Without them those links are reported as not judged.
-          openreview-username: ${{{{ secrets.OPENREVIEW_USERNAME }}}}
-          openreview-password: ${{{{ secrets.OPENREVIEW_PASSWORD }}}}
-
-  issue:
-    needs: crawl
-    if: ${{{{ !cancelled() && needs.crawl.outputs.issue == 'true' }}}}
-    permissions:
-      issues: write
-    uses: {action.uses("/.github/workflows/link-health-issue.yml")}{pin}
-
-  pull-request:
-    needs: crawl
-    if: ${{{{ !cancelled() && needs.crawl.outputs.fill-pr == 'true' }}}}
-    permissions:
-      contents: write
-      pull-requests: write
-    uses: {action.uses("/.github/workflows/fill-pull-request.yml")}{pin}
-"""
-
-
 def _duration(seconds: float) -> str:
     for unit, size in (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
@@ -369,8 +323,8 @@ def config_text(lists: Sequence[str], contact: str | None) -> str:
 # Settings of paper-list-crawler for this repository (written by `crawler init`). A flag on the command
 # line wins over this file.
 
-# The lists to check: paths, globs and folders, sharing one cache and one report. The workflow
-# (.github/workflows/paper-list.yml) names the same lists in its `lists:` input: change both together.
+# The lists to check: paths, globs and folders, sharing one cache and one report. The workflows read them
+# from here: this is the one place to name them.
 lists = [{items}]
 
 # Who runs the crawler: it goes into the User-Agent of every request, so that a site's owner can reach you.
@@ -387,19 +341,41 @@ lists = [{items}]
 """
 
 
-def gitignore_text(existing: str | None) -> str | None:
-    """The .gitignore with the cache ignored, or None when it already is."""
+def gitignore_text(existing: str | None, tracked: Sequence[str] = ()) -> str | None:
+    """The .gitignore with what a local run writes ignored, or None when it already is. What git already tracks
+    (`tracked`: a repository that commits its reports, say) is left out: it is meant to be committed."""
     have = {line.strip().lstrip("/") for line in (existing or "").splitlines()}
-    if {"data/", "data", "data/*"} & have:
-        return None
-    missing = [p for p in IGNORED if p.lstrip("/") not in have]
+    data_ignored = bool({"data/", "data", "data/*"} & have)
+
+    def wanted(pattern: str) -> bool:
+        name = pattern.lstrip("/")
+        if name in have or (data_ignored and name.startswith("data/")):
+            return False
+        return not any(PurePosixPath(t).match(name.rstrip("/")) or t.startswith(name) for t in tracked)
+
+    missing = [p for p in IGNORED if wanted(p)]
     if not missing:
         return None
     head = (existing or "")
     if head and not head.endswith("\n"):
         head += "\n"
-    block = "# paper-list-crawler's cache: kept in the Actions cache, not in git\n" + "\n".join(missing) + "\n"
+    block = ("# paper-list-crawler: what a local run writes (in CI the cache lives in the Actions cache and the "
+             "reports in artifacts)\n" + "\n".join(missing) + "\n")
     return head + ("\n" if head.strip() else "") + block
+
+
+def tracked_outputs(root: Path, git: Git = _git) -> list[str]:
+    """The files git tracks where a run writes its outputs (reports/, data/papers.*): those are committed."""
+    found = git(root, ["ls-files", "-z", "--", "reports", "data/papers.json", "data/papers.bib"]) or ""
+    return [name for name in found.split("\0") if name]
+
+
+def badge_line(repo: str | None) -> str:
+    """The Markdown for a list's README: the badge, linking to the page, both on the repository's GitHub Pages."""
+    owner, _, name = (repo or "OWNER/REPO").partition("/")
+    site = f"https://{owner.lower() if repo else owner}.github.io"  # GitHub Pages hosts are lower case
+    base = site if name.lower() == f"{owner.lower()}.github.io" else f"{site}/{name}"
+    return f"[![link health]({base}/badge.svg)]({base}/)"
 
 
 def repo_contact(root: Path, git: Git = _git) -> str | None:
@@ -410,7 +386,7 @@ def repo_contact(root: Path, git: Git = _git) -> str | None:
 
 # -- doing it --------------------------------------------------------------------------------------------
 def init(root: Path, *, lists: Sequence[str] = (), contact: str | None = None, action: ActionRef | None = None,
-         force: bool = False, git: Git = _git) -> Setup:
+         force: bool = False, pr_check: bool = True, publish: bool = False, git: Git = _git) -> Setup:
     """Set up the list repository at `root`. Raises InitError when no list is found or a given one is bad."""
     if not root.is_dir():
         raise InitError(f"not a folder: {root}")
@@ -423,32 +399,54 @@ def init(root: Path, *, lists: Sequence[str] = (), contact: str | None = None, a
     written: list[str] = []
     kept: list[str] = []
     notes: list[str] = list(action.notes)
+    config = root / CONFIG
+    keeps_config = (config.exists() or config.is_symlink()) and not force
+    # crawler.toml is the one place for the lists; a kept one that names none leaves them to the workflows.
     # The action hands its `lists` words to the crawler, which expands globs: a file named like one is escaped.
-    words = [glob.escape(name) if (root / name).is_file() else name for name in chosen]
-    for rel, text in ((WORKFLOW, workflow_text(words, action)), (CONFIG, config_text(chosen, contact))):
+    words: list[str] = []
+    if keeps_config and not _names_lists(config):
+        words = [glob.escape(name) if (root / name).is_file() else name for name in chosen]
+        notes.append(f"{CONFIG} exists, was kept and names no lists: the workflows name them instead (add "
+                     "lists = [...] to it and drop them there, or rerun with --force)")
+    files = [(WORKFLOW, workflow_text(action, lists=words, publish=publish)), (CONFIG, config_text(chosen, contact))]
+    if pr_check:
+        files += [(PR_WORKFLOW, pr_workflow_text(action, lists=words)), (PR_COMMENT_WORKFLOW,
+                                                                          pr_comment_workflow_text(action))]
+    for rel, text in files:
         path = root / rel
         if (path.exists() or path.is_symlink()) and not force:
             kept.append(str(rel))
             continue
         write_atomic(path, text)
         written.append(str(rel))
-    if str(CONFIG) in kept:
-        notes.append(f"{CONFIG} exists and was kept: add lists = [...] to it yourself, or rerun with --force")
     ignore = root / GITIGNORE
-    new = gitignore_text(_read(ignore) if ignore.is_file() else None)
+    new = gitignore_text(_read(ignore) if ignore.is_file() else None, tracked_outputs(root, git))
     if new is not None:
         write_atomic(ignore, new)
         written.append(str(GITIGNORE))
     if not action.repo:
-        notes.append(f"which GitHub repository holds {DISTRIBUTION} is unknown: replace OWNER/REPO in {WORKFLOW} "
+        notes.append(f"which GitHub repository holds {DISTRIBUTION} is unknown: replace OWNER/REPO in the workflows "
                      "(or rerun with --action OWNER/REPO@COMMIT)")
     if not action.commit:
-        notes.append(f"which commit of {DISTRIBUTION} is installed is unknown: replace COMMIT in {WORKFLOW} with "
+        notes.append(f"which commit of {DISTRIBUTION} is installed is unknown: replace COMMIT in the workflows with "
                      "a full commit SHA (or rerun with --action OWNER/REPO@COMMIT)")
     if not contact:
         notes.append(f"set contact in {CONFIG}: it tells a site's owner who crawls them")
+    badge = None
+    if publish:
+        repo = github_repo(git(root, ["remote", "get-url", "origin"]) or "")
+        badge = badge_line(repo)
+        if not repo:
+            notes.append("the repository's GitHub address is unknown: replace OWNER/REPO in the badge's line")
     return Setup(root=root, lists=tuple(chosen), action=action, written=tuple(written), kept=tuple(kept),
-                 notes=tuple(notes))
+                 notes=tuple(notes), badge=badge)
+
+
+def _names_lists(config: Path) -> bool:
+    try:
+        return bool(tomllib.loads(_read(config) or "").get("lists"))
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 def describe(setup: Setup) -> str:
@@ -459,5 +457,8 @@ def describe(setup: Setup) -> str:
     lines.append(f"the workflow runs {setup.action.uses()} ({setup.action.label})")
     lines += [f"note: {note}" for note in setup.notes]
     lines.append(f"one setting init cannot change: {PR_SETTING}")
+    if setup.badge:
+        lines.append(f"and one more, for the badge: {PAGES_SETTING}")
+        lines.append(f"the badge, for your README: {setup.badge}")
     lines.append("then commit the files and start the workflow from the Actions tab (or wait for the night)")
     return "\n".join(lines)

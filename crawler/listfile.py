@@ -3,11 +3,38 @@
 from __future__ import annotations
 
 import glob
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from crawler.errors import InputError
 
+log = logging.getLogger("crawler")
+
 MAX_LIST_BYTES = 20 * 1024 * 1024
+
+
+class EmptyList(InputError):
+    """The list holds nothing but blanks."""
+
+
+def read_lists(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Each list with its text. Among several lists an empty one is a warning and is left out (a new year's
+    file may be created empty, before its first entry); a list named alone, or every list empty, is an error."""
+    out: list[tuple[Path, str]] = []
+    empty: list[EmptyList] = []
+    for path in paths:
+        try:
+            out.append((path, read_list(path)))
+        except EmptyList as exc:
+            if len(paths) == 1:
+                raise
+            empty.append(exc)
+    if not out and empty:
+        raise InputError(f"every list is empty: {', '.join(str(p) for p in paths)}")
+    for exc in empty:
+        log.warning("warning: %s (left out)", exc)
+    return out
 
 
 def read_list(path: Path) -> str:
@@ -24,7 +51,7 @@ def read_list(path: Path) -> str:
     if len(data) > MAX_LIST_BYTES:
         raise InputError(f"list is {len(data) // (1024 * 1024)} MiB; more than a paper list can be: {path}")
     if not data.strip():
-        raise InputError(f"list is empty: {path}")
+        raise EmptyList(f"list is empty: {path}")
     if b"\x00" in data:
         raise InputError(f"list is a binary file, not Markdown: {path}")
     try:

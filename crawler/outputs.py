@@ -15,6 +15,8 @@ from crawler.config import Settings
 from crawler.errors import UsageError
 from crawler.files import write_atomic
 from crawler.pipeline import Outcome
+from crawler.report import pullrequest
+from crawler.report.pullrequest import PullRequestReport
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,11 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
         if target is not None:
             rewrite.write_list(target, new_text, original=doc.path, original_text=doc.text)
     return "".join(diffs)
+
+
+def write_pull_request(pr: PullRequestReport, settings: Settings) -> tuple[Path, Path]:
+    """`crawler pr`'s two files: the comment (pull-request.md) and the suggestions (suggestions.json)."""
+    comment, suggested = settings.reports / "pull-request.md", settings.reports / "suggestions.json"
+    write_atomic(comment, pullrequest.render(pr))
+    write_atomic(suggested, pullrequest.suggestions_json(pr))
+    return comment, suggested

@@ -23,7 +23,7 @@ from crawler.checking import CheckStage
 from crawler.config import Settings
 from crawler.enrich import Enricher
 from crawler.history import LinkState, update_history
-from crawler.listfile import read_list
+from crawler.listfile import read_lists
 from crawler.localrefs import link_key
 from crawler.models import CheckResult, Enrichment, Link, ParsedList, RepoInfo
 from crawler.net import ClientPool
@@ -39,13 +39,18 @@ log = logging.getLogger("crawler")
 
 @dataclass(frozen=True)
 class Job:
-    command: str  # run | check | enrich | report
+    command: str  # run | check | enrich | report | pr
     lists: tuple[Path, ...]
+    # The links the job is about, out of every list's (crawler.pullrequest: the lines a pull request
+    # changed); None: all of them.
+    selection: Callable[[ParsedList], ParsedList] | None = None
 
-    def __init__(self, command: str, lists: Path | str | Sequence[Path | str]):
+    def __init__(self, command: str, lists: Path | str | Sequence[Path | str], *,
+                 selection: Callable[[ParsedList], ParsedList] | None = None):
         object.__setattr__(self, "command", command)
         many = [lists] if isinstance(lists, (str, Path)) else list(lists)
         object.__setattr__(self, "lists", tuple(Path(p) for p in many))
+        object.__setattr__(self, "selection", selection)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -103,11 +108,13 @@ class Pipeline:
 
     async def execute(self, job: Job) -> Outcome:
         started = self.clock()
-        documents = []
-        for path, name in zip(job.lists, job.names, strict=True):
-            text = read_list(path)
-            documents.append(Document(path, text, parse_list(text).in_file(name)))
+        # An empty list among several is left out (with a warning): `names` are the lists read.
+        documents = [Document(path, text, parse_list(text).in_file(str(path)))
+                     for path, text in read_lists(job.lists)]
+        names = tuple(str(d.path) for d in documents)
         parsed = ParsedList.join([d.parsed for d in documents])
+        if job.selection is not None:
+            parsed = job.selection(parsed)
         if log.isEnabledFor(logging.DEBUG):  # --verbose: why a block with links is not taken for a paper
             for entry in parsed.entries:
                 if not entry.is_paper and entry.links:
@@ -124,38 +131,41 @@ class Pipeline:
         finally:
             gc.unfreeze()
         enrichment = Enrichment()
-        if job.command in ("run", "enrich") and self.sources is not None:
+        if job.command in ("run", "enrich", "pr") and self.sources is not None:
             enrichment = await Enricher(self.sources).enrich(parsed, results)
             results.update(enrichment.suggested)  # the entry's paper suggested for broken and wrong links
             self.store.save_results(enrichment.suggested.values())
-            snapshot.remember(self.store, job.names, texts, parsed, enrichment, self.clock())
+            if job.command != "pr":  # a pull request's lines are not the list's yet
+                snapshot.remember(self.store, names, texts, parsed, enrichment, self.clock())
         elif job.command == "report":
-            enrichment = snapshot.recall(self.store, job.names, texts, parsed, self.clock())
+            enrichment = snapshot.recall(self.store, names, texts, parsed, self.clock())
         elif self.sources is not None:
             enrichment.sources = self.sources.states.all()
             enrichment.requests = self.sources.requests()
         repos = self.store.repos(by_key)
-        report = await self._record(job, parsed, by_key, results, enrichment, started, repos)
+        report = await self._record(job.command, names, parsed, by_key, results, enrichment, started, repos)
         return Outcome(report=report, documents=documents, parsed=parsed, enrichment=enrichment,
                        exit_code=report.exit_code(self.settings.fail_on), repos=repos)
 
-    async def _record(self, job: Job, parsed: ParsedList, by_key: dict[str, list[Link]],
-                      results: dict[str, CheckResult], enrichment: Enrichment, started: float,
-                      repos: dict[str, RepoInfo]) -> RunReport:
-        """History updated with tonight's results, the report built, the run recorded (not by `report`)."""
+    async def _record(self, command: str, names: tuple[str, ...], parsed: ParsedList,
+                      by_key: dict[str, list[Link]], results: dict[str, CheckResult], enrichment: Enrichment,
+                      started: float, repos: dict[str, RepoInfo]) -> RunReport:
+        """History updated with tonight's results, the report built, the run recorded (not by `report`, and
+        not by `pr`: a pull request's lines are not the list's yet, so they neither start nor end a failure)."""
         now = self.clock()
         rows, states = update_history(self.store.history(by_key), results, now,
                                       dead_after=self.settings.dead_after, dead_span=self.settings.dead_span)
-        if job.command != "report":
+        keeps = command not in ("report", "pr")
+        if keeps:
             self.store.save_history(rows)  # first: what follows may be stopped, the night's history may not
             await self._archived_copies(results, states, {r["url"]: r["last_ok"] for r in rows}, now)
-            if self.sources is not None:
-                enrichment.sources = self.sources.states.all()
-        report = build_report(job.command, job.names, parsed, by_key, results, states, enrichment, now, repos)
-        if job.command != "report":
+        if self.sources is not None and command != "report":
+            enrichment.sources = self.sources.states.all()
+        report = build_report(command, names, parsed, by_key, results, states, enrichment, now, repos)
+        if keeps:
             s = report.summary
             self.store.add_run({
-                "started_at": started, "finished_at": now, "command": job.command, "list": "\n".join(job.names),
+                "started_at": started, "finished_at": now, "command": command, "list": "\n".join(names),
                 "total": s.distinct_urls, "ok": s.healthy, "failing": s.failing, "new": len(s.new),
                 "dead": len(s.dead), "fixed": len(s.fixed), "filled": s.fills,
                 "counts": json.dumps({k.value: v for k, v in s.counts.items()}, sort_keys=True),

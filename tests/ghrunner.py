@@ -5,10 +5,13 @@ What it really runs: every `run:` script, with bash as the runner would start it
 repository per job (as `actions/checkout` gives each job), with `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`,
 `$RUNNER_TEMP` and `$GITHUB_ACTION_PATH`; `${{ }}` expressions in `env`, `with`, `if` and `outputs`.
 What it fakes, each by what it does to files: checkout (the clone), setup-python (the test's Python), the
-cache (a folder of saved entries, restored by key prefix, newest first), artifacts (a folder per name, each
-written once), create-pull-request (records the files it would commit), `gh` (a script that logs its
-arguments and remembers one open issue). A step whose `id` is in `overrides` is not run: its outputs are
-given (the action's `pip install` needs the network).
+cache (a folder of saved entries, restored by key prefix, newest first), artifacts (a folder per name and run,
+each written once; another run's are downloaded by `run-id`), GitHub Pages (the uploaded site and its
+deployment recorded), create-pull-request (records the files it would commit), `gh` (a script that logs its
+arguments, remembers one open issue, and answers `gh api` for a pull request's comments and review comments,
+kept in a JSON file across runs: see `_GH`). A step whose `id` is in `overrides` is not run: its outputs are
+given (the action's `pip install` needs the network). The event (`pull_request`, `workflow_run`) is given to
+the Runner as GitHub would send its payload, as far as our workflows read it.
 
 Only the expression syntax our workflows use is understood; anything else fails loudly, so a workflow that
 outgrows this runner breaks its tests instead of passing them untried.
@@ -17,6 +20,7 @@ outgrows this runner breaks its tests instead of passing them untried.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -177,31 +181,45 @@ class Runner:
     """Runs one workflow file's jobs in dependency order; see the module docstring for what is real."""
 
     def __init__(self, repo: Path, home: Path, *, actions: dict[str, Path], overrides: dict[str, dict] | None = None,
-                 env: dict[str, str] | None = None, run_id: int = 1):
+                 env: dict[str, str] | None = None, run_id: int = 1, event_name: str = "workflow_dispatch",
+                 event: dict | None = None):
         self.repo = repo  # the repository the workflow runs for (a git repository with a commit)
         self.home = home
         self.actions = actions  # "OWNER/REPO" or "./" -> the folder holding action.yml and .github/workflows
         self.overrides = overrides or {}
         self.env = env or {}
         self.run_id = run_id
+        self.event_name = event_name
+        self.event = event or {}
         self.cache = home / "actions-cache"
         self.artifacts = home / f"artifacts-{run_id}"
         self.bin = home / "bin"
         self.gh_log = home / "gh.log"
-        self.gh_state = home / "gh-open-issue"
+        self.gh_state = home / "gh-state.json"  # shared by the runs of one home: GitHub's side of things
         self.pull_requests: list[dict] = []
+        self.pages: list[dict] = []  # what actions/deploy-pages deployed
         self.log: list[str] = []
         for d in (self.cache, self.artifacts, self.bin):
             d.mkdir(parents=True, exist_ok=True)
         gh = self.bin / "gh"
-        gh.write_text(_GH)
+        gh.write_text(f"#!{sys.executable}\n" + _GH)
         gh.chmod(0o755)
 
     # -- contexts ----------------------------------------------------------------------------------------
     def github(self) -> dict:
         return {"token": "ghs_fake_job_token_for_tests", "run_id": str(self.run_id), "run_attempt": "1",
                 "server_url": "https://github.com", "repository": "someone/awesome-list", "workflow": "test",
-                "event_name": "workflow_dispatch"}
+                "event_name": self.event_name, "event": self.event}
+
+    # -- GitHub's side, as the fake `gh` keeps it ------------------------------------------------------------
+    def github_state(self) -> dict:
+        return json.loads(self.gh_state.read_text()) if self.gh_state.exists() else {}
+
+    def open_pull_request(self, number: int, head_sha: str) -> None:
+        """A pull request as `gh api repos/R/pulls/N` answers it (pushing again moves its head)."""
+        state = self.github_state()
+        state.setdefault("pulls", {})[str(number)] = {"number": number, "head": {"sha": head_sha}}
+        self.gh_state.write_text(json.dumps(state))
 
     def _eval(self, text, ctx: dict, funcs: dict):
         return Expr(text, ctx, funcs).value()
@@ -324,11 +342,13 @@ class Runner:
                 outcome = outcome if ok else "failure"
             self.log.append(f"  {outcome}: {name}")
             results.append(StepResult(name, outcome, outputs))
-            if outcome == "failure":
+            tolerated = str(step.get("continue-on-error", False)).lower() == "true"
+            if outcome == "failure" and not tolerated:
                 failed[0] = True
             if sid:
                 ctx["steps"][sid] = {"outputs": outputs, "outcome": "failure" if outcome == "failure" else "success",
-                                     "conclusion": "failure" if outcome == "failure" else "success"}
+                                     "conclusion": "failure" if outcome == "failure" and not tolerated
+                                     else "success"}
         return failed[0], results, ctx["steps"]
 
     def _env(self, step: dict, ctx: dict, funcs: dict, job_env: dict, action_path: Path | None) -> dict:
@@ -371,7 +391,11 @@ class Runner:
         fake = getattr(self, "_fake_" + target.replace("/", "_").replace("-", "_"), None)
         if fake is None:
             raise ValueError(f"no fake for {uses}")
-        return fake(with_, workspace, job_env), True, "faked"
+        try:
+            return fake(with_, workspace, job_env), True, "faked"
+        except StepFailed as exc:
+            self.log.append(f"    {uses}: {exc}")
+            return {}, False, "failure"
 
     def _composite(self, folder: Path, with_: dict, ctx: dict, workspace: Path, job_env: dict) -> tuple[dict, bool]:
         action = yaml.safe_load((folder / "action.yml").read_text())
@@ -392,6 +416,9 @@ class Runner:
     # -- fakes -------------------------------------------------------------------------------------------
     def _fake_actions_checkout(self, with_, workspace, job_env):
         assert with_.get("persist-credentials") == "false", "a checkout must not keep the token on disk"
+        if with_.get("ref"):  # the clone holds every commit: fetch-depth 0, as a merge base needs
+            subprocess.run(["git", "checkout", "--quiet", "--detach", with_["ref"]], cwd=workspace, check=True,
+                           timeout=60)
         return {}  # the job's workspace is already a fresh clone
 
     def _fake_actions_setup_python(self, with_, workspace, job_env):
@@ -432,10 +459,27 @@ class Runner:
 
     def _fake_actions_download_artifact(self, with_, workspace, job_env):
         src = self.artifacts / with_["name"]
+        if with_.get("run-id"):  # another run's artifact: only with a token that may read it
+            assert with_.get("github-token"), "downloading another run's artifact needs github-token"
+            src = self.home / f"artifacts-{with_['run-id']}" / with_["name"]
         if not src.is_dir():
-            raise AssertionError(f"no artifact {with_['name']} in this run")
+            raise StepFailed(f"no artifact {with_['name']} in run {with_.get('run-id') or self.run_id}")
         shutil.copytree(src, Path(with_["path"]), dirs_exist_ok=True)
         return {"download-path": with_["path"]}
+
+    def _fake_actions_upload_pages_artifact(self, with_, workspace, job_env):
+        dest = self.artifacts / with_.get("name", "github-pages")
+        if dest.exists():
+            raise AssertionError("the pages artifact uploaded twice in one run")
+        shutil.copytree(Path(with_["path"]), dest)  # the real one is a tar of the folder
+        return {"artifact_id": "8"}
+
+    def _fake_actions_deploy_pages(self, with_, workspace, job_env):
+        site = self.artifacts / with_.get("artifact_name", "github-pages")
+        if not site.is_dir():
+            raise StepFailed("no github-pages artifact in this run")
+        self.pages.append({p.name: p.read_bytes() for p in site.iterdir()})
+        return {"page_url": "https://someone.github.io/awesome-list/"}
 
     def _fake_peter_evans_create_pull_request(self, with_, workspace, job_env):
         paths = [p for p in re.split(r"[,\n]", with_.get("add-paths", "")) if p.strip()]
@@ -446,6 +490,10 @@ class Runner:
                                    "files": {f: (workspace / f).read_text() for f in changed},
                                    "body": Path(with_["body-path"]).read_text()})
         return {"pull-request-operation": "created" if changed else "none"}
+
+
+class StepFailed(Exception):
+    """A faked action failed as the real one would (an artifact that is not there)."""
 
 
 def _as_list(v) -> list:
@@ -475,12 +523,93 @@ def _indent(text: str) -> str:
     return "\n".join("      " + line for line in text.splitlines()[-40:])
 
 
-# `gh`, as far as the issue job uses it: logs each call; `issue list` prints the open issue's number.
-_GH = """#!/bin/sh
-printf '%s\\n' "$*" >> "$GH_LOG"
-case "$1 $2" in
-  "issue list") cat "$GH_STATE" 2>/dev/null || true ;;
-  "issue create") echo 1 > "$GH_STATE"; echo "https://github.com/someone/awesome-list/issues/1" ;;
-  "issue close") rm -f "$GH_STATE" ;;
-esac
+# `gh`, as far as our workflows use it (run with the test's Python): every call logged to $GH_LOG; `issue list`
+# prints the open issue's number, `issue create` opens issue 1, `issue close` closes it; `gh api` answers for
+# the pull requests the test opened (Runner.open_pull_request): their issue comments and review comments, kept
+# in $GH_STATE, each written by the job's bot. A review comment needs the pull request's head commit, and a
+# line of the diff is assumed (GitHub would refuse a line outside it with 422).
+_GH = r"""
+import json, os, re, sys
+
+args = sys.argv[1:]
+with open(os.environ["GH_LOG"], "a") as log:
+    log.write(" ".join(args) + "\n")
+path = os.environ["GH_STATE"]
+state = json.load(open(path)) if os.path.exists(path) else {}
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+def save():
+    with open(path, "w") as fh:
+        json.dump(state, fh)
+
+
+def fail(status, message):
+    print(f"gh: {message} (HTTP {status})", file=sys.stderr)
+    sys.exit(1)
+
+
+def api(argv):
+    method, body, rest = "GET", None, []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--method", "-X"):
+            method = argv[i + 1]
+            i += 2
+        elif argv[i] == "--input":
+            body = json.load(open(argv[i + 1]))
+            i += 2
+        elif argv[i] == "--paginate":
+            i += 1
+        else:
+            rest.append(argv[i])
+            i += 1
+    (route,) = rest
+    m = re.fullmatch(r"repos/[^/]+/[^/]+/(pulls|issues)/(\d+)(/comments)?|repos/[^/]+/[^/]+/issues/comments/(\d+)",
+                     route)
+    if not m:
+        fail(404, f"no route {route}")
+    if m.group(4):  # PATCH an issue comment
+        (found,) = [c for c in state.get("comments", []) if c["id"] == int(m.group(4))] or [None]
+        if method != "PATCH" or found is None:
+            fail(404, "no such comment")
+        found["body"] = body["body"]
+        found["edits"] = found.get("edits", 0) + 1
+        save()
+        return found
+    kind, number = m.group(1), m.group(2)
+    pull = state.get("pulls", {}).get(number)
+    if pull is None:
+        fail(404, f"no pull request {number}")
+    if not m.group(3):
+        return pull
+    table = "comments" if kind == "issues" else "review_comments"
+    mine = [c for c in state.get(table, []) if c["number"] == int(number)]
+    if method == "GET":
+        return mine
+    if method != "POST":
+        fail(405, method)
+    if table == "review_comments":
+        missing = {"body", "commit_id", "path", "line", "side"} - set(body)
+        if missing or body["commit_id"] != pull["head"]["sha"]:
+            fail(422, f"review comment refused: {sorted(missing) or 'not the head commit'}")
+    state["next_id"] = state.get("next_id", 100) + 1
+    comment = {**body, "id": state["next_id"], "number": int(number), "user": BOT}
+    state.setdefault(table, []).append(comment)
+    save()
+    return comment
+
+
+if args[:1] == ["api"]:
+    print(json.dumps(api(args[1:])))
+elif args[:2] == ["issue", "list"]:
+    if state.get("open_issue"):
+        print(state["open_issue"])
+elif args[:2] == ["issue", "create"]:
+    state["open_issue"] = 1
+    save()
+    print("https://github.com/someone/awesome-list/issues/1")
+elif args[:2] == ["issue", "close"]:
+    state["open_issue"] = None
+    save()
 """

@@ -200,3 +200,29 @@ def test_a_night_without_network_exits_3_and_touches_nothing(tmp_path, capsys):
     assert exc.value.code == 3
     assert "network is unavailable" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["l.md"]  # no cache, no lock, no reports
+
+
+def test_report_and_pr_offer_only_the_options_that_apply():
+    from click.testing import CliRunner
+
+    report = CliRunner().invoke(cli, ["report", "--help"]).output
+    for network in ("--offline", "--allow-private", "--max-age", "--concurrency", "--host-concurrency", "--timeout",
+                    "--run-timeout", "--no-archive"):
+        assert network not in report, network
+    for option in ("--db", "--reports", "--config", "--fail-on", "--dead-after", "--quiet"):
+        assert option in report
+    pr = CliRunner().invoke(cli, ["pr", "--help"]).output
+    assert "--base" in pr and "--timeout" in pr and "--fail-on" not in pr and "--dead-after" not in pr
+    assert "--json" in CliRunner().invoke(cli, ["links", "--help"]).output
+
+
+def test_an_empty_list_among_several_is_a_warning(tmp_path, paths):
+    (tmp_path / "a.md").write_text("- [A paper title here](mailto:a@example.org)\n")
+    (tmp_path / "b.md").write_text(" \n")
+    proc = crawler("check", tmp_path / "a.md", tmp_path / "b.md", *paths, "--offline")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == f"crawler: warning: list is empty: {tmp_path / 'b.md'} (left out)\n"
+    report = json.loads((tmp_path / "r" / "health.json").read_text())
+    assert report["summary"]["lists"] == [str(tmp_path / "a.md")]
+    (tmp_path / "a.md").write_text("\n")
+    assert_one_line_error(crawler("check", tmp_path / "a.md", tmp_path / "b.md", *paths), match="every list is empty")

@@ -20,10 +20,11 @@ from crawler.config import Settings, settings_kwargs
 from crawler.init import (
     CHECKOUT,
     CONFIG,
+    PAGES_SETTING,
     PR_SETTING,
-    WORKFLOW,
     ActionRef,
     InitError,
+    badge_line,
     check_lists,
     config_text,
     find_lists,
@@ -34,9 +35,18 @@ from crawler.init import (
     init,
     installed_action,
     parse_action,
-    workflow_text,
 )
 from crawler.listfile import resolve_lists
+from crawler.workflows import (
+    DEPLOY_PAGES,
+    PR_COMMENT_WORKFLOW,
+    PR_WORKFLOW,
+    PR_WORKFLOW_NAME,
+    WORKFLOW,
+    pr_comment_workflow_text,
+    pr_workflow_text,
+    workflow_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "loopback_only"
@@ -71,6 +81,13 @@ def test_a_readme_and_a_folder_of_lists(tmp_path):
                            "papers/2021.md": entries(3), "CONTRIBUTING.md": entries(9), "docs/notes.md": "# Notes\n",
                            ".github/ISSUE_TEMPLATE/x.md": entries(5)})
     assert find_lists(root) == ["README.md", "papers/*.md"]  # a new year's file will be checked too
+
+
+def test_a_folder_holding_one_list_is_named_by_a_glob(tmp_path):
+    root = repo(tmp_path, {"README.md": "# Awesome\n" + entries(5), "papers/cv.md": entries(4),
+                           "notes/a.md": entries(3), "notes/README.md": "# About these notes\n"})
+    # papers/nlp.md, added next year, is checked too; a folder that also holds other Markdown keeps its names.
+    assert find_lists(root) == ["README.md", "notes/a.md", "papers/*.md"]
 
 
 def test_files_among_other_markdown_are_named_one_by_one(tmp_path):
@@ -187,12 +204,11 @@ def test_an_action_given_by_hand():
 
 # -- the files -----------------------------------------------------------------------------------------------
 def test_the_workflow_uses_the_pinned_action_and_its_two_reusable_jobs():
-    wf = yaml.safe_load(workflow_text(["README.md", "papers/*.md", "CVPR 2021.md"], PINNED))
+    wf = yaml.safe_load(workflow_text(PINNED))
     (checkout, crawler) = wf["jobs"]["crawl"]["steps"]
     assert crawler["uses"] == f"paper-list-crawler/paper-list-crawler@{SHA}"
-    assert crawler["with"] == {"lists": "README.md papers/*.md CVPR?2021.md",  # one word per list
-                               "openreview-username": "${{ secrets.OPENREVIEW_USERNAME }}",
-                               "openreview-password": "${{ secrets.OPENREVIEW_PASSWORD }}"}
+    assert crawler["with"] == {"openreview-username": "${{ secrets.OPENREVIEW_USERNAME }}",
+                               "openreview-password": "${{ secrets.OPENREVIEW_PASSWORD }}"}  # lists: crawler.toml's
     assert wf["jobs"]["issue"]["uses"] == f"paper-list-crawler/paper-list-crawler/.github/workflows/" \
                                           f"link-health-issue.yml@{SHA}"
     assert wf["jobs"]["pull-request"]["uses"].endswith(f"/fill-pull-request.yml@{SHA}")
@@ -203,19 +219,71 @@ def test_the_workflow_uses_the_pinned_action_and_its_two_reusable_jobs():
     # The same pins as this repository's own workflows and action: one place to update them is not enough.
     ours = (ROOT / ".github" / "workflows" / "fill-pull-request.yml").read_text()
     assert CHECKOUT in ours
-    text = workflow_text(["README.md"], PINNED)
+    text = workflow_text(PINNED)
     assert f"uses: paper-list-crawler/paper-list-crawler@{SHA} # v0.1.0\n" in text
+    # Only for a crawler.toml that names no lists does the workflow name them, one word each.
+    named = yaml.safe_load(workflow_text(PINNED, lists=["README.md", "papers/*.md", "CVPR 2021.md"]))
+    assert named["jobs"]["crawl"]["steps"][1]["with"] == {"lists": "README.md papers/*.md CVPR?2021.md"}
 
 
-def test_the_generated_workflow_passes_actionlint_and_zizmor(tmp_path):
-    path = tmp_path / "paper-list.yml"
-    path.write_text(workflow_text(["README.md", "papers/*.md"], PINNED))
-    done = actionlint(path)
+def test_publishing_adds_a_pages_job_with_only_what_pages_need():
+    wf = yaml.safe_load(workflow_text(PINNED, publish=True))
+    assert wf["jobs"]["crawl"]["steps"][1]["with"] == {"publish": True}
+    assert wf["jobs"]["crawl"]["outputs"]["publish"] == "${{ steps.crawler.outputs.publish }}"
+    pages = wf["jobs"]["pages"]
+    assert pages["permissions"] == {"pages": "write", "id-token": "write"} and pages["needs"] == "crawl"
+    assert pages["environment"]["name"] == "github-pages"
+    assert pages["if"] == "${{ !cancelled() && needs.crawl.outputs.publish == 'true' }}"
+    assert [s["uses"] for s in pages["steps"]] == [DEPLOY_PAGES.split(" #")[0]]
+    assert "pages" not in yaml.safe_load(workflow_text(PINNED))["jobs"]
+
+
+def test_the_badge_line_points_at_the_repositorys_pages():
+    assert badge_line("Someone/awesome-kd") == \
+        "[![link health](https://someone.github.io/awesome-kd/badge.svg)](https://someone.github.io/awesome-kd/)"
+    assert badge_line("someone/someone.github.io") == \
+        "[![link health](https://someone.github.io/badge.svg)](https://someone.github.io/)"
+    assert "OWNER" in badge_line(None)
+
+
+def test_the_pull_request_workflows_split_the_check_from_the_posting():
+    check = yaml.safe_load(pr_workflow_text(PINNED))
+    assert check["name"] == PR_WORKFLOW_NAME and set(check.get("on", check.get(True))) == {"pull_request"}
+    (job,) = check["jobs"].values()
+    assert job["permissions"] == {"contents": "read"} and "secrets." not in pr_workflow_text(PINNED)
+    checkout, crawler = job["steps"]
+    assert checkout["with"] == {"persist-credentials": False, "ref": "${{ github.event.pull_request.head.sha }}",
+                                "fetch-depth": 0}
+    assert crawler["uses"] == f"paper-list-crawler/paper-list-crawler@{SHA}"
+    assert crawler["with"] == {"mode": "pull-request"}
+    post = yaml.safe_load(pr_comment_workflow_text(PINNED))
+    on = post.get("on", post.get(True))
+    assert on == {"workflow_run": {"workflows": [PR_WORKFLOW_NAME], "types": ["completed"]}}
+    (job,) = post["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert job["uses"] == f"paper-list-crawler/paper-list-crawler/.github/workflows/pull-request-comment.yml@{SHA}"
+    # The reusable workflow it calls checks nothing out: the pull request's code never meets the write token.
+    called = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request-comment.yml").read_text())
+    (inner,) = called["jobs"].values()
+    assert inner["permissions"] == job["permissions"]
+    assert not [s for s in inner["steps"] if "checkout" in s.get("uses", "") or "pip install" in s.get("run", "")]
+
+
+def test_the_generated_workflows_pass_actionlint_and_zizmor(tmp_path):
+    paths = []
+    for name, text in (("paper-list.yml", workflow_text(PINNED, lists=["README.md", "papers/*.md"])),
+                       ("pages.yml", workflow_text(PINNED, publish=True)),
+                       ("paper-list-pr.yml", pr_workflow_text(PINNED)),
+                       ("paper-list-pr-comment.yml", pr_comment_workflow_text(PINNED))):
+        paths.append(tmp_path / name)
+        paths[-1].write_text(text)
+    done = actionlint(*paths)
     assert done.returncode == 0, done.stdout + done.stderr
-    done = zizmor(path)
+    done = zizmor(*paths)
     assert done.returncode == 0, done.stdout + done.stderr
     # With the commit unknown, the placeholder is visibly unpinned: zizmor says so until it is replaced.
-    path.write_text(workflow_text(["README.md"], ActionRef(repo=None, commit=None)))
+    path = tmp_path / "unpinned.yml"
+    path.write_text(workflow_text(ActionRef(repo=None, commit=None)))
     done = zizmor(path)
     assert done.returncode != 0 and "unpinned" in done.stdout
 
@@ -232,50 +300,85 @@ def test_the_config_has_the_lists_the_contact_and_the_true_defaults():
     assert "# contact = " in config_text(["README.md"], None)
 
 
-def test_gitignore_gains_the_cache_once():
+def test_gitignore_gains_what_a_local_run_writes_once():
     block = gitignore_text(None)
-    assert block.splitlines()[1:] == ["/data/cache.db", "/data/cache.db-*", "/data/*.lock"]
+    assert block.splitlines()[1:] == ["/data/cache.db", "/data/cache.db-*", "/data/*.lock", "/reports/",
+                                      "/data/papers.json", "/data/papers.bib"]
     grown = gitignore_text("node_modules/")
-    assert grown.startswith("node_modules/\n\n# paper-list-crawler") and grown.endswith("/data/*.lock\n")
+    assert grown.startswith("node_modules/\n\n# paper-list-crawler") and grown.endswith("/data/papers.bib\n")
     assert gitignore_text(grown) is None
-    assert gitignore_text("data/\n") is None
-    assert gitignore_text("data/cache.db\n").splitlines()[-2:] == ["/data/cache.db-*", "/data/*.lock"]
+    assert gitignore_text("data/\n").splitlines()[-1:] == ["/reports/"]
+    assert gitignore_text("data/\nreports/\n") is None
+    assert gitignore_text("data/cache.db\n").splitlines()[-5:] == ["/data/cache.db-*", "/data/*.lock", "/reports/",
+                                                                   "/data/papers.json", "/data/papers.bib"]
+    # What the repository commits (its reports, its export) is meant to be committed: not ignored.
+    kept = gitignore_text(None, tracked=["reports/health.md", "data/papers.json"])
+    assert "/reports/" not in kept and "/data/papers.json" not in kept and "/data/papers.bib" in kept
 
 
 # -- doing it ------------------------------------------------------------------------------------------------
-def test_init_writes_three_files_and_never_overwrites_without_force(tmp_path):
+def test_init_writes_its_files_and_never_overwrites_without_force(tmp_path):
     root = repo(tmp_path, {"README.md": entries(5), ".gitignore": "*.pyc\n"},
                 remote="https://github.com/someone/awesome.git")
     done = init(root, action=PINNED)
     assert done.lists == ("README.md",)
-    assert done.written == (str(WORKFLOW), str(CONFIG), ".gitignore") and done.kept == ()
+    assert done.written == (str(WORKFLOW), str(CONFIG), str(PR_WORKFLOW), str(PR_COMMENT_WORKFLOW), ".gitignore")
+    assert done.kept == () and done.badge is None
     assert tomllib.loads((root / CONFIG).read_text())["contact"] == "https://github.com/someone/awesome"
     assert (root / ".gitignore").read_text().startswith("*.pyc\n")
+    assert "/reports/" in (root / ".gitignore").read_text()
     assert done.notes == ()  # pinned, contact known: nothing left but the one setting
 
     (root / CONFIG).write_text('contact = "mailto:me@example.org"\n')
     (root / WORKFLOW).write_text("# mine\n")
     again = init(root, action=PINNED)
-    assert again.written == () and set(again.kept) == {str(WORKFLOW), str(CONFIG)}
+    assert again.written == () and set(again.kept) == {str(WORKFLOW), str(CONFIG), str(PR_WORKFLOW),
+                                                       str(PR_COMMENT_WORKFLOW)}
     assert (root / WORKFLOW).read_text() == "# mine\n"
     assert (root / CONFIG).read_text() == 'contact = "mailto:me@example.org"\n'
-    assert any("add lists = [...] to it yourself" in n for n in again.notes)
+    assert any("names no lists: the workflows name them" in n for n in again.notes)
 
     forced = init(root, action=PINNED, force=True)
-    assert forced.written == (str(WORKFLOW), str(CONFIG))  # .gitignore already has the cache
+    assert forced.written == (str(WORKFLOW), str(CONFIG), str(PR_WORKFLOW), str(PR_COMMENT_WORKFLOW))
     assert "paper-list-crawler/paper-list-crawler@" in (root / WORKFLOW).read_text()
 
 
-def test_the_workflow_and_the_config_name_the_same_files_as_the_run_will_read_them(tmp_path):
+def test_without_the_pull_request_check_and_with_the_badge(tmp_path):
+    root = repo(tmp_path, {"README.md": entries(5)}, remote="git@github.com:Someone/awesome-kd.git")
+    done = init(root, action=PINNED, pr_check=False, publish=True)
+    assert done.written == (str(WORKFLOW), str(CONFIG), ".gitignore")
+    assert not (root / PR_WORKFLOW).exists() and not (root / PR_COMMENT_WORKFLOW).exists()
+    assert "pages" in yaml.safe_load((root / WORKFLOW).read_text())["jobs"]
+    assert done.badge == "[![link health](https://someone.github.io/awesome-kd/badge.svg)]" \
+                         "(https://someone.github.io/awesome-kd/)"
+
+
+def test_a_repository_that_commits_its_reports_keeps_them_committed(tmp_path):
+    root = repo(tmp_path, {"README.md": entries(5), "reports/health.md": "# Link health\n"})
+    subprocess.run(["git", "add", "reports/health.md"], cwd=root, check=True, timeout=30)
+    init(root, action=PINNED)
+    ignored = (root / ".gitignore").read_text().splitlines()
+    assert "/reports/" not in ignored and "/data/cache.db" in ignored and "/data/papers.json" in ignored
+
+
+def test_the_lists_are_named_once_in_the_config_as_the_run_will_read_them(tmp_path):
     names = ["README.md", "CVPR 2021.md", "[ECCV] 2020.md", "papers/a.md", "papers/b.md"]
     root = repo(tmp_path, {name: entries(3) for name in names})
     done = init(root, action=PINNED)
     assert done.lists == ("README.md", "CVPR 2021.md", "[ECCV] 2020.md", "papers/*.md")
-    words = yaml.safe_load((root / WORKFLOW).read_text())["jobs"]["crawl"]["steps"][1]["with"]["lists"].split()
     config = tomllib.loads((root / CONFIG).read_text())["lists"]
-    # The action splits its input on blanks and passes the words on; the config's names are read as they are.
-    for given in (words, config):
-        assert sorted(map(str, resolve_lists(given, cwd=root))) == sorted(names), given
+    assert sorted(map(str, resolve_lists(config, cwd=root))) == sorted(names)
+    for workflow in (WORKFLOW, PR_WORKFLOW):  # one place: the workflows name none
+        assert "lists:" not in (root / workflow).read_text()
+    # A crawler.toml kept without lists: then the workflows name them, as words the action splits on blanks.
+    (root / CONFIG).write_text("timeout = 30\n")
+    for workflow in (WORKFLOW, PR_WORKFLOW):
+        (root / workflow).unlink()
+    init(root, action=PINNED)
+    for workflow, step in ((WORKFLOW, 1), (PR_WORKFLOW, 1)):
+        steps = next(iter(yaml.safe_load((root / workflow).read_text())["jobs"].values()))["steps"]
+        words = steps[step]["with"]["lists"].split()
+        assert sorted(map(str, resolve_lists(words, cwd=root))) == sorted(names), workflow
 
 
 def test_init_says_what_it_could_not_know(tmp_path):
@@ -287,11 +390,15 @@ def test_init_says_what_it_could_not_know(tmp_path):
 
 
 def test_the_command_line(tmp_path):
-    root = repo(tmp_path, {"README.md": entries(5), "papers/a.md": entries(3), "papers/b.md": entries(3)})
-    done = crawler_cli("init", "--dir", root, "--action", f"someone/paper-list-crawler@{SHA}")
+    root = repo(tmp_path, {"README.md": entries(5), "papers/a.md": entries(3), "papers/b.md": entries(3)},
+                remote="https://github.com/someone/awesome.git")
+    done = crawler_cli("init", "--dir", root, "--action", f"someone/paper-list-crawler@{SHA}", "--no-pr-check",
+                       "--publish")
     assert done.returncode == 0, done.stderr
     assert "lists: README.md, papers/*.md" in done.stdout
-    assert f"wrote {WORKFLOW}" in done.stdout and PR_SETTING in done.stdout
+    assert f"wrote {WORKFLOW}" in done.stdout and PR_SETTING in done.stdout and PAGES_SETTING in done.stdout
+    assert f"wrote {PR_WORKFLOW}" not in done.stdout
+    assert "the badge, for your README: [![link health](https://someone.github.io/awesome/badge.svg)]" in done.stdout
     again = crawler_cli("init", "--dir", root, "--action", f"someone/paper-list-crawler@{SHA}")
     assert again.returncode == 0 and f"kept {WORKFLOW}: it exists (--force replaces it)" in again.stdout
 
@@ -382,7 +489,7 @@ def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, we
               + "- Paying More Attention to Attention Improving the Performance of Convolutional Neural Networks "
                 "via Attention Transfer ICLR 2017 [[paper]]()\n")
     root = repo(tmp_path, {"README.md": readme, "CONTRIBUTING.md": "# How to add a paper\n"})
-    init(root, action=PINNED)
+    init(root, action=PINNED, publish=True)
     with (root / CONFIG).open("a") as fh:
         fh.write(f'allow-private = true\narxiv-url = "{base}/api/query?{{}}"\narxiv-delay = 0\n'
                  f'cvf-base = "{base}/cvf"\ntimeout = 5\nretries = 0\n')
@@ -392,7 +499,10 @@ def test_one_list_init_then_the_generated_workflow_runs_as_a_script(tmp_path, we
                  overrides={"install": {"python": sys.executable}}, env={"PYTHONPATH": f"{GUARD}:{ROOT}"})
     jobs = run.run_workflow(root / WORKFLOW)
     assert {k: v.result for k, v in jobs.items()} == {"crawl": "success", "issue": "success",
-                                                      "pull-request": "success"}, "\n".join(run.log)
+                                                      "pull-request": "success", "pages": "success"}, "\n".join(run.log)
+    # The page and the badge, deployed by the pages job alone (the crawl job's token cannot write Pages).
+    (site,) = run.pages
+    assert set(site) == {"index.html", "badge.svg"} and site["badge.svg"].startswith(b"<svg")
     assert "job issue: calls paper-list-crawler/paper-list-crawler/.github/workflows/link-health-issue.yml@" \
            + SHA in run.log
     (pr,) = run.pull_requests

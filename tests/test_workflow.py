@@ -22,6 +22,7 @@ from fakeweb import Reply
 from ghrunner import Runner
 from linters import action_as_workflow, actionlint, zizmor
 
+from crawler.init import ActionRef
 from crawler.models import Fill, LinkStatus
 from crawler.report import markdown
 from crawler.report.model import LinkRow, Place, RunReport, Summary
@@ -38,6 +39,7 @@ from crawler.report.summary import (
     main,
     pull_request_body,
 )
+from crawler.workflows import pr_comment_workflow_text, pr_workflow_text, workflow_text
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads the workflow (a dev dependency)")
 
@@ -46,7 +48,11 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 NIGHTLY = WORKFLOWS / "nightly.yml"
 ISSUE = WORKFLOWS / "link-health-issue.yml"
 FILL_PR = WORKFLOWS / "fill-pull-request.yml"
+PR_CHECK = WORKFLOWS / "pull-request.yml"
+PR_POST = WORKFLOWS / "pull-request-post.yml"
+PR_COMMENT = WORKFLOWS / "pull-request-comment.yml"
 ACTION = ROOT / "action.yml"
+CRAWL = '-m crawler "${command[@]}"'  # the crawl step's command line: `crawler run` or `crawler pr`
 GUARD = Path(__file__).resolve().parent / "loopback_only"  # sitecustomize: the crawler subprocess reaches loopback only
 
 
@@ -107,12 +113,30 @@ def test_permissions_are_least_privilege(wf):
     assert {"issue": load(ISSUE)["jobs"]["issue"]["permissions"],
             "pull-request": load(FILL_PR)["jobs"]["pull-request"]["permissions"]} == \
         {k: v for k, v in granted.items() if k != "crawl"}
-    for path in (NIGHTLY, ISSUE, FILL_PR):
+    for path in (NIGHTLY, ISSUE, FILL_PR, PR_CHECK, PR_POST, PR_COMMENT):
         assert load(path)["permissions"] == {}
         for job in load(path)["jobs"].values():
             for s in job.get("steps", []):
                 if s.get("uses", "").startswith("actions/checkout@"):
                     assert s["with"]["persist-credentials"] is False
+
+
+def test_the_pull_request_check_reads_and_the_posting_writes_without_checking_anything_out():
+    (check,) = load(PR_CHECK)["jobs"].values()
+    assert check["permissions"] == {"contents": "read"}
+    checkout, crawler = check["steps"]
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+    assert checkout["with"]["fetch-depth"] == 0  # the merge base with the base branch
+    assert crawler["uses"] == "./" and crawler["with"]["mode"] == "pull-request"
+    post = load(PR_POST)
+    assert post.get("on", post.get(True)) == {"workflow_run": {"workflows": [load(PR_CHECK)["name"]],
+                                                               "types": ["completed"]}}
+    (job,) = post["jobs"].values()
+    assert job["uses"] == "./.github/workflows/pull-request-comment.yml"
+    (inner,) = load(PR_COMMENT)["jobs"].values()
+    assert job["permissions"] == inner["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert set(load(PR_COMMENT).get("on", load(PR_COMMENT).get(True))) == {"workflow_call"}
+    assert not [s for s in inner["steps"] if "checkout" in s.get("uses", "")]
 
 
 # -- action.yml ------------------------------------------------------------------------------------------
@@ -125,14 +149,16 @@ def test_the_openreview_account_reaches_the_crawler_through_env_only(action):
 
 def test_the_action_has_the_inputs_and_outputs_the_issue_asked_for(action):
     inputs = action["inputs"]
-    assert set(inputs) == {"lists", "args", "fail-on", "fill-pr", "issue", "token", "python-version",
-                           "openreview-username", "openreview-password"}
+    assert set(inputs) == {"lists", "mode", "base", "args", "fail-on", "fill-pr", "issue", "publish", "token",
+                           "python-version", "openreview-username", "openreview-password"}
     assert inputs["openreview-username"]["default"] == inputs["openreview-password"]["default"] == ""
-    assert inputs["lists"]["default"] == "README.md"
+    assert inputs["lists"]["default"] == ""  # crawler.toml's lists, the one place for them
+    assert inputs["mode"]["default"] == "nightly" and inputs["publish"]["default"] == "false"
+    assert inputs["base"]["default"] == "${{ github.event.pull_request.base.sha }}"
     assert inputs["token"]["default"] == "${{ github.token }}"
     assert inputs["fill-pr"]["default"] == inputs["issue"]["default"] == "true"
     assert {"exit-code", "links", "healthy", "failing", "new", "dead", "fills", "report-markdown", "report-json",
-            "report-html", "issue", "fill-pr"} <= set(action["outputs"])
+            "report-html", "issue", "fill-pr", "publish"} <= set(action["outputs"])
     assert action["runs"]["using"] == "composite"
 
 
@@ -147,7 +173,7 @@ def test_cache_is_restored_before_the_run_and_saved_even_when_it_fails(action):
     steps = action_steps(action)
     names = [s.get("uses", "").split("@")[0] for s in steps]
     restore = names.index("actions/cache/restore")
-    run = next(i for i, s in enumerate(steps) if "crawler run" in s.get("run", ""))
+    run = next(i for i, s in enumerate(steps) if CRAWL in s.get("run", ""))
     save = names.index("actions/cache/save")
     assert restore < run < save
     assert steps[restore]["with"]["path"] == steps[save]["with"]["path"] == "data/cache.db"
@@ -158,7 +184,7 @@ def test_cache_is_restored_before_the_run_and_saved_even_when_it_fails(action):
 
 
 def test_the_run_writes_the_fills_and_its_exit_code_decides_the_step(action):
-    run = step_named(action_steps(action), "crawler run")
+    run = step_named(action_steps(action), CRAWL)
     assert "set +e" in run["run"]  # the reports, the cache and the summary come first...
     last = action_steps(action)[-1]
     assert last["run"] == 'exit "$EXIT_CODE"' and "steps.crawl.outputs.exit-code" in last["if"]  # ...then this
@@ -185,25 +211,28 @@ def test_one_issue_and_one_pull_request():
         assert set(load(path).get("on", load(path).get(True))) == {"workflow_call"}
 
 
-ALL = (ACTION, NIGHTLY, ISSUE, FILL_PR)
+ALL = (ACTION, NIGHTLY, ISSUE, FILL_PR, PR_CHECK, PR_POST, PR_COMMENT)
 
 
 def test_every_action_is_pinned_to_a_full_sha_with_its_version():
     pins: dict[str, set] = {}
-    for path in ALL:
-        for line in path.read_text().splitlines():
+    # With the workflows `crawler init` writes, pinned to this action at a made-up release.
+    ours = ActionRef(repo="someone/paper-list-crawler", commit="0" * 40, label="v0.1.0")
+    generated = (workflow_text(ours, publish=True), pr_workflow_text(ours), pr_comment_workflow_text(ours))
+    for path, text in [(p, p.read_text()) for p in ALL] + [(Path("generated.yml"), t) for t in generated]:
+        for line in text.splitlines():
             if not re.match(r"\s*(- )?uses:", line) or re.search(r"uses: \./", line):
                 continue
             m = re.fullmatch(r"\s*(- )?uses: ([\w.-]+/[\w.-]+(?:/[\w./-]+)?)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)", line)
             assert m, f"{path.name}: {line.strip()}"
             pins.setdefault(m.group(2), set()).add((m.group(3), m.group(4)))
-    assert len(pins) >= 7
+    assert len(pins) >= 10
     assert all(len(v) == 1 for v in pins.values()), pins  # one version of each action across the files
 
 
 def test_no_expression_is_expanded_inside_a_script():
     # Untrusted text reaches scripts through env only (zizmor's template-injection, made a rule here).
-    for path in (NIGHTLY, ISSUE, FILL_PR):
+    for path in (NIGHTLY, ISSUE, FILL_PR, PR_CHECK, PR_POST, PR_COMMENT):
         for job in load(path)["jobs"].values():
             for s in job.get("steps", []):
                 assert "${{" not in s.get("run", ""), s
@@ -214,16 +243,19 @@ def test_no_expression_is_expanded_inside_a_script():
 
 # -- the crawl step's command line ---------------------------------------------------------------------
 def crawl_argv(tmp_path, **env) -> list[str]:
-    """The arguments the action's crawl step gives the crawler, with a stand-in crawler that records them."""
+    """The arguments the action's crawl step gives the crawler, with a stand-in crawler that records them (asked
+    whether crawler.toml names lists, it answers $HAS_LISTS)."""
     fake = tmp_path / "python"
-    fake.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done > "$ARGV_FILE"\nexit 1\n')
+    fake.write_text('#!/bin/sh\nif [ "$1" = -c ]; then exit "$HAS_LISTS"; fi\n'
+                    'for a in "$@"; do printf "%s\\n" "$a"; done > "$ARGV_FILE"\nexit 1\n')
     fake.chmod(0o755)
     for name in ("a.md", "b.md"):  # a glob the shell could expand, if it were let
         (tmp_path / name).write_text("x")
-    script = step_named(action_steps(load(ACTION)), "crawler run")["run"]
+    script = step_named(action_steps(load(ACTION)), CRAWL)["run"]
     out = tmp_path / "out"
     base = {"CRAWLER": str(fake), "ARGV_FILE": str(tmp_path / "argv"), "GITHUB_OUTPUT": str(out),
-            "PATH": "/usr/bin:/bin", "LISTS": "README.md", "ARGS": "", "FAIL_ON": "", "FILL_PR": "true"}
+            "PATH": "/usr/bin:/bin", "LISTS": "README.md", "ARGS": "", "FAIL_ON": "", "FILL_PR": "true",
+            "MODE": "nightly", "BASE": "", "HAS_LISTS": "1"}
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path,
                           env={**base, **env}, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr  # the crawler's failure is recorded, not raised
@@ -245,11 +277,46 @@ def test_without_fill_pr_the_lists_are_not_written_and_fail_on_comes_from_the_co
     assert "--write" not in argv and "--fail-on" not in argv
 
 
+def test_without_lists_the_config_names_them_else_the_readme_is_the_list(tmp_path):
+    (tmp_path / "with").mkdir()
+    (tmp_path / "without").mkdir()
+    assert crawl_argv(tmp_path / "with", LISTS="", HAS_LISTS="0")[:4] == ["-m", "crawler", "run", "--no-progress"]
+    assert crawl_argv(tmp_path / "without", LISTS="\n", HAS_LISTS="1")[:4] == ["-m", "crawler", "run", "README.md"]
+    # The question the step asks, asked of the real crawler in a list repository with and without the lists.
+    script = step_named(action_steps(load(ACTION)), CRAWL)["run"]
+    question = re.search(r"has_lists='(.*)'", script).group(1)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    ask = [sys.executable, "-c", question]
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    assert subprocess.run(ask, cwd=repo, env=env, timeout=30).returncode == 1
+    (repo / "crawler.toml").write_text('lists = ["papers/*.md"]\n')
+    assert subprocess.run(ask, cwd=repo, env=env, timeout=30).returncode == 0
+    (repo / "crawler.toml").write_text('contact = "mailto:me@example.org"\n')
+    assert subprocess.run(ask, cwd=repo, env=env, timeout=30).returncode == 1
+
+
+def test_in_pull_request_mode_the_crawler_checks_the_pull_request(tmp_path):
+    argv = crawl_argv(tmp_path, MODE="pull-request", BASE="0123abc", FAIL_ON="any")
+    assert argv == ["-m", "crawler", "pr", "--base", "0123abc", "README.md", "--no-progress", "--db", "data/cache.db",
+                    "--reports", "reports"]  # no --write, no export: a pull request's check writes its two files
+
+
+@pytest.mark.parametrize("mode, base", [("pull-request", ""), ("weekly", "x")])
+def test_a_bad_mode_or_no_base_stops_the_step(tmp_path, mode, base):
+    script = step_named(action_steps(load(ACTION)), CRAWL)["run"]
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "CRAWLER": "/bin/false", "LISTS": "README.md", "MODE": mode,
+                               "BASE": base, "GITHUB_OUTPUT": str(tmp_path / "out")},
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "::error::" in done.stdout
+
+
 # -- the linters -------------------------------------------------------------------------------------------
 def test_actionlint_passes(tmp_path):
     as_workflow = tmp_path / "action-as-workflow.yml"
     as_workflow.write_text(action_as_workflow(ACTION))
-    done = actionlint(NIGHTLY, ISSUE, FILL_PR, as_workflow)
+    done = actionlint(NIGHTLY, ISSUE, FILL_PR, PR_CHECK, PR_POST, PR_COMMENT, as_workflow)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
