@@ -202,13 +202,16 @@ def test_an_action_given_by_hand():
             parse_action(bad)
 
 
+OPENREVIEW_SECRETS = {"openreview-username": "${{ secrets.OPENREVIEW_USERNAME }}",
+                      "openreview-password": "${{ secrets.OPENREVIEW_PASSWORD }}"}
+
+
 # -- the files -----------------------------------------------------------------------------------------------
 def test_the_workflow_uses_the_pinned_action_and_its_two_reusable_jobs():
     wf = yaml.safe_load(workflow_text(PINNED))
     (checkout, crawler) = wf["jobs"]["crawl"]["steps"]
     assert crawler["uses"] == f"paper-list-crawler/paper-list-crawler@{SHA}"
-    assert crawler["with"] == {"openreview-username": "${{ secrets.OPENREVIEW_USERNAME }}",
-                               "openreview-password": "${{ secrets.OPENREVIEW_PASSWORD }}"}  # lists: crawler.toml's
+    assert crawler["with"] == OPENREVIEW_SECRETS  # the lists come from crawler.toml, the one place for them
     assert wf["jobs"]["issue"]["uses"] == f"paper-list-crawler/paper-list-crawler/.github/workflows/" \
                                           f"link-health-issue.yml@{SHA}"
     assert wf["jobs"]["pull-request"]["uses"].endswith(f"/fill-pull-request.yml@{SHA}")
@@ -223,12 +226,12 @@ def test_the_workflow_uses_the_pinned_action_and_its_two_reusable_jobs():
     assert f"uses: paper-list-crawler/paper-list-crawler@{SHA} # v0.1.0\n" in text
     # Only for a crawler.toml that names no lists does the workflow name them, one word each.
     named = yaml.safe_load(workflow_text(PINNED, lists=["README.md", "papers/*.md", "CVPR 2021.md"]))
-    assert named["jobs"]["crawl"]["steps"][1]["with"] == {"lists": "README.md papers/*.md CVPR?2021.md"}
+    assert named["jobs"]["crawl"]["steps"][1]["with"] == {"lists": "README.md papers/*.md CVPR?2021.md", **OPENREVIEW_SECRETS}
 
 
 def test_publishing_adds_a_pages_job_with_only_what_pages_need():
     wf = yaml.safe_load(workflow_text(PINNED, publish=True))
-    assert wf["jobs"]["crawl"]["steps"][1]["with"] == {"publish": True}
+    assert wf["jobs"]["crawl"]["steps"][1]["with"] == {"publish": True, **OPENREVIEW_SECRETS}
     assert wf["jobs"]["crawl"]["outputs"]["publish"] == "${{ steps.crawler.outputs.publish }}"
     pages = wf["jobs"]["pages"]
     assert pages["permissions"] == {"pages": "write", "id-token": "write"} and pages["needs"] == "crawl"

@@ -141,7 +141,7 @@ def test_the_pull_request_check_reads_and_the_posting_writes_without_checking_an
 
 # -- action.yml ------------------------------------------------------------------------------------------
 def test_the_openreview_account_reaches_the_crawler_through_env_only(action):
-    crawl = step_named(action_steps(action), "crawler run")
+    crawl = step_named(action_steps(action), "Check links, fill and enrich")
     assert crawl["env"]["OPENREVIEW_USERNAME"] == "${{ inputs.openreview-username }}"
     assert crawl["env"]["OPENREVIEW_PASSWORD"] == "${{ inputs.openreview-password }}"
     assert "OPENREVIEW" not in crawl["run"]  # never on a command line
