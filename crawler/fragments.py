@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-import zlib
 from urllib.parse import unquote
 
 from crawler.links import host_of
@@ -24,20 +23,9 @@ _ID_ATTR = re.compile(rb"""[\s"'](?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"
 _NOT_AN_ID = re.compile(r"L\d+(C\d+)?(-L\d+(C\d+)?)?|[!/].*|.*[=&].*|:~:.*")
 
 
-def _decoded(body: bytes) -> bytes:
-    """The page's bytes: the body is read raw, so a gzip or deflate answer is unpacked here (what there is
-    of it: the read stops at the cap)."""
-    if body[:2] not in (b"\x1f\x8b", b"\x78\x9c", b"\x78\x01", b"\x78\xda"):
-        return body
-    try:
-        return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(body, 4 * 1024 * 1024)
-    except zlib.error:
-        return body
-
-
 def page_ids(body: bytes, limit: int) -> PageIds:
     """The ids a page's HTML holds; `complete` when the read stopped before the cap."""
-    found = (next(g for g in m.groups() if g is not None) for m in _ID_ATTR.finditer(_decoded(body)))
+    found = (next(g for g in m.groups() if g is not None) for m in _ID_ATTR.finditer(body))
     return PageIds(frozenset(html.unescape(i.decode("utf-8", "replace")) for i in found), complete=len(body) < limit)
 
 

@@ -278,7 +278,9 @@ class ClientPool:
     def _build(self, url: str, host: str, size: int | None = None) -> httpx.AsyncClient:
         size = size or self.host_limit(host)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30)
-        headers = {"User-Agent": self.settings.agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        # Only what the checker can unpack itself (crawler.check): brotli would arrive if httpx found it installed.
+        headers = {"User-Agent": self.settings.agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                   "Accept-Encoding": "gzip, deflate"}
         rule = self.settings.host_rule(host)
         if rule:
             headers.update(dict(rule.headers))
