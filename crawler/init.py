@@ -40,6 +40,7 @@ from crawler.config import (
     DEFAULT_DEAD_AFTER,
     DEFAULT_DEAD_SPAN,
     DEFAULT_FAIL_ON,
+    DEFAULT_FALLBACK_AFTER,
     DEFAULT_HOST_CONCURRENCY,
     DEFAULT_MAX_AGE,
     DEFAULT_TIMEOUT,
@@ -337,7 +338,10 @@ lists = [{items}]
 # max-age = {_toml_string(_duration(DEFAULT_MAX_AGE))}  # a link checked more recently is not checked again
 # timeout = {DEFAULT_TIMEOUT:g}  # seconds for one request
 # host-concurrency = {DEFAULT_HOST_CONCURRENCY}  # requests in flight to one host
-# exclude = []  # regular expressions: a matching URL is not checked
+# exclude = []  # regular expressions: a matching URL is not checked (also .crawlerignore, one a line)
+# accept = []  # status codes that count as fine on every host, e.g. [999] (never 429)
+# check-fragments = false  # also look the #fragment of a remote page up in its HTML (a note when missing)
+# fallback-after = {DEFAULT_FALLBACK_AFTER}  # nights a venue's listing may be unreadable before arXiv fills for it
 """
 
 
