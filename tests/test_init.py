@@ -226,7 +226,8 @@ def test_the_workflow_uses_the_pinned_action_and_its_two_reusable_jobs():
     assert f"uses: paper-list-crawler/paper-list-crawler@{SHA} # v0.1.0\n" in text
     # Only for a crawler.toml that names no lists does the workflow name them, one word each.
     named = yaml.safe_load(workflow_text(PINNED, lists=["README.md", "papers/*.md", "CVPR 2021.md"]))
-    assert named["jobs"]["crawl"]["steps"][1]["with"] == {"lists": "README.md papers/*.md CVPR?2021.md", **OPENREVIEW_SECRETS}
+    assert named["jobs"]["crawl"]["steps"][1]["with"] == {"lists": "README.md papers/*.md CVPR?2021.md",
+                                                          **OPENREVIEW_SECRETS}
 
 
 def test_publishing_adds_a_pages_job_with_only_what_pages_need():

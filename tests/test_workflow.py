@@ -157,8 +157,8 @@ def test_the_action_has_the_inputs_and_outputs_the_issue_asked_for(action):
     assert inputs["base"]["default"] == "${{ github.event.pull_request.base.sha }}"
     assert inputs["token"]["default"] == "${{ github.token }}"
     assert inputs["fill-pr"]["default"] == inputs["issue"]["default"] == "true"
-    assert {"exit-code", "links", "healthy", "failing", "not-judged", "skipped", "new", "dead", "fills", "report-markdown", "report-json",
-            "report-html", "issue", "fill-pr", "publish"} <= set(action["outputs"])
+    assert {"exit-code", "links", "healthy", "failing", "not-judged", "skipped", "new", "dead", "fills",
+            "report-markdown", "report-json", "report-html", "issue", "fill-pr", "publish"} <= set(action["outputs"])
     assert action["runs"]["using"] == "composite"
 
 
