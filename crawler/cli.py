@@ -185,7 +185,8 @@ def report(**opts) -> None:
 @click.option("--base", required=True, metavar="REF",
               help="the branch or commit the pull request goes into (compared from its merge base with HEAD)")
 def pull_request(**opts) -> None:
-    """Check and fill only the lines a pull request adds or changes; write its comment and suggestions.
+    """Check and fill only the lines a pull request adds or changes, and the links to headings it renames;
+    write its comment and suggestions.
 
     Exit 1 when it adds a failing link."""
     from crawler import gitdiff, pullrequest
@@ -194,7 +195,8 @@ def pull_request(**opts) -> None:
     settings = _setup(opts)
     lists = resolve(opts, settings)
     changes = gitdiff.list_changes(lists, opts["base"])
-    job = pullrequest.job(lists, changes)
+    # The lists as they were: a link to a heading the pull request renames is its to answer for, wherever it is.
+    job = pullrequest.job(lists, changes, base_texts=gitdiff.base_texts(changes, opts["base"]))
     pr = _run(job, settings, lambda outcome, store: pullrequest.build(outcome, changes, store))
     comment, suggested = write_pull_request(pr, settings)
     if not settings.quiet:

@@ -5,7 +5,10 @@ agree) with the merge base of REF and HEAD: the diff a pull request shows (`REF.
 is not committed yet. git's rename detection follows a renamed list, so only its changed lines count; a
 list git does not know yet (new, untracked) counts whole.
 
-The text parsing is pure (`parse_name_status`, `hunk_lines`); `list_changes` runs git.
+The text parsing is pure (`parse_name_status`, `hunk_lines`); `list_changes` runs git, and so does
+`base_texts`, which reads each changed list as it was at the merge base (`git show BASE:path`, from its old
+path when git saw it renamed): what its headings were, so that a link to one the pull request renames is
+checked too.
 """
 
 from __future__ import annotations
@@ -131,4 +134,19 @@ def list_changes(lists: Sequence[Path], ref: str, cwd: Path | None = None) -> li
             patch = _git(top, "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative", "-M",
                          "--unified=0", base, "--", *([old] if old else []), path)
             out.append(ListChange(name, path, lines=hunk_lines(patch), old_path=old))
+    return out
+
+
+def base_texts(changes: Sequence[ListChange], ref: str, cwd: Path | None = None) -> dict[str, str | None]:
+    """Each changed list's text at the merge base of `ref` and HEAD, by list name; None for a list that is new
+    (the merge base does not hold it). Bytes that are not UTF-8 are replaced: only the headings are read."""
+    top = toplevel((cwd or Path.cwd()).resolve()).resolve()
+    base = merge_base(top, ref) if any(not c.whole for c in changes) else ""
+    out: dict[str, str | None] = {}
+    for change in changes:
+        if change.whole:
+            out[change.name] = None
+            continue
+        text = _git(top, "show", "--no-color", "--no-textconv", f"{base}:{change.old_path or change.path}")
+        out[change.name] = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return out

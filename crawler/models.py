@@ -111,6 +111,8 @@ class Anchors:
     ids: frozenset[str] = frozenset()  # `id=` and `name=` values in its raw HTML
     lines: int = 0  # lines of its source, for a line anchor on its plain view (`?plain=1#L10`)
     file: str = ""  # the list, as the user named it
+    # (first line, last line, slug) of each heading, in document order: which anchors a changed line touches
+    headings: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ class _Reader(HTMLParser):
         self.skip = 0  # inside <code>/<pre>/<script>
         self.heading: list[str] | None = None  # the text of the heading being read
         self.headings: list[str] = []  # every heading's text, in document order
+        self.heading_lines: list[tuple[int, int]] = []  # each heading's first and last source line
+        self.heading_start = 0
         self.ids: set[str] = set()  # id= and name= values: fragment targets in raw HTML
         self.directives: list[tuple[str, str, int]] = []  # (prefix, verb, line) of each directive comment
 
@@ -139,6 +141,7 @@ class _Reader(HTMLParser):
         if tag in _HEADINGS:
             self._end_heading()
             self.heading = []
+            self.heading_start = self.cursor
         if tag in _SKIP_TEXT:
             self.skip += 1
         if tag == "a":
@@ -180,7 +183,7 @@ class _Reader(HTMLParser):
         if opened.tag in _SKIP_TEXT and self.skip:
             self.skip -= 1
         if opened.tag in _HEADINGS:
-            self._end_heading()
+            self._end_heading(opened.end)
         if opened.tag in _ITEM_TAGS:
             self._flush()
         if opened.start is not None:
@@ -188,9 +191,10 @@ class _Reader(HTMLParser):
             self.last_end = opened.end or self.cursor
             self.cursor = self.last_end
 
-    def _end_heading(self) -> None:
+    def _end_heading(self, end: int | None = None) -> None:
         if self.heading is not None:
             self.headings.append("".join(self.heading))
+            self.heading_lines.append((self.heading_start, max(end or self.cursor, self.heading_start)))
             self.heading = None
 
     def handle_comment(self, data):
@@ -240,7 +244,10 @@ class _Reader(HTMLParser):
         self._flush()
 
     def anchors(self) -> Anchors:
-        return Anchors(slugs=frozenset(heading_slugs(self.headings)), ids=frozenset(self.ids), lines=len(self.src))
+        slugs = heading_slugs(self.headings)
+        return Anchors(slugs=frozenset(slugs), ids=frozenset(self.ids), lines=len(self.src),
+                       headings=tuple((first, last, s) for (first, last), s in zip(self.heading_lines, slugs,
+                                                                                     strict=True)))
 
 
 _TAG_NAME = re.compile(r"<\s*[A-Za-z][^\s/>]*")

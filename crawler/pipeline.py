@@ -180,7 +180,9 @@ class Pipeline:
         Each copy is saved as it comes, with its link's result, so a run stopped here keeps what it had."""
         if not self.settings.archive or self.pool is None or self.sources is None:
             return
-        wanted = {k: last_ok.get(k) for k, st in states.items() if st.dead and not results[k].suggestion}
+        # Not a link inside the repository: its key is a path on this disk, which the archive has never seen.
+        wanted = {k: last_ok.get(k) for k, st in states.items()
+                  if st.dead and not results[k].suggestion and not results[k].in_repository}
         if not wanted:
             return
         found = await archived_copies(wanted, self.store, self.pool.client, now=now, timeout=self.settings.timeout,

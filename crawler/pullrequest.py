@@ -1,9 +1,12 @@
 """`crawler pr`: check and enrich only what a pull request changes.
 
 git names the lines a pull request adds or changes (crawler.gitdiff); `select_links` keeps the links on
-them; the pipeline checks and fills those alone (`job`: a Job with that selection); `build` turns the
-outcome into the comment and the suggestions (crawler.report.pullrequest), each suggestion the line as
-crawler.rewrite would write it with one fill or one URL replaced.
+them, and the links anywhere in the lists into a heading the pull request renames, removes or adds (each
+list's anchors at the merge base against its anchors now: `changed_headings`); the pipeline checks and
+fills those alone (`job`: a Job with that selection); `build` turns the outcome into the comment and the
+suggestions (crawler.report.pullrequest), each suggestion the line as crawler.rewrite would write it with
+one fill or one URL replaced. Nothing here runs git: the command reads the lists at the merge base with
+crawler.gitdiff.base_texts.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from crawler import rewrite
 from crawler.errortext import one_line
 from crawler.gitdiff import ListChange
 from crawler.links import url_key
-from crawler.models import Enrichment, Fill, Link, LinkStatus, ParsedList
+from crawler.models import Anchors, Enrichment, Fill, Link, LinkStatus, ParsedList
+from crawler.parse import read_links
 from crawler.pipeline import Document, Job, Outcome
 from crawler.report.model import LinkRow
 from crawler.report.pullrequest import Elsewhere, PullRequestReport, Suggestion
@@ -28,28 +32,66 @@ from crawler.store import Store
 
 
 def anchor_of(link: Link) -> tuple[str, str] | None:
-    """(list, fragment) for a link into a list's heading (`#fragment`, `other.md#fragment`), else None."""
+    """(list, fragment) for a link into a list's heading (`#fragment`, `other.md#fragment`), else None. The list
+    is named as the lists are (relative to the linking list's folder); `/other.md#f`, from the repository's
+    root, gives `/other.md`, which `changed_headings` names too."""
     parts = urlsplit(link.url)
     if parts.scheme or parts.netloc or not parts.fragment:
         return None
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(link.file), parts.path)) if parts.path else link.file
-    return target, unquote(parts.fragment)
+    target = posixpath.join(posixpath.dirname(link.file), unquote(parts.path)) if parts.path else link.file
+    return posixpath.normpath(target), unquote(parts.fragment)
+
+
+def changed_fragments(change: ListChange, before: Anchors | None, after: Anchors) -> frozenset[str]:
+    """The fragments of one list whose target the pull request moves: every anchor (a heading's slug, a raw
+    `id=`/`name=`) it removes or adds, comparing the list at the merge base (`before`, None for a new list) with
+    the list now, which catches a heading renamed, removed or renumbered (GitHub numbers repeated headings in
+    document order); and the slug of every heading on a line it changes."""
+    targets = set() if before is None else set((before.slugs | before.ids) ^ (after.slugs | after.ids))
+    targets.update(slug for first, last, slug in after.headings
+                   if any(change.touches(line) for line in range(first, last + 1)))
+    return frozenset(targets)
+
+
+def changed_headings(changes: Sequence[ListChange], before: Mapping[str, Anchors | None],
+                     after: Sequence[Anchors]) -> frozenset[tuple[str, str]]:
+    """(list, fragment) pairs for `select_links`, each list named as the lists are and, for links written from
+    the repository's root, as `/` + its path there. `before` and `after` hold each changed list's anchors at the
+    merge base (by list name) and now (by `Anchors.file`)."""
+    now = {posixpath.normpath(a.file): a for a in after}
+    out: set[tuple[str, str]] = set()
+    for change in changes:
+        anchors = now.get(posixpath.normpath(change.name))
+        if anchors is None:  # an empty list, left out of the run
+            continue
+        for fragment in changed_fragments(change, before.get(change.name), anchors):
+            out.add((posixpath.normpath(change.name), fragment))
+            out.add(("/" + change.path, fragment))
+    return frozenset(out)
 
 
 def select_links(parsed: ParsedList, changes: Mapping[str, ListChange], *,
                  changed_headings: AbstractSet[tuple[str, str]] = frozenset()) -> ParsedList:
     """The links a pull request answers for: those on the lines it adds or changes; every link of an entry whose
-    first line (its title) it changes, since a paper link is judged against the title; and the in-list links
-    whose target heading it changes, given as `changed_headings`, (list, fragment) pairs: the anchor check
-    names them (a heading on a changed line, or one the pull request removes or renames)."""
+    first line (its title) it changes, since a paper link is judged against the title; and the links into a
+    list's headings, wherever they stand, whose target it changes, given as `changed_headings`, (list, fragment)
+    pairs (crawler.pullrequest.changed_headings). The lists' anchors and disabled lines are kept: the anchor
+    check and the inline comments need them."""
 
     def on_changed_line(file: str, line: int) -> bool:
         change = changes.get(file)
         return change is not None and change.touches(line)
 
+    def into_changed_heading(link: Link) -> bool:
+        anchor = anchor_of(link) if changed_headings else None
+        if anchor is None:
+            return False
+        target, fragment = anchor
+        # GitHub's page script finds `#Foo` for the heading slugged `foo` too (crawler.localrefs).
+        return (target, fragment) in changed_headings or (target, fragment.lower()) in changed_headings
+
     def wanted(link: Link) -> bool:
-        return on_changed_line(link.file, link.line) or (bool(changed_headings)
-                                                          and anchor_of(link) in changed_headings)
+        return on_changed_line(link.file, link.line) or into_changed_heading(link)
 
     entries = []
     taken: set[Link] = set()
@@ -60,16 +102,29 @@ def select_links(parsed: ParsedList, changes: Mapping[str, ListChange], *,
             entries.append(replace(entry, links=mine))
             taken.update(mine)
     links = tuple(lk for lk in parsed.links if lk in taken or wanted(lk))
-    return ParsedList(links=links, entries=tuple(entries))
+    return replace(parsed, links=links, entries=tuple(entries))
+
+
+def select(parsed: ParsedList, changes: Sequence[ListChange], before: Mapping[str, Anchors | None]) -> ParsedList:
+    """`select_links` with the headings the pull request changes, from the lists' anchors then (`before`) and
+    now (the parse's)."""
+    return select_links(parsed, {c.name: c for c in changes},
+                        changed_headings=changed_headings(changes, before, parsed.anchors))
+
+
+def base_anchors(texts: Mapping[str, str | None]) -> dict[str, Anchors | None]:
+    """Each list's anchors from its text at the merge base (None: the list is new)."""
+    return {name: None if text is None else read_links(text).anchors for name, text in texts.items()}
 
 
 def job(lists: Sequence[Path], changes: Sequence[ListChange], *,
-        changed_headings: AbstractSet[tuple[str, str]] = frozenset()) -> Job:
-    """The pipeline's job for a pull request: every list is read (the comment names the older problems),
-    only the changed links are checked and filled."""
-    by_name = {c.name: c for c in changes}
-    return Job("pr", lists, selection=functools.partial(select_links, changes=by_name,
-                                                         changed_headings=frozenset(changed_headings)))
+        base_texts: Mapping[str, str | None] | None = None) -> Job:
+    """The pipeline's job for a pull request: every list is read (the comment names the older problems, and a
+    link in any list may point at a heading the pull request changes), only the selected links are checked and
+    filled. `base_texts`: each changed list's text at the merge base (crawler.gitdiff.base_texts); without
+    them only headings on changed lines count as changed."""
+    before = base_anchors(base_texts or {})
+    return Job("pr", lists, selection=functools.partial(select, changes=tuple(changes), before=before))
 
 
 # -- what the comment and the suggestions say ---------------------------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.gitdiff import GitError, ListChange, hunk_lines, list_changes, parse_name_status
+from crawler.gitdiff import GitError, ListChange, base_texts, hunk_lines, list_changes, parse_name_status
 
 
 def test_name_status_reads_renames_and_names_with_anything_in_them():
@@ -74,6 +74,28 @@ def test_the_lines_a_pull_request_adds_or_changes_in_each_list(repo):
     (repo / "same.md").write_text("untouched\nand a new line\n")
     (change,) = [c for c in list_changes([Path("same.md")], "main", cwd=repo)]
     assert change.lines == frozenset({2})
+
+
+def test_the_lists_at_the_merge_base_are_read_from_where_git_saw_them(repo):
+    """What a pull request's lists held before it: a renamed list from its old path, the merge base's text (not
+    main's tip, nor the working tree), nothing for a new list."""
+    git(repo, "mv", "papers/old.md", "papers/[CVPR] new.md")
+    (repo / "papers" / "[CVPR] new.md").write_text("paper one\n" + (repo / "papers" / "[CVPR] new.md").read_text())
+    (repo / "README.md").write_text("edited\n")  # not committed: the base's text is still read
+    (repo / "papers" / "added.md").write_text("new\n")
+    git(repo, "add", "papers")
+    git(repo, "commit", "-qm", "rename")
+    git(repo, "checkout", "-q", "main")
+    (repo / "papers" / "old.md").write_text("main moves on\n")
+    git(repo, "commit", "-qm", "main moves", "papers/old.md")
+    git(repo, "checkout", "-q", "pr")
+    names = [Path("README.md"), Path("papers/[CVPR] new.md"), Path("papers/added.md")]
+    changes = list_changes(names, "main", cwd=repo)
+    texts = base_texts(changes, "main", cwd=repo)
+    assert texts == {"README.md": "".join(f"line {i}\n" for i in range(1, 11)),
+                     "papers/[CVPR] new.md": "".join(f"paper {i}\n" for i in range(1, 21)),
+                     "papers/added.md": None}
+    assert base_texts([], "main", cwd=repo) == {}
 
 
 def test_lists_named_from_a_subfolder_are_located_from_the_repositorys_root(repo):

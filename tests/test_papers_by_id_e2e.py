@@ -1,8 +1,13 @@
 """Whole runs over a list of OpenReview forum links and Springer, ACM, PLOS and Elsevier papers by DOI, with
-the services answering as they really do: OpenReview challenges anonymous reads and wants a login per API
-host (tests/fakeopenreview.py), Crossref keeps to its limits and 429s whoever does not, doi.org knows the
-DOIs of other agencies, ACM DL, ScienceDirect and Springer answer robots with a Cloudflare 403
-(tests/fakecrossref.py). Each run is one `Pipeline` on loopback (tests/fakeweb.py), outputs written.
+a table of contents, relative links and URLs pasted under a second entry, the services answering as they
+really do: OpenReview challenges anonymous reads and wants a login per API host (tests/fakeopenreview.py),
+Crossref keeps to its limits and 429s whoever does not, doi.org knows the DOIs of other agencies, ACM DL,
+ScienceDirect and Springer answer robots with a Cloudflare 403 (tests/fakecrossref.py). Each run is one
+`Pipeline` on loopback (tests/fakeweb.py), outputs written.
+
+Together they are the whole promise for such a list: with an account and a contact every OpenReview, DOI,
+anchor and relative link is judged right, within the request bounds; without the account OpenReview links
+are `blocked` (never failures, never dead) and the rest is still right; a refused login is one line.
 """
 
 from __future__ import annotations
@@ -51,14 +56,22 @@ class World:
     crossref: FakeCrossref
     text: str
     expect: dict[str, str]  # url -> status
+    pasted: dict[tuple[str, int], str]  # (url, line) -> status, for URLs written under two entries
     openreview_ids: dict[str, int]  # host -> ids that host was asked for first
     dois: int  # DOIs and PIIs on the list
 
 
 def build_world(api2_notes: int = 60, api1_notes: int = 55, dois: int = 70) -> World:
     notes: list[Note] = []
-    lines = ["# Papers", ""]
+    lines = ["# Papers", "", "## Contents"]
     expect: dict[str, str] = {}
+    pasted: dict[tuple[str, int], str] = {}
+    # The table of contents: four headings below, and one the list does not have.
+    for name, fragment in (("ICLR 2024", "iclr-2024"), ("ICLR 2023", "iclr-2023"), ("ICLR 2019", "iclr-2019"),
+                           ("Journals", "journals"), ("ICLR 2022", "iclr-2022")):
+        lines.append(f"- [{name}](#{fragment})")
+        expect[f"#{fragment}"] = "broken" if fragment == "iclr-2022" else "ok"
+    lines.append("")
 
     def entry(heading_url: str, title: str, authors: str, venue_year: str, status: str) -> None:
         lines.append(f"- [{title}]({heading_url}), {authors}, {venue_year}")
@@ -123,8 +136,22 @@ def build_world(api2_notes: int = 60, api1_notes: int = 55, dois: int = 70) -> W
         crossref.works.append(work(doi, title_of(i, "Journals"), ("Mary Somerville", f"Ada Byron{i}")))
         entry(f"https://link.springer.com/article/{doi}", title_of(i, "Journals"), f"Mary Somerville, Ada Byron{i}",
               "2021", "ok")
+    # Copy-paste errors: an OpenReview note and a Springer paper pasted under a second entry. Each is right at
+    # its own entry's line and `wrong_paper` at the pasted one; the URL's verdict is its worst place's.
+    for url in ("https://openreview.net/forum?id=v2Note0000x", "https://link.springer.com/article/"
+                "10.1007/s99999-021-00000-X"):
+        own_line = next(n for n, line in enumerate(lines, 1) if f"]({url})" in line)
+        entry(url, "Quantum Sheep Herding Revisited", "Zed Zulu, Yan Yankee", "ICLR 2024", "wrong_paper")
+        pasted[(url, own_line)] = "ok"
+        pasted[(url, len(lines))] = "wrong_paper"
+    # Links inside the repository: a file and a heading of it that exist, a file and a heading that do not.
+    lines += ["", "## About", "", "See [how to contribute](docs/CONTRIBUTING.md) and [how to add a paper]"
+              "(docs/CONTRIBUTING.md#adding-a-paper);", "[the old guide](./docs/missing.md) and [its other part]"
+              "(docs/CONTRIBUTING.md#no-such-section) are gone."]
+    expect.update({"docs/CONTRIBUTING.md": "ok", "docs/CONTRIBUTING.md#adding-a-paper": "ok",
+                   "./docs/missing.md": "broken", "docs/CONTRIBUTING.md#no-such-section": "broken"})
     fake = FakeOpenReview(notes=notes, accounts={USER: PASSWORD})
-    return World(fake, crossref, "\n".join(lines) + "\n", expect,
+    return World(fake, crossref, "\n".join(lines) + "\n", expect, pasted,
                  {API2: api2_notes + 4, API1: api1_notes}, dois + 7)
 
 
@@ -149,6 +176,16 @@ def links_of(outcome: Outcome) -> dict[str, dict]:
     return {lo["url"]: lo for lo in outcome.report.to_json()["links"]}
 
 
+def without_openreview(places: dict[tuple[str, int], str]) -> dict[tuple[str, int], str]:
+    return {(url, line): status for (url, line), status in places.items() if "openreview.net" not in url}
+
+
+def at_lines(links: dict[str, dict], places: dict[tuple[str, int], str]) -> dict[tuple[str, int], str]:
+    """The status health.json gives each place: its own when it differs from the URL's, else the URL's."""
+    return {(url, line): next(p.get("status", links[url]["status"]) for p in links[url]["lines"] if p["line"] == line)
+            for url, line in places}
+
+
 @pytest.fixture
 def signed_in(monkeypatch):
     monkeypatch.setenv("OPENREVIEW_USERNAME", USER)
@@ -159,6 +196,9 @@ def setup(web: FakeWeb, tmp_path: Path, make_settings, **world) -> tuple[World, 
     w = build_world(**world)
     w.openreview.install(web)
     w.crossref.install(web)
+    (tmp_path / ".git").mkdir()  # the list's repository: its relative links are resolved inside it
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "CONTRIBUTING.md").write_text("# Contributing\n\n## Adding a paper\n", encoding="utf-8")
     path = tmp_path / "papers.md"
     path.write_text(w.text, encoding="utf-8")
     return w, path, make_settings(contact=CONTACT)
@@ -174,6 +214,11 @@ def test_every_openreview_and_doi_link_is_judged_right(web, tmp_path, make_setti
     links = links_of(outcome)
     got = {url: links[url]["status"] for url in w.expect}
     assert got == w.expect
+    assert at_lines(links, w.pasted) == w.pasted  # the pasted URLs fail at the pasted lines only
+    assert links["#iclr-2022"]["error"] == f'no heading "#iclr-2022" in {path.name}'
+    assert links["./docs/missing.md"]["error"] == "no file docs/missing.md"
+    assert links["docs/CONTRIBUTING.md#no-such-section"]["error"] == \
+        'no heading "#no-such-section" in docs/CONTRIBUTING.md'
     assert "no note DeletedNote1" in links["https://openreview.net/forum?id=DeletedNote1"]["error"]
     assert "Quantum Annealing" in links["https://openreview.net/forum?id=OtherPaper1"]["error"]
     assert "title changed" in links["https://openreview.net/forum?id=RenamedOne1"]["note"]
@@ -211,6 +256,8 @@ def test_every_openreview_and_doi_link_is_judged_right(web, tmp_path, make_setti
     for secret in secrets:
         assert secret.encode() not in stored and secret not in caplog.text
     assert sum(PASSWORD.encode() in body for body in fake.bodies) == 2  # the two logins
+    # Only the APIs were asked: no walled page, no archive for the links inside the repository (dead at once).
+    assert {r.host for r in web.requests} == {API1, API2, "api.crossref.org", "doi.org"}
     assert not [r for r in web.requests if r.host not in (API1, API2)
                 and any(k.lower() == "authorization" for k in r.headers)]
 
@@ -245,6 +292,7 @@ def test_without_an_account_openreview_links_are_blocked_for_two_nights(web, tmp
                 assert links[url]["error"] == f"OpenReview: {SIGN_IN}"
         else:
             assert links[url]["status"] == status, url  # everything else is still right
+    assert at_lines(links, without_openreview(w.pasted)) == without_openreview(w.pasted)
     broken = links["https://doi.org/10.1007/s00000-000-0000-0"]
     assert broken["dead"]  # the control: a real failure does die
     assert not [r for r in web.requests if "openreview" in r.host]  # not one request
@@ -278,6 +326,7 @@ def test_a_refusing_openreview_gives_one_line_and_the_run_goes_on(web, tmp_path,
             assert links[url]["status"] == "blocked", url
         else:
             assert links[url]["status"] == status, url
+    assert at_lines(links, without_openreview(w.pasted)) == without_openreview(w.pasted)
     assert sum(w.openreview.logins.values()) <= 1  # the source gave up at the first refusal
     assert not [r for r in web.requests if r.host == "openreview.net"]
 

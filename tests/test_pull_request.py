@@ -8,6 +8,7 @@ them; the posting workflow (`workflow_run`) posts one comment and two suggestion
 same comment.
 """
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from fakeweb import Reply
 from ghrunner import Runner
 
 from crawler.init import CONFIG, ActionRef, init
+from crawler.models import ParsedList
 from crawler.workflows import PR_COMMENT_WORKFLOW, PR_WORKFLOW
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,3 +311,109 @@ def test_a_line_that_names_a_url_twice_gets_no_suggestion_rewrite_cannot_place(t
                            {"l.md": "lists/l.md"}, "moved")
     assert [(s.file, s.line, s.original, s.replacement) for s in changed] == \
         [("lists/l.md", 1, text.rstrip("\n"), "- A [x](https://b.org/p) and [y](https://a.org/p)")]
+
+
+def test_the_headings_a_pull_request_changes_are_its_anchors_added_or_removed_and_those_on_changed_lines():
+    from crawler.gitdiff import ListChange
+    from crawler.parse import parse_list
+    from crawler.pullrequest import changed_fragments, changed_headings
+
+    before = parse_list("# Papers\n\n## Detection\n\n## Others\n\n## Tracking\n<a name=\"old-id\"></a>\n").anchors[0]
+    now = parse_list("# Papers\n\n## Object Detection\n\n## Others\n\n## Others\n\n## Tracking\n").anchors[0]
+    assert [h[2] for h in now.headings] == ["papers", "object-detection", "others", "others-1", "tracking"]
+    assert now.headings[1][:2] == (3, 3)
+    change = ListChange("README.md", "lists/README.md", lines=frozenset({3, 7}))
+    # Renamed (both slugs), a second "Others" (numbered -1, on a changed line), a raw name removed.
+    assert changed_fragments(change, before, now) == {"detection", "object-detection", "others-1", "old-id"}
+    # A heading edited without a new slug is on a changed line: its links are looked at again.
+    assert changed_fragments(ListChange("a.md", "a.md", lines=frozenset({9})), now, now) == {"tracking"}
+    # A new list: every heading is on a changed line.
+    assert changed_fragments(ListChange("a.md", "a.md", whole=True), None, now) == {h[2] for h in now.headings}
+    setext = parse_list("Intro\n\nObject\nDetection\n---------\n").anchors[0]
+    assert setext.headings == ((3, 5, "objectdetection"),)
+    assert changed_fragments(ListChange("a.md", "a.md", lines=frozenset({4})), setext, setext) == {"objectdetection"}
+
+    pairs = changed_headings([change], {"README.md": before}, [dataclasses.replace(now, file="README.md")])
+    assert ("README.md", "detection") in pairs and ("/lists/README.md", "detection") in pairs  # from the root too
+    assert changed_headings([change], {}, []) == frozenset()  # the list was left out of the run (empty)
+
+
+def test_links_into_a_changed_heading_are_selected_wherever_they_are_written():
+    from crawler.gitdiff import ListChange
+    from crawler.parse import parse_list
+    from crawler.pullrequest import select
+
+    readme = parse_list("# Papers\n\n- [Detection](#Detection) [x](#tracking)\n\n## Object Detection\n\n"
+                        "<!-- crawler-disable-next-line -->\n- [kept out](#detection)\n").in_file("lists/README.md")
+    other = parse_list("- [back](README.md#detection) [root](/lists/README.md#detection) "
+                       "[elsewhere](other.md#detection)\n").in_file("lists/other.md")
+    before = parse_list("# Papers\n\n## Detection\n").anchors[0]
+    change = ListChange("lists/README.md", "lists/README.md", lines=frozenset({5}))
+    picked = select(ParsedList.join([readme, other]), [change], {"lists/README.md": before})
+    assert [(lk.file, lk.line, lk.url) for lk in picked.links] == [
+        ("lists/README.md", 3, "#Detection"), ("lists/README.md", 8, "#detection"),
+        ("lists/other.md", 1, "README.md#detection"), ("lists/other.md", 1, "/lists/README.md#detection")]
+    # What the checks need travels with the selection: the anchors to judge by, the disabled lines.
+    assert [a.file for a in picked.anchors] == ["lists/README.md", "lists/other.md"]
+    assert [d.first for d in picked.disabled] == [8]
+
+
+# -- a renamed heading, end to end ------------------------------------------------------------------------------
+TOC = """# Awesome Tracking
+
+## Contents
+- [Detection](#detection)
+- [Tracking](#tracking)
+
+## Detection
+- Paper One About Things ICLR 2018 [[paper]]({base}/ok/1)
+
+## Tracking
+- Paper Two About Things ICLR 2018 [[paper]]({base}/ok/2)
+"""
+MORE = "# More\n\n- [Back to detection](../README.md#detection)\n- [The rest]({base}/ok/3)\n"
+
+
+def toc_repository(tmp_path: Path, base: str) -> Path:
+    root = tmp_path / "toc"
+    (root / "papers").mkdir(parents=True)
+    (root / "README.md").write_text(TOC.format(base=base))
+    (root / "papers" / "more.md").write_text(MORE.format(base=base))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "the lists")
+    git(root, "checkout", "-qb", "rename")
+    return root
+
+
+def pr_run(root: Path):
+    return crawler("pr", "README.md", "papers/more.md", "--base", "main", "--allow-private", "--no-progress",
+                   cwd=root)
+
+
+def test_a_pull_request_renaming_a_heading_fails_on_the_table_of_contents_link_it_leaves_dangling(tmp_path, site):
+    web, base = site
+    root = toc_repository(tmp_path, base)
+    readme = root / "README.md"
+    readme.write_text(readme.read_text().replace("## Detection\n", "## Object Detection\n"))
+    git(root, "commit", "-qam", "rename a heading")
+    done = pr_run(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert web.log == []  # the links on lines it leaves alone are not asked about
+    comment = (root / "reports" / "pull-request.md").read_text()
+    # One target, written in both lists: one failing link at its two places.
+    assert "### Failing links (1)" in comment
+    assert ('| `README.md:4`, `papers/more.md:3` | Detection | `#detection` | no heading "#detection" in README.md |'
+            in comment)
+    assert "#tracking" not in comment  # its heading did not change
+
+    # The same pull request, with the links fixed: it passes.
+    readme.write_text(readme.read_text().replace("(#detection)", "(#object-detection)"))
+    more = root / "papers" / "more.md"
+    more.write_text(more.read_text().replace("#detection", "#object-detection"))
+    git(root, "commit", "-qam", "fix the links")
+    done = pr_run(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    comment = (root / "reports" / "pull-request.md").read_text()
+    assert "Failing links" not in comment and "0 failing, 1 healthy" in comment
+    assert web.log == []
