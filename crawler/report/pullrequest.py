@@ -108,8 +108,9 @@ def _headline(pr: PullRequestReport) -> str:
     skipped = s.counts.get(LinkStatus.SKIPPED, 0)
     if skipped:
         parts.append(f"{skipped} skipped")
-    text = f"Checked the {s.distinct_urls} link{'s' if s.distinct_urls != 1 else ''} on the lines it adds or " \
-           f"changes in {_names(pr.lists)}: {', '.join(parts)}."
+    # Its links: those on the lines it adds or changes, and those pointing at a heading it changes.
+    text = f"Checked the {s.distinct_urls} link{'s' if s.distinct_urls != 1 else ''} this pull request touches in " \
+           f"{_names(pr.lists)}: {', '.join(parts)}."
     if s.empty_links:
         text += f" Empty links: {s.empty_links}, of which {s.fills} filled."
     return text
