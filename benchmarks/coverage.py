@@ -4,9 +4,9 @@
     python -m benchmarks.coverage --json out.json
 
 No network, nothing asked: every link as written in each list (each occurrence; an empty link is a fill,
-not counted) is classified by who can judge it, with the crawler's own code: the parse (crawler.parse),
-what needs no network (crawler.links.precheck) and what a link inside the repository names
-(crawler.localrefs), the sources' `ref` (the URLs each paper source answers for: OpenReview by note id,
+not counted) is classified by who can judge it, with the crawler's own code: the parse (crawler.listfile.parse),
+what needs no network (crawler.listfile.links.precheck) and what a link inside the repository names
+(crawler.checking.localrefs), the sources' `ref` (the URLs each paper source answers for: OpenReview by note id,
 Crossref by DOI or ScienceDirect PII through crawler.sources.doi), and the entries the links stand on.
 
 - in the repository: an `#anchor` into the list, or a relative link to a file (with or without a fragment);
@@ -41,11 +41,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crawler.checking.localrefs import target_of
 from crawler.config import Settings
-from crawler.links import host_of, precheck, url_key
-from crawler.localrefs import target_of
+from crawler.listfile.links import host_of, precheck, url_key
+from crawler.listfile.parse import parse_list
 from crawler.models import Entry, Link, ParsedList
-from crawler.parse import parse_list
 from crawler.sources import build
 from crawler.sources.base import PaperSource
 from crawler.sources.doi import doi_in

@@ -11,7 +11,7 @@ answer page loads from that world and allow 25 a minute (429 with Retry-After: 6
 github.com does to a crawler's address); api.github.com answers GraphQL.
 
 - **token**: `GitHubVerifier` judges what it claims in batches; whatever it leaves (`to_web`) gets
-  the ordinary web check (`crawler.check.Checker`), as the pipeline does.
+  the ordinary web check (`crawler.checking.checker.Checker`), as the pipeline does.
 - **token, GitHub struggling**: the same, with GraphQL answering 502 to any query of more than 20
   repositories and one secondary rate limit (403, retry-after 60) on the way.
 - **no token**: every link gets the web check, as today.
@@ -43,11 +43,11 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fakes live with the tests
 from fakegithub import FakeGitHub, GitHubPages, World  # noqa: E402
 from fakeweb import FakeWeb, RoutingTransport  # noqa: E402
 
-from crawler.check import Checker  # noqa: E402
+from crawler.checking.checker import Checker  # noqa: E402
 from crawler.config import Settings  # noqa: E402
-from crawler.links import normalize_url  # noqa: E402
+from crawler.listfile.links import normalize_url  # noqa: E402
 from crawler.models import LinkStatus  # noqa: E402
-from crawler.net import ClientPool  # noqa: E402
+from crawler.net.pool import ClientPool  # noqa: E402
 from crawler.sources.base import Claim  # noqa: E402
 from crawler.sources.github import GRAPHQL_URL, GitHubVerifier  # noqa: E402
 

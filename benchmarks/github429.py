@@ -31,9 +31,9 @@ def _child(args: argparse.Namespace) -> dict:
     sys.path.insert(0, str(HERE / "tests"))
     from fakelimited import LimitedGitHub, QuickServer
 
-    from crawler.check import Checker
+    from crawler.checking.checker import Checker
     from crawler.config import Settings
-    from crawler.net import ClientPool
+    from crawler.net.pool import ClientPool
 
     origin = time.monotonic()
 

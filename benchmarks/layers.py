@@ -6,9 +6,9 @@ Runs the same URLs (HEAD) through progressively more of our stack, each behind p
 and prints wall time and CPU time per request for each layer:
 
   aiohttp         aiohttp.ClientSession.head, body read: the floor for Python here
-  httpx+aiohttp   httpx.AsyncClient.stream over crawler.fasttransport.AiohttpTransport
+  httpx+aiohttp   httpx.AsyncClient.stream over crawler.net.aiohttp_transport.AiohttpTransport
   httpx+httpcore  httpx.AsyncClient.stream over httpx's own transport (body read, so keep-alive works)
-  checker+aiohttp crawler.check.Checker.check through ClientPool over crawler.fasttransport
+  checker+aiohttp crawler.checking.checker.Checker.check through ClientPool over crawler.net.aiohttp_transport
   checker+httpcore  the same over httpcore (--steps applies benchmarks.variants changes first)
 
 The server must be running (benchmarks.server); LIST is a generated list of its URLs.
@@ -85,7 +85,7 @@ async def _httpx(urls, per_host, make_transport):
 async def layer_httpx_aiohttp(urls, per_host):
     import httpx
 
-    from crawler.fasttransport import AiohttpTransport
+    from crawler.net.aiohttp_transport import AiohttpTransport
 
     limits = httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host)
     context = httpx.create_ssl_context()  # one for all, as ClientPool does: each costs tens of ms
@@ -103,9 +103,9 @@ async def layer_httpx_httpcore(urls, per_host):
 async def _checker(urls, per_host, transport: str):
     import inspect
 
-    from crawler.check import Checker
+    from crawler.checking.checker import Checker
     from crawler.config import Settings
-    from crawler.net import ClientPool
+    from crawler.net.pool import ClientPool
 
     settings = Settings(allow_private=True, host_concurrency=per_host, concurrency=10_000)
     if "transport" in inspect.signature(ClientPool).parameters:

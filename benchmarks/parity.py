@@ -28,7 +28,7 @@ CORPUS = ROOT.parent.parent / "shared" / "corpus" / "lists"
 
 _CHILD = """
 import pickle, sys
-from crawler.parse import parse_list
+from crawler.listfile.parse import parse_list
 docs = pickle.load(sys.stdin.buffer)
 out = []
 for text in docs:
@@ -75,7 +75,7 @@ def run_revision(rev: str, texts: list[str]) -> list:
 
 
 def run_here(texts: list[str]) -> list:
-    from crawler.parse import parse_list
+    from crawler.listfile.parse import parse_list
 
     out = []
     for text in texts:

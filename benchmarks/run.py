@@ -397,10 +397,10 @@ def history_nights(args, server: Server, base: Path) -> dict:
     (a query without an index, a table scanned whole) shows as a slope from the first night to the last.
     """
     from crawler.config import Settings
-    from crawler.history import update_history
-    from crawler.links import normalize_url
+    from crawler.listfile.links import normalize_url
     from crawler.models import CheckResult, Hop, LinkStatus
-    from crawler.store import Store
+    from crawler.store.cache import Store
+    from crawler.store.history import update_history
 
     text = (base / "list.md").read_text()
     urls = list(dict.fromkeys(normalize_url(u) for u in re.findall(r"\((http://[^)\s]+)\)", text)))

@@ -14,15 +14,15 @@ loudly instead of measuring something else. `--show` prints them, which is also 
              page); today a streamed response closed unread makes httpcore close its connection
   getfirst   with soft-404 detection on, ask with GET first (HEAD then GET cost two round trips per
              HTML link), and read a body only when it is HTML, the only kind soft_404 looks at
-  aiohttp    ClientPool's transports are crawler.fasttransport.AiohttpTransport, not httpcore's pool
+  aiohttp    ClientPool's transports are crawler.net.aiohttp_transport.AiohttpTransport, not httpcore's pool
   lean       Checker.check retries with a plain loop instead of building a tenacity AsyncRetrying per URL
   workers    Pipeline._check_network runs min(host limit, URLs) workers per host taking URLs from the
              host's queue, instead of one task per URL, all parked on the host's semaphore
   uvloop     the event loop is uvloop's
-  procs      (issue 16) the checks in crawler.workers whatever the list's size (`processes`, 2); the
-             crawler itself does so from `processes-from` URLs (5000). Issue 16's `fastexit` (crawler.cli.entry)
-             and `freeze` (gc.freeze in Pipeline.execute) are built in now; `linksfirst` and `early` measured
-             the old pipeline (benchmarks/README.md has their figures).
+  procs      (issue 16) the checks in crawler.checking.workers whatever the list's size (`processes`, 2); the
+             crawler itself does so from `processes-from` URLs (5000). Issue 16's `fastexit`
+             (crawler.cli.commands.entry) and `freeze` (gc.freeze in Pipeline.execute) are built in now;
+             `linksfirst` and `early` measured the old pipeline (benchmarks/README.md has their figures).
 
 BENCH_PHASES=path writes the wall time spent in each phase (imports, parse, network, ...) as JSON.
 """
@@ -100,7 +100,7 @@ def nosniffio() -> None:
 
 
 def keepalive() -> None:
-    edit("crawler.check", "Checker._request",
+    edit("crawler.checking.checker", "Checker._request",
          "                    body = await self._read_capped(response)\n                return response, body\n",
          "                    body = await self._read_capped(response)\n"
          "                elif _short(response, self.settings.max_body):\n"
@@ -120,19 +120,19 @@ def _short(response, limit: int) -> bool:
 
 
 def getfirst() -> None:
-    edit("crawler.check", "Checker._follow",
+    edit("crawler.checking.checker", "Checker._follow",
          '        method = "HEAD"\n',
          '        # With soft-404 detection every HTML page is read anyway: one GET, not HEAD then GET.\n'
          '        method = "GET" if self.settings.soft404 else "HEAD"\n')
-    edit("crawler.check", "Checker._request",
+    edit("crawler.checking.checker", "Checker._request",
          '                if method == "GET" and response.status_code < 300:\n',
          '                if method == "GET" and response.status_code < 300 and _is_html_ok(response):\n'
          '                    # Only an HTML page is judged by its content; a PDF is not read at all.\n')
 
 
 def aiohttp() -> None:
-    from crawler import net
-    from crawler.fasttransport import AiohttpTransport
+    from crawler.net import pool as net
+    from crawler.net.aiohttp_transport import AiohttpTransport
 
     def transport(*, limits, backend, verify):
         # What ClientPool passes to GuardedTransport, handed to the aiohttp transport instead.
@@ -143,7 +143,7 @@ def aiohttp() -> None:
 
 
 def lean() -> None:
-    from crawler.check import Checker
+    from crawler.checking.checker import Checker
 
     async def check(self, url, *, etag=None, last_modified=None):
         attempts = self.settings.retries + 1
@@ -190,9 +190,9 @@ def uvloop() -> None:
 
 
 def procs() -> None:
-    """The checks in crawler.workers whatever the list's size (the crawler forks them from `processes-from`
+    """The checks in crawler.checking.workers whatever the list's size (the crawler forks them from `processes-from`
     URLs on, 5000 by default), in `processes` workers (2)."""
-    edit("crawler.checking", "CheckStage._check",
+    edit("crawler.checking.stage", "CheckStage._check",
          "        if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:",
          "        if self.settings.processes > 1 and todo:")
 
@@ -248,12 +248,16 @@ def _timed(owner, name: str, label: str) -> None:
 def instrument(path: str) -> None:
     import atexit
 
-    from crawler import cli, pipeline
+    from crawler import pipeline
+    from crawler.cli import commands as cli
 
     PHASES["imports"] = time.perf_counter() - STARTED
     PHASES["imports cpu"] = _cpu()
-    from crawler import checking, enrich, net, store
     from crawler import sources as registry
+    from crawler.checking import stage as checking
+    from crawler.net import pool as net
+    from crawler.papers import enrich
+    from crawler.store import cache as store
 
     _timed(pipeline, "parse_list", "parse")
     _timed(checking.CheckStage, "_check_network", "network")
@@ -287,7 +291,7 @@ def main(argv: list[str]) -> None:
     apply(argv[0])
     if os.environ.get("BENCH_PHASES"):
         instrument(os.environ["BENCH_PHASES"])
-    from crawler.cli import main as crawler_main
+    from crawler.cli.commands import main as crawler_main
 
     crawler_main(argv[2:])
 

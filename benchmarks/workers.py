@@ -10,7 +10,7 @@ process and its workers, CPU per link, the peak summed PSS of the process tree, 
 result and the last one arrived.
 
   inproc      parse_list, then the pipeline's own loop: per-host workers over one Checker/ClientPool
-  workers     parse_list, then crawler.workers.check_in_workers (--processes, --method fork|spawn)
+  workers     parse_list, then crawler.checking.workers.check_in_workers (--processes, --method fork|spawn)
   early       the workers started before the list is parsed, so their start overlaps the parsing
   linksfirst  early, and the URLs sent as soon as the links are read (parse.read_links); the
               entries are found while the workers check
@@ -39,11 +39,11 @@ def _one(mode: str, list_path: str, host_concurrency: int, concurrency: int, pro
     import asyncio
     import resource
 
-    import crawler.cli  # noqa: F401  what `crawler check` has imported before its network phase
+    import crawler.cli.commands  # noqa: F401  what `crawler check` has imported before its network phase
+    from crawler.checking.workers import CheckWorkers
     from crawler.config import Settings
-    from crawler.parse import parse_list, read_links
+    from crawler.listfile.parse import parse_list, read_links
     from crawler.pipeline import link_key
-    from crawler.workers import CheckWorkers
 
     settings = Settings(allow_private=True, host_concurrency=host_concurrency, concurrency=concurrency,
                         progress=False)
@@ -56,9 +56,9 @@ def _one(mode: str, list_path: str, host_concurrency: int, concurrency: int, pro
     async def inproc(urls: list[str]) -> tuple[int, float | None]:
         from collections import defaultdict, deque
 
-        from crawler.check import Checker
-        from crawler.links import host_of
-        from crawler.net import ClientPool
+        from crawler.checking.checker import Checker
+        from crawler.listfile.links import host_of
+        from crawler.net.pool import ClientPool
 
         ok, first = 0, None
         async with ClientPool(settings, transport=settings.transport) as pool:

@@ -1,4 +1,4 @@
-from crawler.cli import entry
+from crawler.cli.commands import entry
 
 if __name__ == "__main__":
     entry()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from crawler import __version__
 from crawler.errors import UsageError
-from crawler.exclusions import Rule, accept_codes, rules
-from crawler.links import builtin_manners
+from crawler.listfile.exclusions import Rule, accept_codes, rules
+from crawler.listfile.links import builtin_manners
 
 DEFAULT_LIST = Path("data/papers.md")
 DEFAULT_DB = Path("data/cache.db")
@@ -84,7 +84,7 @@ class HostRule:
         )
 
 
-# Built-in manners for hosts known to rate-limit crawlers, from the table of site rules (crawler.links);
+# Built-in manners for hosts known to rate-limit crawlers, from the table of site rules (crawler.listfile.links);
 # `[tool.crawler.hosts."<host>"]` overrides any field.
 DEFAULT_HOST_RULES: dict[str, HostRule] = {
     host: HostRule(concurrency=c, spacing=sp, pause=pa) for host, (c, sp, pa) in builtin_manners().items()

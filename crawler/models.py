@@ -91,7 +91,7 @@ class Entry:
     is_paper: bool = True
     raw: str = ""  # the item's visible text, for diagnostics
     file: str = ""  # the list it stands in
-    why_not_paper: str | None = None  # when is_paper is False: why (crawler.entries), for a maintainer to read
+    why_not_paper: str | None = None  # when is_paper is False: why (crawler.listfile.entries), for a maintainer to read
 
     @property
     def place(self) -> tuple[str, int]:
@@ -107,7 +107,7 @@ class Entry:
 class Anchors:
     """What a `#fragment` may name in one Markdown file as GitHub renders it."""
 
-    slugs: frozenset[str] = frozenset()  # its headings' anchors (crawler.slugs), every level
+    slugs: frozenset[str] = frozenset()  # its headings' anchors (crawler.listfile.slugs), every level
     ids: frozenset[str] = frozenset()  # `id=` and `name=` values in its raw HTML
     lines: int = 0  # lines of its source, for a line anchor on its plain view (`?plain=1#L10`)
     file: str = ""  # the list, as the user named it
@@ -205,7 +205,7 @@ class CheckResult:
     from_cache: bool = False
     # Not a failure, but worth telling: "archived", "title changed: now '…'" (SPEC: notes are shown apart).
     note: str | None = None
-    # The evidence of a paper check (crawler.judge), when the link was judged as a paper.
+    # The evidence of a paper check (crawler.papers.judge), when the link was judged as a paper.
     title_score: float | None = None
     authors_matched: bool | None = None
     # Judged from the repository's own files (an anchor, a relative link), with no network: a failure

@@ -1,6 +1,6 @@
 """The one module that knows every stage, and only orchestrates them.
 
-lists -> parse -> check (crawler.checking) -> enrich (crawler.enrich) -> history (crawler.history)
+lists -> parse -> check (crawler.checking.stage) -> enrich (crawler.papers.enrich) -> history (crawler.store.history)
 -> the run report (crawler.report.model). Several lists share one run: each distinct URL is checked
 once, whichever lists hold it, and every place is named by its file and line.
 """
@@ -17,22 +17,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler import snapshot
-from crawler.archive import archived_copies
-from crawler.checking import CheckStage
+from crawler.checking.localrefs import link_key
+from crawler.checking.progress import Progress
+from crawler.checking.stage import CheckStage
 from crawler.config import Settings
-from crawler.enrich import Enricher
-from crawler.history import LinkState, update_history
-from crawler.listfile import read_lists
-from crawler.localrefs import link_key
+from crawler.listfile.parse import parse_list
+from crawler.listfile.read import read_lists
 from crawler.models import CheckResult, Enrichment, Link, ParsedList, RepoInfo
-from crawler.net import ClientPool
-from crawler.parse import parse_list
-from crawler.progress import Progress
+from crawler.net.pool import ClientPool
+from crawler.papers.enrich import Enricher
 from crawler.report.model import RUN_FIELDS, RunReport, RunRow, build_report
+from crawler.sources.archive import archived_copies
 from crawler.sources.base import PaperSource, Verifier
 from crawler.sources.gateway import SourceSet
-from crawler.store import Store
+from crawler.store import snapshot
+from crawler.store.cache import Store
+from crawler.store.history import LinkState, update_history
 
 log = logging.getLogger("crawler")
 
@@ -41,7 +41,7 @@ log = logging.getLogger("crawler")
 class Job:
     command: str  # run | check | enrich | report | pr
     lists: tuple[Path, ...]
-    # The links the job is about, out of every list's (crawler.pullrequest: the lines a pull request
+    # The links the job is about, out of every list's (crawler.pullrequest.job: the lines a pull request
     # changed); None: all of them.
     selection: Callable[[ParsedList], ParsedList] | None = None
 
@@ -194,7 +194,7 @@ class Pipeline:
 
 def _group(parsed: ParsedList) -> dict[str, list[Link]]:
     """Distinct targets, each with every place it is written: a web link's normalised URL, or what a link
-    inside the repository names (crawler.localrefs.link_key)."""
+    inside the repository names (crawler.checking.localrefs.link_key)."""
     by_key: dict[str, list[Link]] = defaultdict(list)
     for link in parsed.links:
         if not link.is_empty:

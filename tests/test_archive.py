@@ -15,13 +15,13 @@ from fakesites import FakeArxiv
 from fakeweb import Reply, RoutingTransport
 from test_wayback import FakeWayback
 
-from crawler.cli import build_settings
-from crawler.net import ClientPool
+from crawler.cli.commands import build_settings
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Pipeline
 from crawler.report import markdown
 from crawler.sources.arxiv import ArxivSource
 from crawler.sources.wayback import wayback_timestamp
-from crawler.store import Store
+from crawler.store.cache import Store
 
 HOUR, DAY = 3600.0, 86400.0
 T0 = 1_800_000_000.0  # night 0: the project page still works
@@ -270,7 +270,7 @@ def test_a_night_asks_the_archive_at_most_max_per_run_questions_and_keeps_each_a
     import httpx
     import respx
 
-    from crawler import archive
+    from crawler.sources import archive
     from crawler.sources.base import SourceStates
 
     monkeypatch.setattr(archive, "MAX_PER_RUN", 2)

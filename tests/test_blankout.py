@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from fakesites import FakeArxiv, make_entry
 
-from crawler import rewrite
 from crawler.config import Settings
-from crawler.enrich import Enricher
-from crawler.parse import parse_list
+from crawler.listfile import rewrite
+from crawler.listfile.parse import parse_list
+from crawler.papers.enrich import Enricher
 from crawler.sources.arxiv import ArxivSource, abs_url, parse_arxiv_id
 from crawler.sources.gateway import SourceSet
-from crawler.store import Store
+from crawler.store.cache import Store
 
 pytestmark = pytest.mark.corpus
 

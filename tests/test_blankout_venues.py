@@ -39,15 +39,15 @@ from venuesites import (
 )
 
 from crawler.config import Settings
-from crawler.enrich import Enricher
-from crawler.net import ClientPool
-from crawler.parse import parse_list
+from crawler.listfile.parse import parse_list
+from crawler.net.pool import ClientPool
+from crawler.papers.enrich import Enricher
 from crawler.sources.acl import AclSource, parse_acl_url
 from crawler.sources.ecva import EcvaSource
 from crawler.sources.gateway import SourceSet
 from crawler.sources.neurips import NeuripsSource
 from crawler.sources.pmlr import PmlrSource
-from crawler.store import Store
+from crawler.store.cache import Store
 
 pytestmark = pytest.mark.corpus
 

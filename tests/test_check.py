@@ -1,4 +1,4 @@
-"""crawler.check: one URL in, one CheckResult out, against respx-mocked answers.
+"""crawler.checking.checker: one URL in, one CheckResult out, against respx-mocked answers.
 
 respx patches httpcore's connection pool, which ClientPool's transports use, so no request leaves the
 process; the pool is also given a resolver that fails the test if anything ever tries to resolve a name.
@@ -18,10 +18,10 @@ import httpx
 import pytest
 import respx
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import Settings
 from crawler.models import CheckResult, Hop, LinkStatus
-from crawler.net import ClientPool
+from crawler.net.pool import ClientPool
 
 URL = "https://papers.example.org/paper/1"
 NOW = 1_700_000_000.0  # the checker's frozen clock

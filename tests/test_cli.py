@@ -7,7 +7,7 @@ import sys
 import pytest
 from fakeweb import Reply
 
-from crawler.cli import cli
+from crawler.cli.commands import cli
 
 
 def crawler(*args, cwd=None, timeout=60):
@@ -49,7 +49,7 @@ def test_unreadable_list_is_one_clear_error(tmp_path, monkeypatch, capsys):
     # As root every file is readable, so the permission error is simulated where the list is read.
     from pathlib import Path
 
-    from crawler.cli import main
+    from crawler.cli.commands import main
 
     lst = tmp_path / "locked.md"
     lst.write_text("# x\n")
@@ -189,7 +189,7 @@ def test_readme_documents_every_command_and_option():
 
 def test_a_night_without_network_exits_3_and_touches_nothing(tmp_path, capsys):
     # The test guard (conftest) makes every real name fail to resolve: no route to any host.
-    from crawler.cli import main
+    from crawler.cli.commands import main
 
     lst = tmp_path / "l.md"
     lst.write_text("- [Paper one title](https://example.org/a)\n- [Paper two title](https://example.net/b)\n")

@@ -14,10 +14,10 @@ import zlib
 import pytest
 from fakeweb import Reply
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import Settings
 from crawler.models import LinkStatus
-from crawler.net import TRANSPORTS, ClientPool
+from crawler.net.pool import TRANSPORTS, ClientPool
 
 NOT_FOUND = b"<html><head><title>Page not found - Example University</title></head><body>gone</body></html>"
 PAGE = b"<html><head><title>A paper</title></head><body><h2 id='results'>Results</h2></body></html>"

@@ -7,11 +7,11 @@ import pytest
 import respx
 
 from crawler import __version__
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import ConfigError, Settings, load_config, parse_duration
 from crawler.errors import UsageError
-from crawler.links import precheck
-from crawler.net import ClientPool
+from crawler.listfile.links import precheck
+from crawler.net.pool import ClientPool
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("20h", 72000), ("7d", 604800),

@@ -27,10 +27,10 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import cli
-from crawler.links import normalize_url, url_key
+from crawler.cli.commands import cli
+from crawler.listfile.links import normalize_url, url_key
+from crawler.listfile.parse import parse_list
 from crawler.models import ParsedList
-from crawler.parse import parse_list
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "lists"

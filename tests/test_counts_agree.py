@@ -16,18 +16,17 @@ import pytest
 from fakesites import install
 from fakeweb import Reply, RoutingTransport
 
-from crawler import export
-from crawler.cli import _summary_line
-from crawler.exclusions import rules
-from crawler.net import ClientPool
+from crawler.cli.commands import _summary_line
+from crawler.listfile.exclusions import rules
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Pipeline
-from crawler.report import badge, html, markdown
+from crawler.report import badge, export, html, markdown
 from crawler.report import json as health_json
 from crawler.report.model import RunReport
 from crawler.report.summary import counts, issue_body, job_summary
 from crawler.sources.arxiv import ArxivSource
 from crawler.sources.cvf import CvfSource
-from crawler.store import Store
+from crawler.store.cache import Store
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "papers.md"
 CVF = "https://openaccess.thecvf.com"

@@ -1,4 +1,4 @@
-"""crawler.credentials: one table says which credential may go to which host, and the pool's clients obey it."""
+"""crawler.net.credentials: one table says which credential may go to which host, and the pool's clients obey it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from crawler.config import Settings
-from crawler.credentials import (
+from crawler.net.credentials import (
     CROSSREF_MAILTO,
     GITHUB_TOKEN,
     OPENREVIEW_PASSWORD,
@@ -21,7 +21,7 @@ from crawler.credentials import (
     allowed,
     mailto_address,
 )
-from crawler.net import ClientPool
+from crawler.net.pool import ClientPool
 
 ENV = {"GITHUB_TOKEN": "ghp_made_up_123", "OPENREVIEW_USERNAME": "reader@example.org",
        "OPENREVIEW_PASSWORD": "pw-made-up-456"}

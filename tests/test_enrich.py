@@ -1,4 +1,4 @@
-"""crawler.enrich over fakes that implement the source interface (issue 17): no network, no HTML.
+"""crawler.papers.enrich over fakes that implement the source interface (issue 17): no network, no HTML.
 
 A fake venue site lists papers per venue-year and can fail one listing or the whole site; a fake arXiv
 answers title searches. The enricher must fill from the entry's venue, fall back to arXiv only where the
@@ -12,13 +12,13 @@ import asyncio
 
 import pytest
 
-from crawler.enrich import Enricher
 from crawler.errors import SourceUnavailable
+from crawler.listfile.parse import parse_list
 from crawler.models import PaperMeta
-from crawler.parse import parse_list
+from crawler.papers.enrich import Enricher
 from crawler.sources.base import PaperRef, PaperSource
 from crawler.sources.gateway import SourceSet
-from crawler.store import Store
+from crawler.store.cache import Store
 
 WEEK = 7 * 86400.0
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.entries import split_title
-from crawler.parse import parse_list
+from crawler.listfile.entries import split_title
+from crawler.listfile.parse import parse_list
 
 STYLES = Path(__file__).parent / "fixtures" / "lists" / "styles"
 

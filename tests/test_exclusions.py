@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fakeweb import Reply
 
-from crawler.exclusions import ExclusionError, accept_codes, ignore_rules, path_excluded, repository_root
-from crawler.parse import parse_list
+from crawler.listfile.exclusions import ExclusionError, accept_codes, ignore_rules, path_excluded, repository_root
+from crawler.listfile.parse import parse_list
 
 LIST = """# Papers
 
@@ -151,7 +151,7 @@ def test_exclude_path_leaves_list_files_out_of_the_run(repo, web):
 def test_help_says_what_each_exclusion_does():
     from click.testing import CliRunner
 
-    from crawler.cli import cli
+    from crawler.cli.commands import cli
 
     for command in ("run", "check", "enrich", "report"):
         out = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output

@@ -14,9 +14,9 @@ import threading
 import pytest
 from fakeweb import Reply
 
-from crawler.net import ClientPool, NameNotResolved
+from crawler.net.pool import ClientPool, NameNotResolved
 from crawler.pipeline import Job, Pipeline
-from crawler.store import Store
+from crawler.store.cache import Store
 
 
 class Flaky:

@@ -1,4 +1,4 @@
-"""crawler.fasttransport: httpx over aiohttp, with the private-address guard, on loopback only.
+"""crawler.net.aiohttp_transport: httpx over aiohttp, with the private-address guard, on loopback only.
 
 (Proposed as tests/test_fasttransport.py; it relies on tests/conftest.py's safety net, which lets
 nothing resolve or connect beyond loopback. Addresses such as 8.8.8.8 below are labels: the safety
@@ -15,11 +15,11 @@ import time
 import httpx
 import pytest
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import Settings
-from crawler.fasttransport import AiohttpTransport
 from crawler.models import LinkStatus
-from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused, system_resolver
+from crawler.net.aiohttp_transport import AiohttpTransport
+from crawler.net.pool import ClientPool, NameNotResolved, PrivateAddressRefused, system_resolver
 
 
 class Server:

@@ -2,11 +2,10 @@
 
 import io
 
-from crawler import bibtex
+from crawler.checking.progress import Progress
+from crawler.listfile.parse import parse_list
 from crawler.models import LinkStatus
-from crawler.parse import parse_list
-from crawler.progress import Progress
-from crawler.report import markdown
+from crawler.report import bibtex, markdown
 from crawler.report.model import LinkRow, Place, RunReport, Summary
 
 
@@ -67,8 +66,8 @@ def test_progress_prints_plain_lines_off_a_terminal_and_nothing_when_disabled():
 
 def test_a_sources_long_or_binary_reason_is_one_short_line_everywhere():
     """A source's failure may quote what it was sent (issue 13): reports show one line of at most 200."""
+    from crawler.listfile.parse import parse_list
     from crawler.models import Availability, Enrichment, SourceState, Unresolved
-    from crawler.parse import parse_list
     from crawler.report import html, json
     from crawler.report.model import build_report
 

@@ -8,11 +8,11 @@ import asyncio
 
 from fakeweb import Reply, RoutingTransport
 
-from crawler.fragments import fragment_note, page_ids
+from crawler.checking.fragments import fragment_note, page_ids
 from crawler.models import CheckResult, LinkStatus, PageIds
-from crawler.net import ClientPool
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Pipeline
-from crawler.store import Store
+from crawler.store.cache import Store
 
 PAGE = (b'<!doctype html><html><head><title>Docs</title></head><body><h1 id="intro">Intro</h1>'
         b"<h2 id='Setup'>Setup</h2><a name=legacy></a><p>text</p></body></html>")

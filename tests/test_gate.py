@@ -1,6 +1,6 @@
-"""One gate for every request of a run (crawler.pacing.HostGate inside crawler.net.ClientPool's transports).
+"""One gate for every request of a run (crawler.net.pacing.HostGate inside crawler.net.pool.ClientPool's transports).
 
-One loopback host receives, at the same time, the link checks (crawler.check), a venue site's page fetcher
+One loopback host receives, at the same time, the link checks (crawler.checking.checker), a venue site's page fetcher
 (crawler.sources.pages), arXiv's synchronous client in its worker thread (crawler.sources.arxiv) and the
 Wayback Machine's question (crawler.sources.wayback). The host counts what arrives: together they keep to
 its concurrency and spacing, and a 429 that a source gets pauses the link checks too.
@@ -16,12 +16,12 @@ import pytest
 from fakesites import FakeArxiv, make_entry
 from fakeweb import FakeWeb, Reply, Request, RoutingTransport
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import HostRule, Settings
 from crawler.errors import SourceUnavailable
 from crawler.models import LinkStatus
-from crawler.net import ClientPool
-from crawler.pacing import HostPaused
+from crawler.net.pacing import HostPaused
+from crawler.net.pool import ClientPool
 from crawler.sources import wayback
 from crawler.sources.arxiv import ArxivSource
 from crawler.sources.pages import PageFetcher

@@ -1,11 +1,11 @@
-"""crawler.gitdiff: git's output read purely, then the lines a pull request changes in a real repository."""
+"""crawler.pullrequest.gitdiff: git's output read purely, then the lines a pull request changes in a real repository."""
 
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from crawler.gitdiff import GitError, ListChange, base_texts, hunk_lines, list_changes, parse_name_status
+from crawler.pullrequest.gitdiff import GitError, ListChange, base_texts, hunk_lines, list_changes, parse_name_status
 
 
 def test_name_status_reads_renames_and_names_with_anything_in_them():

@@ -1,4 +1,4 @@
-"""crawler.init and `crawler init`: finding the lists, pinning the action, the three files, and the end to end
+"""crawler.cli.init and `crawler init`: finding the lists, pinning the action, the three files, and the end to end
 "two lists, init, then the generated workflow run as a script" (tests/ghrunner.py) against a loopback web."""
 
 import json
@@ -16,8 +16,7 @@ from ghrunner import Runner
 from linters import actionlint, zizmor
 
 from crawler import __version__
-from crawler.config import Settings, settings_kwargs
-from crawler.init import (
+from crawler.cli.init import (
     CHECKOUT,
     CONFIG,
     PAGES_SETTING,
@@ -36,8 +35,7 @@ from crawler.init import (
     installed_action,
     parse_action,
 )
-from crawler.listfile import resolve_lists
-from crawler.workflows import (
+from crawler.cli.workflows import (
     DEPLOY_PAGES,
     PR_COMMENT_WORKFLOW,
     PR_WORKFLOW,
@@ -47,6 +45,8 @@ from crawler.workflows import (
     pr_workflow_text,
     workflow_text,
 )
+from crawler.config import Settings, settings_kwargs
+from crawler.listfile.read import resolve_lists
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "loopback_only"

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.judge import PaperJudgement, entry_author_names, entry_authors, judge_paper
-from crawler.match import ACCEPT, title_score
+from crawler.listfile.parse import parse_list
 from crawler.models import Entry, PaperMeta
-from crawler.parse import parse_list
+from crawler.papers.judge import PaperJudgement, entry_author_names, entry_authors, judge_paper
+from crawler.papers.match import ACCEPT, title_score
 
 
 def entry(markdown: str) -> Entry:

@@ -1,4 +1,4 @@
-"""The paper judge (crawler/judge.py, issue 13) on the real lists of ../shared/corpus.
+"""The paper judge (crawler/papers/judge.py, issue 13) on the real lists of ../shared/corpus.
 
 Three measurements, each printed as a table (run with -s, or `python tests/test_judge_corpus.py [DIR]`):
 1. the renamed arXiv papers the issue names, as the corpus lists write them, against arXiv's metadata;
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.judge import CLOSE, entry_author_names, judge_paper
-from crawler.match import title_score, title_words
+from crawler.listfile.parse import parse_list
 from crawler.models import Entry, PaperMeta
-from crawler.parse import parse_list
+from crawler.papers.judge import CLOSE, entry_author_names, judge_paper
+from crawler.papers.match import title_score, title_words
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD_WRONG_BELOW = 0.5  # the rule before issue 13: a title score below this was `wrong_paper`

@@ -1,12 +1,12 @@
-"""`crawler links` (crawler.linkdump): every link with its place, kind and entry, with no network and no cache."""
+"""`crawler links` (crawler.cli.linkdump): every link with its place, kind and entry, with no network and no cache."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from crawler.linkdump import records, render_json_lines, render_text
-from crawler.parse import parse_list
+from crawler.cli.linkdump import records, render_json_lines, render_text
+from crawler.listfile.parse import parse_list
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "loopback_only"

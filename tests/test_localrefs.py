@@ -1,4 +1,4 @@
-"""Links inside the repository (crawler.localrefs): anchors and relative paths, judged from its files."""
+"""Links inside the repository (crawler.checking.localrefs): anchors and relative paths, judged from its files."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from test_corpus import CORPUS
 
-from crawler import localrefs
-from crawler.cli import main
-from crawler.localrefs import Repository, link_key, repository_root
+from crawler.checking import localrefs
+from crawler.checking.localrefs import Repository, link_key, repository_root
+from crawler.cli.commands import main
+from crawler.listfile.parse import parse_list
 from crawler.models import Link, LinkStatus
-from crawler.parse import parse_list
 
 
 def repo(tmp_path: Path, files: dict[str, str], *, git: bool = True) -> Path:

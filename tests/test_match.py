@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.match import ACCEPT, MARGIN, Match, best_match, normalize_title, title_score, title_words
 from crawler.models import PaperMeta
+from crawler.papers.match import ACCEPT, MARGIN, Match, best_match, normalize_title, title_score, title_words
 
 # (as the list writes it, as the source titles it). The first 14 are the seed list's headings with
 # its short-name prefixes and venue suffixes, against the arXiv / CVF titles.
@@ -505,7 +505,7 @@ def test_title_score_is_symmetric_and_bounded(a: str, b: str) -> None:
 
 def test_the_title_index_keeps_every_candidate_best_match_could_accept_or_weigh():
     """TitleIndex prunes a listing before scoring (issue 16): the verdict must be the one on the whole listing."""
-    from crawler.match import TitleIndex
+    from crawler.papers.match import TitleIndex
 
     listing = [PaperMeta(source="cvf", title=t, url=f"https://x.org/{i}", year=2020) for i, t in enumerate([
         "Pretraining Distillation", "Pre-Training Distillation for Detection", "Born-Again Tree Ensembles",

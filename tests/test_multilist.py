@@ -21,8 +21,8 @@ from fakesites import ATOM, FakeArxiv, _entries
 from fakeweb import Reply
 from test_seed_e2e import run
 
+from crawler.cli.outputs import WriteBack, write_outputs
 from crawler.errors import UsageError
-from crawler.outputs import WriteBack, write_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "loopback_only"
@@ -420,7 +420,7 @@ def test_an_abstract_after_the_last_line_keeps_the_missing_final_newline_missing
 
 
 def test_a_recursive_glob_does_not_take_the_crawlers_own_reports(tmp_path):
-    from crawler.listfile import resolve_lists
+    from crawler.listfile.read import resolve_lists
 
     (tmp_path / "papers").mkdir()
     (tmp_path / "reports").mkdir()

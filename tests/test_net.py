@@ -1,4 +1,4 @@
-"""crawler.net: the private-address guard, the resolver, and ClientPool, without leaving this machine.
+"""crawler.net.pool: the private-address guard, the resolver, and ClientPool, without leaving this machine.
 
 Nothing here connects anywhere but 127.0.0.1. Names are answered by a fake resolver; under GuardedBackend the
 real network backend is replaced by a recorder that lists every address the guard let through. The recorder
@@ -18,10 +18,10 @@ import time
 import httpcore
 import pytest
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import Settings
 from crawler.models import Hop, LinkStatus
-from crawler.net import (
+from crawler.net.pool import (
     ClientPool,
     GuardedBackend,
     NameNotResolved,
@@ -595,7 +595,7 @@ def test_pool_keeps_one_client_per_origin_and_one_gate_per_host():
 def test_a_hostile_list_sends_not_one_request_to_a_private_address(tmp_path):
     """The whole pipeline on a list of every private spelling, guard on: everything skipped, nothing connected."""
     from crawler.pipeline import Job, Pipeline
-    from crawler.store import Store
+    from crawler.store.cache import Store
 
     targets = ["http://127.0.0.1/", "http://localhost:8080/", "http://[::1]/", "http://169.254.169.254/latest/",
                "http://10.0.0.1/", "http://172.16.0.9/", "http://192.168.1.1/", "http://0.0.0.0/",

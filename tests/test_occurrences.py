@@ -1,4 +1,4 @@
-"""One URL under two entries is judged against each (crawler.verify): the real case of a PMLR page pasted
+"""One URL under two entries is judged against each (crawler.checking.verdicts): the real case of a PMLR page pasted
 under a second ICML 2022 entry, through whole runs on a loopback PMLR (tests/fixtures/occurrences) and arXiv.
 
 The page of "Linearity Grafting: ..." stands at line 135 under its own entry and at line 140 under
@@ -19,15 +19,15 @@ from fakesites import FakeArxiv, make_entry
 from fakeweb import FakeWeb, Reply, RoutingTransport
 from venuesites import FIXTURES, PMLR, VenueSites
 
-from crawler.net import ClientPool
-from crawler.outputs import write_outputs
+from crawler.cli.outputs import write_outputs
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Outcome, Pipeline
 from crawler.report import html
 from crawler.report.model import RunReport
 from crawler.report.summary import issue_body
 from crawler.sources.arxiv import ArxivSource
 from crawler.sources.pmlr import PmlrSource
-from crawler.store import Store
+from crawler.store.cache import Store
 
 HERE = FIXTURES / "occurrences"
 GRAFTING = f"https://{PMLR}/v162/chen22af.html"

@@ -6,7 +6,7 @@ import re
 from fakesites import install
 from test_seed_e2e import SEED, run
 
-from crawler.outputs import write_outputs
+from crawler.cli.outputs import write_outputs
 
 NAMES = ("health.md", "health.json", "index.html", "badge.svg")
 

@@ -1,4 +1,4 @@
-"""crawler.pacing and the Checker's manners toward hosts that rate-limit (issue 12), without waiting real minutes.
+"""crawler.net.pacing and the Checker's manners toward hosts that rate-limit (issue 12), without waiting real minutes.
 
 Unit tests drive HostPacer with a manual clock: a sleep returns only when the test moves time past it.
 The end-to-end tests run the Checker over a real ClientPool (both transports) against a loopback fake of
@@ -16,11 +16,11 @@ import time
 import pytest
 from fakelimited import LimitedGitHub, QuickServer
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import HostRule, Settings
 from crawler.models import LinkStatus
-from crawler.net import ClientPool
-from crawler.pacing import MAX_LEARNED_SPACING, SLACK, HostPacer
+from crawler.net.pacing import MAX_LEARNED_SPACING, SLACK, HostPacer
+from crawler.net.pool import ClientPool
 
 # --- HostPacer, on a manual clock ------------------------------------------------------------------
 

@@ -23,12 +23,12 @@ from fakecrossref import FakeCrossref, work
 from fakeopenreview import API1, API2, FakeOpenReview, Note
 from fakeweb import FakeWeb, RoutingTransport
 
-from crawler.net import ClientPool
-from crawler.outputs import write_outputs
+from crawler.cli.outputs import write_outputs
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Outcome, Pipeline
 from crawler.sources.crossref import CrossrefSource
 from crawler.sources.openreview import SIGN_IN, OpenReviewSource
-from crawler.store import Store
+from crawler.store.cache import Store
 
 USER, PASSWORD = "reader@example.org", "right-password"
 CONTACT = "mailto:lists@example.org"

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.entries import split_title
-from crawler.parse import parse_list, read_links
+from crawler.listfile.entries import split_title
+from crawler.listfile.parse import parse_list, read_links
 
 LISTS = Path(__file__).parent / "fixtures" / "lists"
 

@@ -19,9 +19,9 @@ from fakesites import FakeArxiv
 from fakeweb import Reply
 from ghrunner import Runner
 
-from crawler.init import CONFIG, ActionRef, init
+from crawler.cli.init import CONFIG, ActionRef, init
+from crawler.cli.workflows import PR_COMMENT_WORKFLOW, PR_WORKFLOW
 from crawler.models import ParsedList
-from crawler.workflows import PR_COMMENT_WORKFLOW, PR_WORKFLOW
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = Path(__file__).resolve().parent / "loopback_only"
@@ -263,15 +263,15 @@ See also [the detection papers](#detection) and [the other list](other.md#tracki
 
 
 def selected(changes, **kw):
-    from crawler.parse import parse_list
-    from crawler.pullrequest import select_links
+    from crawler.listfile.parse import parse_list
+    from crawler.pullrequest.job import select_links
 
     parsed = parse_list(SELECTED).in_file("README.md")
     return [(lk.line, lk.url) for lk in select_links(parsed, changes, **kw).links]
 
 
 def test_the_links_on_changed_lines_are_selected():
-    from crawler.gitdiff import ListChange
+    from crawler.pullrequest.gitdiff import ListChange
 
     assert selected({"README.md": ListChange("README.md", "README.md", lines=frozenset({4, 9}))}) == [
         (4, "https://example.org/1"), (4, "https://example.org/1/code"), (9, "#detection"), (9, "other.md#tracking")]
@@ -280,7 +280,7 @@ def test_the_links_on_changed_lines_are_selected():
 
 
 def test_a_changed_title_selects_its_entrys_links_on_other_lines():
-    from crawler.gitdiff import ListChange
+    from crawler.pullrequest.gitdiff import ListChange
 
     # Line 5 holds Paper Two's title, line 6 its link: a paper link is judged against the title.
     assert selected({"README.md": ListChange("README.md", "README.md", lines=frozenset({5}))}) == \
@@ -290,7 +290,7 @@ def test_a_changed_title_selects_its_entrys_links_on_other_lines():
 def test_the_hook_for_links_whose_target_heading_changed():
     """In-list anchors: the anchor check names the (list, fragment) pairs whose heading the pull request changed
     or removed, and select_links takes the links that point at them, wherever they stand."""
-    from crawler.gitdiff import ListChange
+    from crawler.pullrequest.gitdiff import ListChange
 
     none = {"README.md": ListChange("README.md", "README.md", lines=frozenset())}
     assert selected(none) == []
@@ -302,7 +302,7 @@ def test_the_hook_for_links_whose_target_heading_changed():
 def test_a_line_that_names_a_url_twice_gets_no_suggestion_rewrite_cannot_place(tmp_path):
     from crawler.models import Link, ParsedList
     from crawler.pipeline import Document
-    from crawler.pullrequest import _line_change
+    from crawler.pullrequest.job import _line_change
 
     text = "- A [x](https://a.org/p) and [y](https://a.org/p)\n"
     doc = Document(Path("l.md"), text, ParsedList(links=(Link("https://a.org/p", "x", 1, file="l.md"),), entries=()))
@@ -314,9 +314,9 @@ def test_a_line_that_names_a_url_twice_gets_no_suggestion_rewrite_cannot_place(t
 
 
 def test_the_headings_a_pull_request_changes_are_its_anchors_added_or_removed_and_those_on_changed_lines():
-    from crawler.gitdiff import ListChange
-    from crawler.parse import parse_list
-    from crawler.pullrequest import changed_fragments, changed_headings
+    from crawler.listfile.parse import parse_list
+    from crawler.pullrequest.gitdiff import ListChange
+    from crawler.pullrequest.job import changed_fragments, changed_headings
 
     before = parse_list("# Papers\n\n## Detection\n\n## Others\n\n## Tracking\n<a name=\"old-id\"></a>\n").anchors[0]
     now = parse_list("# Papers\n\n## Object Detection\n\n## Others\n\n## Others\n\n## Tracking\n").anchors[0]
@@ -339,9 +339,9 @@ def test_the_headings_a_pull_request_changes_are_its_anchors_added_or_removed_an
 
 
 def test_links_into_a_changed_heading_are_selected_wherever_they_are_written():
-    from crawler.gitdiff import ListChange
-    from crawler.parse import parse_list
-    from crawler.pullrequest import select
+    from crawler.listfile.parse import parse_list
+    from crawler.pullrequest.gitdiff import ListChange
+    from crawler.pullrequest.job import select
 
     readme = parse_list("# Papers\n\n- [Detection](#Detection) [x](#tracking)\n\n## Object Detection\n\n"
                         "<!-- crawler-disable-next-line -->\n- [kept out](#detection)\n").in_file("lists/README.md")

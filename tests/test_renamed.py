@@ -11,11 +11,11 @@ import pytest
 from fakesites import FakeArxiv, make_entry
 from fakeweb import RoutingTransport
 
-from crawler.net import ClientPool
-from crawler.outputs import write_outputs
+from crawler.cli.outputs import write_outputs
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Pipeline
 from crawler.sources.arxiv import ArxivSource
-from crawler.store import Store
+from crawler.store.cache import Store
 
 CATALOGUE = [
     make_entry("2106.04570", "BERT Learns to Teach: Knowledge Distillation with Meta Learning", 2021,

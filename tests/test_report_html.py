@@ -16,10 +16,9 @@ from fakesites import install
 from fakeweb import FakeWeb
 from test_seed_e2e import SEED, papers_of, run
 
-from crawler import export
 from crawler.config import Settings
 from crawler.models import Availability, LinkStatus, SourceState
-from crawler.report import html
+from crawler.report import export, html
 from crawler.report.model import LinkRow, Place, RunReport, RunRow, Summary
 
 REQUIRE_BROWSER = os.environ.get("CRAWLER_REQUIRE_BROWSER") == "1"  # set by .ci/run, which installs chromium

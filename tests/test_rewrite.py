@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from crawler import rewrite
 from crawler.errors import UsageError
-from crawler.files import WriteError, write_atomic
+from crawler.listfile import rewrite
+from crawler.listfile.parse import parse_list
 from crawler.models import Enrichment, Fill, PaperMeta
-from crawler.parse import parse_list
+from crawler.store.files import WriteError, write_atomic
 
 LISTS = Path(__file__).parent / "fixtures" / "lists"
 

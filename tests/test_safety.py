@@ -15,12 +15,12 @@ from fakeweb import Reply
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
 from crawler.config import Settings
-from crawler.links import normalize_url, precheck
-from crawler.net import ClientPool
+from crawler.listfile.links import normalize_url, precheck
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Pipeline
-from crawler.store import Store
+from crawler.store.cache import Store
 
 
 def check_all(settings, urls, **pool_kw):

@@ -8,13 +8,13 @@ import pytest
 from fakesites import install
 from fakeweb import Reply, RoutingTransport
 
-from crawler import export
-from crawler.net import ClientPool
+from crawler.listfile.rewrite import apply
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Pipeline
-from crawler.rewrite import apply
+from crawler.report import export
 from crawler.sources.arxiv import ArxivSource
 from crawler.sources.cvf import CvfSource
-from crawler.store import Store
+from crawler.store.cache import Store
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "papers.md"
 CVF = "https://openaccess.thecvf.com"

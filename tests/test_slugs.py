@@ -1,10 +1,10 @@
-"""GitHub's heading anchors (crawler.slugs), on github-slugger's fixtures: GitHub rendered every one of them."""
+"""GitHub's heading anchors (crawler.listfile.slugs), on github-slugger's fixtures, each rendered by GitHub."""
 
 import json
 from pathlib import Path
 
-from crawler.parse import parse_list
-from crawler.slugs import Slugger, heading_slugs, slug
+from crawler.listfile.parse import parse_list
+from crawler.listfile.slugs import Slugger, heading_slugs, slug
 
 FIXTURE = Path(__file__).parent / "fixtures" / "slugs" / "github-slugger.json"
 

@@ -17,9 +17,9 @@ import pytest
 from venuefakes import FIXTURES, fixtures, html, recased, refusals, run
 
 from crawler.errors import SourceUnavailable
-from crawler.match import best_match
+from crawler.listfile.parse import parse_list
 from crawler.models import PaperMeta
-from crawler.parse import parse_list
+from crawler.papers.match import best_match
 from crawler.sources.acl import (
     DEFAULT_ACL_BASE,
     AclId,

@@ -15,7 +15,7 @@ from fakeweb import FakeWeb, RoutingTransport
 
 from crawler.errors import SourceUnavailable
 from crawler.models import Entry, Link, LinkStatus, PaperMeta
-from crawler.net import ClientPool
+from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim, Defer, PaperRef
 from crawler.sources.crossref import CrossrefSource, jats_text, spacing_asked, work_to_meta
 from crawler.sources.doi import doi_in, pii_in, read_handle

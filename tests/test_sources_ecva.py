@@ -19,10 +19,10 @@ from venuefakes import FIXTURES, fixtures, html, recased, refusals, run
 
 from crawler.config import Settings
 from crawler.errors import SourceUnavailable
-from crawler.match import best_match
+from crawler.listfile.parse import parse_list
 from crawler.models import PaperMeta
-from crawler.net import ClientPool
-from crawler.parse import parse_list
+from crawler.net.pool import ClientPool
+from crawler.papers.match import best_match
 from crawler.sources.base import PaperRef
 from crawler.sources.ecva import (
     DEFAULT_ECVA_BASE,

@@ -15,9 +15,9 @@ import pytest
 from fakegithub import FakeGitHub, GitHubPages, Parser, World, validate
 from fakeweb import Reply, RoutingTransport
 
-from crawler.links import normalize_url
+from crawler.listfile.links import normalize_url
 from crawler.models import LinkStatus
-from crawler.net import ClientPool
+from crawler.net.pool import ClientPool
 from crawler.sources import base
 from crawler.sources.github import (
     GRAPHQL_URL,
@@ -297,7 +297,7 @@ def test_the_token_goes_only_to_the_api(web, make_settings, token, caplog):
     web.add(GRAPHQL_URL, fake)
 
     async def go():
-        from crawler.check import Checker
+        from crawler.checking.checker import Checker
 
         async with ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits)) as pool:
             verifier = GitHubVerifier.from_settings(settings, pool)

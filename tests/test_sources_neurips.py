@@ -20,9 +20,9 @@ from fakeweb import Reply, RoutingTransport
 from venuefakes import Override, html
 
 from crawler.errors import SourceUnavailable
-from crawler.match import best_match
 from crawler.models import PaperMeta
-from crawler.net import ClientPool
+from crawler.net.pool import ClientPool
+from crawler.papers.match import best_match
 from crawler.sources.base import PaperRef
 from crawler.sources.neurips import (
     DEFAULT_NEURIPS_BASE,

@@ -14,10 +14,10 @@ import pytest
 from fakeopenreview import API1, API2, FakeOpenReview, Note
 from fakeweb import FakeWeb, RoutingTransport
 
-from crawler.credentials import OPENREVIEW_TOKEN, Credentials
 from crawler.errors import SourceUnavailable
 from crawler.models import Entry, Link, LinkStatus
-from crawler.net import ClientPool
+from crawler.net.credentials import OPENREVIEW_TOKEN, Credentials
+from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim, Defer, PaperRef
 from crawler.sources.openreview import (
     PAGE,

@@ -18,8 +18,8 @@ import venuefakes
 from venuefakes import Override, html
 
 from crawler.errors import SourceUnavailable
-from crawler.match import best_match
 from crawler.models import PaperMeta
+from crawler.papers.match import best_match
 from crawler.sources.base import PaperRef
 from crawler.sources.pages import is_truncated, looks_like_challenge
 from crawler.sources.pmlr import (

@@ -10,12 +10,12 @@ import asyncio
 import httpx
 import pytest
 
-from crawler.history import update_history
-from crawler.links import url_key
+from crawler.listfile.links import url_key
+from crawler.listfile.parse import parse_list
 from crawler.models import CheckResult, Enrichment, LinkStatus
-from crawler.parse import parse_list
 from crawler.report import badge, html, markdown
 from crawler.report.model import RunRow, build_report
+from crawler.store.history import update_history
 
 URL = "https://example.org/paper"
 STATUSES = [s for s in LinkStatus if s is not LinkStatus.EMPTY]
@@ -82,7 +82,7 @@ def test_a_rate_limited_night_neither_ends_nor_extends_a_run_of_failures():
 # -- what a run that could not ask says: not judged, with its reason; never skipped -----------------------------
 def _run(settings, path, *, pool=None, sources=None, command="check"):
     from crawler.pipeline import Job, Pipeline
-    from crawler.store import Store
+    from crawler.store.cache import Store
 
     async def go():
         with Store(settings.db) as store:
@@ -111,8 +111,8 @@ class _Broken(httpx.AsyncBaseTransport):
 
 
 def test_a_link_the_crawler_failed_to_check_keeps_its_last_verdict_or_is_not_judged(make_settings, tmp_path):
-    from crawler.net import ClientPool
-    from crawler.store import Store
+    from crawler.net.pool import ClientPool
+    from crawler.store.cache import Store
 
     settings = make_settings(transport="httpcore", max_age=0.0)
     path = tmp_path / "list.md"
@@ -144,7 +144,7 @@ def test_an_arxiv_api_that_cannot_answer_leaves_its_links_not_judged(make_settin
     from fakesites import install
     from fakeweb import Reply, RoutingTransport
 
-    from crawler.net import ClientPool
+    from crawler.net.pool import ClientPool
     from crawler.sources.arxiv import ArxivSource
 
     install(web).down = Reply(answer, b"busy")
@@ -156,7 +156,7 @@ def test_an_arxiv_api_that_cannot_answer_leaves_its_links_not_judged(make_settin
     async def go():
         async with ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits)) as pool:
             from crawler.pipeline import Job, Pipeline
-            from crawler.store import Store
+            from crawler.store.cache import Store
 
             arxiv = ArxivSource(url_format=f"http://127.0.0.1:{web.port}/api/query?{{}}", delay=0, timeout=5)
             with Store(settings.db) as store:

@@ -4,7 +4,7 @@ import pytest
 
 from crawler.errors import StoreError
 from crawler.models import CheckResult, Hop, LinkStatus, PaperMeta
-from crawler.store import SCHEMA_VERSION, Store, paper_key
+from crawler.store.cache import SCHEMA_VERSION, Store, paper_key
 
 
 @pytest.fixture

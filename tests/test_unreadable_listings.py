@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crawler.enrich import Enricher
 from crawler.errors import SourceUnavailable
+from crawler.listfile.parse import parse_list
 from crawler.models import CheckResult, LinkStatus, PaperMeta
-from crawler.parse import parse_list
+from crawler.papers.enrich import Enricher
 from crawler.pipeline import _group
 from crawler.report.markdown import render
 from crawler.report.model import build_report
@@ -26,7 +26,7 @@ from crawler.sources.base import Claim, PaperRef, PaperSource
 from crawler.sources.gateway import SourceSet
 from crawler.sources.neurips import NeuripsSource
 from crawler.sources.nights import night_of
-from crawler.store import Store
+from crawler.store.cache import Store
 
 WEEK = 7 * 86400.0
 DAY = 86400.0

@@ -32,7 +32,7 @@ from fakeweb import FakeWeb, Reply, RoutingTransport
 from venuesites import ACL, ECVA, NEURIPS, OPENREVIEW, PMLR, VenueSites, abstract_for, listed, paper_at
 
 from crawler.config import DEFAULT_ARXIV_DELAY
-from crawler.net import ClientPool
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Outcome, Pipeline
 from crawler.sources.acl import AclSource
 from crawler.sources.arxiv import ArxivSource, abs_url
@@ -40,7 +40,7 @@ from crawler.sources.ecva import EcvaSource
 from crawler.sources.neurips import NeuripsSource
 from crawler.sources.openreview import OpenReviewSource
 from crawler.sources.pmlr import PmlrSource
-from crawler.store import Store
+from crawler.store.cache import Store
 
 VENUE_SOURCES = ("neurips", "pmlr", "ecva", "acl")
 N20 = f"https://{NEURIPS}/paper_files/paper/2020/hash"

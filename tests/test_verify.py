@@ -1,9 +1,9 @@
-"""Paper verdicts at each place (crawler.verify), a cached verdict turned back into the page's, and the
-history rule for failures judged from the repository (crawler.history)."""
+"""Paper verdicts at each place (crawler.checking.verdicts), a cached verdict turned back into the page's, and the
+history rule for failures judged from the repository (crawler.store.history)."""
 
-from crawler.history import update_history
+from crawler.checking.verdicts import fold, on_top_of, page_verdict, paper_verdict, with_suggestion
 from crawler.models import CheckResult, Entry, Hop, Link, LinkStatus, PaperMeta
-from crawler.verify import fold, on_top_of, page_verdict, paper_verdict, with_suggestion
+from crawler.store.history import update_history
 
 URL = "https://proceedings.mlr.press/v162/chen22af.html"
 META = PaperMeta(source="pmlr", title="Linearity Grafting: Relaxed Neuron Pruning Helps Certifiable Robustness",

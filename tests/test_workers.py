@@ -1,4 +1,4 @@
-"""crawler.workers: the per-URL checks in worker processes, over the loopback fake web.
+"""crawler.checking.workers: the per-URL checks in worker processes, over the loopback fake web.
 
 The workers here are forked from the test process (they inherit its loopback-only socket guard and
 route every host name to the fake web through RoutingTransport), except where a test is about the
@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from fakeweb import Reply, RoutingTransport
 
-from crawler.check import Checker
+from crawler.checking.checker import Checker
+from crawler.checking.workers import CheckWorkers, _frame, _Frames, _split, check_in_workers
 from crawler.models import LinkStatus
-from crawler.net import ClientPool
-from crawler.workers import CheckWorkers, _frame, _Frames, _split, check_in_workers
+from crawler.net.pool import ClientPool
 
 NOW = 1_800_000_000.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,8 +256,8 @@ _SCRIPT = textwrap.dedent("""
     sys.path.insert(0, sys.argv[3])
     from fakeweb import RoutingTransport
     from crawler.config import Settings
-    from crawler.net import ClientPool
-    from crawler.workers import CheckWorkers
+    from crawler.net.pool import ClientPool
+    from crawler.checking.workers import CheckWorkers
 
     def stop(signum, frame):  # what the CLI does with SIGTERM
         raise KeyboardInterrupt
@@ -348,9 +348,9 @@ def test_messages_survive_any_split_of_the_byte_stream():
 
 def test_a_big_run_checks_in_workers_and_judges_as_in_process(web, make_settings, tmp_path, monkeypatch):
     """The pipeline's own path: from `processes_from` URLs the check stage starts the workers itself."""
-    import crawler.checking
+    import crawler.checking.stage
     from crawler.pipeline import Job, Pipeline
-    from crawler.store import Store
+    from crawler.store.cache import Store
 
     started = []
 
@@ -360,7 +360,7 @@ def test_a_big_run_checks_in_workers_and_judges_as_in_process(web, make_settings
                 started.append(self.processes)
             super().start()
 
-    monkeypatch.setattr(crawler.checking, "CheckWorkers", Recorded)
+    monkeypatch.setattr(crawler.checking.stage, "CheckWorkers", Recorded)
     base = f"http://127.0.0.1:{web.port}"
     for i in range(40):
         web.add(f"{base}/p{i}", Reply(404 if i % 7 == 0 else 200))

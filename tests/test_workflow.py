@@ -22,7 +22,8 @@ from fakeweb import Reply
 from ghrunner import Runner
 from linters import action_as_workflow, actionlint, zizmor
 
-from crawler.init import ActionRef
+from crawler.cli.init import ActionRef
+from crawler.cli.workflows import pr_comment_workflow_text, pr_workflow_text, workflow_text
 from crawler.models import Fill, LinkStatus
 from crawler.report import markdown
 from crawler.report.model import LinkRow, Place, RunReport, Summary
@@ -39,7 +40,6 @@ from crawler.report.summary import (
     main,
     pull_request_body,
 )
-from crawler.workflows import pr_comment_workflow_text, pr_workflow_text, workflow_text
 
 yaml = pytest.importorskip("yaml", reason="PyYAML reads the workflow (a dev dependency)")
 

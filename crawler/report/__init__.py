@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.files import write_atomic
 from crawler.report.model import RunReport
+from crawler.store.files import write_atomic
 
 
 def write_all(report: RunReport, papers: list[dict], directory: Path) -> list[Path]:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from html import escape
 from importlib import resources
 
-from crawler.localrefs import link_key
+from crawler.checking.localrefs import link_key
 from crawler.models import LinkStatus
 from crawler.report import markdown
 from crawler.report.model import LinkRow, Place, RunReport, RunRow

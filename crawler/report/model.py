@@ -26,8 +26,7 @@ from dataclasses import asdict, dataclass, field
 
 from crawler import __version__
 from crawler.errortext import error_text, one_line
-from crawler.history import LinkState
-from crawler.links import host_of
+from crawler.listfile.links import host_of
 from crawler.models import (
     Availability,
     CheckResult,
@@ -42,6 +41,7 @@ from crawler.models import (
     SourceState,
     Unresolved,
 )
+from crawler.store.history import LinkState
 
 SCHEMA_VERSION = 2
 

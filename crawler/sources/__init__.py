@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from crawler.config import Settings
-    from crawler.net import ClientPool
+    from crawler.net.pool import ClientPool
     from crawler.sources.base import PaperSource, Verifier
 
 # Order matters where two sources could answer: the first paper source with a listing for an entry's

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from crawler.errortext import error_text
-from crawler.net import NameNotResolved, PrivateAddressRefused
-from crawler.pacing import HostPaused
+from crawler.net.pacing import HostPaused
+from crawler.net.pool import NameNotResolved, PrivateAddressRefused
 
 MAX_BODY = 16 * 1024 * 1024  # fifty notes or works with abstracts are a few hundred KB
 

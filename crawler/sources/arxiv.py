@@ -12,7 +12,7 @@ Why the client is wrapped the way it is (see shared/SOURCES.md):
 - the package parses with `recover=True` and treats an error feed or a truncated body as "no results",
   which would make existing papers look unknown, so every 200 body is checked strictly first;
 - the package is synchronous and runs in a worker thread, so each of its requests takes its turn at the
-  run's gate (crawler.pacing) on the event loop's thread: the API host's slots and 429 pause are the
+  run's gate (crawler.net.pacing) on the event loop's thread: the API host's slots and 429 pause are the
   same for it as for every other request of the run.
 
 Every failure leaves as `SourceUnavailable`: never evidence that a paper or a link is missing.
@@ -43,16 +43,16 @@ from crawler.config import (
     DEFAULT_CONTACT,
 )
 from crawler.errors import SourceUnavailable
-from crawler.links import ARXIV_HOSTS, abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
-from crawler.match import title_score
+from crawler.listfile.links import ARXIV_HOSTS, abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
 from crawler.models import PaperMeta
-from crawler.pacing import HostPaused
+from crawler.net.pacing import HostPaused
+from crawler.papers.match import title_score
 from crawler.sources.base import PaperRef, PaperSource
 
 if TYPE_CHECKING:
     from crawler.config import Settings
-    from crawler.net import ClientPool
-    from crawler.pacing import HostGate
+    from crawler.net.pacing import HostGate
+    from crawler.net.pool import ClientPool
 
 T = TypeVar("T")
 
@@ -74,7 +74,7 @@ RESEMBLES = 0.5
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
-# --- ids: pure URL rules, kept in crawler.links (importing this module costs ~0.1 s) ---------------
+# --- ids: pure URL rules, kept in crawler.listfile.links (importing this module costs ~0.1 s) ---------------
 
 # --- title queries ---------------------------------------------------------------------------------
 
@@ -441,7 +441,7 @@ class ArxivSource(PaperSource):
         """Every candidate arXiv returns for the titles, ORed `TITLES_PER_QUERY` at a time.
 
         Titles are searched as phrases without punctuation; up to `per_query` results per query.
-        No matching here: deciding which candidate is which entry's paper is crawler.match's job.
+        No matching here: deciding which candidate is which entry's paper is crawler.papers.match's job.
         """
         if per_query < 1:
             raise ValueError("per_query must be at least 1")

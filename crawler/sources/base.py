@@ -8,7 +8,7 @@ default loops) and lychee's chain of handlers:
 - A *paper source* knows papers. It names the paper a URL of its site points at (`ref`), looks papers
   up (`lookup`, batched by `lookup_all`), lists a venue's papers for a year (`listing`), searches titles
   (`search`) and reads abstracts (`abstract`). Links to its pages are judged against what it knows,
-  by one rule for every source (crawler.judge). A paper source whose `batch_verifies` is set (arXiv)
+  by one rule for every source (crawler.papers.judge). A paper source whose `batch_verifies` is set (arXiv)
   is asked *instead of* fetching its pages one by one; the others after the page itself was checked.
 
 Sources only fetch and parse. Caching, offline mode and availability live in one place for all of
@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from crawler.checking.verdicts import paper_verdict
 from crawler.errors import SourceUnavailable
 from crawler.models import Availability, CheckResult, Entry, PaperMeta, RepoInfo, SourceState
-from crawler.verify import paper_verdict
 
 WHOLE = ""  # the scope that stands for the whole source
 
@@ -177,7 +177,7 @@ class PaperSource:
 
     def verdict(self, claim: Claim, meta: PaperMeta | None, now: float) -> CheckResult | Defer:
         """A batch-verifying source's verdict on a link from the paper it returned (None: it says there is
-        none). By default judged as a paper (crawler.verify); a paper the source does not return goes to
+        none). By default judged as a paper (crawler.checking.verdicts); a paper the source does not return goes to
         the page itself (arXiv sometimes answers an empty page for a known id)."""
         return paper_verdict(claim.key, claim.entries, meta, now) if meta is not None else Defer.WEB
 

@@ -7,12 +7,12 @@ is. So a link with a DOI is judged without fetching the publisher's page:
 - `GET https://api.crossref.org/works?filter=doi:A,doi:B,...&rows=N`, up to 50 DOIs a request, one request
   at a time at least a third of a second apart (Crossref's limits for list queries since 2025-12: 3 a
   second, 3 at a time with `mailto`, 1 without), slower when its `x-rate-limit-*` headers ask for it; the
-  `mailto=` of the polite pool is added by the client pool from the `contact` setting (crawler.credentials);
+  `mailto=` of the polite pool is added by the client pool from the `contact` setting (crawler.net.credentials);
 - a ScienceDirect PII is found with Crossref's `alternative-id` filter;
 - a DOI Crossref does not know is not broken by that alone (arXiv's and Zenodo's are DataCite's): doi.org's
   handle API says whether it is registered at all. Not registered: `broken`. Registered elsewhere: `ok`
   (it exists), without a paper judgement;
-- a work Crossref knows is judged by the one rule for every source (crawler.verify): another paper's DOI is
+- a work Crossref knows is judged by the one rule for every source (crawler.checking.verdicts): another paper's DOI is
   `wrong_paper`; a DOI of a book, a proceedings volume or a journal only exists (`ok`, not judged);
 - the abstract, where the publisher deposited one, is JATS XML: read as text with an HTML parser.
 
@@ -32,18 +32,18 @@ import httpx
 import lxml.etree
 import lxml.html
 
+from crawler.checking.verdicts import paper_verdict
 from crawler.config import DEFAULT_TIMEOUT
 from crawler.errors import SourceUnavailable
 from crawler.models import CheckResult, LinkStatus, PaperMeta
 from crawler.sources.api import Answer, Unanswered, ask
 from crawler.sources.base import Claim, Defer, PaperRef, PaperSource
 from crawler.sources.doi import HANDLES, doi_in, pii_in, registration
-from crawler.verify import paper_verdict
 
 if TYPE_CHECKING:
     from crawler.config import Settings
-    from crawler.net import ClientPool
-    from crawler.pacing import HostGate
+    from crawler.net.pacing import HostGate
+    from crawler.net.pool import ClientPool
 
 SOURCE = "crossref"
 WORKS = "https://api.crossref.org/works"

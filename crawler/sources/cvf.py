@@ -20,7 +20,7 @@ import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
-from crawler.links import parse_arxiv_id
+from crawler.listfile.links import parse_arxiv_id
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
 from crawler.sources.pages import (

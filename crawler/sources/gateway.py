@@ -18,13 +18,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from crawler.checking.verdicts import on_top_of, page_verdict, paper_verdict
 from crawler.config import DEFAULT_FALLBACK_AFTER
 from crawler.errors import SourceUnavailable
-from crawler.match import normalize_title
 from crawler.models import CheckResult, PaperMeta
+from crawler.papers.match import normalize_title
 from crawler.sources.base import WHOLE, Claim, Defer, PaperRef, PaperSource, SourceStates, Verification, Verifier
-from crawler.store import Store, paper_key
-from crawler.verify import on_top_of, page_verdict, paper_verdict
+from crawler.store.cache import Store, paper_key
 
 log = logging.getLogger("crawler")
 

@@ -32,11 +32,11 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from crawler.config import DEFAULT_TIMEOUT, Settings
-from crawler.credentials import GITHUB_TOKEN, Credentials
 from crawler.errors import SourceUnavailable
 from crawler.models import CheckResult, LinkStatus, RepoInfo
-from crawler.net import ClientPool, NameNotResolved, PrivateAddressRefused
-from crawler.pacing import HostPaused
+from crawler.net.credentials import GITHUB_TOKEN, Credentials
+from crawler.net.pacing import HostPaused
+from crawler.net.pool import ClientPool, NameNotResolved, PrivateAddressRefused
 from crawler.sources.base import Claim, Verification, Verifier
 
 log = logging.getLogger(__name__)
@@ -494,7 +494,7 @@ class GitHubVerifier(Verifier):
     """Judges GitHub links with GraphQL when a token is set; with none it claims nothing.
 
     One request in flight. The client is the pool's for https://api.github.com: the pool, not this
-    class, adds the token (crawler.credentials), and only for GitHub's https origins.
+    class, adds the token (crawler.net.credentials), and only for GitHub's https origins.
     """
 
     name = SOURCE

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 
-from crawler.store import Store
+from crawler.store.cache import Store
 
 _FOREVER = float("inf")  # records are kept until the listing is read again, however old
 

@@ -4,13 +4,13 @@ Since 2026 OpenReview's API answers anonymous clients with `403 ChallengeRequire
 rendered from that API, so neither a page nor an anonymous API read can say anything about a paper. With
 an account (OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD, openreview-py's names, from the environment only):
 
-- log in once per API host in use (`POST /login` answers a token, which crawler.credentials attaches to
+- log in once per API host in use (`POST /login` answers a token, which crawler.net.credentials attaches to
   that host's requests and nothing else), then ask notes by id, 50 a request (`GET /notes?ids=a,b,...`);
 - api2.openreview.net holds the venues from 2023 on, api.openreview.net the earlier ones: each link is asked
   first where its entry's year says, and an id the first API does not return is asked of the other;
   API 2 wraps every content field (`content.title.value`), API 1 does not (`content.title`);
 - an id that neither API returns is `broken` (deleted, or never public); a note is judged as a paper by
-  the one rule for every source (crawler.verify), and brings its abstract and venue ("ICLR 2023 Poster").
+  the one rule for every source (crawler.checking.verdicts), and brings its abstract and venue ("ICLR 2023 Poster").
 
 Without the account nothing is sent and the links are `blocked` with the reason saying how to sign in. A
 challenge, a refused login (a wrong password, or an account that asks for a second factor, `mfaPending`) or
@@ -31,17 +31,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from crawler.checking.verdicts import paper_verdict
 from crawler.config import DEFAULT_TIMEOUT
-from crawler.credentials import OPENREVIEW_PASSWORD, OPENREVIEW_TOKEN, OPENREVIEW_USERNAME, Credentials
 from crawler.errors import SourceUnavailable
 from crawler.models import CheckResult, LinkStatus, PaperMeta
+from crawler.net.credentials import OPENREVIEW_PASSWORD, OPENREVIEW_TOKEN, OPENREVIEW_USERNAME, Credentials
 from crawler.sources.api import Answer, Unanswered, ask
 from crawler.sources.base import Claim, Defer, PaperRef, PaperSource
-from crawler.verify import paper_verdict
 
 if TYPE_CHECKING:
     from crawler.config import Settings
-    from crawler.net import ClientPool
+    from crawler.net.pool import ClientPool
 
 SOURCE = "openreview"
 _HOSTS = frozenset({"openreview.net", "www.openreview.net"})
@@ -152,7 +152,8 @@ def _batches(ids: Sequence[str]) -> Iterator[list[str]]:
 
 
 class OpenReviewSource(PaperSource):
-    """Notes by id through both APIs, one request at a time per host (crawler.links gives each concurrency 1)."""
+    """Notes by id through both APIs, one request at a time per host (crawler.listfile.links gives each
+    concurrency 1)."""
 
     name: ClassVar[str] = SOURCE
     batch_verifies = True

@@ -34,13 +34,13 @@ import lxml.html.defs
 from crawler.errors import SourceUnavailable
 from crawler.errortext import error_text
 from crawler.models import PaperMeta
-from crawler.net import NameNotResolved, PrivateAddressRefused
-from crawler.pacing import HostPaused
+from crawler.net.pacing import HostPaused
+from crawler.net.pool import NameNotResolved, PrivateAddressRefused
 from crawler.sources.base import WHOLE, PaperSource
 
 if TYPE_CHECKING:
     from crawler.config import Settings
-    from crawler.net import ClientPool
+    from crawler.net.pool import ClientPool
 
 DEFAULT_CONCURRENCY = 2  # sites run by volunteers: listings are few and large
 T = TypeVar("T")

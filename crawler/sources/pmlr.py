@@ -25,7 +25,7 @@ import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
-from crawler.links import parse_arxiv_id
+from crawler.listfile.links import parse_arxiv_id
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
 from crawler.sources.pages import (
@@ -250,7 +250,7 @@ def _links(div: lxml.html.HtmlElement, page: str) -> dict[str, str]:
 
 
 def _arxiv_of(url: str | None) -> str | None:
-    return parse_arxiv_id(url) if url else None  # crawler.links: every URL form, the canonical id
+    return parse_arxiv_id(url) if url else None  # crawler.listfile.links: every URL form, the canonical id
 
 
 def extra_words(description: str, venue: str) -> int:

@@ -33,7 +33,7 @@ import httpx
 
 from crawler.errors import SourceUnavailable
 from crawler.errortext import error_text
-from crawler.net import NameNotResolved, PrivateAddressRefused
+from crawler.net.pool import NameNotResolved, PrivateAddressRefused
 
 SOURCE = "wayback"
 API_URL = "https://archive.org/wayback/available"

@@ -36,19 +36,7 @@ from pathlib import Path, PurePosixPath
 
 import crawler
 from crawler import __version__
-from crawler.config import (
-    DEFAULT_DEAD_AFTER,
-    DEFAULT_DEAD_SPAN,
-    DEFAULT_FAIL_ON,
-    DEFAULT_FALLBACK_AFTER,
-    DEFAULT_HOST_CONCURRENCY,
-    DEFAULT_MAX_AGE,
-    DEFAULT_TIMEOUT,
-)
-from crawler.errors import InputError, UsageError
-from crawler.files import write_atomic
-from crawler.listfile import resolve_lists
-from crawler.workflows import (  # noqa: F401 (CHECKOUT, CRON: the pins and the schedule, for the tests and README)
+from crawler.cli.workflows import (  # noqa: F401 (CHECKOUT, CRON: the pins and the schedule, for the tests and README)
     CHECKOUT,
     CRON,
     DISTRIBUTION,
@@ -59,6 +47,18 @@ from crawler.workflows import (  # noqa: F401 (CHECKOUT, CRON: the pins and the 
     pr_workflow_text,
     workflow_text,
 )
+from crawler.config import (
+    DEFAULT_DEAD_AFTER,
+    DEFAULT_DEAD_SPAN,
+    DEFAULT_FAIL_ON,
+    DEFAULT_FALLBACK_AFTER,
+    DEFAULT_HOST_CONCURRENCY,
+    DEFAULT_MAX_AGE,
+    DEFAULT_TIMEOUT,
+)
+from crawler.errors import InputError, UsageError
+from crawler.listfile.read import resolve_lists
+from crawler.store.files import write_atomic
 
 CONFIG = PurePosixPath("crawler.toml")
 GITIGNORE = PurePosixPath(".gitignore")
@@ -125,7 +125,7 @@ class Setup:
 # -- finding the lists -----------------------------------------------------------------------------------
 def paper_entries(text: str) -> int:
     """Paper entries in a Markdown text, as the crawler reads them."""
-    from crawler.parse import parse_list  # cmark-gfm: only when a file is looked at
+    from crawler.listfile.parse import parse_list  # cmark-gfm: only when a file is looked at
 
     return sum(1 for entry in parse_list(text).entries if entry.is_paper and entry.links)
 
@@ -185,7 +185,7 @@ def find_lists(root: Path, count: Callable[[str], int] = paper_entries) -> list[
 def check_lists(root: Path, given: Sequence[str]) -> list[str]:
     """Lists named by the user, relative to `root`: each a file, a folder of Markdown files or a glob.
 
-    They are judged as `crawler run` will judge them (crawler.listfile.resolve_lists), so that init never
+    They are judged as `crawler run` will judge them (crawler.listfile.read.resolve_lists), so that init never
     writes a workflow whose first night fails on its own lists (a folder holding Markdown only in subfolders,
     `papers/*.md` and `papers/2021.md` both named).
     """

@@ -4,7 +4,7 @@ It asks the run's paper sources (crawler.sources, through their gateways: cache 
 question once) in one loop that knows no source by name:
 
 1. an entry's paper comes from its links: the first link whose source knows a paper that is the
-   entry's (crawler.judge), in registry order (arXiv first: its answers carry abstracts);
+   entry's (crawler.papers.judge), in registry order (arXiv first: its answers carry abstracts);
 2. an empty paper link is filled from the listing of the source that hosts the entry's venue-year
    (CVF for CVPR, NeurIPS for NeurIPS, ...); a venue-year no source hosts falls back to the title
    search (arXiv); a listing that could not be read leaves the entry waiting, never guessed, until it
@@ -20,15 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from crawler.entries import is_venue_label
-from crawler.judge import judge_paper
-from crawler.links import PAPER_URL, host_of, url_key
-from crawler.match import Match, TitleIndex, best_match, normalize_title
+from crawler.checking.verdicts import with_suggestion
+from crawler.listfile.entries import is_venue_label
+from crawler.listfile.links import PAPER_URL, host_of, url_key
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, PaperMeta, ParsedList, Unresolved
+from crawler.papers.judge import judge_paper
+from crawler.papers.match import Match, TitleIndex, best_match, normalize_title
 from crawler.sources.base import PaperRef
 from crawler.sources.gateway import Gateway, Listing, SourceSet, listing_scope
 from crawler.sources.nights import Outages
-from crawler.verify import with_suggestion
 
 # An empty link is filled with the paper only when its label asks for the paper: `[[code]]()`,
 # `[[video]]()` or an author's `[Ming Li]()` are left for a human.
@@ -41,7 +41,7 @@ _FILLABLE_LABEL = re.compile(
 
 def names_the_paper(link: Link, entry: Entry) -> bool:
     """The link is meant to be the paper: `[[paper]]`, `[pdf]`, `[[CVPR]]`, the title itself, or a paper site's
-    page (crawler.links.PAPER_URL). `[[code]]`, `[project]` or an author's `[Ming Li]` are not."""
+    page (crawler.listfile.links.PAPER_URL). `[[code]]`, `[project]` or an author's `[Ming Li]` are not."""
     return bool(_FILLABLE_LABEL.match(link.label) or is_venue_label(link.label)
                 or normalize_title(link.label) == normalize_title(entry.title)
                 or (link.url and PAPER_URL.search(link.url)))
@@ -61,7 +61,7 @@ class Enricher:
         self.outages = Outages(sources.store, sources.now) if sources.store is not None else None
 
     def _near(self, gateway: Gateway, venue: str, year: int, listing: Listing, title: str) -> list[PaperMeta]:
-        """The listed papers worth scoring for `title` (crawler.match.TitleIndex, built once a listing)."""
+        """The listed papers worth scoring for `title` (crawler.papers.match.TitleIndex, built once a listing)."""
         key = (gateway.name, venue, year)
         if key not in self._title_indexes:
             self._title_indexes[key] = TitleIndex(listing.papers)
@@ -219,7 +219,7 @@ def _suggestions(papers: Sequence[Entry], metas: dict[tuple[str, int], PaperMeta
     """A broken or wrong paper link gets the entry's paper as its suggestion, when a source found it.
 
     Only a link meant to be the paper: a dead project page or code link is not replaced by the paper
-    (an archived copy may be suggested for it once it is dead, crawler.archive). A URL under two entries
+    (an archived copy may be suggested for it once it is dead, crawler.sources.archive). A URL under two entries
     gets it where it fails: the entry of that line names the paper."""
     out: dict[str, CheckResult] = {}
     for entry in papers:

@@ -3,7 +3,7 @@
 Every rule about a host lives in SITES (issue 17, after lychee's quirks table): whether a link there is
 a paper, a page that is not one, or says nothing either way; how its paper ids parse; the manners it
 needs. Entries, the settings' built-in host rules and the arXiv source read it. A source module still
-declares which URLs it claims itself; which credential may go to which host is crawler.credentials' table.
+declares which URLs it claims itself; which credential may go to which host is crawler.net.credentials' table.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from crawler.models import ArxivId, LinkStatus
 
 if TYPE_CHECKING:
-    from crawler.exclusions import Rule
+    from crawler.listfile.exclusions import Rule
 
 WEB_SCHEMES = frozenset({"http", "https"})
 # Schemes a list may legitimately hold that we do not fetch. Anything else (`hhttps:`) is a typo: invalid.
@@ -38,7 +38,7 @@ class Precheck:
     status: LinkStatus | None
     reason: str | None = None
     # A link inside the repository (an in-page anchor, a relative path): `skipped` for the web, judged
-    # from the repository's own files (crawler.localrefs).
+    # from the repository's own files (crawler.checking.localrefs).
     local: bool = False
     by_user: bool = False  # skipped by one of the user's exclusions: a verdict about the run, not the link
 
@@ -223,7 +223,7 @@ SITES: tuple[Site, ...] = (
     # github.com answers a burst of page loads from one address with 429 and `Retry-After: 60` and does not
     # publish its limit (SOURCES.md, issue 12). Two requests in flight at least a second apart is lychee-style
     # politeness (public reports see 429s at one request a second, LightGBM #3785); a 429 then pauses the
-    # whole host for at least 60 s and stretches the spacing to the rate it allows (crawler.pacing).
+    # whole host for at least 60 s and stretches the spacing to the rate it allows (crawler.net.pacing).
     Site(r"github\.com", SiteKind.NOT_PAPER, frozenset({"github.com"}), concurrency=2, spacing=1.0, pause=60.0),
     # OpenReview's two APIs (crawler.sources.openreview): one request at a time each (guests get 20 a minute,
     # accounts more since 2026-08; openreview/openreview#254, #437).

@@ -1,5 +1,5 @@
 """What the user keeps out of a run: URL rules (config, --exclude, .crawlerignore), list files (--exclude-path),
-lines (inline comments, read by crawler.parse), and status codes a site may answer with (--accept).
+lines (inline comments, read by crawler.listfile.parse), and status codes a site may answer with (--accept).
 
 An excluded link is `skipped` with the rule that excluded it named, and no request is sent for it. A URL
 written on a disabled line and again on a line that is not disabled is still checked: the other line asks

@@ -15,15 +15,15 @@ from typing import TypeVar
 import click
 
 from crawler import __version__
+from crawler.checking.progress import Progress
+from crawler.cli.outputs import WriteBack, write_outputs
 from crawler.config import DEFAULT_LIST, FAIL_ON_CHOICES, ConfigError, Settings, load_config, parse_duration
 from crawler.errors import CrawlerError, NetworkDown
-from crawler.exclusions import accept_codes, ignore_rules, kept_lists, rules
-from crawler.listfile import resolve_lists
-from crawler.net import ClientPool
-from crawler.outputs import WriteBack, write_outputs
+from crawler.listfile.exclusions import accept_codes, ignore_rules, kept_lists, rules
+from crawler.listfile.read import resolve_lists
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Outcome, Pipeline
-from crawler.progress import Progress
-from crawler.store import Store
+from crawler.store.cache import Store
 
 log = logging.getLogger("crawler")
 T = TypeVar("T")
@@ -189,8 +189,9 @@ def pull_request(**opts) -> None:
     write its comment and suggestions.
 
     Exit 1 when it adds a failing link."""
-    from crawler import gitdiff, pullrequest
-    from crawler.outputs import write_pull_request
+    from crawler.cli.outputs import write_pull_request
+    from crawler.pullrequest import gitdiff
+    from crawler.pullrequest import job as pullrequest
 
     settings = _setup(opts)
     lists = resolve(opts, settings)
@@ -213,10 +214,10 @@ def pull_request(**opts) -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="crawler.toml or pyproject.toml")
 def links_command(lists, as_json, config_path) -> None:
     """List every link (file:line, kind, URL, entry) without checking it: no network, no cache."""
-    from crawler import linkdump
-    from crawler.listfile import read_lists
+    from crawler.cli import linkdump
+    from crawler.listfile.parse import parse_list
+    from crawler.listfile.read import read_lists
     from crawler.models import ParsedList
-    from crawler.parse import parse_list
 
     settings = _setup({"config_path": config_path, "no_progress": True})
     paths = resolve({"lists": lists}, settings)
@@ -355,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
               help="publish the page and the badge on GitHub Pages (a `pages` job in the nightly workflow)")
 def init_command(lists, root, contact, action_ref, force, pr_check, publish) -> None:
     """Set up a list repository: the nightly and pull-request workflows, crawler.toml, .gitignore."""
-    from crawler import init as setup
+    from crawler.cli import init as setup
 
     action = setup.parse_action(action_ref) if action_ref else None
     done = setup.init(root, lists=lists, contact=contact, action=action, force=force, pr_check=pr_check,

@@ -21,7 +21,7 @@ processes and each checks its share exactly as the pipeline does in-process:
 Processes are forked when the parent has no other thread (a fork copies only the calling thread, and
 a lock held by another one would stay locked forever in the child): the workers then share the
 parent's imported modules and start in milliseconds. Otherwise (or with `method="spawn"`) they are
-started as `python -m crawler.workers`, which costs each about 0.3 s of CPU for its imports.
+started as `python -m crawler.checking.workers`, which costs each about 0.3 s of CPU for its imports.
 
 URLs may be given as a list or as an async iterable (the workers check them as they come; the check
 stage gives a finished list, since the verifiers need every entry first); a host is given to the least
@@ -49,7 +49,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Ma
 from pathlib import Path
 
 from crawler.config import Settings
-from crawler.links import host_of
+from crawler.listfile.links import host_of
 from crawler.models import CheckResult
 
 log = logging.getLogger("crawler")
@@ -65,7 +65,7 @@ PoolFactory = Callable[[Settings], object]  # Settings -> ClientPool (an async c
 
 
 def default_pool(settings: Settings):
-    from crawler.net import ClientPool
+    from crawler.net.pool import ClientPool
 
     return ClientPool(settings, transport=settings.transport)
 
@@ -129,7 +129,7 @@ class _Worker:
         self.flush_handle: asyncio.TimerHandle | None = None
 
     async def run(self, command_fd: int, result_fd: int) -> None:
-        from crawler.check import Checker
+        from crawler.checking.checker import Checker
 
         loop = asyncio.get_running_loop()
         self.out, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(result_fd, "wb", buffering=0))
@@ -223,7 +223,7 @@ def _forked_main(command_fd: int, result_fd: int, settings: Settings, make_pool:
 
 
 def _spawned_main() -> None:
-    """`python -m crawler.workers`: the start message on stdin, results on what was stdout."""
+    """`python -m crawler.checking.workers`: the start message on stdin, results on what was stdout."""
     _child_setup()
     result_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print must not corrupt the result stream
@@ -366,7 +366,7 @@ class CheckWorkers:
             raise ValueError(f"a spawned check worker needs a picklable pool factory and clock: {exc}") from None
         here = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
-        popen = subprocess.Popen([sys.executable, "-m", "crawler.workers"], stdin=subprocess.PIPE,
+        popen = subprocess.Popen([sys.executable, "-m", "crawler.checking.workers"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, env=env, close_fds=True)
         command_fd, result_fd = os.dup(popen.stdin.fileno()), os.dup(popen.stdout.fileno())
         popen.stdin.close()
@@ -486,7 +486,7 @@ class CheckWorkers:
         if not proc.sent:
             return []
         code = proc.poll()
-        from crawler.check import CRAWLER_ERROR, crawler_error
+        from crawler.checking.checker import CRAWLER_ERROR, crawler_error
 
         why = f"{CRAWLER_ERROR}: a check worker exited" + (f" (code {code})" if code not in (None, 0) else "")
         now = self.clock()

@@ -25,7 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from crawler.links import NO_EVIDENCE_URL, NOT_PAPER_URL, PAPER_URL
+from crawler.listfile.links import NO_EVIDENCE_URL, NOT_PAPER_URL, PAPER_URL
 from crawler.models import Entry, Link
 
 
@@ -110,7 +110,7 @@ _NOTE_WORDS = re.compile(
     r"review|published|preprint|survey|ISIE)\b", re.I)
 _SHORTCODE = re.compile(r":[a-z0-9_+\-]+:")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"})
-# What a link's site says about its entry comes from the table of site rules (crawler.links.SITES):
+# What a link's site says about its entry comes from the table of site rules (crawler.listfile.links.SITES):
 # PAPER_URL (a paper and nothing else, or a PDF), NOT_PAPER_URL (code, videos, badges), NO_EVIDENCE_URL.
 _PDF_URL = re.compile(r"\.pdf([?#]|$)", re.I)
 # A section whose head word says its items are not papers ("## PyTorch" under "### Implementations").

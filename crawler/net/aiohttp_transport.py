@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 
-from crawler.net import NameNotResolved, PrivateAddressRefused, is_forbidden, system_resolver
+from crawler.net.pool import NameNotResolved, PrivateAddressRefused, is_forbidden, system_resolver
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 

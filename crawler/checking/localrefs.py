@@ -1,7 +1,7 @@
 """Links inside the repository, judged from its files with no network: `#anchors` and relative paths.
 
 What GitHub does with them, and so what we check:
-- `#fragment` names a heading of the list (its slug, crawler.slugs) or an `id=`/`name=` of its raw HTML.
+- `#fragment` names a heading of the list (its slug, crawler.listfile.slugs) or an `id=`/`name=` of its raw HTML.
   GitHub's page script looks the fragment up percent-decoded and lower-cased (`user-content-` + it), so
   `#AAAI-2021` reaches the heading "AAAI 2021"; an exact match counts too (a raw `id="Foo"`). `#` alone
   and `#top` go to the top of the page (the HTML standard), and `#readme` to a README's own box.
@@ -28,9 +28,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote
 
-from crawler.links import precheck, url_key
+from crawler.listfile.links import precheck, url_key
+from crawler.listfile.parse import read_links
 from crawler.models import Anchors, CheckResult, Link, LinkStatus
-from crawler.parse import read_links
 
 # The extensions github/markup renders as Markdown.
 MARKDOWN = frozenset({".md", ".markdown", ".mdown", ".mkdn", ".mkd", ".mdwn"})
@@ -100,7 +100,7 @@ def target_of(file: str, url: str) -> Target:
 def link_key(file: str, url: str) -> str:
     """The cache and de-duplication key of a link as written in a list ("" for an empty link).
 
-    A web link's is its normalised URL (crawler.links.url_key). A link inside the repository names a target,
+    A web link's is its normalised URL (crawler.listfile.links.url_key). A link inside the repository names a target,
     so its key is that target as the lists are named (relative to the working folder, `./` first, or
     absolute), plus its fragment: `#intro` in a.md and in b.md are two keys, `../x.md` from two folders too,
     `/docs/x.md` and `docs/x.md` from the root one.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from crawler import __version__
 
 if TYPE_CHECKING:
-    from crawler.init import ActionRef
+    from crawler.cli.init import ActionRef
 
 DISTRIBUTION = "paper-list-crawler"
 WORKFLOW = PurePosixPath(".github/workflows/paper-list.yml")

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 
 from crawler.errors import UsageError
-from crawler.files import write_atomic
 from crawler.models import Enrichment, ParsedList
+from crawler.store.files import write_atomic
 
 # An empty destination: `](` then only spaces or `<>` then `)`.
 _EMPTY_DEST = re.compile(r"\]\(\s*(?:<\s*>)?\s*\)")

@@ -12,8 +12,8 @@ checked, so a DNS answer that changes between check and connect cannot slip thro
 redirect hop goes through it again because every connection does.
 
 Manners: every client's transport passes each request through the pool's one HostGate
-(crawler.pacing): link checks, venue pages, the APIs and the archive share each host's slots,
-spacing and 429 pause. Credentials: every client attaches what the table of crawler.credentials
+(crawler.net.pacing): link checks, venue pages, the APIs and the archive share each host's slots,
+spacing and 429 pause. Credentials: every client attaches what the table of crawler.net.credentials
 allows for the request's URL, and nothing else.
 """
 
@@ -33,8 +33,8 @@ import httpcore
 import httpx
 
 from crawler.config import Settings
-from crawler.credentials import Attach, Credentials
-from crawler.pacing import HostGate
+from crawler.net.credentials import Attach, Credentials
+from crawler.net.pacing import HostGate
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -217,7 +217,7 @@ class ClientPool:
 
     `transport` picks what does the I/O under httpx: "httpcore" (httpx's own pool over
     GuardedBackend; what respx intercepts, hence the library default) or "aiohttp"
-    (crawler.fasttransport: a third of httpcore's CPU per request; what the CLI uses, issue 8).
+    (crawler.net.aiohttp_transport: a third of httpcore's CPU per request; what the CLI uses, issue 8).
     Behind a proxy, or with a `transport_factory`, neither is used. `network_backend` is what
     connects under the guard on the httpcore path (tests pass a recorder; default: anyio's sockets).
     `credentials` are the run's (default: from the environment and the settings); `monotonic` and `sleep`
@@ -278,7 +278,8 @@ class ClientPool:
     def _build(self, url: str, host: str, size: int | None = None) -> httpx.AsyncClient:
         size = size or self.host_limit(host)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30)
-        # Only what the checker can unpack itself (crawler.check): brotli would arrive if httpx found it installed.
+        # Only what the checker can unpack itself (crawler.checking.checker): brotli would arrive if httpx found
+        # it installed.
         headers = {"User-Agent": self.settings.agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
                    "Accept-Encoding": "gzip, deflate"}
         rule = self.settings.host_rule(host)
@@ -291,14 +292,14 @@ class ClientPool:
             # Behind a proxy the proxy connects, so the guard can only look at DNS beforehand.
             transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits, proxy=proxy)
         elif self.transport == "aiohttp":
-            from crawler.fasttransport import AiohttpTransport
+            from crawler.net.aiohttp_transport import AiohttpTransport
 
             transport = AiohttpTransport(limits=limits, verify=self._ssl, resolver=self._resolver,
                                          allow_private=self.settings.allow_private)
         else:
             transport = GuardedTransport(limits=limits, backend=self._backend, verify=self._ssl)
         timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
-        # Credentials per request, from the table (crawler.credentials): exact hosts over https only.
+        # Credentials per request, from the table (crawler.net.credentials): exact hosts over https only.
         return httpx.AsyncClient(
             transport=GatedTransport(transport, self.gate), headers=headers, timeout=timeout, auth=self._attach,
             follow_redirects=False, trust_env=False,

@@ -17,7 +17,7 @@ import httpx
 from crawler.errors import SourceUnavailable
 from crawler.sources import wayback
 from crawler.sources.base import SourceStates
-from crawler.store import Store
+from crawler.store.cache import Store
 
 log = logging.getLogger("crawler")
 

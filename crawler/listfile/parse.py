@@ -11,7 +11,7 @@ them; raw HTML blocks carry no sourcepos, so there we re-synchronise on the sour
 
 The same pass collects what a `#fragment` may name (crawler.models.Anchors): each heading's text as
 rendered (link text and code spans count, markup does not), slugged the way GitHub does
-(crawler.slugs), and the `id=` and `name=` values of raw HTML.
+(crawler.listfile.slugs), and the `id=` and `name=` values of raw HTML.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from html.parser import HTMLParser
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from crawler.entries import Item, find_entries, squash
+from crawler.listfile.entries import Item, find_entries, squash
+from crawler.listfile.slugs import heading_slugs
 from crawler.models import Anchors, Disabled, Link, ParsedList
-from crawler.slugs import heading_slugs
 
 _OPTIONS = Options.CMARK_OPT_SOURCEPOS | Options.CMARK_OPT_UNSAFE
 _ITEM_TAGS = frozenset({"p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd"})

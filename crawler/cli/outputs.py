@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler import bibtex, export, report, rewrite
+from crawler import report
 from crawler.config import Settings
 from crawler.errors import UsageError
-from crawler.files import write_atomic
+from crawler.listfile import rewrite
 from crawler.pipeline import Outcome
-from crawler.report import pullrequest
+from crawler.report import bibtex, export, pullrequest
 from crawler.report.pullrequest import PullRequestReport
+from crawler.store.files import write_atomic
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """`crawler pr`: check and enrich only what a pull request changes.
 
-git names the lines a pull request adds or changes (crawler.gitdiff); `select_links` keeps the links on
+git names the lines a pull request adds or changes (crawler.pullrequest.gitdiff); `select_links` keeps the links on
 them, and the links anywhere in the lists into a heading the pull request renames, removes or adds (each
 list's anchors at the merge base against its anchors now: `changed_headings`); the pipeline checks and
 fills those alone (`job`: a Job with that selection); `build` turns the outcome into the comment and the
-suggestions (crawler.report.pullrequest), each suggestion the line as crawler.rewrite would write it with
+suggestions (crawler.report.pullrequest), each suggestion the line as crawler.listfile.rewrite would write it with
 one fill or one URL replaced. Nothing here runs git: the command reads the lists at the merge base with
-crawler.gitdiff.base_texts.
+crawler.pullrequest.gitdiff.base_texts.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from crawler import rewrite
 from crawler.errortext import one_line
-from crawler.gitdiff import ListChange
-from crawler.links import url_key
+from crawler.listfile import rewrite
+from crawler.listfile.links import url_key
+from crawler.listfile.parse import read_links
 from crawler.models import Anchors, Enrichment, Fill, Link, LinkStatus, ParsedList
-from crawler.parse import read_links
 from crawler.pipeline import Document, Job, Outcome
+from crawler.pullrequest.gitdiff import ListChange
 from crawler.report.model import LinkRow
 from crawler.report.pullrequest import Elsewhere, PullRequestReport, Suggestion
-from crawler.store import Store
+from crawler.store.cache import Store
 
 
 def anchor_of(link: Link) -> tuple[str, str] | None:
@@ -75,7 +75,7 @@ def select_links(parsed: ParsedList, changes: Mapping[str, ListChange], *,
     """The links a pull request answers for: those on the lines it adds or changes; every link of an entry whose
     first line (its title) it changes, since a paper link is judged against the title; and the links into a
     list's headings, wherever they stand, whose target it changes, given as `changed_headings`, (list, fragment)
-    pairs (crawler.pullrequest.changed_headings). The lists' anchors and disabled lines are kept: the anchor
+    pairs (crawler.pullrequest.job.changed_headings). The lists' anchors and disabled lines are kept: the anchor
     check and the inline comments need them."""
 
     def on_changed_line(file: str, line: int) -> bool:
@@ -87,7 +87,7 @@ def select_links(parsed: ParsedList, changes: Mapping[str, ListChange], *,
         if anchor is None:
             return False
         target, fragment = anchor
-        # GitHub's page script finds `#Foo` for the heading slugged `foo` too (crawler.localrefs).
+        # GitHub's page script finds `#Foo` for the heading slugged `foo` too (crawler.checking.localrefs).
         return (target, fragment) in changed_headings or (target, fragment.lower()) in changed_headings
 
     def wanted(link: Link) -> bool:
@@ -121,7 +121,7 @@ def job(lists: Sequence[Path], changes: Sequence[ListChange], *,
         base_texts: Mapping[str, str | None] | None = None) -> Job:
     """The pipeline's job for a pull request: every list is read (the comment names the older problems, and a
     link in any list may point at a heading the pull request changes), only the selected links are checked and
-    filled. `base_texts`: each changed list's text at the merge base (crawler.gitdiff.base_texts); without
+    filled. `base_texts`: each changed list's text at the merge base (crawler.pullrequest.gitdiff.base_texts); without
     them only headings on changed lines count as changed."""
     before = base_anchors(base_texts or {})
     return Job("pr", lists, selection=functools.partial(select, changes=tuple(changes), before=before))

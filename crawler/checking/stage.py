@@ -1,9 +1,9 @@
 """The check stage: every distinct URL of the lists gets a verdict, as cheaply as it can be had.
 
 In order: what can be said without the network (invalid, skipped, and the links inside the repository,
-judged from its files: crawler.localrefs); what the cache says (younger than --max-age, never a
+judged from its files: crawler.checking.localrefs); what the cache says (younger than --max-age, never a
 transient failure); what the verifiers judge in batches (arXiv ids, GitHub repositories: never page by
-page); the ordinary per-URL check for the rest (crawler.check, one queue per host); and, for pages of
+page); the ordinary per-URL check for the rest (crawler.checking.checker, one queue per host); and, for pages of
 paper sources that loaded, whether they are the entry's paper at each place they are written. A paper
 verdict from the cache is judged again against tonight's entries, from the cached papers.
 
@@ -20,21 +20,21 @@ import re
 import time
 from collections.abc import Callable
 
-from crawler.check import Checker, is_crawler_error
+from crawler.checking.checker import Checker, is_crawler_error
+from crawler.checking.fragments import fragment_notes
+from crawler.checking.localrefs import Repository
+from crawler.checking.progress import Progress
+from crawler.checking.verdicts import with_suggestion
+from crawler.checking.workers import CheckWorkers
 from crawler.config import Settings
 from crawler.errors import NetworkDown
-from crawler.exclusions import disabled_index, disabled_reason
-from crawler.fragments import fragment_notes
-from crawler.links import Precheck, host_of, precheck
-from crawler.localrefs import Repository
+from crawler.listfile.exclusions import disabled_index, disabled_reason
+from crawler.listfile.links import Precheck, host_of, precheck
 from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
-from crawler.net import ClientPool
-from crawler.progress import Progress
+from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim
 from crawler.sources.gateway import SourceSet
-from crawler.store import Store
-from crawler.verify import with_suggestion
-from crawler.workers import CheckWorkers
+from crawler.store.cache import Store
 
 log = logging.getLogger("crawler")
 
@@ -80,7 +80,8 @@ class CheckStage:
         await self._rejudge(list(fresh), claims, results, now, save=True)
         todo = [k for k in web if k not in fresh]
         if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:
-            # Forked now, before the verifiers start a thread (arXiv's), while a fork is safe (crawler.workers).
+            # Forked now, before the verifiers start a thread (arXiv's), while a fork is safe
+            # (crawler.checking.workers).
             self.workers = CheckWorkers(self.settings, processes=self.settings.processes, clock=self.clock)
             self.workers.start()
         if self.sources is not None:

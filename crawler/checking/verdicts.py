@@ -1,6 +1,6 @@
 """Paper-aware verdicts, pure: a link to a paper's page judged against each entry it is written on.
 
-One rule for every source (crawler.judge, issue 13): a link is `wrong_paper` only when the evidence
+One rule for every source (crawler.papers.judge, issue 13): a link is `wrong_paper` only when the evidence
 says it is another paper. The same paper under a new title is `ok` with a note giving the current
 title. The evidence used (title score, whether the authors matched) travels with the verdict.
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from crawler.check import page_loaded
-from crawler.judge import judge_paper
-from crawler.links import url_key
+from crawler.checking.checker import page_loaded
+from crawler.listfile.links import url_key
 from crawler.models import CheckResult, Entry, LinkStatus, Occurrence, PaperMeta
+from crawler.papers.judge import judge_paper
 
 
 def _places(key: str, entries: Sequence[Entry]) -> list[tuple[str, int, Entry]]:
@@ -86,7 +86,7 @@ def on_top_of(web: CheckResult, paper: CheckResult) -> CheckResult:
 def page_verdict(result: CheckResult) -> CheckResult:
     """What the page itself said, before it was judged as a paper: a cached verdict is judged again against
     tonight's entries. A judged page loaded (only a page that loaded is judged), so a `wrong_paper` was an
-    `ok`, or a `redirected` when a hop on the way was permanent (crawler.check's rule)."""
+    `ok`, or a `redirected` when a hop on the way was permanent (crawler.checking.checker's rule)."""
     if result.title_score is None and result.status is not LinkStatus.WRONG_PAPER:
         return result  # never judged
     status, suggestion = (page_loaded(result.redirects, result.final_url) if result.status is LinkStatus.WRONG_PAPER

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from crawler.localrefs import link_key
+from crawler.checking.localrefs import link_key
 from crawler.models import Enrichment, LinkStatus, ParsedList, RepoInfo
 from crawler.report.model import Place, RunReport
 

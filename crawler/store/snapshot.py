@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import asdict
 
 from crawler.models import Availability, Enrichment, Fill, ParsedList, SourceState, Unresolved
-from crawler.store import Store, paper_key
+from crawler.store.cache import Store, paper_key
 
 
 def _key(lists: tuple[str, ...]) -> str:

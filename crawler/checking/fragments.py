@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import unquote
 
-from crawler.links import host_of
+from crawler.listfile.links import host_of
 from crawler.models import CheckResult, Link, PageIds
 
 # Every id= and name= in the bytes read, found by searching: one in a comment or a script counts too, since

@@ -18,13 +18,13 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
 
+from crawler.checking.fragments import page_ids
 from crawler.config import Settings
 from crawler.errortext import error_text
-from crawler.fragments import page_ids
-from crawler.links import WEB_SCHEMES, host_of
+from crawler.listfile.links import WEB_SCHEMES, host_of
 from crawler.models import CheckResult, Hop, LinkStatus
-from crawler.net import ADMITTED, ClientPool, NameNotResolved, PrivateAddressRefused
-from crawler.pacing import HostPaused, retry_after
+from crawler.net.pacing import HostPaused, retry_after
+from crawler.net.pool import ADMITTED, ClientPool, NameNotResolved, PrivateAddressRefused
 
 log = logging.getLogger("crawler")
 
@@ -79,7 +79,7 @@ class Checker:
         rng: random.Random | None = None,
     ):
         """`clock` dates results and reads Retry-After dates; `sleep` waits between retries. Each host is
-        paced by the pool's gate (crawler.pacing), shared with every other request of the run: tests give
+        paced by the pool's gate (crawler.net.pacing), shared with every other request of the run: tests give
         the pool a fake clock so that minutes of pauses take no time."""
         self.pool = pool
         self.settings = settings
@@ -182,7 +182,7 @@ class Checker:
         return self._result(url, last)
 
     async def _nap(self, seconds: float) -> None:
-        if seconds > 0:  # a 429's wait is taken in the host's pause (crawler.pacing), not here
+        if seconds > 0:  # a 429's wait is taken in the host's pause (crawler.net.pacing), not here
             await self._sleep(seconds)
 
     def _wait(self, state) -> float:

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
-from crawler.match import ACCEPT, title_score, title_words
 from crawler.models import Entry, PaperMeta
+from crawler.papers.match import ACCEPT, title_score, title_words
 
 CLOSE = ACCEPT  # at or above: the same title written differently (what a fill needs), not a rename
 NEAR = 0.5  # at or above, with a distinctive shared phrase, a title outweighs an author mismatch
@@ -377,7 +377,7 @@ def _year_ok(entry: Entry, meta: PaperMeta) -> bool | None:
 class PaperJudgement:
     same: bool  # False only when the evidence says it is another paper
     title_changed: bool  # same paper, but the source's title differs materially from the list's
-    title_score: float  # crawler.match.title_score(entry title, source title)
+    title_score: float  # crawler.papers.match.title_score(entry title, source title)
     authors_matched: bool | None  # None when the entry names no authors, or the source gives none
     year_ok: bool | None  # None when either year is unknown
     reason: str  # one short line for reports, e.g. "title differs, 3 of 3 authors match"

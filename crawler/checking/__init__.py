@@ -1,0 +1,1 @@
+"""The check stage: from precheck to verdict, the checker, worker processes."""

@@ -1,0 +1,1 @@
+"""The list: reading, parsing (links, entries, anchors), URL rules, exclusions, rewriting."""

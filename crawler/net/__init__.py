@@ -1,0 +1,1 @@
+"""The network: the client pool, transports, the address guard, per-host pacing, credentials."""

@@ -1,0 +1,1 @@
+"""Is it the entry's paper: titles, authors, years; fills and abstracts."""

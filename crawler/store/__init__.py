@@ -1,0 +1,1 @@
+"""The SQLite cache, the history of runs, the last enrichment."""
