@@ -1,19 +1,13 @@
 import ipaddress
 import os
 import socket
-import sys
 from pathlib import Path
 
 import certifi
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # tests/fakeweb.py and friends
-
-from fakeweb import FakeWeb  # noqa: E402
-
-from crawler.config import Settings  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+from crawler.config import Settings
+from tests.fakes.web import FakeWeb
 
 
 def _loopback(host) -> bool:
