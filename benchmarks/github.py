@@ -31,25 +31,22 @@ import asyncio
 import json
 import os
 import random
-import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from crawler.checking.checker import Checker
+from crawler.config import Settings
+from crawler.listfile.links import normalize_url
+from crawler.models import LinkStatus
+from crawler.net.pool import ClientPool
+from crawler.sources.base import Claim
+from crawler.sources.github import GRAPHQL_URL, GitHubVerifier
+from tests.fakes.github import FakeGitHub, GitHubPages, World
+from tests.fakes.web import FakeWeb, RoutingTransport
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the fakes live with the tests
-
-from fakegithub import FakeGitHub, GitHubPages, World  # noqa: E402
-from fakeweb import FakeWeb, RoutingTransport  # noqa: E402
-
-from crawler.checking.checker import Checker  # noqa: E402
-from crawler.config import Settings  # noqa: E402
-from crawler.listfile.links import normalize_url  # noqa: E402
-from crawler.models import LinkStatus  # noqa: E402
-from crawler.net.pool import ClientPool  # noqa: E402
-from crawler.sources.base import Claim  # noqa: E402
-from crawler.sources.github import GRAPHQL_URL, GitHubVerifier  # noqa: E402
 
 TOKEN = "ghp_benchmarkMadeUpToken000000000000000000"
 PER_MINUTE = 25

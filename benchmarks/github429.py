@@ -28,12 +28,12 @@ HERE = Path(__file__).resolve().parent.parent
 
 
 def _child(args: argparse.Namespace) -> dict:
-    sys.path.insert(0, str(HERE / "tests"))
-    from fakelimited import LimitedGitHub, QuickServer
-
+    # The fake is this tree's, whichever tree's crawler is measured (PYTHONPATH names that one).
+    sys.path.append(str(HERE))
     from crawler.checking.checker import Checker
     from crawler.config import Settings
     from crawler.net.pool import ClientPool
+    from tests.fakes.limited import LimitedGitHub, QuickServer
 
     origin = time.monotonic()
 

@@ -10,7 +10,7 @@ with the cache of the first (as the pull-request job restores the nightly's). ar
 one request every 3 s (the real `arxiv-delay`): those waits are the floor, (arXiv requests - 1) x 3 s; what
 the run takes beyond them is its own cost.
 
-Nothing leaves 127.0.0.1: the fake web (tests/fakeweb.py) answers for every host, the arXiv API is
+Nothing leaves 127.0.0.1: the fake web (tests/fakes/web.py) answers for every host, the arXiv API is
 tests/fakesites.py's, and the crawler runs with the loopback guard.
 """
 
@@ -25,11 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the fakes live with the tests
+from tests.fakes.sites import FakeArxiv
+from tests.fakes.web import FakeWeb, Reply
 
-from fakesites import FakeArxiv  # noqa: E402
-from fakeweb import FakeWeb, Reply  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 GUARD = ROOT / "tests" / "loopback_only"
 ARXIV_DELAY = 3.0
