@@ -195,3 +195,14 @@ def test_sigterm_half_way_keeps_every_finished_result(web, tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         saved = {row[0] for row in conn.execute("SELECT url FROM results")}
     assert saved == {f"http://127.0.0.1:{web.port}/fast{i}" for i in range(fast)}
+
+
+def test_the_subprocess_guard_is_where_the_tests_point_python():
+    # Crawlers started as subprocesses get PYTHONPATH=GUARD: without sitecustomize.py there they would run
+    # unguarded, and nothing else would notice.
+    from tests.paths import GUARD
+
+    assert (GUARD / "sitecustomize.py").is_file()
+    run = subprocess.run([sys.executable, "-c", "import socket; socket.getaddrinfo('example.org', 80)"],
+                         env={"PYTHONPATH": str(GUARD)}, capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and "may not resolve" in run.stderr
