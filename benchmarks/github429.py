@@ -33,7 +33,8 @@ def _child(args: argparse.Namespace) -> dict:
     from crawler.checking.checker import Checker
     from crawler.config import Settings
     from crawler.net.pool import ClientPool
-    from tests.fakes.limited import LimitedGitHub, QuickServer
+    from tests.fakes.limited import LimitedGitHub
+    from tests.fakes.web import Loopback
 
     origin = time.monotonic()
 
@@ -44,7 +45,7 @@ def _child(args: argparse.Namespace) -> dict:
         await asyncio.sleep(seconds / args.speed)
 
     github = LimitedGitHub(now, allowed=args.allowed, window=args.window, fixed=args.fixed)
-    web = QuickServer(github.answer).start()
+    web = Loopback(github).start()
     urls = [f"http://github.com:{web.port}/owner{i}/repo{i}" for i in range(args.links)]
     settings = Settings(allow_private=True, transport="aiohttp", timeout=600.0, run_timeout=1e9)
 

@@ -25,7 +25,7 @@ class Flaky:
     def __init__(self, first: Reply, n: int, then: Reply):
         self.first, self.n, self.then, self.calls = first, n, then, 0
 
-    def __call__(self, method, host, path, headers):
+    def handle(self, request):
         self.calls += 1
         return self.first if self.calls <= self.n else self.then
 

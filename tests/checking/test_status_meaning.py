@@ -114,7 +114,7 @@ def test_a_link_the_crawler_failed_to_check_keeps_its_last_verdict_or_is_not_jud
     from crawler.net.pool import ClientPool
     from crawler.store.cache import Store
 
-    settings = make_settings(transport="httpcore", max_age=0.0)
+    settings = make_settings(max_age=0.0)
     path = tmp_path / "list.md"
     path.write_text("- [A paper with a long enough title](https://example.org/paper)\n"
                     "- [Another paper with a long title](https://example.org/other)\n")

@@ -138,7 +138,8 @@ def test_each_host_keeps_its_limit_and_the_total_its_own(web, make_settings):
     peak: Counter = Counter()
     total = [0, 0]  # in flight, peak
 
-    def slow(method, host, path, headers):
+    def slow(request):
+        host = request.host
         with lock:
             now[host] += 1
             total[0] += 1
@@ -193,7 +194,7 @@ def test_spawned_workers_check_with_the_default_pool(web, make_settings):
     web.add(f"http://127.0.0.1:{web.port}/ok", Reply(200))
     web.add(f"http://127.0.0.1:{web.port}/gone", Reply(404))
     urls = [f"http://127.0.0.1:{web.port}/ok", f"http://127.0.0.1:{web.port}/gone"]
-    settings = make_settings(allow_private=True, transport="httpcore")
+    settings = make_settings(allow_private=True)
     got = asyncio.run(collect(check_in_workers(urls, settings, {}, processes=1, method="spawn")))
     assert {u: r.status for u, r in got.items()} == {urls[0]: LinkStatus.OK, urls[1]: LinkStatus.BROKEN}
 

@@ -40,7 +40,7 @@ from crawler.sources.pmlr import PmlrSource
 from crawler.store.cache import Store
 from tests.fakes.sites import FakeArxiv, make_entry
 from tests.fakes.venues import ACL, ECVA, NEURIPS, OPENREVIEW, PMLR, VenueSites, abstract_for, listed, paper_at
-from tests.fakes.web import FakeWeb, Reply, RoutingTransport
+from tests.fakes.web import FakeWeb, Reply, Request, RoutingTransport
 
 VENUE_SOURCES = ("neurips", "pmlr", "ecva", "acl")
 N20 = f"https://{NEURIPS}/paper_files/paper/2020/hash"
@@ -346,9 +346,9 @@ class TimedArxiv(FakeArxiv):
         self.clock = clock
         self.times: list[float] = []
 
-    def __call__(self, method, host, path, headers) -> Reply:
+    def handle(self, request: Request) -> Reply:
         self.times.append(self.clock.now())
-        return super().__call__(method, host, path, headers)
+        return super().handle(request)
 
 
 @dataclass

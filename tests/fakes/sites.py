@@ -16,7 +16,7 @@ from lxml import etree
 
 from tests import paths
 from tests.fakes.cvf_pages import fixture_for_path
-from tests.fakes.web import FakeWeb, Reply
+from tests.fakes.web import FakeWeb, Reply, Request
 
 ARXIV_FIXTURES = paths.FIXTURES / "arxiv"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -75,8 +75,8 @@ class FakeArxiv:
         self.down: Reply | None = None  # set to make every answer a failure (429, 503, …)
         self.catalogue = catalogue  # <entry> elements; default: tests/fixtures/arxiv/papers.xml
 
-    def __call__(self, method, host, path, headers) -> Reply:
-        query = parse_qs(urlsplit(path).query)
+    def handle(self, request: Request) -> Reply:
+        query = parse_qs(urlsplit(request.path).query)
         self.queries.append(query)
         if self.down is not None:
             return self.down
@@ -97,22 +97,22 @@ class FakeArxiv:
         return Reply(200, body, {"Content-Type": "application/atom+xml; charset=UTF-8"})
 
 
-def cvf_site(method, host, path, headers) -> Reply:
-    if headers.get("X-Forwarded-Proto") == "http":
-        return Reply(301, headers={"Location": f"https://{host}{path}"})
-    fixture = fixture_for_path(path)
+def cvf_site(request: Request) -> Reply:
+    if request.scheme == "http":
+        return Reply(301, headers={"Location": f"https://{request.host}{request.path}"})
+    fixture = fixture_for_path(request.path)
     if fixture is None:
         return Reply(404, b"<html><title>404 Not Found</title></html>")
     return Reply(200, fixture.read_bytes(), {"Content-Type": "text/html; charset=utf-8"})
 
 
-def plain_ok(method, host, path, headers) -> Reply:
+def plain_ok(request: Request) -> Reply:
     return Reply(200, b"<html><title>ok</title></html>", {"Content-Type": "text/html"})
 
 
-def arxiv_site(method, host, path, headers) -> Reply:
+def arxiv_site(request: Request) -> Reply:
     """arxiv.org abs pages: 200 for catalogue ids, 404 'Article identifier not recognized' otherwise."""
-    m = re.match(r"/(?:abs|pdf)/(.+?)(?:v\d+)?(?:\.pdf)?$", path)
+    m = re.match(r"/(?:abs|pdf)/(.+?)(?:v\d+)?(?:\.pdf)?$", request.path)
     known = {_versionless(e) for e in _entries()}
     if m and m.group(1) in known:
         return Reply(200, b"<html><title>arXiv</title></html>")

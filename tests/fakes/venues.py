@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 
 from tests import paths
-from tests.fakes.web import FakeWeb, Reply
+from tests.fakes.web import FakeWeb, Reply, Request
 
 FIXTURES = paths.FIXTURES
 
@@ -323,7 +323,7 @@ class VenueSites:
         web.host(PMLR, self._answer(self._pmlr))
         web.host(ECVA, self._answer(self._ecva))
         web.host(ACL, self._answer(self._acl))
-        web.host(OPENREVIEW, lambda *a: _file(FIXTURES / "neurips" / "challenge.html", 403))
+        web.host(OPENREVIEW, lambda request: _file(FIXTURES / "neurips" / "challenge.html", 403))
         return self
 
     def fail(self, url: str, reply: Reply) -> None:
@@ -331,9 +331,9 @@ class VenueSites:
         self.overrides[(parts.hostname or "", parts.path)] = reply
 
     def _answer(self, site):
-        def answer(method, host, target, headers) -> Reply:
-            path = urlsplit(target).path
-            return self.overrides.get((host, path)) or site(path)
+        def answer(request: Request) -> Reply:
+            path = urlsplit(request.path).path
+            return self.overrides.get((request.host, path)) or site(path)
 
         return answer
 

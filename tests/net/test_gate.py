@@ -57,7 +57,7 @@ class Host:
                 self.refused_at.append(time.monotonic())
                 return Reply(429, b"Too Many Requests", {"Retry-After": retry_after, "Content-Type": "text/plain"})
             if request.path.startswith("/api/query"):
-                return self.arxiv("GET", request.host, request.path, request.headers)
+                return self.arxiv.handle(request)
             if request.path.startswith("/wayback/"):
                 return Reply(200, b'{"url": "x", "archived_snapshots": {}}', {"Content-Type": "application/json"})
             return Reply(200, PAGE, {"Content-Type": "text/html; charset=utf-8"})

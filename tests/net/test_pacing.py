@@ -5,7 +5,6 @@ The end-to-end tests run the Checker over a real ClientPool (both transports) ag
 github.com that behaves as the real site does toward a crawler without a token: it allows a few HTML
 requests per minute from one address and answers the rest with `429` and `Retry-After: 60`. There, time
 is scaled: the crawler and the fake share a clock on which a virtual second passes in a few milliseconds.
-(tests/fakes/limited.py answers in one write: a slow fake would turn into minutes on that clock.)
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ from crawler.config import HostRule, Settings
 from crawler.models import LinkStatus
 from crawler.net.pacing import MAX_LEARNED_SPACING, SLACK, HostPacer
 from crawler.net.pool import ClientPool
-from tests.fakes.limited import LimitedGitHub, QuickServer
+from tests.fakes.limited import LimitedGitHub
+from tests.fakes.web import Loopback, Reply
 
 # --- HostPacer, on a manual clock ------------------------------------------------------------------
 
@@ -196,10 +196,10 @@ class ScaledTime:
 @pytest.fixture
 def serve():
     """serve(fake) -> port of a loopback server answering as `fake` (any host name resolves to it)."""
-    servers: list[QuickServer] = []
+    servers: list[Loopback] = []
 
     def start(fake) -> int:
-        servers.append(QuickServer(fake.answer if isinstance(fake, LimitedGitHub) else fake).start())
+        servers.append(Loopback(fake).start())
         return servers[-1].port
 
     yield start
@@ -283,7 +283,7 @@ def test_a_retry_after_beyond_the_ceiling_closes_the_host_for_the_run(serve):
     clock = ScaledTime(speed=300)
     github = LimitedGitHub(clock.now, allowed=0, retry_after="3600")
     port = serve(github)
-    paper_port = serve(lambda method, path: (200, {"Content-Type": "text/html"}, b"<title>A paper</title>"))
+    paper_port = serve(Reply(200, b"<title>A paper</title>", {"Content-Type": "text/html"}))
     urls = [f"http://github.com:{port}/o/r{i}" for i in range(20)]
     other = f"http://papers.example:{paper_port}/paper"
     results, _ = check_all(urls + [other], clock, "aiohttp", retry_after_ceiling=60.0)

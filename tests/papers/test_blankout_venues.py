@@ -47,7 +47,7 @@ from tests.fakes.venues import (
     paper_page,
     pmlr_volume_page,
 )
-from tests.fakes.web import FakeWeb, Reply, RoutingTransport
+from tests.fakes.web import FakeWeb, Reply, Request, RoutingTransport
 
 pytestmark = pytest.mark.corpus
 
@@ -206,8 +206,8 @@ class Sites:
             return Reply(404, b"<html><title>404 Not Found</title></html>", _HTML)
         return Reply(200, paper_page(found).encode(), _HTML)
 
-    def _neurips(self, method, host, target, headers) -> Reply:
-        path = urlsplit(target).path
+    def _neurips(self, request: Request) -> Reply:
+        host, path = request.host, urlsplit(request.path).path
         if m := re.fullmatch(r"/paper_files/paper/(\d{4})/?", path):
             year = int(m[1])
 
@@ -220,8 +220,8 @@ class Sites:
             return Reply(200, neurips_listing_page(year, papers).encode(), _HTML)
         return self._paper(f"https://{host}{path}")
 
-    def _pmlr(self, method, host, target, headers) -> Reply:
-        path = urlsplit(target).path
+    def _pmlr(self, request: Request) -> Reply:
+        host, path = request.host, urlsplit(request.path).path
         if m := re.fullmatch(r"/v(\d+)/", path):
             volume = int(m[1])
 
@@ -233,8 +233,8 @@ class Sites:
             return Reply(200, pmlr_volume_page(volume, papers).encode(), _HTML)
         return self._paper(f"https://{host}{path}")
 
-    def _ecva(self, method, host, target, headers) -> Reply:
-        path = urlsplit(target).path
+    def _ecva(self, request: Request) -> Reply:
+        host, path = request.host, urlsplit(request.path).path
         if path == "/papers.php":
             by_year = {}
             for year in (2018, 2020, 2022, 2024):
@@ -246,8 +246,8 @@ class Sites:
             return Reply(200, ecva_papers_page(by_year).encode(), _HTML)
         return self._paper(f"https://{host}{path}")
 
-    def _acl(self, method, host, target, headers) -> Reply:
-        path = urlsplit(target).path
+    def _acl(self, request: Request) -> Reply:
+        host, path = request.host, urlsplit(request.path).path
         if m := re.fullmatch(r"/volumes/([^/]+)/", path):
             volume = m[1]
 

@@ -1,5 +1,5 @@
 """crawler.sources.acl: ids and URLs of every era, the venue table, the volume and paper parsers, and
-AclSource through respx.
+AclSource in-process.
 
 The fake Anthology answers from tests/fixtures/acl/ (README there): `/volumes/<volume>/` a volume page,
 `/<id>/` a paper page, anything else the site's 404 page.

@@ -1,5 +1,5 @@
 """Archived copies for dead links (issue 15), end to end: whole nights of the pipeline over a loopback web, with
-a fake Wayback Machine on `archive.org` (tests/sources/test_wayback.py's FakeWayback, the availability API's real
+a fake Wayback Machine on `archive.org` (tests/fakes/wayback.py's FakeWayback, the availability API's real
 format) and arXiv for the paper suggestions.
 
 What a maintainer is promised: a dead project page gets the archive's copy from when the page last worked; the
@@ -20,8 +20,8 @@ from crawler.sources.arxiv import ArxivSource
 from crawler.sources.wayback import wayback_timestamp
 from crawler.store.cache import Store
 from tests.fakes.sites import FakeArxiv
-from tests.fakes.web import Reply, RoutingTransport
-from tests.sources.test_wayback import FakeWayback
+from tests.fakes.wayback import FakeWayback
+from tests.fakes.web import Reply, Request, RoutingTransport
 
 HOUR, DAY = 3600.0, 86400.0
 T0 = 1_800_000_000.0  # night 0: the project page still works
@@ -53,8 +53,8 @@ class Site:
     def __init__(self):
         self.project = 200
 
-    def __call__(self, method, host, path, headers) -> Reply:
-        url = f"https://{host}{path}"
+    def handle(self, request: Request) -> Reply:
+        url = f"https://{request.host}{request.path}"
         if url == PROJECT:
             return Reply(self.project, b"<html><title>The project</title></html>", {"Content-Type": "text/html"})
         if url == FINE:
@@ -258,7 +258,7 @@ def test_a_dead_project_page_of_a_paper_entry_gets_its_copy_not_the_paper(make_s
     listing = tmp_path / "README.md"
     listing.write_text(f"# Papers\n\n- Born Again Neural Networks, ICLR 2018 [[paper]]({PAPER}) "
                        f"[[project]]({PROJECT})\n")
-    web.host("arxiv.org", lambda *a: Reply(200, b"<html><title>arXiv</title></html>", {"Content-Type": "text/html"}))
+    web.host("arxiv.org", Reply(200, b"<html><title>arXiv</title></html>", {"Content-Type": "text/html"}))
     outcome = nights(make_settings(), web, site, listing)[-1]
     row = links(outcome)[PROJECT]
     assert row["dead"]
@@ -275,7 +275,7 @@ def test_a_night_asks_the_archive_at_most_max_per_run_questions_and_keeps_each_a
 
     monkeypatch.setattr(archive, "MAX_PER_RUN", 2)
     wanted = {f"https://gone.example/{i}": None for i in range(5)}
-    with Store(":memory:") as store, respx.mock(assert_all_called=False) as mock:
+    with Store(":memory:") as store, respx.mock(using="httpx", assert_all_called=False) as mock:
         route = mock.get(url__startswith="https://archive.org/wayback/available").mock(
             return_value=httpx.Response(200, json={"archived_snapshots": {}}))
 

@@ -1,4 +1,4 @@
-"""crawler.sources.cvf: URL rules, the parsers on fixtures of every era, and CvfSource through respx.
+"""crawler.sources.cvf: URL rules, the parsers on fixtures of every era, and CvfSource in-process.
 
 The fake CVF answers from tests/fixtures/cvf/ via tests/fakes/cvf_pages.py (the same mapping a loopback
 server uses) and tests/fakes/venue_mocks.py; `overrides` swaps in a status, a challenge page or a transport

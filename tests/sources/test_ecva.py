@@ -1,4 +1,4 @@
-"""crawler.sources.ecva: URL rules, the papers.php and paper-page parsers, EcvaSource through respx.
+"""crawler.sources.ecva: URL rules, the papers.php and paper-page parsers, EcvaSource in-process.
 
 The fake ECVA answers from tests/fixtures/ecva/ (README there): `/papers.php` is the one listing of every
 year; `/papers/eccv_YYYY/papers_ECCV/html/<name>.php` a paper page when a fixture exists, else 404.

@@ -1,4 +1,4 @@
-"""crawler.sources.neurips: URL rules of every era, the parsers on each era's markup, NeuripsSource through respx.
+"""crawler.sources.neurips: URL rules of every era, the parsers on each era's markup, NeuripsSource in-process.
 
 The fake site answers from tests/fixtures/neurips/ (README.md there says where each page comes from) through
 tests/fakes/venue_mocks.py; `overrides` swaps in a status, a challenge page or a transport error for one URL.
@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -36,7 +37,7 @@ from crawler.sources.pages import is_truncated, looks_like_challenge
 from tests import paths
 from tests.fakes import venue_mocks as venuefakes
 from tests.fakes.venue_mocks import Override, html
-from tests.fakes.web import Reply, RoutingTransport
+from tests.fakes.web import Reply, Request, RoutingTransport
 
 FIXTURES = paths.FIXTURES / "neurips"
 BASE = DEFAULT_NEURIPS_BASE
@@ -62,12 +63,13 @@ _YEAR_FILES = {2018: "2018_empty.html", 2019: "2019_truncated.html"}
 _LISTING = re.compile(r"/paper_files/paper/(\d{4})")
 _COMPANION = re.compile(r"/paper_files/paper/(\d{4})/(vol[\w-]+)")
 _PAPER = re.compile(r"/paper_files/paper/(\d{4})/hash/([0-9a-f]{32}-Abstract[\w-]*\.html)")
-_NOT_FOUND = httpx.Response(404, html="<html><head><title>404 Not Found</title></head><body>Not Found</body></html>")
+_NOT_FOUND = Reply(404, b"<html><head><title>404 Not Found</title></head><body>Not Found</body></html>",
+                   {"Content-Type": "text/html; charset=utf-8"})
 
 
-def site(request: httpx.Request) -> httpx.Response:
+def site(request: Request) -> Reply:
     """proceedings.neurips.cc and papers.nips.cc as the fixtures show them."""
-    host, path = request.url.host, request.url.path
+    host, path = request.host, urlsplit(request.path).path
     file: Path | None = None
     if host == "proceedings.neurips.cc":
         if m := _LISTING.fullmatch(path):
@@ -77,7 +79,7 @@ def site(request: httpx.Request) -> httpx.Response:
         elif m := _PAPER.fullmatch(path):
             file = FIXTURES / "papers" / m[1] / m[2]
     elif host == "papers.nips.cc" and path == f"/paper/{CHEN17_SLUG}":
-        return httpx.Response(301, headers={"Location": CHEN17})  # the old form redirects to the hash page
+        return Reply(301, headers={"Location": CHEN17})  # the old form redirects to the hash page
     elif host == "papers.nips.cc" and path.startswith("/paper/"):
         file = FIXTURES / "legacy" / f"{path.removeprefix('/paper/')}.html"
     if file is None or not file.is_file():
@@ -472,10 +474,10 @@ def test_requests_in_flight_never_exceed_the_concurrency():
         peak = max(peak, in_flight)
         await asyncio.sleep(0.01)
         in_flight -= 1
-        return _NOT_FOUND
+        return httpx.Response(404, html=_NOT_FOUND.body.decode())
 
     async def main():
-        with respx.mock(assert_all_called=False) as router:
+        with respx.mock(using="httpx", assert_all_called=False) as router:
             router.route().mock(side_effect=slow)
             async with httpx.AsyncClient() as client:
                 source = NeuripsSource(client, concurrency=2)

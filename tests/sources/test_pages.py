@@ -17,7 +17,7 @@ from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
 from crawler.sources.pages import PageFetcher, looks_like_challenge
 from tests.fakes.venue_mocks import refusals
-from tests.fakes.web import FakeWeb, Reply, RoutingTransport
+from tests.fakes.web import FakeWeb, InProcess, Reply, RoutingTransport
 
 OWN = "//dt[@class='ptitle']"
 PAGE = b"<html><body><dt class='ptitle'><a href='/p.php'>A paper</a></dt></body></html>"
@@ -57,7 +57,7 @@ def test_at_most_concurrency_requests_are_in_flight(web: FakeWeb):
     lock = threading.Lock()
     state = {"now": 0, "most": 0}
 
-    def slow(method, host, path, headers):
+    def slow(request):
         with lock:
             state["now"] += 1
             state["most"] = max(state["most"], state["now"])
@@ -155,13 +155,14 @@ def test_a_truncated_page_is_unavailable_for_the_callers_scope(web: FakeWeb):
 
 
 def test_paper_reads_the_page_it_was_redirected_to_and_scopes_a_page_that_is_no_paper():
-    # httpx.MockTransport rather than the loopback web: RoutingTransport rewrites the URLs a response reports.
+    # In-process rather than on the loopback web: RoutingTransport rewrites the URLs a response reports.
+    html = {"Content-Type": "text/html; charset=utf-8"}
     pages = {
-        "https://old.example/p/1": httpx.Response(301, headers={"Location": "https://site.example/papers/1.html"}),
-        "https://site.example/papers/1.html": httpx.Response(200, html=PAGE.decode()),
-        "https://site.example/papers/2.html": httpx.Response(200, html="<html><body>Maintenance</body></html>"),
+        "https://old.example/p/1": Reply(301, headers={"Location": "https://site.example/papers/1.html"}),
+        "https://site.example/papers/1.html": Reply(200, PAGE, html),
+        "https://site.example/papers/2.html": Reply(200, b"<html><body>Maintenance</body></html>", html),
     }
-    site = httpx.MockTransport(lambda request: pages.get(str(request.url), httpx.Response(404)))
+    site = InProcess(lambda request: pages.get(request.url, Reply(404)))
 
     def parse(html: str, url: str) -> PaperMeta:
         if "ptitle" not in html:

@@ -1,4 +1,4 @@
-"""crawler.sources.pmlr: URL rules, the volume table, the parsers on PMLR's markup, PmlrSource through respx.
+"""crawler.sources.pmlr: URL rules, the volume table, the parsers on PMLR's markup, PmlrSource in-process.
 
 The fake site answers from tests/fixtures/pmlr/ (README.md there says where each page comes from) through
 tests/fakes/venue_mocks.py; `overrides` swaps in a status, a challenge page or a transport error for one URL.
@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -38,6 +39,7 @@ from crawler.sources.pmlr import (
 from tests import paths
 from tests.fakes import venue_mocks as venuefakes
 from tests.fakes.venue_mocks import Override, html
+from tests.fakes.web import Reply, Request
 
 FIXTURES = paths.FIXTURES / "pmlr"
 BASE = DEFAULT_PMLR_BASE
@@ -63,12 +65,13 @@ def vol_url(number: int) -> str:
 # --- the fake site -------------------------------------------------------------------------------------
 
 _VOLUME_FILES = {"v202": "v202_empty.html", "v235": "v235_truncated.html"}
-_NOT_FOUND = httpx.Response(404, html="<html><head><title>404 Not Found</title></head><body>Not Found</body></html>")
+_NOT_FOUND = Reply(404, b"<html><head><title>404 Not Found</title></head><body>Not Found</body></html>",
+                   {"Content-Type": "text/html; charset=utf-8"})
 
 
-def site(request: httpx.Request) -> httpx.Response:
+def site(request: Request) -> Reply:
     """proceedings.mlr.press as the fixtures show it."""
-    path = request.url.path
+    path = urlsplit(request.path).path
     file: Path | None = None
     if path == "/":
         file = FIXTURES / "index.html"
@@ -76,7 +79,7 @@ def site(request: httpx.Request) -> httpx.Response:
         file = FIXTURES / _VOLUME_FILES.get(m[1], f"{m[1]}.html")
     elif m := re.fullmatch(r"/(v\d+)/([\w-]+)\.html", path):
         file = FIXTURES / "papers" / m[1] / f"{m[2]}.html"
-    if request.url.host != "proceedings.mlr.press" or file is None or not file.is_file():
+    if request.host != "proceedings.mlr.press" or file is None or not file.is_file():
         return _NOT_FOUND
     return html(file)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -29,11 +30,13 @@ from crawler.sources.pmlr import (
 )
 from crawler.sources.pmlr import parse_paper_page as pmlr_page
 from tests import paths
+from tests.fakes.web import InProcess, Reply, Request
 
 FIXTURES = paths.FIXTURES
 PMLR = FIXTURES / "pmlr" / "recorded"
 NEURIPS = FIXTURES / "neurips" / "recorded"
 ACL = FIXTURES / "acl" / "recorded"
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 NEURIPS_2024 = "https://proceedings.neurips.cc/paper_files/paper/2024/hash/9062b7d6e522dadf4f7d85d49b60d81e-Abstract-Conference.html"
 # The recorded abstract (its words replaced by the recorder, its bare `<` shapes the real page's).
@@ -151,11 +154,11 @@ def test_a_workshop_volume_at_icml_is_not_the_main_conference():
     assert classify(index[48]) == ("ICML", 2016) and classify(index[220]) is None  # a competition track
 
 
-def _site(routes: dict[str, Path]) -> httpx.MockTransport:
-    def answer(request: httpx.Request) -> httpx.Response:
-        found = routes.get(request.url.path)
-        return httpx.Response(200, html=read(found)) if found else httpx.Response(404, html="<html>404</html>")
-    return httpx.MockTransport(answer)
+def _site(routes: dict[str, Path]) -> InProcess:
+    def answer(request: Request) -> Reply:
+        found = routes.get(urlsplit(request.path).path)
+        return Reply(200, read(found).encode(), _HTML) if found else Reply(404, b"<html>404</html>", _HTML)
+    return InProcess(answer)
 
 
 def _pmlr(body, routes: dict[str, Path], table: VolumeTable):
@@ -254,7 +257,7 @@ def test_a_recorded_listing_whose_markup_changed_is_unavailable_not_empty(change
     html = change(read(NEURIPS / "2024.html"))
 
     async def main():
-        transport = httpx.MockTransport(lambda request: httpx.Response(200, html=html))
+        transport = InProcess(Reply(200, html.encode(), _HTML))
         async with httpx.AsyncClient(transport=transport) as client:
             return await NeuripsSource(client).listing("NeurIPS", 2024)
 

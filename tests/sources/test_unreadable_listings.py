@@ -27,6 +27,7 @@ from crawler.sources.neurips import NeuripsSource
 from crawler.sources.nights import night_of
 from crawler.store.cache import Store
 from tests import paths
+from tests.fakes.web import InProcess, Reply
 
 WEEK = 7 * 86400.0
 DAY = 86400.0
@@ -47,7 +48,7 @@ def test_a_listing_with_changed_markup_is_one_warning_and_judges_nothing(caplog)
     store = Store(":memory:")
 
     async def main():
-        transport = httpx.MockTransport(lambda request: httpx.Response(200, html=changed))
+        transport = InProcess(Reply(200, changed.encode(), {"Content-Type": "text/html; charset=utf-8"}))
         async with httpx.AsyncClient(transport=transport) as client:
             sources = SourceSet([NeuripsSource(client)], store, now=NIGHT_1, max_age=WEEK)
             (gateway,) = sources.papers

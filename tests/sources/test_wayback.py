@@ -5,8 +5,7 @@ send: string statuses, http:// snapshot URLs, an empty `archived_snapshots` when
 """
 
 import asyncio
-import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -22,7 +21,8 @@ from crawler.sources.wayback import (
     query_params,
     wayback_timestamp,
 )
-from tests.fakes.web import Reply, RoutingTransport
+from tests.fakes.wayback import FakeWayback, answer, capture
+from tests.fakes.web import RoutingTransport
 
 DOCUMENTED = """{
     "archived_snapshots": {
@@ -34,15 +34,6 @@ DOCUMENTED = """{
         }
     }
 }"""
-
-
-def answer(original: str, closest: dict | None) -> str:
-    return json.dumps({"url": original, "archived_snapshots": {"closest": closest} if closest else {}})
-
-
-def capture(original: str, timestamp="20210304050607", status="200", available=True) -> dict:
-    return {"status": status, "available": available, "timestamp": timestamp,
-            "url": f"http://web.archive.org/web/{timestamp}/{original}"}
 
 
 # -- the parser ----------------------------------------------------------------------------------------
@@ -110,7 +101,7 @@ def ask(url: str, **kw):
     return asyncio.run(go())
 
 
-@respx.mock(assert_all_mocked=True)
+@respx.mock(using="httpx", assert_all_mocked=True)
 def test_one_request_with_the_url_encoded_and_the_snapshot_back(respx_mock):
     original = "https://lab.example.edu/view.php?id=7&lang=en"
     route = respx_mock.get(API_URL).mock(return_value=httpx.Response(200, text=answer(original, capture(original))))
@@ -121,7 +112,7 @@ def test_one_request_with_the_url_encoded_and_the_snapshot_back(respx_mock):
     assert "lang=en" not in sent.query.decode().split("&")
 
 
-@respx.mock(assert_all_mocked=True)
+@respx.mock(using="httpx", assert_all_mocked=True)
 def test_an_empty_answer_is_none_and_not_an_error(respx_mock):
     respx_mock.get(API_URL).mock(return_value=httpx.Response(200, json={"url": "x", "archived_snapshots": {}}))
     assert ask("https://lab.example.edu/gone") is None
@@ -135,7 +126,7 @@ def test_an_empty_answer_is_none_and_not_an_error(respx_mock):
     (httpx.Response(200, text="x" * (MAX_BODY + 1)), "over"),
 ])
 def test_a_service_that_cannot_answer_is_unavailable(response, reason):
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(API_URL).mock(return_value=response)
         with pytest.raises(SourceUnavailable) as info:
             ask("https://lab.example.edu/gone")
@@ -145,43 +136,13 @@ def test_a_service_that_cannot_answer_is_unavailable(response, reason):
 @pytest.mark.parametrize("error", [httpx.ConnectTimeout("slow"), httpx.ReadTimeout("slow"),
                                    httpx.ConnectError("refused"), httpx.RemoteProtocolError("reset")])
 def test_a_network_failure_is_unavailable_never_none(error):
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.get(API_URL).mock(side_effect=error)
         with pytest.raises(SourceUnavailable):
             ask("https://lab.example.edu/gone")
 
 
 # -- the request, against a loopback Wayback -----------------------------------------------------------
-class FakeWayback:
-    """Answers like archive.org/wayback/available from a table of captures: url -> [(timestamp, status)]."""
-
-    def __init__(self, captures: dict[str, list[tuple[str, str]]]):
-        self.captures = captures
-        self.mode = "normal"  # or "busy" (empty answers), "down" (503 HTML), "slow"
-        self.asked: list[dict] = []
-
-    def __call__(self, method, host, path, headers):
-        parts = urlsplit(path)
-        if parts.path != "/wayback/available":
-            return Reply(404, b"<title>Not Found</title>")
-        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        self.asked.append(query)
-        if self.mode == "down":
-            return Reply(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>",
-                         {"Content-Type": "text/html"})
-        if self.mode == "slow":
-            return Reply(200, b'{"archived_snapshots": {}}', delay=1.0)
-        url = query.get("url", "")
-        found = [] if self.mode == "busy" else self.captures.get(url, [])
-        closest = None
-        if found:
-            target = int(query.get("timestamp", "99999999999999").ljust(14, "0"))
-            ts, status = min(found, key=lambda c: abs(int(c[0]) - target))
-            closest = capture(url, timestamp=ts, status=status)
-        body = answer(url, closest).encode()
-        return Reply(200, body, {"Content-Type": "application/json"})
-
-
 @pytest.fixture
 def wayback(web):
     fake = FakeWayback({
