@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from crawler.listfile.entries import split_title
+from crawler.listfile.titles import split_title
 from crawler.listfile.parse import parse_list
 from tests import paths
 

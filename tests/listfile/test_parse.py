@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.listfile.entries import split_title
+from crawler.listfile.titles import split_title
 from crawler.listfile.parse import parse_list, read_links
 from tests import paths
 
