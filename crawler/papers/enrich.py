@@ -21,8 +21,8 @@ import re
 from collections.abc import Sequence
 
 from crawler.checking.verdicts import with_suggestion
-from crawler.listfile.venues import is_venue_label
 from crawler.listfile.links import PAPER_URL, host_of, url_key
+from crawler.listfile.venues import is_venue_label
 from crawler.models import CheckResult, Enrichment, Entry, Fill, Link, PaperMeta, ParsedList, Unresolved
 from crawler.papers.judge import judge_paper
 from crawler.papers.match import Match, TitleIndex, best_match, normalize_title

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from crawler.listfile.titles import split_title
 from crawler.listfile.parse import parse_list
+from crawler.listfile.titles import split_title
 from tests import paths
 
 STYLES = paths.FIXTURES / "lists" / "styles"

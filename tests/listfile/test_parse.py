@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.listfile.titles import split_title
 from crawler.listfile.parse import parse_list, read_links
+from crawler.listfile.titles import split_title
 from tests import paths
 
 LISTS = paths.FIXTURES / "lists"
