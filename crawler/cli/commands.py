@@ -297,7 +297,7 @@ def _stop_on_sigterm() -> None:
 def entry() -> None:
     """The `crawler` program: main(), then out without the interpreter's teardown.
 
-    Freeing a big heap object by object, module by module, took 0.1-0.2 s of a 2000-link run (issue 16).
+    Freeing a big heap object by object, module by module, took 0.1-0.2 s of a 2000-link run.
     By then the cache is closed and every file written; the atexit handlers (logging's flush among them)
     still run and the streams are flushed. main() itself, which tests call in-process, exits normally.
     """

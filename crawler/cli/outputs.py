@@ -1,6 +1,6 @@
 """Everything a run writes: the reports, the paper export and its BibTeX, and the lists themselves.
 
-The library's one call for the CLI (issue 17): the command maps options to a `WriteBack` and calls
+The library's one call for the CLI: the command maps options to a `WriteBack` and calls
 `write_outputs`; nothing here knows about options or exit codes.
 """
 
