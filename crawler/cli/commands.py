@@ -16,6 +16,7 @@ import click
 
 from crawler import __version__
 from crawler.checking.progress import Progress
+from crawler.cli.ci import ci
 from crawler.cli.outputs import WriteBack, write_outputs
 from crawler.config import DEFAULT_LIST, FAIL_ON_CHOICES, ConfigError, Settings, load_config, parse_duration
 from crawler.errors import CrawlerError, NetworkDown
@@ -146,6 +147,9 @@ def resolve(opts: dict, settings: Settings) -> tuple[Path, ...]:
 @click.version_option(__version__, prog_name="crawler")
 def cli() -> None:
     """Keep a Markdown paper list healthy: check links, fill empty ones, collect abstracts."""
+
+
+cli.add_command(ci)
 
 
 @cli.command()
