@@ -19,8 +19,7 @@ import cmarkgfm
 import pytest
 
 from crawler.cli.commands import main
-from crawler.cli.init import ActionRef
-from crawler.cli.workflows import pr_comment_workflow_text, pr_workflow_text, workflow_text
+from crawler.cli.workflows import ActionRef, pr_comment_workflow_text, pr_workflow_text, workflow_text
 from crawler.models import Fill, LinkStatus
 from crawler.report import markdown
 from crawler.report.model import LinkRow, Place, RunReport, Summary
