@@ -1,7 +1,7 @@
-"""Entry recognition on hand-checked excerpts of every list style the corpus shows (issue 9).
+"""Entry recognition on hand-checked excerpts of every list style the corpus shows.
 
-The fixtures in fixtures/lists/styles/ are short excerpts retyped from the lists described in
-../shared/corpus/README.md, one file per style; each test states every entry of its file exactly:
+The fixtures in fixtures/lists/styles/ are short excerpts retyped from public awesome lists, one file per
+style; each test states every entry of its file exactly:
 line, title, venue, year and whether it is a paper, then which links belong to it.
 """
 
