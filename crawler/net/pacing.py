@@ -1,7 +1,7 @@
 """Manners per host: spacing between request starts, one pause for the whole host after a 429, and the
 gate every request of a run passes through, whoever sends it.
 
-Why (issue 12): with eight requests in flight to github.com, each collected its own 429, 96 in one
+Why: with eight requests in flight to github.com, each collected its own 429, 96 in one
 run. A 429 says "this machine asks too much of me", not "this URL is busy". So every request to
 that host waits out the pause, those already queued included. Later requests are then spaced at
 the rate the host evidently allowed.
@@ -27,9 +27,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
-
 from crawler.config import Settings
+from crawler.errors import HostPaused
 
 # A learned spacing keeps this much (10 %) below the rate the host allowed before its 429.
 SLACK = 1.1
@@ -143,17 +142,6 @@ def retry_after(value: str | None, now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - now)
-
-
-class HostPaused(httpx.TransportError):
-    """A request not sent: its host asked for a longer pause (HTTP 429) than we wait for anyone.
-
-    An httpx transport error, so every caller that handles a failed request handles this one too."""
-
-    def __init__(self, host: str, seconds: float):
-        super().__init__(f"not sent: {host} asked for a pause of {seconds:.0f} s more (HTTP 429)")
-        self.host = host
-        self.seconds = seconds
 
 
 class HostGate:

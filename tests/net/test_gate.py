@@ -16,9 +16,8 @@ import pytest
 
 from crawler.checking.checker import Checker
 from crawler.config import HostRule, Settings
-from crawler.errors import SourceUnavailable
+from crawler.errors import HostPaused, SourceUnavailable
 from crawler.models import LinkStatus
-from crawler.net.pacing import HostPaused
 from crawler.net.pool import ClientPool
 from crawler.sources import wayback
 from crawler.sources.arxiv import ArxivSource
