@@ -82,7 +82,8 @@ class CheckStage:
         if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:
             # Forked now, before the verifiers start a thread (arXiv's), while a fork is safe
             # (crawler.checking.workers).
-            self.workers = CheckWorkers(self.settings, processes=self.settings.processes, clock=self.clock)
+            self.workers = CheckWorkers(self.settings, processes=self.settings.processes, clock=self.clock,
+                                        gate=self.pool.gate if self.pool is not None else None)
             self.workers.start()
         if self.sources is not None:
             todo = await self._verify(todo, claims, results, now)

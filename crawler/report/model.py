@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from crawler import __version__
-from crawler.errortext import error_text, one_line
+from crawler.errors import error_text, one_line
 from crawler.listfile.links import host_of
 from crawler.models import (
     Availability,

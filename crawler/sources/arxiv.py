@@ -42,10 +42,9 @@ from crawler.config import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_CONTACT,
 )
-from crawler.errors import SourceUnavailable
+from crawler.errors import HostPaused, SourceUnavailable
 from crawler.listfile.links import ARXIV_HOSTS, abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
 from crawler.models import PaperMeta
-from crawler.net.pacing import HostPaused
 from crawler.papers.match import title_score
 from crawler.sources.base import PaperRef, PaperSource
 

@@ -30,12 +30,17 @@ from urllib.parse import urlsplit
 import httpx
 import lxml.etree
 
-from crawler.errors import SourceUnavailable
-from crawler.errortext import error_text
+from crawler.errors import (
+    BodyTooLarge,
+    HostPaused,
+    NameNotResolved,
+    PrivateAddressRefused,
+    SourceUnavailable,
+    error_text,
+)
 from crawler.listfile.links import web_parts
 from crawler.models import PaperMeta
-from crawler.net.pacing import HostPaused
-from crawler.net.pool import NameNotResolved, PrivateAddressRefused
+from crawler.net.body import read_capped
 from crawler.sources.base import WHOLE, PaperSource
 from crawler.sources.markup import doc, text
 
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
     from crawler.net.pool import ClientPool
 
 DEFAULT_CONCURRENCY = 2  # sites run by volunteers: listings are few and large
+MAX_PAGE = 64 * 1024 * 1024  # bounds a server that never stops sending; a venue's listing is far smaller
 T = TypeVar("T")
 
 # Bot walls seen in front of academic hosts: Cloudflare's managed challenge and "Attention Required",
@@ -240,7 +246,10 @@ class PageFetcher:
             return _Failure("offline: no network client", whole=True)
         self.requests_sent += 1
         try:
-            response = await self.client.get(url, follow_redirects=True)
+            async with self.client.stream("GET", url, follow_redirects=True) as response:
+                raw = await read_capped(response, MAX_PAGE, whole=True)
+        except BodyTooLarge as exc:
+            return _Failure(f"{exc} at {url}", whole=False)
         except httpx.TimeoutException:
             return _Failure(f"timeout at {url}", whole=False)
         except HostPaused as exc:  # a 429 (this run's, from any caller) paused the host for longer than we wait
@@ -256,7 +265,7 @@ class PageFetcher:
             return _Failure(f"blocked (HTTP 403) at {url}", whole=True)
         if status in (404, 410):  # whatever the body: a site's own error page may carry any widget
             return Page(str(response.url), status, "", self._clock())
-        body = response.text
+        body = raw.decode(response.encoding or "utf-8", errors="replace")  # as httpx's `response.text` reads it
         if looks_like_challenge(body, self.own_content):  # with 200 or 503, as Cloudflare serves them
             return _Failure(f"challenge page (HTTP {status}) at {url}", whole=True)
         if not 200 <= status < 300:

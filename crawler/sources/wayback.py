@@ -39,10 +39,9 @@ from typing import Any
 
 import httpx
 
-from crawler.errors import SourceUnavailable
-from crawler.errortext import error_text
+from crawler.errors import BodyTooLarge, NameNotResolved, PrivateAddressRefused, SourceUnavailable, error_text
 from crawler.models import PaperMeta
-from crawler.net.pool import NameNotResolved, PrivateAddressRefused
+from crawler.net.body import read_capped
 from crawler.sources.answers import STALE, Asker, InLookups
 from crawler.sources.base import SourceStates
 from crawler.store.cache import Store
@@ -121,11 +120,9 @@ async def closest_snapshot(client: httpx.AsyncClient, url: str, timeout: float, 
         async with client.stream("GET", api_url, params=query_params(url, near), timeout=timeout,
                                  headers={"Accept": "application/json"}) as response:
             status = response.status_code
-            body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BODY:
-                    raise SourceUnavailable(SOURCE, f"answer over {MAX_BODY} bytes for {url}")
+            body = await read_capped(response, MAX_BODY, whole=True)
+    except BodyTooLarge:
+        raise SourceUnavailable(SOURCE, f"answer over {MAX_BODY} bytes for {url}") from None
     except httpx.TimeoutException:
         raise SourceUnavailable(SOURCE, f"timeout after {timeout:g} s for {url}") from None
     except (httpx.HTTPError, NameNotResolved, PrivateAddressRefused, OSError) as exc:
