@@ -150,6 +150,14 @@ class ParsedList:
             disabled=tuple(dataclasses.replace(d, file=file) for d in self.disabled),
         )
 
+    def entries_by_place(self) -> dict[tuple[str, int], Entry]:
+        """(file, line) of every link written in an entry -> that entry (the first, where two share a line)."""
+        out: dict[tuple[str, int], Entry] = {}
+        for entry in self.entries:
+            for lk in entry.links:
+                out.setdefault((lk.file, lk.line), entry)
+        return out
+
     @staticmethod
     def join(parts: list[ParsedList]) -> ParsedList:
         """Several lists read as one (their links and entries keep their files)."""

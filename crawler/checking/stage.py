@@ -30,7 +30,7 @@ from crawler.config import Settings
 from crawler.errors import NetworkDown
 from crawler.listfile.exclusions import disabled_index, disabled_reason
 from crawler.listfile.links import Precheck, host_of, precheck
-from crawler.models import CheckResult, Entry, Link, LinkStatus, ParsedList
+from crawler.models import CheckResult, Link, LinkStatus, ParsedList
 from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim
 from crawler.sources.gateway import SourceSet
@@ -82,7 +82,8 @@ class CheckStage:
         if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:
             # Forked now, before the verifiers start a thread (arXiv's), while a fork is safe
             # (crawler.checking.workers).
-            self.workers = CheckWorkers(self.settings, processes=self.settings.processes, clock=self.clock)
+            self.workers = CheckWorkers(self.settings, processes=self.settings.processes, clock=self.clock,
+                                        gate=self.pool.gate if self.pool is not None else None)
             self.workers.start()
         if self.sources is not None:
             todo = await self._verify(todo, claims, results, now)
@@ -290,10 +291,7 @@ def on_hosts(keys: list[str], hosts: frozenset[str] | None) -> list[str]:
 
 def _claims(parsed: ParsedList, by_key: dict[str, list[Link]]) -> dict[str, Claim]:
     """Each distinct URL with the entries it is written on, for the sources that judge it."""
-    entries: dict[tuple[str, int], Entry] = {}
-    for entry in parsed.entries:
-        for lk in entry.links:
-            entries.setdefault((lk.file, lk.line), entry)
+    entries = parsed.entries_by_place()
     out = {}
     for key, links in by_key.items():
         on = tuple(dict.fromkeys(entries[(lk.file, lk.line)] for lk in links if (lk.file, lk.line) in entries))

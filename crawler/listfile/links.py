@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from crawler.models import ArxivId, LinkStatus
 
@@ -140,6 +140,16 @@ def url_key(url: str) -> str:
 def host_of(url: str) -> str:
     parts = urlsplit(url)
     return (parts.hostname or "").lower()
+
+
+def web_parts(url: str) -> tuple[str, SplitResult] | None:
+    """An http(s) URL's host (lower case) and parts; None for any other URL, or one that does not parse."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    return (host, parts) if parts.scheme.lower() in WEB_SCHEMES else None
 
 
 # --- arXiv ids -------------------------------------------------------------------------------------------

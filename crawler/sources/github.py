@@ -32,11 +32,12 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from crawler.config import DEFAULT_TIMEOUT, Settings
-from crawler.errors import SourceUnavailable
+from crawler.errors import BodyTooLarge, HostPaused, NameNotResolved, PrivateAddressRefused, SourceUnavailable
 from crawler.models import CheckResult, LinkStatus, RepoInfo
+from crawler.net.body import read_capped
 from crawler.net.credentials import GITHUB_TOKEN, Credentials
-from crawler.net.pacing import HostPaused
-from crawler.net.pool import ClientPool, NameNotResolved, PrivateAddressRefused
+from crawler.net.pacing import retry_after as parse_retry_after
+from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim, Verification, Verifier
 
 log = logging.getLogger(__name__)
@@ -658,14 +659,14 @@ class GitHubVerifier(Verifier):
                     "POST", self.endpoint, json={"query": query, "variables": variables},
                     headers={"Accept": "application/json"}, follow_redirects=False,
                 ) as response:
-                    body = await _read_capped(response)
+                    body = await read_capped(response, MAX_BODY, whole=True)
         except (TimeoutError, httpx.TimeoutException):
             return _Reply(_Outcome.SMALLER, reason=f"no answer within {self.timeout:g} s")
         except HostPaused as exc:  # a 429 paused api.github.com for longer than we wait
             return _Reply(_Outcome.STOP, reason=str(exc))
         except (NameNotResolved, PrivateAddressRefused, httpx.ConnectError, httpx.UnsupportedProtocol) as exc:
             return _Reply(_Outcome.STOP, reason=f"cannot reach {self.endpoint} ({type(exc).__name__})")
-        except _TooBig:
+        except BodyTooLarge:
             return _Reply(_Outcome.UNREADABLE, reason="answer too large")
         except (httpx.HTTPError, OSError) as exc:  # a dropped connection, a body cut short
             return _Reply(_Outcome.UNREADABLE, reason=f"{type(exc).__name__}")
@@ -682,7 +683,7 @@ class GitHubVerifier(Verifier):
         secondary = "secondary rate limit" in lowered or "abuse" in lowered
         if status in (403, 429) or (secondary and not isinstance((payload or {}).get("data"), dict)):
             # GitHub's order: retry-after first; remaining 0 is the hourly budget; else wait a minute, doubling.
-            retry_after = _seconds(response.headers.get("retry-after"))
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
             if retry_after is not None or secondary:
                 self._secondary_hits += 1
                 wait = retry_after if retry_after is not None else MIN_SECONDARY_WAIT * 2 ** (self._secondary_hits - 1)
@@ -711,21 +712,6 @@ class GitHubVerifier(Verifier):
         return _Reply(_Outcome.READ, payload=payload)
 
 
-class _TooBig(Exception):
-    pass
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _TooBig
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _json(body: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(body)
@@ -746,14 +732,6 @@ def _message(payload: dict[str, Any] | None) -> str:
             if isinstance(error, dict) and isinstance(error.get("message"), str):
                 return error["message"]
     return ""
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def _take(queue: Sequence[Item], size: int) -> list[Item]:
