@@ -147,7 +147,7 @@ class Loopback:
 
     def __init__(self, site: Site):
         self.site = site
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
 
     @property
     def port(self) -> int:
@@ -198,8 +198,7 @@ class Loopback:
             def log_message(self, *args):
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
@@ -208,6 +207,13 @@ class Loopback:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver listens with a backlog of 5: a client opening dozens of connections at once has the
+    # rest of its SYNs dropped, and Linux resends them after 1, 3, 7, 15 s, so a test waits seconds.
+    request_queue_size = 256
 
 
 TRANSPORTS = ("aiohttp", "httpcore")
