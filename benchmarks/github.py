@@ -3,7 +3,7 @@
     python -m benchmarks.github              # about ten seconds
     python -m benchmarks.github --json out.json
 
-A loopback GitHub (tests/fakegithub.py) holds one world: repositories that are fine, renamed or
+A loopback GitHub (tests/fakes/github.py) holds one world: repositories that are fine, renamed or
 transferred, deleted, private, archived; files and folders that moved; branches renamed
 master -> main (github.com redirects their pages) or deleted; a branch with a '/' in its name; raw
 files; release tags; profiles of accounts that were renamed. github.com and raw.githubusercontent.com

@@ -11,7 +11,7 @@ one request every 3 s (the real `arxiv-delay`): those waits are the floor, (arXi
 the run takes beyond them is its own cost.
 
 Nothing leaves 127.0.0.1: the fake web (tests/fakes/web.py) answers for every host, the arXiv API is
-tests/fakesites.py's, and the crawler runs with the loopback guard.
+tests/fakes/sites.py's, and the crawler runs with the loopback guard.
 """
 
 from __future__ import annotations

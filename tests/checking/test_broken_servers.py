@@ -1,7 +1,7 @@
 """Servers that break HTTP, on both transports: the links are still judged right, the errors stay readable.
 
 The server here is a raw socket, written by hand, because a well-behaved HTTP library cannot misbehave
-the way real servers do (issue 13): one sends its PDF's body with its answer to HEAD, which poisons the
+the way real servers do: one sends its PDF's body with its answer to HEAD, which poisons the
 kept-alive connection for the next request; others answer with bytes that are no HTTP at all.
 Names resolve to 127.0.0.1 through a fake resolver (`allow_private` lets loopback through the guard).
 """

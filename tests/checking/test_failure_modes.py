@@ -1,4 +1,4 @@
-"""One link per failure mode, on a loopback web, each classified as SPEC says (issue 4).
+"""One link per failure mode, on a loopback web, each classified by its status's meaning.
 
 Host names are resolved by a fake resolver to 127.0.0.1 (the guard is on, `allow_private`
 lets loopback through); the name that does not resolve is answered by that resolver too, so no
@@ -70,7 +70,7 @@ def failure_web(web):
     web.add(f"{site}/loop-b", Reply(302, headers={"Location": f"{site}/loop-a"}))
     web.add(f"{site}/flaky", Flaky(Reply(503), 1, Reply(200)))
     web.add(f"{site}/busy", Flaky(Reply(429, headers={"Retry-After": "1"}), 1, Reply(200)))
-    # A 429 pauses its whole host (issue 12), so the host that asks for an hour has no other links here.
+    # A 429 pauses its whole host, so the host that asks for an hour has no other links here.
     web.add(f"http://limited.test:{web.port}/always-429", Reply(429, headers={"Retry-After": "3600"}))
     web.add(f"{site}/403", Reply(403, b"<title>Just a moment...</title>"))
     web.add(f"{site}/no-head", Reply(200, head_status=405))
@@ -146,6 +146,6 @@ def test_every_failure_mode_is_classified_as_spec_says(failure_web, make_setting
     assert [h["status"] for h in got["/chain1"]["redirects"]] == [301, 308, 302]
     assert "soft 404" in got["/deep/soft"]["error"] and "home page" in got["/deep/gone"]["error"]
     assert "redirect loop" in got["/loop-a"]["error"]
-    # Every error text is one short line (issue 13).
+    # Every error text is one short line.
     errors = [lo["error"] for lo in outcome.report.to_json()["links"] if lo["error"]]
     assert len(errors) >= 10 and all(len(e) <= 200 and e.isprintable() for e in errors)

@@ -1,4 +1,4 @@
-"""One meaning per status (issue 13): the summary, badge, Markdown, page, chart, exit code and history agree.
+"""One meaning per status: the summary, badge, Markdown, page, chart, exit code and history agree.
 
 Each status is put through the same path a real run takes (history over two nights, build_report) and
 every output is asked what it made of it. `blocked` and `rate_limited` say nothing about the link: they

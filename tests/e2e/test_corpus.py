@@ -1,4 +1,4 @@
-"""Link extraction against GitHub's renderer, and the real lists of ../shared/corpus (issue 9).
+"""Link extraction against GitHub's renderer, and the real lists of ../shared/corpus.
 
 The reference is Debian's `cmark-gfm` (`apt-get install -y cmark-gfm`, done by .ci/run) run with GitHub's
 extensions and raw HTML kept; every `<a href>` in its HTML, read back with lxml, is a link a reader can

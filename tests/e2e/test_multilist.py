@@ -1,4 +1,4 @@
-"""Several lists in one run (issue 15), as a maintainer meets them: the `crawler` command in a list repository
+"""Several lists in one run, as a maintainer meets them: the `crawler` command in a list repository
 (a README plus `papers/*.md`), against loopback sites, with the guard that keeps a subprocess on loopback.
 
 One run, one cache and one report: each distinct URL is checked once whichever lists hold it; each problem is

@@ -180,7 +180,7 @@ def test_one_unreachable_host_is_not_an_outage(make_settings, web, listing):
 
 
 def test_a_crawler_bug_keeps_the_last_verdict_and_never_makes_a_link_dead(make_settings, web, listing):
-    """A check that raises (a bug, a worker that died) says nothing about the link (review of issue 16)."""
+    """A check that raises (a bug, a worker that died) says nothing about the link."""
     settings = make_settings(max_age=HOUR)
     clock = Clock()
     web.host("stable.example", Reply(200))
@@ -210,7 +210,7 @@ def test_a_crawler_bug_keeps_the_last_verdict_and_never_makes_a_link_dead(make_s
 
 
 def test_a_report_a_day_later_makes_nothing_dead_and_counts_nothing_twice(make_settings, web, listing, tmp_path):
-    """Dead is measured between the observations, and a report re-dates nothing (review of issue 17)."""
+    """Dead is measured between the observations, and a report re-dates nothing."""
     settings = make_settings(max_age=HOUR, dead_after=2, dead_span=20 * HOUR)
     clock = Clock()
     web.host("stable.example", Reply(200))

@@ -1,8 +1,8 @@
-"""Issue 14's "Done when", end to end: whole runs over lists of NeurIPS, ICML/AISTATS (PMLR), ECCV (ECVA) and
+"""Venue papers end to end: whole runs over lists of NeurIPS, ICML/AISTATS (PMLR), ECCV (ECVA) and
 ACL entries, against NeurIPS, PMLR, ECVA, the ACL Anthology and arXiv on one loopback web.
 
 The venue sites are tests/fakes/venues.py (listings and paper pages from the fixtures), arXiv is
-tests/fakesites.FakeArxiv with a catalogue of its own. The lists are written the way the corpus lists write
+tests/fakes/sites.py's FakeArxiv with a catalogue of its own. The lists are written the way the corpus lists write
 theirs (six layouts: the seed's `### Title VENUE YEAR [[paper]]()`, `- Title [[paper]()]` under a venue
 heading, `- [[VENUE]()] Title` tags, a venue table, HTML `<li>` items with a `[supp]` link, `- [Title](),
 authors, VENUE YEAR`), with every paper of each venue-year's listing as an empty paper link, its title written

@@ -1,4 +1,4 @@
-"""A loopback Crossref, doi.org and walled publishers, for tests/fakeweb.FakeWeb.
+"""A loopback Crossref, doi.org and walled publishers, for tests/fakes/web.py's FakeWeb.
 
 Built from Crossref's published limits (its blog, 2025-11-05) and the recorded answers in tests/fixtures/crossref:
 - `GET api.crossref.org/works?filter=doi:A,doi:B,...&rows=N[&mailto=...]` answers a work list holding the

@@ -1,4 +1,4 @@
-"""A loopback OpenReview: both APIs as they answer since 2026, for tests/fakeweb.FakeWeb.
+"""A loopback OpenReview: both APIs as they answer since 2026, for tests/fakes/web.py's FakeWeb.
 
 What it does is what OpenReview is known to answer (ktwu01/benchmark-radar#81, rpatrik96/bibtexupdater#62 and
 #63, openreview-py's client and tests) and recorded answers (tests/fixtures/openreview/README.md):

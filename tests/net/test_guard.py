@@ -1,4 +1,4 @@
-"""Hostile lists, hostile sites and crashes (issue 7): each protection has a test that fails without it."""
+"""Hostile lists, hostile sites and crashes: each protection has a test that fails without it."""
 
 import asyncio
 import gzip
@@ -51,7 +51,7 @@ def test_github_token_goes_only_to_github_over_https(monkeypatch):
                                                   "https://raw.githubusercontent.com/a/b/main/README.md",
                                                   "https://gist.github.com/a/1"])
     assert seen["https://github.com/a/b"] == "Bearer ghp_secret_value_123"
-    # GitHub's other hosts are not the API: SPEC sends the token to github.com and api.github.com only.
+    # GitHub's other hosts are not the API: the token goes to github.com and api.github.com only.
     assert seen["https://raw.githubusercontent.com/a/b/main/README.md"] is None
     assert seen["https://gist.github.com/a/1"] is None
     assert seen["http://github.com/a/b"] is None  # plain http: never

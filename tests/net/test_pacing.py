@@ -1,4 +1,4 @@
-"""crawler.net.pacing and the Checker's manners toward hosts that rate-limit (issue 12), without waiting real minutes.
+"""crawler.net.pacing and the Checker's manners toward hosts that rate-limit, without waiting real minutes.
 
 Unit tests drive HostPacer with a manual clock: a sleep returns only when the test moves time past it.
 The end-to-end tests run the Checker over a real ClientPool (both transports) against a loopback fake of

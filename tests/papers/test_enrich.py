@@ -1,4 +1,4 @@
-"""crawler.papers.enrich over fakes that implement the source interface (issue 17): no network, no HTML.
+"""crawler.papers.enrich over fakes that implement the source interface: no network, no HTML.
 
 A fake venue site lists papers per venue-year and can fail one listing or the whole site; a fake arXiv
 answers title searches. The enricher must fill from the entry's venue, fall back to arXiv only where the

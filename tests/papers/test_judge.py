@@ -1,4 +1,4 @@
-"""The paper judge (issue 13): is the source's paper the one the entry names?
+"""The paper judge: is the source's paper the one the entry names?
 
 Entries come from parse_list on one-line excerpts in the corpus lists' own styles, so `title` and
 `raw` are what the pipeline will hand over. Sources are PaperMeta as arXiv and CVF give them

@@ -1,4 +1,4 @@
-"""The paper judge (crawler/papers/judge.py, issue 13) on the real lists of ../shared/corpus.
+"""The paper judge (crawler/papers/judge.py) on the real lists of ../shared/corpus.
 
 Three measurements, each printed as a table (run with -s, or `python tests/papers/test_judge_corpus.py [DIR]`):
 1. the renamed arXiv papers the issue names, as the corpus lists write them, against arXiv's metadata;
@@ -35,7 +35,7 @@ from crawler.papers.match import title_score, title_words
 from tests import paths
 
 ROOT = paths.ROOT
-OLD_WRONG_BELOW = 0.5  # the rule before issue 13: a title score below this was `wrong_paper`
+OLD_WRONG_BELOW = 0.5  # the old rule, before the judge weighed authors: a title score below this was `wrong_paper`
 PAIRS_PER_ENTRY = 25  # precision sample: each entry against this many others of its list
 ARXIV_ID = re.compile(r"arxiv(?:\.org/(?:abs|pdf)/|:\s?)(\d{4}\.\d{4,5})", re.I)
 
@@ -147,7 +147,7 @@ def issue_rows(lists: dict[str, list[Entry]]) -> list[dict]:
 def test_the_issues_renamed_papers_are_the_same_paper(lists, capsys):
     rows = issue_rows(lists)
     with capsys.disabled():
-        print("\nissue 13's renamed papers, as the corpus lists write them\n" + format_table(rows))
+        print("\nrenamed papers that were false alarms, as the corpus lists write them\n" + format_table(rows))
     assert {r["id"] for r in rows} == set(ARXIV)
     assert {r["list"] for r in rows} >= {"FLHonker", "dkozlov", "cedrickchee"}
     assert all(r["same"] for r in rows)

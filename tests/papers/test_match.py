@@ -504,7 +504,7 @@ def test_title_score_is_symmetric_and_bounded(a: str, b: str) -> None:
 
 
 def test_the_title_index_keeps_every_candidate_best_match_could_accept_or_weigh():
-    """TitleIndex prunes a listing before scoring (issue 16): the verdict must be the one on the whole listing."""
+    """TitleIndex prunes a listing before scoring: the verdict must be the one on the whole listing."""
     from crawler.papers.match import TitleIndex
 
     listing = [PaperMeta(source="cvf", title=t, url=f"https://x.org/{i}", year=2020) for i, t in enumerate([

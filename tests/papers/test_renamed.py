@@ -1,4 +1,4 @@
-"""Renamed papers through the whole run (issue 13): the same paper under a new title is `ok` with a note.
+"""Renamed papers through the whole run: the same paper under a new title is `ok` with a note.
 
 A fake arXiv answers with the papers' current titles and authors, as the real API would for the four
 false alarms the issue names; the list keeps the old titles, written in the corpus lists' own styles.

@@ -1,4 +1,4 @@
-"""Archived copies for dead links (issue 15), end to end: whole nights of the pipeline over a loopback web, with
+"""Archived copies for dead links, end to end: whole nights of the pipeline over a loopback web, with
 a fake Wayback Machine on `archive.org` (tests/fakes/wayback.py's FakeWayback, the availability API's real
 format) and arXiv for the paper suggestions.
 

@@ -679,7 +679,7 @@ def _unavailable(
 def test_listing_unavailable(target: str, answer: Override, reason: str):
     error = _unavailable(lambda s: s.listing("CVPR", 2019), {target: answer})
     assert reason in error.reason
-    # A refusal of the whole site stops CVF; anything else stops only this conference year (issue 12).
+    # A refusal of the whole site stops CVF; anything else stops only this conference year.
     site_wide = reason in ("challenge", "403", "429")
     assert error.scope == ("" if site_wide else "CVPR 2019")
 

@@ -122,7 +122,7 @@ def test_items_group_links_by_repository_case_insensitively():
     assert items[0].expressions == ("main:src", "main:") and items[0].tags == ("v1",)
 
 
-# --- reading answers (GitHub's shapes, SOURCES.md) ---------------------------------------------------
+# --- reading answers (the shapes GitHub's GraphQL API sends) ---------------------------------------------------
 
 
 def test_partial_data_is_read_alias_by_alias():
