@@ -524,7 +524,7 @@ def _indent(text: str) -> str:
 
 
 # `gh`, as far as our workflows use it (run with the test's Python): every call logged to $GH_LOG; `issue list`
-# prints the open issue's number, `issue create` opens the issue numbered 1, `issue close` closes it; `gh api` answers for
+# prints the open issue's number, `issue create` opens number 1, `issue close` closes it; `gh api` answers for
 # the pull requests the test opened (Runner.open_pull_request): their issue comments and review comments, kept
 # in $GH_STATE, each written by the job's bot. A review comment needs the pull request's head commit, and a
 # line of the diff is assumed (GitHub would refuse a line outside it with 422).
