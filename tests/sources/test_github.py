@@ -13,6 +13,7 @@ import logging
 import httpx
 import pytest
 
+from crawler.config import HostRule
 from crawler.listfile.links import normalize_url
 from crawler.models import LinkStatus
 from crawler.net.pool import ClientPool
@@ -293,7 +294,7 @@ def test_the_token_goes_only_to_the_api(web, make_settings, token, caplog):
     pages = GitHubPages(world())
     web.host("github.com", pages)
     web.host("example.org", Reply(200, b"<title>x</title>"))
-    settings = make_settings()
+    settings = make_settings(hosts={"github.com": HostRule(spacing=0.0)})  # where the token goes, not pacing
     web.add(GRAPHQL_URL, fake)
 
     async def go():
