@@ -4,8 +4,8 @@ import json
 import re
 
 from crawler.cli.outputs import write_outputs
-from tests.e2e.test_seed import SEED, run
 from tests.fakes.sites import install
+from tests.support.runs import SEED, run
 
 NAMES = ("health.md", "health.json", "index.html", "badge.svg")
 

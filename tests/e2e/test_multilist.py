@@ -21,9 +21,9 @@ import pytest
 from crawler.cli.outputs import WriteBack, write_outputs
 from crawler.errors import UsageError
 from tests import paths
-from tests.e2e.test_seed import run
 from tests.fakes.sites import ATOM, FakeArxiv, _entries
 from tests.fakes.web import Reply
+from tests.support.runs import run
 
 ROOT = paths.ROOT
 GUARD = paths.GUARD

@@ -1,38 +1,14 @@
 """The bundled seed list against a web that answers like arXiv, CVF and GitHub (all on loopback)."""
 
-import asyncio
 import json
 
 import pytest
 
 from crawler.listfile.rewrite import apply
-from crawler.net.pool import ClientPool
-from crawler.pipeline import Job, Pipeline
 from crawler.report import export
-from crawler.sources.arxiv import ArxivSource
-from crawler.sources.cvf import CvfSource
-from crawler.store.cache import Store
-from tests import paths
 from tests.fakes.sites import install
-from tests.fakes.web import Reply, RoutingTransport
-
-SEED = paths.SEED
-CVF = "https://openaccess.thecvf.com"
-
-
-def run(settings, web, list_path, command="run"):
-    async def go():
-        async with ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits)) as pool:
-            arxiv = ArxivSource(url_format=f"http://127.0.0.1:{web.port}/api/query?{{}}", delay=0, timeout=5)
-            cvf = CvfSource(pool.client(CVF), base=CVF)
-            with Store(settings.db) as store:
-                return await Pipeline(settings, store, pool=pool, sources=[arxiv, cvf]).execute(Job(command, list_path))
-
-    return asyncio.run(go())
-
-
-def papers_of(outcome) -> list[dict]:
-    return export.records(outcome.report, outcome.parsed, outcome.enrichment, outcome.repos)
+from tests.fakes.web import Reply
+from tests.support.runs import CVF, SEED, papers_of, run
 
 
 def unavailable(outcome) -> set[str]:

@@ -7,7 +7,6 @@ badge's title, the job summary, the tracking issue, the action's outputs, the li
 code. Each must give the same four numbers, and they must add up.
 """
 
-import asyncio
 import json
 import re
 
@@ -15,21 +14,14 @@ import pytest
 
 from crawler.cli.commands import _summary_line
 from crawler.listfile.exclusions import rules
-from crawler.net.pool import ClientPool
-from crawler.pipeline import Job, Pipeline
 from crawler.report import badge, export, html, markdown
 from crawler.report import json as health_json
 from crawler.report.model import RunReport
 from crawler.report.summary import counts, issue_body, job_summary
-from crawler.sources.arxiv import ArxivSource
-from crawler.sources.cvf import CvfSource
-from crawler.store.cache import Store
-from tests import paths
 from tests.fakes.sites import install
-from tests.fakes.web import Reply, RoutingTransport
+from tests.fakes.web import Reply
+from tests.support.runs import SEED, run
 
-SEED = paths.SEED
-CVF = "https://openaccess.thecvf.com"
 FOUR = ("links", "healthy", "failing", "not_judged", "skipped")
 # More links for the run with a source down: a bot wall, a dead page, a user exclusion, a non-web link.
 EXTRA = """
@@ -39,17 +31,6 @@ EXTRA = """
 ### A Paper Excluded By The User ICML 2021 [[paper]](https://twitter.com/someone/status/3)
 ### A Paper With A Mail Link ICML 2021 [[mail]](mailto:someone@example.org)
 """
-
-
-def run(settings, web, list_path):
-    async def go():
-        async with ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits)) as pool:
-            arxiv = ArxivSource(url_format=f"http://127.0.0.1:{web.port}/api/query?{{}}", delay=0, timeout=5)
-            cvf = CvfSource(pool.client(CVF), base=CVF)
-            with Store(settings.db) as store:
-                return await Pipeline(settings, store, pool=pool, sources=[arxiv, cvf]).execute(Job("run", list_path))
-
-    return asyncio.run(go())
 
 
 @pytest.fixture(params=["seed", "source down"])

@@ -16,10 +16,10 @@ from crawler.config import Settings
 from crawler.models import Availability, LinkStatus, SourceState
 from crawler.report import export, html
 from crawler.report.model import LinkRow, Place, RunReport, RunRow, Summary
-from tests.e2e.test_seed import SEED, papers_of, run
 from tests.fakes.sites import install
 from tests.fakes.web import FakeWeb
 from tests.support.browser.chromium import CHROMIUM, Chromium
+from tests.support.runs import SEED, papers_of, run
 
 REQUIRE_BROWSER = os.environ.get("CRAWLER_REQUIRE_BROWSER") == "1"  # set by .ci/run, which installs chromium
 READY = "document.documentElement.dataset.ready === '1'"
