@@ -101,6 +101,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 def test_every_failure_mode_is_classified_as_spec_says(failure_web, make_settings, tmp_path):
     web, site, hang_port, reset_port = failure_web
     lines = [f"- [Paper for {path}]({site}{path})" for path in EXPECTED]

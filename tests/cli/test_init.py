@@ -422,6 +422,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
 
 
 # -- end to end: two lists, init, the generated workflow run as a script --------------------------------------
+@pytest.mark.slow
 def test_two_lists_init_then_the_generated_workflow_checks_both_with_one_cache_and_one_report(tmp_path, web):
     """A fresh repository holding a README and a folder of lists; `crawler init`; the
     generated workflow run as a script, twice (two nights), on loopback."""

@@ -381,6 +381,7 @@ def runner(repo: Path, home: Path, run_id: int, actions: dict) -> Runner:
                   env={"PYTHONPATH": f"{GUARD}:{ROOT}"})
 
 
+@pytest.mark.slow
 def test_the_nightly_workflow_runs_as_a_script_and_the_cache_carries_a_failure_to_the_next_night(tmp_path, list_web):
     repo = list_repository(tmp_path / "repo", {"data/papers.md": LIST.format(base=list_web),
                                                "crawler.toml": loopback_config(list_web)})

@@ -129,6 +129,7 @@ def run(web: FakeWeb, settings: Settings, body):
     return asyncio.run(go())
 
 
+@pytest.mark.slow
 def test_checks_and_sources_together_keep_to_the_hosts_concurrency_and_spacing(web, host):
     settings = settings_for()
     checked, pages, found, snapshot = run(web, settings, lambda pool: everyone(pool, settings, web.port))

@@ -10,6 +10,7 @@ import sys
 import time
 
 import httpx
+import pytest
 import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,6 +138,7 @@ def test_url_like_text_gives_a_verdict_not_an_exception(url):
 
 # --- crash safety ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_kill_9_mid_run_leaves_a_sound_cache_and_a_rerun_reuses_it(web, tmp_path):
     n = 600
     for i in range(n):
@@ -172,6 +174,7 @@ def test_kill_9_mid_run_leaves_a_sound_cache_and_a_rerun_reuses_it(web, tmp_path
         assert conn.execute("SELECT count(*) FROM results").fetchone()[0] == n
 
 
+@pytest.mark.slow
 def test_sigterm_half_way_keeps_every_finished_result(web, tmp_path):
     fast, slow = 60, 20
     for i in range(fast):

@@ -355,6 +355,7 @@ def score(got: dict) -> dict[str, Counter]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LISTS, reason="corpus not present (set CRAWLER_CORPUS)")
 def test_blanked_venue_links_come_back_with_no_wrong_fill(web, tmp_path):
     totals = {s: Counter() for s in SITES}

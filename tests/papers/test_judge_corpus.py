@@ -242,6 +242,7 @@ def precision(lists: dict[str, list[Entry]], per_entry: int | None) -> tuple[lis
     return [*rows, total], misses
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 def test_an_unrelated_paper_of_the_same_field_is_not_the_same(lists, capsys):
     rows, misses = precision(lists, PAIRS_PER_ENTRY)
