@@ -26,10 +26,11 @@ def test_the_contributors_commands_are_the_ones_ci_runs():
     contributing = README.split("## Contributing: two commands")[1]
     blocks = re.findall(r"```sh\n(.*?)\n```", contributing, re.S)
     assert blocks == ["python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/crawler run",
-                      ".venv/bin/python -m pytest -q"]
+                      ".venv/bin/python -m pytest -q -n 2"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "python3 -m venv .venv" in ci and "pip install --quiet -e '.[dev]'" in ci
-    assert ".venv/bin/python -m pytest -q" in ci
+    assert [line for line in ci.splitlines() if "pytest" in line and not line.startswith("#")
+            and "echo" not in line] == [blocks[1]]  # the one test invocation, exactly the README's
 
 
 def test_the_design_and_the_figures_are_linked_not_inlined():
