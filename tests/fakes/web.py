@@ -22,8 +22,9 @@ limited.py (github.com's rate limit), venue_mocks.py (fixture folders served in-
 Canned answers for one URL stay respx routes (`respx.mock(using="httpx")`, which mocks at the client
 whatever the transport).
 
-Raw sockets are used only where a test is about broken HTTP, which a server built on an HTTP library
-cannot send (tests/checking/test_broken_servers.py: a body after a HEAD answer, bytes that are no HTTP).
+Raw sockets are used only where a test is about broken HTTP or broken connections, which a server built on
+an HTTP library cannot send (tests/checking/test_broken_servers.py: a body after a HEAD answer, bytes that
+are no HTTP; tests/checking/test_failure_modes.py: a connection reset, a server that never answers).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Reply:
     head_status: int | None = None  # a server whose HEAD answer differs from GET
     delay: float = 0.0
     close: bool = False  # hang up after the body: with a larger Content-Length header, a body cut short
+    drip: float = 0.0  # on loopback, send the body 64 bytes at a time, this many seconds apart (never silent long)
 
     def status_for(self, method: str) -> int:
         return self.head_status if method == "HEAD" and self.head_status else self.status
@@ -180,11 +182,20 @@ class Loopback:
                 self.end_headers()
                 if method != "HEAD":
                     try:
-                        self.wfile.write(reply.body)
+                        self._write(reply)
                     except (BrokenPipeError, ConnectionResetError):
                         pass
                 if reply.close:
                     self.close_connection = True
+
+            def _write(self, reply: Reply) -> None:
+                if not reply.drip:
+                    self.wfile.write(reply.body)
+                    return
+                for i in range(0, len(reply.body), 64):
+                    time.sleep(reply.drip)
+                    self.wfile.write(reply.body[i : i + 64])
+                    self.wfile.flush()
 
             def do_GET(self):  # noqa: N802
                 self._serve("GET")

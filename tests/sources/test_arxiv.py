@@ -14,7 +14,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import arxiv
@@ -35,6 +34,7 @@ from crawler.sources.arxiv import (
     title_queries,
 )
 from tests import paths
+from tests.fakes.web import Loopback, Reply, Request
 
 FIXTURES = paths.FIXTURES / "arxiv"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -118,89 +118,62 @@ class FakeArxiv:
     def url_format(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/query?{{}}"
 
-    def answer(self, params: dict[str, str]) -> tuple[int, str, bytes]:
+    def handle(self, request: Request) -> Reply:
+        params = {k: v[0] for k, v in parse_qs(urlsplit(request.path).query, keep_blank_values=True).items()}
+        with self.lock:
+            self.seen.append(Seen(params, request.headers, self.clock() if self.clock else None))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            if self.mode == "stall":
+                self.release.wait(5)  # far beyond the client's timeout
+                return _reply(503, "text/plain", b"")
+            if self.mode == "trickle":  # a few bytes every 0.1 s: never silent for long
+                return Reply(200, (FIXTURES / "papers.xml").read_bytes(), {"Content-Type": "application/atom+xml"},
+                             drip=0.1)
+            return self.answer(params)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def answer(self, params: dict[str, str]) -> Reply:
         if self.mode == "429":
-            return 429, "text/plain", b"Rate exceeded."
+            return _reply(429, "text/plain", b"Rate exceeded.")
         if self.mode == "503":
-            return 503, "text/html", b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+            return _reply(503, "text/html", b"<html><body><h1>503 Service Unavailable</h1></body></html>")
         if self.mode == "error400":
-            return 400, "application/atom+xml", (FIXTURES / "error_malformed_id.xml").read_bytes()
+            return _reply(400, "application/atom+xml", (FIXTURES / "error_malformed_id.xml").read_bytes())
         if self.mode == "html":
-            return 200, "text/html", b"<html><head><title>Just a moment...</title></head><body/></html>"
+            return _reply(200, "text/html", b"<html><head><title>Just a moment...</title></head><body/></html>")
         if self.mode == "garbage":
-            return 200, "text/plain", b"Rate exceeded."
+            return _reply(200, "text/plain", b"Rate exceeded.")
         if self.mode == "truncated":
             body = (FIXTURES / "papers.xml").read_bytes()
-            return 200, "application/atom+xml", body[: len(body) // 2]
+            return _reply(200, "application/atom+xml", body[: len(body) // 2])
         if self.mode == "bad_date":
             body = (FIXTURES / "papers.xml").read_bytes()
-            return 200, "application/atom+xml", body.replace(b"2015-03-09T15:44:49Z", b"last Monday")
+            return _reply(200, "application/atom+xml", body.replace(b"2015-03-09T15:44:49Z", b"last Monday"))
         ids = [i for i in params.get("id_list", "").split(",") if i]
         for asked, body in self.recorded.items():  # the recorded answer to a question that held these ids
             if ids and set(ids) <= set(asked.split(",")):
-                return 200, "application/atom+xml", body
+                return _reply(200, "application/atom+xml", body)
         if any(not _SERVER_ID.fullmatch(i) for i in ids) or self.reject_ids & set(ids):
-            return 400, "application/atom+xml", (FIXTURES / "error_malformed_id.xml").read_bytes()
+            return _reply(400, "application/atom+xml", (FIXTURES / "error_malformed_id.xml").read_bytes())
         start, per_page = int(params.get("start", 0)), int(params.get("max_results", 10))
         query = f"search_query={params.get('search_query', '')}&id_list={','.join(ids)}"
         if ids:
             found = [CATALOGUE[re.sub(r"v\d+$", "", i)] for i in ids if re.sub(r"v\d+$", "", i) in CATALOGUE]
-            return (
-                200,
-                "application/atom+xml",
-                feed(found[start : start + per_page], len(found), start, per_page, query),
-            )
+            return _reply(200, "application/atom+xml",
+                          feed(found[start : start + per_page], len(found), start, per_page, query))
         if "Born Again" in params.get("search_query", ""):
-            return 200, "application/atom+xml", (FIXTURES / "search_born_again.xml").read_bytes()
-        return 200, "application/atom+xml", (FIXTURES / "empty.xml").read_bytes()
+            return _reply(200, "application/atom+xml", (FIXTURES / "search_born_again.xml").read_bytes())
+        return _reply(200, "application/atom+xml", (FIXTURES / "empty.xml").read_bytes())
 
 
-def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query, keep_blank_values=True).items()}
-            with fake.lock:
-                fake.seen.append(Seen(params, dict(self.headers), fake.clock() if fake.clock else None))
-                fake.in_flight += 1
-                fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
-            try:
-                if fake.latency:
-                    time.sleep(fake.latency)
-                if fake.mode == "stall":
-                    fake.release.wait(5)  # far beyond the client's timeout
-                    return
-                if fake.mode == "trickle":
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/atom+xml")
-                    self.end_headers()
-                    body = (FIXTURES / "papers.xml").read_bytes()
-                    for i in range(0, len(body), 64):  # a few bytes every 0.1 s: never silent for long
-                        if fake.release.wait(0.1):
-                            return
-                        self.wfile.write(body[i : i + 64])
-                        self.wfile.flush()
-                    return
-                status, ctype, body = fake.answer(params)
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            finally:
-                with fake.lock:
-                    fake.in_flight -= 1
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # the client hung up on a stalled answer: expected here
+def _reply(status: int, content_type: str, body: bytes) -> Reply:
+    return Reply(status, body, {"Content-Type": content_type})
 
 
 class FakeTime:
@@ -221,14 +194,11 @@ class FakeTime:
 @pytest.fixture
 def fake():
     server_state = FakeArxiv()
-    server = _QuietServer(("127.0.0.1", 0), _handler(server_state))
-    server_state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
+    server = Loopback(server_state).start()
+    server_state.port = server.port
     yield server_state
     server_state.release.set()
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 @pytest.fixture
