@@ -1,4 +1,4 @@
-"""The per-URL checks in worker processes, to use more than one core (issue 16).
+"""The per-URL checks in worker processes, to use more than one core.
 
 The network phase is CPU-bound on one core (about 0.6 ms of CPU per link in httpx, aiohttp and the
 Checker, where the network itself needs a tenth of that), so the hosts are split between worker
@@ -486,7 +486,7 @@ class CheckWorkers:
         if not proc.sent:
             return []
         code = proc.poll()
-        from crawler.checking.checker import CRAWLER_ERROR, crawler_error
+        from crawler.checking.verdicts import CRAWLER_ERROR, crawler_error
 
         why = f"{CRAWLER_ERROR}: a check worker exited" + (f" (code {code})" if code not in (None, 0) else "")
         now = self.clock()
@@ -536,14 +536,6 @@ def _split(total: int, parts: int) -> list[int]:
     """`total` as `parts` near-equal positive shares: the overall limit divided, never exceeded."""
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
-
-
-async def check_in_workers(urls: Iterable[str] | AsyncIterable[str], settings: Settings, validators: Validators, *,
-                           processes: int = 2, **options) -> AsyncIterator[CheckResult]:
-    """Check `urls` in `processes` worker processes; yields each CheckResult as it arrives."""
-    async with CheckWorkers(settings, processes=processes, **options) as workers:
-        async for result in workers.check(urls, validators):
-            yield result
 
 
 if __name__ == "__main__":

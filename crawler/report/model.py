@@ -210,7 +210,7 @@ class RunReport:
         if fail_on == "dead":
             failed = any(lo.dead for lo in self.links)
         elif fail_on == "new":
-            failed = any(lo.new and lo.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER) for lo in self.links)
+            failed = any(lo.new and lo.status.is_definite for lo in self.links)
         else:
             failed = any(lo.status.is_failure for lo in self.links)
         return 1 if failed else 0
@@ -363,7 +363,7 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
             authors_matched=r.authors_matched, repo=repos.get(key), occurrences=_own_verdicts(r, links),
         ))
     empties = [lk for lk in parsed.links if lk.is_empty]
-    counts[LinkStatus.EMPTY] = len(empties)
+    counts[LinkStatus.of_empty_link()] = len(empties)
     filled = {(f.file, f.line, f.label) for f in enrichment.fills}
     summary = Summary(
         lists=lists, command=command, generated_at=now, version=__version__,
@@ -372,8 +372,8 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
         counts={s: n for s, n in counts.items() if n},
         healthy=sum(1 for lo in rows if lo.status.is_healthy),
         failing=sum(1 for lo in rows if lo.status.is_failure),
-        not_judged=sum(1 for lo in rows if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED),
-        skipped=sum(1 for lo in rows if lo.status is LinkStatus.SKIPPED),
+        not_judged=sum(1 for lo in rows if lo.status.is_unjudged),
+        skipped=sum(1 for lo in rows if lo.status.is_skipped),
         not_judged_by=not_judged_by(rows),
         notes=sum(1 for lo in rows if lo.note or any(o.note for o in lo.occurrences)),
         new=tuple(lo.url for lo in rows if lo.new), dead=tuple(lo.url for lo in rows if lo.dead),
@@ -414,7 +414,7 @@ def why_not_judged(lo: LinkRow) -> tuple[str, str]:
         return m["source"], m["reason"].strip()[:REASON_MAX]
     host = host_of(lo.final_url or lo.url) or host_of(lo.url) or "?"
     code = lo.http_status
-    if lo.status is LinkStatus.RATE_LIMITED:
+    if lo.status.is_rate_limited:
         return host, "rate limited (HTTP 429)"
     if code is not None and 400 <= code <= 599 or code == 999:
         wall = _WALLS.get(code, "walls robots" if code in (403, 451, 999) else "refuses our requests")
@@ -424,7 +424,6 @@ def why_not_judged(lo: LinkRow) -> tuple[str, str]:
 
 
 def not_judged_by(rows: list[LinkRow]) -> tuple[NotJudged, ...]:
-    groups = Counter(why_not_judged(lo) for lo in rows
-                     if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED)
+    groups = Counter(why_not_judged(lo) for lo in rows if lo.status.is_unjudged)
     return tuple(NotJudged(source, reason, n)
                  for (source, reason), n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])))

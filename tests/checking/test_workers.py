@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from crawler.checking.checker import Checker
-from crawler.checking.workers import CheckWorkers, _frame, _Frames, _split, check_in_workers
+from crawler.checking.workers import CheckWorkers, _frame, _Frames, _split
 from crawler.models import LinkStatus
 from crawler.net.pool import ClientPool
 from tests import paths
@@ -37,6 +37,14 @@ def clock() -> float:
 
 def routed(web):
     return lambda settings: ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits))
+
+
+async def check_in_workers(urls, settings, validators, *, processes=2, **options):
+    """The URLs checked in worker processes the way the check stage does: submitted, then read as they come."""
+    async with CheckWorkers(settings, processes=processes, **options) as workers:
+        await workers.submit(urls, validators)
+        async for result in workers.results():
+            yield result
 
 
 async def collect(agen) -> dict:
@@ -347,7 +355,7 @@ def test_messages_survive_any_split_of_the_byte_stream():
 
 def test_a_big_run_checks_in_workers_and_judges_as_in_process(web, make_settings, tmp_path, monkeypatch):
     """The pipeline's own path: from `processes_from` URLs the check stage starts the workers itself."""
-    import crawler.checking.stage
+    import crawler.checking.webcheck
     from crawler.pipeline import Job, Pipeline
     from crawler.store.cache import Store
 
@@ -359,7 +367,7 @@ def test_a_big_run_checks_in_workers_and_judges_as_in_process(web, make_settings
                 started.append(self.processes)
             super().start()
 
-    monkeypatch.setattr(crawler.checking.stage, "CheckWorkers", Recorded)
+    monkeypatch.setattr(crawler.checking.webcheck, "CheckWorkers", Recorded)
     base = f"http://127.0.0.1:{web.port}"
     for i in range(40):
         web.add(f"{base}/p{i}", Reply(404 if i % 7 == 0 else 200))
