@@ -136,8 +136,8 @@ def aiohttp() -> None:
 
     def transport(*, limits, backend, verify):
         # What ClientPool passes to GuardedTransport, handed to the aiohttp transport instead.
-        return AiohttpTransport(limits=limits, verify=verify, resolver=backend._resolve,
-                                allow_private=backend._allow_private)
+        return AiohttpTransport(limits=limits, verify=verify, resolver=backend._guard.resolve,
+                                allow_private=backend._guard.allow_private)
 
     net.GuardedTransport = transport
 

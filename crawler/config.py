@@ -38,7 +38,9 @@ DEFAULT_ARXIV_TIMEOUT = 30.0
 
 DEFAULT_PROCESSES = 2
 DEFAULT_PROCESSES_FROM = 5000  # URLs: at 2000 two workers cost as much as they save, at 20,000 they save a fifth
-DEFAULT_TRANSPORT = "aiohttp"  # a third of httpcore's CPU per request; "httpcore" is the fallback
+# What does the I/O under httpx, for the CLI and every ClientPool not told otherwise: aiohttp takes a third of
+# httpcore's CPU per request on the benchmark; "httpcore" (httpx's own pool) is the fallback.
+DEFAULT_TRANSPORT = "aiohttp"
 TRANSPORT_CHOICES = ("aiohttp", "httpcore")
 FAIL_ON_CHOICES = ("dead", "new", "any", "never")
 
@@ -108,7 +110,7 @@ class Settings:
     backoff_base: float = 0.5
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_body: int = DEFAULT_MAX_BODY
-    transport: str = DEFAULT_TRANSPORT  # what does the I/O under httpx: "aiohttp" or "httpcore" (issue 8)
+    transport: str = DEFAULT_TRANSPORT  # what does the I/O under httpx: "aiohttp" or "httpcore"
     soft404: bool = True  # read HTML pages (capped) to catch "not found" pages served with 200
     allow_private: bool = False
     offline: bool = False
@@ -130,7 +132,7 @@ class Settings:
     arxiv_timeout: float = DEFAULT_ARXIV_TIMEOUT
     cvf_base: str = "https://openaccess.thecvf.com"
     lists: tuple[str, ...] = ()  # the lists a run checks when none are named (paths, globs, directories)
-    # Both cores (issue 16): from this many URLs to check on the web, the checks run in `processes`
+    # Both cores: from this many URLs to check on the web, the checks run in `processes`
     # worker processes, hosts split between them. Below it the fork costs more than it saves.
     processes: int = DEFAULT_PROCESSES
     processes_from: int = DEFAULT_PROCESSES_FROM

@@ -213,6 +213,14 @@ class ParsedList:
             disabled=tuple(dataclasses.replace(d, file=file) for d in self.disabled),
         )
 
+    def entries_by_place(self) -> dict[tuple[str, int], Entry]:
+        """(file, line) of every link written in an entry -> that entry (the first, where two share a line)."""
+        out: dict[tuple[str, int], Entry] = {}
+        for entry in self.entries:
+            for lk in entry.links:
+                out.setdefault((lk.file, lk.line), entry)
+        return out
+
     @staticmethod
     def join(parts: list[ParsedList]) -> ParsedList:
         """Several lists read as one (their links and entries keep their files)."""
@@ -266,7 +274,7 @@ class CheckResult:
     last_modified: str | None = None
     suggestion: str | None = None
     from_cache: bool = False
-    # Not a failure, but worth telling: "archived", "title changed: now '…'" (SPEC: notes are shown apart).
+    # Not a failure, but worth telling: "archived", "title changed: now '…'" (reports show notes apart from failures).
     note: str | None = None
     # The evidence of a paper check (crawler.papers.judge), when the link was judged as a paper.
     title_score: float | None = None

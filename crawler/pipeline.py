@@ -31,9 +31,9 @@ from crawler.models import CheckResult, Enrichment, Link, ParsedList, RepoInfo
 from crawler.net.pool import ClientPool
 from crawler.papers.enrich import Enricher
 from crawler.report.model import RUN_FIELDS, RunReport, RunRow, build_report
-from crawler.sources.archive import archived_copies
 from crawler.sources.base import PaperSource, Verifier
 from crawler.sources.gateway import SourceSet
+from crawler.sources.wayback import archived_copies
 from crawler.store import snapshot
 from crawler.store.cache import Store
 from crawler.store.history import LinkState, update_history

@@ -84,7 +84,7 @@ def test_per_host_rules_reach_the_wire_and_the_verdict():
             checker = Checker(pool, settings, sleep=lambda s: asyncio.sleep(0))
             return [await checker.check(u) for u in ("https://github.com/a/b", "https://example.org/")]
 
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         mock.route().mock(side_effect=record)
         gh, other = asyncio.run(go())
     assert gh.status.value == "ok"  # 403 accepted for this host by config

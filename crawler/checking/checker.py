@@ -13,7 +13,6 @@ import dataclasses
 import logging
 import random
 import time
-import zlib
 from collections import defaultdict, deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from crawler.checking import verdicts
 from crawler.checking.fragments import page_ids
 from crawler.checking.soft404 import soft_404
 from crawler.config import Settings
-from crawler.errortext import error_text
+from crawler.errors import HostPaused, NameNotResolved, PrivateAddressRefused, error_text
 from crawler.findings import (
     Excluded,
     Finding,
@@ -41,8 +40,9 @@ from crawler.findings import (
 )
 from crawler.listfile.links import WEB_SCHEMES, host_of
 from crawler.models import CheckResult, Hop, PageIds
-from crawler.net.pacing import HostPaused, retry_after
-from crawler.net.pool import ADMITTED, ClientPool, NameNotResolved, PrivateAddressRefused
+from crawler.net.body import read_capped
+from crawler.net.pacing import retry_after
+from crawler.net.pool import ADMITTED, ClientPool
 
 log = logging.getLogger("crawler")
 
@@ -341,11 +341,11 @@ class Checker:
                 log.debug("%s %s -> %s", method, url, response.status_code)
                 body = b""
                 if method == "GET" and response.status_code < 300 and self.settings.soft404 and _is_html_ok(response):
-                    body = await self._read_capped(response)  # only an HTML page is judged by its content
+                    body = await read_capped(response, self.settings.max_body)  # an HTML page is judged by its content
                 elif _is_short(response, self.settings.max_body):
                     # Read out (HEAD: nothing) so the connection goes back to the pool: a response
                     # closed with its body unread closes its connection.
-                    await self._read_capped(response)
+                    await read_capped(response, self.settings.max_body)
                 return response, body
         except PrivateAddressRefused as exc:
             return _Attempt(Excluded(f"private address refused ({exc.address}); see --allow-private"))
@@ -367,23 +367,6 @@ class Checker:
             return _Attempt(Unreachable(error_text(exc, "request failed")), retry=True)
         except OSError as exc:  # e.g. TLS errors surfacing as ssl.SSLError
             return _Attempt(Unreachable(error_text(exc, "connection failed")), retry=True)
-
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        """The page's first max_body bytes, unpacked: a PDF or an endless stream is never read whole, and a
-        gzip or deflate answer (what most servers send, asked with httpx's `Accept-Encoding: gzip, deflate`) is
-        read as the page it is, or its title would never be found. Unpacked here rather than by httpx, so that
-        the cap bounds what is unpacked too (a small compressed chunk can hold megabytes)."""
-        unpack = _unpacker(response.headers.get("content-encoding", ""))
-        out = bytearray()
-        try:
-            async for chunk in response.aiter_raw():
-                room = self.settings.max_body - len(out)
-                out += unpack.decompress(chunk, room) if unpack is not None else chunk[:room]
-                if len(out) >= self.settings.max_body:
-                    break
-        except (httpx.HTTPError, zlib.error):
-            pass  # the status is what we judge; a body cut short or garbled changes nothing
-        return bytes(out)
 
     def _classify(self, response: httpx.Response, body: bytes, final: str, hops: tuple[Hop, ...],
                   origin: str = "") -> _Attempt:
@@ -461,28 +444,3 @@ def _is_html_ok(response: httpx.Response) -> bool:
 def _not_sent(host: str, away: float, url: str, hops: tuple[Hop, ...] = ()) -> _Attempt:
     return _Attempt(Throttled(f"not sent: {host} asked for a pause of {away:.0f} s more (HTTP 429)"), final_url=url,
                     hops=hops)
-
-
-def _unpacker(content_encoding: str):
-    """A zlib stream for a gzip or deflate body (zlib or raw deflate, as servers differ), None for a plain one.
-    Another encoding is read as it comes: we never ask for one."""
-    encoding = content_encoding.strip().lower()
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(zlib.MAX_WBITS | 16)
-    if encoding == "deflate":
-        return _Deflate()
-    return None
-
-
-class _Deflate:
-    """`Content-Encoding: deflate` is zlib-wrapped by the standard and raw by some servers: tell them apart on
-    the first chunk."""
-
-    def __init__(self) -> None:
-        self._inner = None
-
-    def decompress(self, data: bytes, max_length: int) -> bytes:
-        if self._inner is None:
-            wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            self._inner = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        return self._inner.decompress(data, max_length)

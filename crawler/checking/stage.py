@@ -30,7 +30,7 @@ from crawler.config import Settings
 from crawler.findings import Excluded, Unknown
 from crawler.listfile.exclusions import disabled_index, disabled_reason
 from crawler.listfile.links import Precheck, precheck
-from crawler.models import CheckResult, Entry, Link, ParsedList
+from crawler.models import CheckResult, Link, ParsedList
 from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim
 from crawler.sources.gateway import SourceSet
@@ -155,10 +155,7 @@ class FromCache(Handler):
 
 def _claims(parsed: ParsedList, by_key: dict[str, list[Link]]) -> dict[str, Claim]:
     """Each distinct URL with the entries it is written on, for the sources that judge it."""
-    entries: dict[tuple[str, int], Entry] = {}
-    for entry in parsed.entries:
-        for lk in entry.links:
-            entries.setdefault((lk.file, lk.line), entry)
+    entries = parsed.entries_by_place()
     out = {}
     for key, links in by_key.items():
         on = tuple(dict.fromkeys(entries[(lk.file, lk.line)] for lk in links if (lk.file, lk.line) in entries))

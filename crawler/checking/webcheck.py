@@ -43,7 +43,9 @@ class StartWorkers(Handler):
     async def handle(self, keys: list[str], seen: Mapping[str, CheckResult]) -> Mapping[str, Step]:
         settings = self.web.settings
         if settings.processes > 1 and len(keys) >= settings.processes_from:
-            self.web.workers = CheckWorkers(settings, processes=settings.processes, clock=self.web.clock)
+            pool = self.web.pool
+            self.web.workers = CheckWorkers(settings, processes=settings.processes, clock=self.web.clock,
+                                            gate=pool.gate if pool is not None else None)
             self.web.workers.start()
         return {}
 

@@ -7,6 +7,10 @@ processes and each checks its share exactly as the pipeline does in-process:
 - **Hosts sharded.** Every URL of a host goes to the same worker, so each worker's ClientPool keeps
   that host's limit (`--host-concurrency`, `[hosts."x"] concurrency`) by itself. The overall
   `--concurrency` is divided between the workers, so the total in flight never exceeds it.
+- **One gate per host, across processes.** Given the run's gate (the main process's pool, which the
+  sources use), the workers borrow each host from it with what it knows of the host, and the slots of
+  all hosts, and give them back with what they learned (crawler.net.loans): a host's limit, spacing and
+  429 pause hold for the checks and the sources' requests together.
 - **The same checks.** Each worker builds its own ClientPool and Checker from the same Settings
   (the default: `ClientPool(settings, transport=settings.transport)`): the private-address guard,
   proxies, the token rule (only to GitHub's origins, from the environment) and retries are those of
@@ -51,6 +55,8 @@ from pathlib import Path
 from crawler.config import Settings
 from crawler.listfile.links import host_of
 from crawler.models import CheckResult
+from crawler.net.loans import Loans
+from crawler.net.pacing import HostGate, HostState
 
 log = logging.getLogger("crawler")
 
@@ -127,6 +133,7 @@ class _Worker:
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.outbox: list[CheckResult] = []
         self.flush_handle: asyncio.TimerHandle | None = None
+        self.adopted: set[str] = set()  # hosts lent by the parent's gate, handed back at the end
 
     async def run(self, command_fd: int, result_fd: int) -> None:
         from crawler.checking.checker import Checker
@@ -149,6 +156,7 @@ class _Worker:
                         # All URLs are in; the pipe still says when the parent is gone (it closes).
                         self.watch = asyncio.ensure_future(_exit_when_closed(commands))
                         return
+                    self._adopt(message[2])
                     for url, etag, modified in message[1]:
                         if etag or modified:
                             self.validators[url] = (etag, modified)
@@ -161,13 +169,18 @@ class _Worker:
                 elif self.flush_handle is None:
                     self.flush_handle = loop.call_later(FLUSH_EVERY, self._flush)
             self._flush()
-            self.out.write(_frame(("done", self._stats())))
+            self.out.write(_frame(("done", self._stats(), {h: pool.gate.state(h) for h in self.adopted})))
             while self.out.get_write_buffer_size():
                 await asyncio.sleep(0.001)
             # Out at once: closing a hundred clients, or waiting for a resolver thread stuck on a slow
             # DNS answer, would only keep the parent waiting. The kernel closes the sockets.
             sys.stderr.flush()
             os._exit(0)
+
+    def _adopt(self, states: dict[str, HostState]) -> None:
+        for host, state in states.items():
+            self.pool.gate.adopt(host, state)
+            self.adopted.add(host)
 
     def _stats(self) -> tuple[int, int, int]:
         return self.checker.answers, self.checker.network_failures, self.pool.requests_sent
@@ -269,6 +282,7 @@ class _Proc:
     popen: subprocess.Popen | None
     command: asyncio.WriteTransport | None = None
     sent: set[str] = dataclasses.field(default_factory=set)  # URLs given and not yet answered
+    share: int = 0  # of the overall concurrency
     load: int = 0
     done: bool = False
     exit_code: int | None = None
@@ -309,7 +323,7 @@ class CheckWorkers:
     """
 
     def __init__(self, settings: Settings, *, processes: int = 2, pool_factory: PoolFactory | None = None,
-                 clock: Callable[[], float] = time.time, method: str | None = None):
+                 clock: Callable[[], float] = time.time, method: str | None = None, gate: HostGate | None = None):
         if processes < 1:
             raise ValueError("processes must be at least 1")
         self.settings = settings
@@ -318,6 +332,7 @@ class CheckWorkers:
         self.clock = clock
         self.method = method
         self.stats = WorkerStats()
+        self._loans = Loans(gate)  # what the run's gate lends the workers
         self._procs: list[_Proc] = []
         self._stats: dict[int, tuple[int, int, int]] = {}
         self._owner: dict[str, _Proc] = {}  # host -> worker
@@ -339,6 +354,7 @@ class CheckWorkers:
             else:
                 proc, command_fd, result_fd = self._spawn(settings)
             keep += [command_fd, result_fd]
+            proc.share = share
             self._procs.append(proc)
             self._pending_fds.append((proc, command_fd, result_fd))
 
@@ -379,9 +395,14 @@ class CheckWorkers:
         self._results = asyncio.Queue()
         for proc, command_fd, result_fd in self._pending_fds:
             proc.command, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(command_fd, "wb", buffering=0))
-            await loop.connect_read_pipe(lambda p=proc: _Frames(lambda m, p=p: self._results.put_nowait((p, m))),
+            await loop.connect_read_pipe(lambda p=proc: _Frames(lambda m, p=p: self._arrived(p, m)),
                                          os.fdopen(result_fd, "rb", buffering=0))
         self._pending_fds = []
+
+    def _arrived(self, proc: _Proc, message) -> None:
+        if message is None or message[0] == "done":  # the worker is done with what it borrowed
+            self._loans.back(proc.pid, message[2] if message is not None else None)
+        self._results.put_nowait((proc, message))
 
     # -- checking -------------------------------------------------------------------------------
     async def check(self, urls: Iterable[str] | AsyncIterable[str],
@@ -399,6 +420,8 @@ class CheckWorkers:
             raise RuntimeError("one submit() per CheckWorkers")
         self.start()
         await self._connect()
+        for proc in self._procs:
+            await self._loans.slots(proc.pid, proc.share)
         self._feeder = asyncio.ensure_future(self._feed(urls, validators))
         if not isinstance(urls, AsyncIterable):
             await asyncio.shield(self._feeder)
@@ -437,33 +460,43 @@ class CheckWorkers:
 
     async def _feed(self, urls: Iterable[str] | AsyncIterable[str], validators: Validators) -> None:
         batches: dict[int, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+        lent: dict[int, dict[str, HostState]] = defaultdict(dict)  # hosts lent since the worker's last batch
 
-        def give(url: str) -> None:
+        def give(url: str) -> tuple[_Proc, str] | None:
+            """Queue `url` for its host's worker; the worker and the host when the host is new."""
             host = host_of(url)
-            proc = self._owner.get(host)
+            proc = new = self._owner.get(host)
             if proc is None:
                 proc = self._owner[host] = min(self._procs, key=lambda p: p.load)
             proc.load += 1
             proc.sent.add(url)
             etag, modified = validators.get(url, (None, None))
             batches[proc.pid].append((url, etag, modified))
+            return (proc, host) if new is None else None
+
+        async def lend(proc: _Proc, host: str) -> None:
+            state = await self._loans.host(proc.pid, host)
+            if state is not None:
+                lent[proc.pid][host] = state
 
         def send() -> None:
             for proc in self._procs:
                 batch = batches.pop(proc.pid, None)
                 if batch and not proc.command.is_closing():
-                    proc.command.write(_frame(("urls", batch)))
+                    proc.command.write(_frame(("urls", batch, lent.pop(proc.pid, {}))))
 
         try:
             if isinstance(urls, AsyncIterable):
                 async for url in urls:
-                    give(url)
+                    if new := give(url):
+                        await lend(*new)
                     if sum(map(len, batches.values())) >= FEED_BATCH:
                         send()
                 send()
             else:
                 for url in urls:
-                    give(url)
+                    if new := give(url):
+                        await lend(*new)
                 send()
         except BaseException:
             # No "end" will come: close the command pipes, the workers stop, results() ends and raises.
@@ -524,6 +557,7 @@ class CheckWorkers:
                         os.waitpid(proc.pid, 0)
                     except ChildProcessError:
                         pass
+        self._loans.all_back()  # what a worker that ended without saying so had borrowed
 
     async def __aenter__(self) -> CheckWorkers:
         return self

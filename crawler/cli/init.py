@@ -36,13 +36,12 @@ from pathlib import Path, PurePosixPath
 
 import crawler
 from crawler import __version__
-from crawler.cli.workflows import (  # noqa: F401 (CHECKOUT, CRON: the pins and the schedule, for the tests and README)
-    CHECKOUT,
-    CRON,
+from crawler.cli.workflows import (
     DISTRIBUTION,
     PR_COMMENT_WORKFLOW,
     PR_WORKFLOW,
     WORKFLOW,
+    ActionRef,
     pr_comment_workflow_text,
     pr_workflow_text,
     workflow_text,
@@ -89,24 +88,6 @@ _GITHUB_URL = re.compile(
 
 class InitError(UsageError):
     """init cannot set the repository up as asked: one line, exit 2."""
-
-
-@dataclass(frozen=True)
-class ActionRef:
-    """Which action the workflow runs: `repo@commit`, and a label for the pin's comment."""
-
-    repo: str | None  # "owner/name" on GitHub; None when unknown
-    commit: str | None  # a full commit SHA (or a tag, when the user gave one); None when unknown
-    label: str = f"{DISTRIBUTION} {__version__}"  # a tag such as "v0.2.0" when the commit has one
-    source: str = ""  # where this was learnt, for the message
-    notes: tuple[str, ...] = ()  # what the user should know about the pin
-
-    def uses(self, path: str = "") -> str:
-        return f"{self.repo or 'OWNER/REPO'}{path}@{self.commit or 'COMMIT'}"
-
-    @property
-    def pinned(self) -> bool:
-        return bool(self.repo and self.commit and _SHA.match(self.commit))
 
 
 @dataclass(frozen=True)
@@ -400,22 +381,39 @@ def init(root: Path, *, lists: Sequence[str] = (), contact: str | None = None, a
                         f"{MIN_PAPERS} or more paper entries (name the lists: crawler init LIST...)")
     action = action or installed_action(git)
     contact = contact or repo_contact(root, git)
-    written: list[str] = []
-    kept: list[str] = []
-    notes: list[str] = list(action.notes)
-    config = root / CONFIG
-    keeps_config = (config.exists() or config.is_symlink()) and not force
-    # crawler.toml is the one place for the lists; a kept one that names none leaves them to the workflows.
-    # The action hands its `lists` words to the crawler, which expands globs: a file named like one is escaped.
-    words: list[str] = []
-    if keeps_config and not _names_lists(config):
-        words = [glob.escape(name) if (root / name).is_file() else name for name in chosen]
-        notes.append(f"{CONFIG} exists, was kept and names no lists: the workflows name them instead (add "
-                     "lists = [...] to it and drop them there, or rerun with --force)")
+    words, notes = _lists_in_workflows(root, chosen, force)
     files = [(WORKFLOW, workflow_text(action, lists=words, publish=publish)), (CONFIG, config_text(chosen, contact))]
     if pr_check:
         files += [(PR_WORKFLOW, pr_workflow_text(action, lists=words)), (PR_COMMENT_WORKFLOW,
                                                                           pr_comment_workflow_text(action))]
+    written, kept = _write_files(root, files, force)
+    ignore = root / GITIGNORE
+    new = gitignore_text(_read(ignore) if ignore.is_file() else None, tracked_outputs(root, git))
+    if new is not None:
+        write_atomic(ignore, new)
+        written.append(str(GITIGNORE))
+    badge, badge_notes = _badge(root, git) if publish else (None, [])
+    return Setup(root=root, lists=tuple(chosen), action=action, written=tuple(written), kept=tuple(kept),
+                 notes=(*action.notes, *notes, *_unknown(action, contact), *badge_notes), badge=badge)
+
+
+def _lists_in_workflows(root: Path, chosen: Sequence[str], force: bool) -> tuple[list[str], list[str]]:
+    """The lists the workflows name, and a note: crawler.toml is the one place for the lists, but a kept one that
+    names none leaves them to the workflows. The action hands its `lists` words to the crawler, which expands
+    globs: a file named like one is escaped."""
+    config = root / CONFIG
+    keeps_config = (config.exists() or config.is_symlink()) and not force
+    if not keeps_config or _names_lists(config):
+        return [], []
+    words = [glob.escape(name) if (root / name).is_file() else name for name in chosen]
+    return words, [f"{CONFIG} exists, was kept and names no lists: the workflows name them instead (add "
+                   "lists = [...] to it and drop them there, or rerun with --force)"]
+
+
+def _write_files(root: Path, files: list[tuple[PurePosixPath, str]], force: bool) -> tuple[list[str], list[str]]:
+    """Each file written, unless it exists and `force` is off: (written, kept)."""
+    written: list[str] = []
+    kept: list[str] = []
     for rel, text in files:
         path = root / rel
         if (path.exists() or path.is_symlink()) and not force:
@@ -423,11 +421,12 @@ def init(root: Path, *, lists: Sequence[str] = (), contact: str | None = None, a
             continue
         write_atomic(path, text)
         written.append(str(rel))
-    ignore = root / GITIGNORE
-    new = gitignore_text(_read(ignore) if ignore.is_file() else None, tracked_outputs(root, git))
-    if new is not None:
-        write_atomic(ignore, new)
-        written.append(str(GITIGNORE))
+    return written, kept
+
+
+def _unknown(action: ActionRef, contact: str | None) -> list[str]:
+    """What init could not learn, for the user to fill in."""
+    notes = []
     if not action.repo:
         notes.append(f"which GitHub repository holds {DISTRIBUTION} is unknown: replace OWNER/REPO in the workflows "
                      "(or rerun with --action OWNER/REPO@COMMIT)")
@@ -436,14 +435,14 @@ def init(root: Path, *, lists: Sequence[str] = (), contact: str | None = None, a
                      "a full commit SHA (or rerun with --action OWNER/REPO@COMMIT)")
     if not contact:
         notes.append(f"set contact in {CONFIG}: it tells a site's owner who crawls them")
-    badge = None
-    if publish:
-        repo = github_repo(git(root, ["remote", "get-url", "origin"]) or "")
-        badge = badge_line(repo)
-        if not repo:
-            notes.append("the repository's GitHub address is unknown: replace OWNER/REPO in the badge's line")
-    return Setup(root=root, lists=tuple(chosen), action=action, written=tuple(written), kept=tuple(kept),
-                 notes=tuple(notes), badge=badge)
+    return notes
+
+
+def _badge(root: Path, git: Git) -> tuple[str, list[str]]:
+    """The badge's line for the list's README, and a note when the repository's address is unknown."""
+    repo = github_repo(git(root, ["remote", "get-url", "origin"]) or "")
+    notes = [] if repo else ["the repository's GitHub address is unknown: replace OWNER/REPO in the badge's line"]
+    return badge_line(repo), notes
 
 
 def _names_lists(config: Path) -> bool:

@@ -11,15 +11,12 @@ import json
 import re
 from collections.abc import Iterator
 
-from crawler.models import Entry, ParsedList
+from crawler.models import ParsedList
 
 
 def records(parsed: ParsedList) -> Iterator[dict]:
     """One dict per link, in list order: file, line, kind, url, label, entry (its title, or None), paper."""
-    entry_of: dict[tuple[str, int], Entry] = {}
-    for entry in parsed.entries:
-        for lk in entry.links:
-            entry_of.setdefault((lk.file, lk.line), entry)
+    entry_of = parsed.entries_by_place()
     for lk in parsed.links:
         entry = entry_of.get((lk.file, lk.line))
         yield {"file": lk.file, "line": lk.line, "kind": lk.kind, "url": lk.url, "label": lk.label,

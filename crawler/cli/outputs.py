@@ -1,6 +1,6 @@
 """Everything a run writes: the reports, the paper export and its BibTeX, and the lists themselves.
 
-The library's one call for the CLI (issue 17): the command maps options to a `WriteBack` and calls
+The library's one call for the CLI: the command maps options to a `WriteBack` and calls
 `write_outputs`; nothing here knows about options or exit codes.
 """
 
@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler import report
 from crawler.config import Settings
 from crawler.errors import UsageError
 from crawler.listfile import rewrite
 from crawler.pipeline import Outcome
-from crawler.report import bibtex, export, pullrequest
+from crawler.report import badge, bibtex, export, html, json, markdown, pullrequest
+from crawler.report.model import RunReport
 from crawler.report.pullrequest import PullRequestReport
 from crawler.store.files import write_atomic
 
@@ -46,7 +46,7 @@ class WriteBack:
 def write_outputs(outcome: Outcome, settings: Settings, command: str, back: WriteBack = WriteBack()) -> str:
     """Write what the run produced; returns the diff of the lists when `back.diff` asks for it."""
     papers = export.records(outcome.report, outcome.parsed, outcome.enrichment, outcome.repos)
-    report.write_all(outcome.report, papers, settings.reports)
+    write_reports(outcome.report, papers, settings.reports)
     if command not in ("run", "enrich"):
         return ""
     write_atomic(settings.export, export.render(papers))
@@ -75,6 +75,22 @@ def write_outputs(outcome: Outcome, settings: Settings, command: str, back: Writ
         if target is not None:
             rewrite.write_list(target, new_text, original=doc.path, original_text=doc.text)
     return "".join(diffs)
+
+
+def write_reports(report: RunReport, papers: list[dict], directory: Path) -> list[Path]:
+    """health.json, health.md, index.html and badge.svg in `directory`, each written atomically."""
+    renderers = {
+        "health.json": lambda: json.render(report),
+        "health.md": lambda: markdown.render(report),
+        "index.html": lambda: html.render(report, papers),
+        "badge.svg": lambda: badge.render(report),
+    }
+    written = []
+    for name, render in renderers.items():
+        # One at a time: at 20,000 links each text is tens of megabytes, and none needs another.
+        write_atomic(directory / name, render())
+        written.append(directory / name)
+    return written
 
 
 def write_pull_request(pr: PullRequestReport, settings: Settings) -> tuple[Path, Path]:

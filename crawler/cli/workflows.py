@@ -15,23 +15,34 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
 
 from crawler import __version__
-
-if TYPE_CHECKING:
-    from crawler.cli.init import ActionRef
 
 DISTRIBUTION = "paper-list-crawler"
 WORKFLOW = PurePosixPath(".github/workflows/paper-list.yml")
 PR_WORKFLOW = PurePosixPath(".github/workflows/paper-list-pr.yml")
 PR_COMMENT_WORKFLOW = PurePosixPath(".github/workflows/paper-list-pr-comment.yml")
 PR_WORKFLOW_NAME = "paper-list pull request"  # the comment workflow waits for the workflow of this name
-# Pinned as this repository's own workflows pin them; tests/test_init.py keeps them the same.
+# Pinned as this repository's own workflows pin them; tests/cli/test_init.py keeps them the same.
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
 DEPLOY_PAGES = "actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128 # v5.0.0"
 CRON = "17 3 * * *"  # 03:17 UTC: off the hour, when GitHub's scheduler is least busy
+
+
+@dataclass(frozen=True)
+class ActionRef:
+    """Which action the workflows run: `repo@commit`, and a label for the pin's comment."""
+
+    repo: str | None  # "owner/name" on GitHub; None when unknown
+    commit: str | None  # a full commit SHA (or a tag, when the user gave one); None when unknown
+    label: str = f"{DISTRIBUTION} {__version__}"  # a tag such as "v0.2.0" when the commit has one
+    source: str = ""  # where this was learnt, for the message
+    notes: tuple[str, ...] = ()  # what the user should know about the pin
+
+    def uses(self, path: str = "") -> str:
+        return f"{self.repo or 'OWNER/REPO'}{path}@{self.commit or 'COMMIT'}"
 
 
 def _word(path: str) -> str:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from crawler.findings import Empty, Excluded, Finding, Invalid
 from crawler.models import ArxivId
@@ -146,6 +146,16 @@ def host_of(url: str) -> str:
     return (parts.hostname or "").lower()
 
 
+def web_parts(url: str) -> tuple[str, SplitResult] | None:
+    """An http(s) URL's host (lower case) and parts; None for any other URL, or one that does not parse."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    return (host, parts) if parts.scheme.lower() in WEB_SCHEMES else None
+
+
 # --- arXiv ids -------------------------------------------------------------------------------------------
 
 _ID = (
@@ -225,7 +235,7 @@ ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 SITES: tuple[Site, ...] = (
     Site(r"arxiv\.org/(abs|pdf)/", SiteKind.PAPER, ARXIV_HOSTS, ids=lambda url: parse_arxiv_id(url)),
     # github.com answers a burst of page loads from one address with 429 and `Retry-After: 60` and does not
-    # publish its limit (SOURCES.md, issue 12). Two requests in flight at least a second apart is lychee-style
+    # publish its limit. Two requests in flight at least a second apart is lychee-style
     # politeness (public reports see 429s at one request a second, LightGBM #3785); a 429 then pauses the
     # whole host for at least 60 s and stretches the spacing to the rate it allows (crawler.net.pacing).
     Site(r"github\.com", SiteKind.NOT_PAPER, frozenset({"github.com"}), concurrency=2, spacing=1.0, pause=60.0),

@@ -24,8 +24,10 @@ from html.parser import HTMLParser
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from crawler.listfile.entries import Item, find_entries, squash
+from crawler.listfile.blocks import Block
+from crawler.listfile.entries import find_entries
 from crawler.listfile.slugs import heading_slugs
+from crawler.listfile.titles import squash
 from crawler.models import Anchors, Disabled, Link, ParsedList
 
 _OPTIONS = Options.CMARK_OPT_SOURCEPOS | Options.CMARK_OPT_UNSAFE
@@ -63,8 +65,8 @@ class _Reader(HTMLParser):
         self.last_end = 0
         self.raw = False
         self.links: list[Link] = []
-        self.items: list[Item] = []
-        self.item: Item | None = None
+        self.blocks: list[Block] = []
+        self.block: Block | None = None
         self.anchor: dict | None = None
         self.skip = 0  # inside <code>/<pre>/<script>
         self.heading: list[str] | None = None  # the text of the heading being read
@@ -102,20 +104,37 @@ class _Reader(HTMLParser):
                 return i
         return self.cursor
 
-    # -- items ------------------------------------------------------------------------------
+    # -- blocks -----------------------------------------------------------------------------
     def _flush(self) -> None:
-        if self.item is not None and (self.item.parts or self.item.links):
-            self.items.append(self.item)
-        self.item = None
+        if self.block is not None and (self.block.parts or self.block.links):
+            self.blocks.append(self.block)
+        self.block = None
 
-    def _current(self) -> Item:
-        if self.item is None:
-            self.item = Item(line=self.cursor, tag="text")
-        return self.item
+    def _current(self) -> Block:
+        if self.block is None:
+            self.block = Block(line=self.cursor, tag="text")
+        return self.block
 
     # -- HTMLParser callbacks ---------------------------------------------------------------
     def handle_starttag(self, tag, attrs):
         text = self.get_starttag_text() or ""
+        start, end, alt = self._attributes(attrs)
+        if start is not None:
+            self.raw = False
+            self.md_depth += 1
+            self.cursor = start
+        else:
+            self._enter_raw(text)
+        self._open_block(tag)
+        self._open_inline(tag, text, alt)
+        if tag not in _VOID:
+            self.stack.append(_Open(tag, start, end))
+        if "\n" in text:
+            self._advance(text.count("\n"))
+
+    def _attributes(self, attrs: list[tuple[str, str | None]]) -> tuple[int | None, int | None, str | None]:
+        """The first and last source line cmark's `data-sourcepos` gives (None for raw HTML), and an image's
+        alt text; `id=` and `name=` values are kept as fragment targets."""
         pos = alt = None
         for name, value in attrs:  # the last of duplicated attributes wins, as in dict(attrs)
             if name == "data-sourcepos":
@@ -124,26 +143,25 @@ class _Reader(HTMLParser):
                 alt = value
             elif name in ("id", "name") and value:
                 self.ids.add(value)
-        start = end = None
-        if pos:
-            m = _SOURCEPOS.match(pos)
-            if m:
-                start, end = int(m.group(1)), int(m.group(2))
-        if start is not None:
-            self.raw = False
-            self.md_depth += 1
-            self.cursor = start
-        else:
-            self._enter_raw(text)
+        m = _SOURCEPOS.match(pos) if pos else None
+        if m is None:
+            return None, None, alt
+        return int(m.group(1)), int(m.group(2)), alt
+
+    def _open_block(self, tag: str) -> None:
+        """A block that may be an entry, a heading (its text is slugged), or code whose text is no entry's."""
         if tag in _ITEM_TAGS:
             self._flush()
-            self.item = Item(line=self.cursor, tag=tag, level=_HEADINGS.get(tag, 0))
+            self.block = Block(line=self.cursor, tag=tag, level=_HEADINGS.get(tag, 0))
         if tag in _HEADINGS:
             self._end_heading()
             self.heading = []
             self.heading_start = self.cursor
         if tag in _SKIP_TEXT:
             self.skip += 1
+
+    def _open_inline(self, tag: str, text: str, alt: str | None) -> None:
+        """A link starts; an image inside one adds its alt text to the link's text; a line break is a space."""
         if tag == "a":
             if self.anchor is not None:
                 self._finish_anchor()  # HTML5: a new <a> closes the open one
@@ -155,10 +173,6 @@ class _Reader(HTMLParser):
                 self.anchor["label"].append(alt or "")
         elif tag == "br":
             self._data(" ")
-        if tag not in _VOID:
-            self.stack.append(_Open(tag, start, end))
-        if "\n" in text:
-            self._advance(text.count("\n"))
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -288,22 +302,22 @@ class LinksRead:
     """A list read as far as its links: the cheaper part of parsing, enough to start checking.
 
     `parsed()` does the rest, the entries (about twice the CPU of reading), and keeps the answer:
-    a caller can send the links off to be checked and find the entries while they are (issue 16).
+    a caller can send the links off to be checked and find the entries while they are.
     """
 
-    def __init__(self, links: tuple[Link, ...], items: list[Item], anchors: Anchors | None = None,
+    def __init__(self, links: tuple[Link, ...], blocks: list[Block], anchors: Anchors | None = None,
                  disabled: tuple[Disabled, ...] = ()):
         self.links = links
         self.anchors = anchors or Anchors()
-        self._items = items
+        self._blocks = blocks
         self.disabled = disabled
         self._parsed: ParsedList | None = None
 
     def parsed(self) -> ParsedList:
         if self._parsed is None:
-            self._parsed = ParsedList(links=self.links, entries=tuple(find_entries(self._items, self.links)),
+            self._parsed = ParsedList(links=self.links, entries=tuple(find_entries(self._blocks, self.links)),
                                       anchors=(self.anchors,), disabled=self.disabled)
-            self._items = []
+            self._blocks = []
         return self._parsed
 
 
@@ -314,7 +328,7 @@ def read_links(text: str) -> LinksRead:
     reader = _Reader(lines)
     reader.feed(render(text))
     reader.close()
-    return LinksRead(tuple(reader.links), reader.items, reader.anchors(),
+    return LinksRead(tuple(reader.links), reader.blocks, reader.anchors(),
                      disabled_lines(reader.directives, len(lines)))
 
 

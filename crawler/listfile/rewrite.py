@@ -95,43 +95,58 @@ def safe_url(url: str) -> str:
 
 
 def _insert_abstracts(lines: list[str], parsed: ParsedList, enrichment: Enrichment) -> list[str]:
-    entries = {e.line: e for e in parsed.entries}
+    entries = {e.line for e in parsed.entries}
     mine = sorted(line for file, line in enrichment.metas if file == parsed.file)
     for line_no in reversed(mine):  # bottom up: earlier line numbers stay valid
         meta = enrichment.metas[(parsed.file, line_no)]
-        if not meta.abstract or line_no not in entries or line_no > len(lines):
-            continue
-        first = lines[line_no - 1]
-        indent = _block_indent(first)
-        if indent is None:
-            continue  # a table row or raw HTML: a block cannot go there without breaking it
-        end = _item_end(lines, line_no - 1)
-        eol = "\r\n" if lines[end].endswith("\r\n") else "\n"
-        unterminated = not lines[end].endswith(("\n", "\r"))
-        if unterminated:
-            lines[end] += eol
-        # One raw-HTML block: Markdown is not processed inside it, so remote text cannot become a
-        # link, even a bare URL; the blank line ends it before the next entry.
-        block = [indent + MARK_OPEN + eol, indent + "<details><summary>Abstract</summary>" + eol,
-                 indent + "<p>" + escape_abstract(meta.abstract) + "</p>" + eol, indent + "</details>" + eol,
-                 indent + MARK_CLOSE + eol, eol]
-        start = end + 1
-        # Our own block already there: replace it, so a rerun changes nothing.
-        if start < len(lines) and lines[start].strip() == MARK_OPEN:
-            close = next((j for j in range(start, len(lines)) if lines[j].strip() == MARK_CLOSE), None)
-            if close is not None:
-                if close + 1 < len(lines) and not lines[close + 1].strip():
-                    close += 1
-                elif not lines[close].endswith(("\n", "\r")):
-                    block = block[:-1]
-                    block[-1] = block[-1].rstrip("\r\n")  # keep a missing final newline missing
-                lines[start : close + 1] = block
-                continue
-        if unterminated and start == len(lines):  # the file's last line: its missing final newline stays missing
-            block = block[:-1]
-            block[-1] = block[-1].rstrip("\r\n")
-        lines[start:start] = block
+        if meta.abstract and line_no in entries and line_no <= len(lines):
+            _insert_abstract(lines, line_no - 1, meta.abstract)
     return lines
+
+
+def _insert_abstract(lines: list[str], idx: int, abstract: str) -> None:
+    """The abstract's block under the entry that starts at lines[idx], in place of our own block if it is there."""
+    indent = _block_indent(lines[idx])
+    if indent is None:
+        return  # a table row or raw HTML: a block cannot go there without breaking it
+    end = _item_end(lines, idx)
+    eol = "\r\n" if lines[end].endswith("\r\n") else "\n"
+    unterminated = not lines[end].endswith(("\n", "\r"))
+    if unterminated:
+        lines[end] += eol
+    block = _abstract_block(abstract, indent, eol)
+    start = end + 1
+    close = _own_block_end(lines, start)
+    if close is not None:  # our own block already there: replace it, so a rerun changes nothing
+        if close + 1 < len(lines) and not lines[close + 1].strip():
+            close += 1
+        elif not lines[close].endswith(("\n", "\r")):
+            block = _without_final_newline(block)
+        lines[start : close + 1] = block
+        return
+    if unterminated and start == len(lines):  # the file's last line: its missing final newline stays missing
+        block = _without_final_newline(block)
+    lines[start:start] = block
+
+
+def _abstract_block(abstract: str, indent: str, eol: str) -> list[str]:
+    # One raw-HTML block: Markdown is not processed inside it, so remote text cannot become a
+    # link, even a bare URL; the blank line ends it before the next entry.
+    return [indent + MARK_OPEN + eol, indent + "<details><summary>Abstract</summary>" + eol,
+            indent + "<p>" + escape_abstract(abstract) + "</p>" + eol, indent + "</details>" + eol,
+            indent + MARK_CLOSE + eol, eol]
+
+
+def _own_block_end(lines: list[str], start: int) -> int | None:
+    """The line of our block's closing mark when our block starts at `start`, else None."""
+    if start < len(lines) and lines[start].strip() == MARK_OPEN:
+        return next((j for j in range(start, len(lines)) if lines[j].strip() == MARK_CLOSE), None)
+    return None
+
+
+def _without_final_newline(block: list[str]) -> list[str]:
+    """The block as the file's end: no blank line after it, no newline on its last line."""
+    return [*block[:-2], block[-2].rstrip("\r\n")]
 
 
 def _block_indent(line: str) -> str | None:

@@ -1,17 +1,16 @@
-"""An httpx transport on aiohttp: httpx stays the client API, aiohttp does the I/O (issue 8).
+"""An httpx transport on aiohttp: httpx stays the client API, aiohttp does the I/O.
 
 Why: on the 2000-link benchmark httpcore costs several times aiohttp's CPU per request (its pool
 re-checks every connection's socket on every request, and each request passes through anyio
 cancel scopes, events and locks), and with two cores shared that CPU is the limit long before the
 network is. `benchmarks/README.md` has the measurements and the profile.
 
-What it keeps from the httpcore path (net.GuardedBackend):
-- the private-address guard. aiohttp connects to exactly the addresses its resolver returns, so
-  `GuardedResolver` refuses forbidden answers there, and the address judged is the address
-  connected to. aiohttp never asks the resolver about IP literals, so those are judged here before
-  the request; all-digit spellings (`2130706433`, `127.1`), which aiohttp would reject as invalid,
-  are resolved and judged first so they are refused the same way. Each redirect hop is a new
-  request through this transport (the client does not follow redirects itself), so every hop is judged.
+What it keeps from the httpcore path (crawler.net.guard.GuardedBackend):
+- the private-address guard (crawler.net.guard). aiohttp connects to exactly the addresses its resolver
+  returns, so the guarded resolver refuses forbidden answers there, and the address judged is the address
+  connected to. aiohttp never asks the resolver about IP literals, so those are judged before the request
+  (`Guard.judge_literal`). Each redirect hop is a new request through this transport (the client does not
+  follow redirects itself), so every hop is judged.
 - errors as httpx's exception tree (ConnectError, ReadTimeout, RemoteProtocolError, ...), and
   the guard's own PrivateAddressRefused / NameNotResolved unchanged, as the Checker expects.
 - streaming: the body is read chunk by chunk as the caller asks; closing the response early
@@ -27,62 +26,17 @@ aiohttp itself is imported then too (~0.2 s), so a run that sends nothing never 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 
-from crawler.net.pool import NameNotResolved, PrivateAddressRefused, is_forbidden, system_resolver
-
-Resolver = Callable[[str, int], Awaitable[list[str]]]
+from crawler.errors import NameNotResolved, PrivateAddressRefused
+from crawler.net.guard import Guard, Resolver, guarded_resolver, system_resolver
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10, keepalive_expiry=30)
 # Some sites send very long headers (Content-Security-Policy, Set-Cookie); aiohttp's default of
 # 8190 bytes would fail them where httpcore (h11: 100 KB per head) does not.
 MAX_FIELD_SIZE = 64 * 1024
-
-
-class Guard:
-    """The private-address judgement, shared by the resolver and the IP-literal check."""
-
-    def __init__(self, resolver: Resolver = system_resolver, allow_private: bool = False):
-        self._resolve = resolver
-        self._allow_private = allow_private
-
-    async def addresses(self, host: str, port: int) -> list[str]:
-        """The addresses the crawler may connect to for `host` (raises when there are none)."""
-        addresses = await self._resolve(host, port)
-        if self._allow_private:
-            return addresses
-        allowed = [a for a in addresses if not is_forbidden(a)]
-        if not allowed:
-            raise PrivateAddressRefused(host, addresses[0] if addresses else "?")
-        return allowed
-
-
-def guarded_resolver(guard: Guard):
-    """An aiohttp resolver answering only what `guard` allows: aiohttp connects to exactly these."""
-    from aiohttp.abc import AbstractResolver
-
-    class GuardedResolver(AbstractResolver):
-        async def resolve(self, host: str, port: int = 0, family: int = socket.AF_UNSPEC) -> list:
-            return [
-                {
-                    "hostname": host,
-                    "host": address,
-                    "port": port,
-                    "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
-                    "proto": 0,
-                    "flags": socket.AI_NUMERICHOST,
-                }
-                for address in await guard.addresses(host, port)
-            ]
-
-        async def close(self) -> None:
-            pass
-
-    return GuardedResolver()
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -104,7 +58,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limits = limits
         self._ssl = httpx.create_ssl_context(verify=verify) if isinstance(verify, (bool, str)) else verify
         self._guard = Guard(resolver, allow_private)
-        self._allow_private = allow_private
         self._ttl_dns_cache = ttl_dns_cache
         self._session = None  # aiohttp.ClientSession, from the first request on
         self._timeouts: dict = {}
@@ -140,21 +93,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         return self._session
 
-    async def _judge_literal(self, host: str, port: int) -> None:
-        """aiohttp skips the resolver for IP literals: judge them here, before anything is sent."""
-        if self._allow_private or not host:
-            return
-        bare = host[1:-1] if host.startswith("[") else host
-        try:
-            address = ipaddress.ip_address(bare.split("%", 1)[0])
-        except ValueError:
-            if bare.replace(".", "").isdigit():
-                # `2130706433`, `127.1`: what getaddrinfo makes of them is what would be connected to.
-                await self._guard.addresses(bare, port)
-            return
-        if is_forbidden(str(address)):
-            raise PrivateAddressRefused(bare, str(address))
-
     def _timeout(self, timeouts: dict):
         """httpx's timeouts as aiohttp's, one object per distinct set (they are immutable)."""
         key = (timeouts.get("connect"), timeouts.get("read"), timeouts.get("pool"))
@@ -172,7 +110,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._session or self._open()
         url = request.url
-        await self._judge_literal(url.host, url.port or (443 if url.scheme == "https" else 80))
+        await self._guard.judge_literal(url.host, url.port or (443 if url.scheme == "https" else 80))
         # No body is b"" here; reading it costs less than asking httpx's headers about one.
         body = await request.aread()
         try:

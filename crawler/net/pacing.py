@@ -1,14 +1,17 @@
 """Manners per host: spacing between request starts, one pause for the whole host after a 429, and the
 gate every request of a run passes through, whoever sends it.
 
-Why (issue 12): with eight requests in flight to github.com, each collected its own 429, 96 in one
+Why: with eight requests in flight to github.com, each collected its own 429, 96 in one
 run. A 429 says "this machine asks too much of me", not "this URL is busy". So every request to
 that host waits out the pause, those already queued included. Later requests are then spaced at
 the rate the host evidently allowed.
 
 The gate (`HostGate`, one per client pool) puts the host's slots, its turn and a slot among all hosts
 in one place, so that link checks, venue pages, the APIs and the archive share one set of manners per
-host: a 429 that an API answers pauses the link checks of that host too.
+host: a 429 that an API answers pauses the link checks of that host too. When the checks run in worker
+processes, the run's gate lends each host to the worker that checks it, with its manners (`lend`,
+`take_back`), and the workers' share of the slots of all hosts (`lend_slots`): one gate paces a host at a
+time, whichever process it is in.
 
 Time is injected (a monotonic `now` and the `sleep` that goes with it), so a test runs minutes of
 pauses in milliseconds. No loop here waits for the clock to move: each wait is one sleep of a
@@ -18,6 +21,7 @@ computed length, so a frozen test clock cannot spin.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import random
 import re
@@ -27,9 +31,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
-
 from crawler.config import Settings
+from crawler.errors import HostPaused
 
 # A learned spacing keeps this much (10 %) below the rate the host allowed before its 429.
 SLACK = 1.1
@@ -39,7 +42,9 @@ _STARTS_KEPT = 512  # recent request starts per host, for estimating the rate it
 
 
 @dataclass
-class _Host:
+class HostState:
+    """What the pacer knows of one host; it travels with the host when a gate lends it to another process."""
+
     spacing: float
     next_start: float = float("-inf")  # the earliest start of the next request
     paused_until: float = float("-inf")
@@ -48,7 +53,7 @@ class _Host:
 
 
 class HostPacer:
-    """When a request to a host may start. One per Checker, shared by all its checks."""
+    """When a request to a host may start. One per HostGate, shared by every request that passes it."""
 
     def __init__(
         self,
@@ -60,13 +65,13 @@ class HostPacer:
         self._settings = settings
         self._now = now
         self._sleep = sleep
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, HostState] = {}
 
-    def _host(self, host: str) -> _Host:
+    def _host(self, host: str) -> HostState:
         state = self._hosts.get(host)
         if state is None:
             rule = self._settings.host_rule(host)
-            state = self._hosts[host] = _Host(spacing=(rule.spacing if rule else None) or 0.0)
+            state = self._hosts[host] = HostState(spacing=(rule.spacing if rule else None) or 0.0)
         return state
 
     def spacing(self, host: str) -> float:
@@ -124,6 +129,14 @@ class HostPacer:
         state = self._hosts.get(host)
         return state.strikes if state else 0
 
+    def state(self, host: str) -> HostState:
+        """A copy of what the pacer knows of `host`, to hand to another process."""
+        return dataclasses.replace(self._host(host), starts=deque(self._host(host).starts, maxlen=_STARTS_KEPT))
+
+    def adopt(self, host: str, state: HostState) -> None:
+        """Pace `host` from `state` on (what another process knew of it)."""
+        self._hosts[host] = dataclasses.replace(state, starts=deque(state.starts, maxlen=_STARTS_KEPT))
+
     def answered(self, host: str) -> None:
         """`host` gave an answer other than 429: its run of 429s is over (the learned spacing stays)."""
         state = self._hosts.get(host)
@@ -145,17 +158,6 @@ def retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-class HostPaused(httpx.TransportError):
-    """A request not sent: its host asked for a longer pause (HTTP 429) than we wait for anyone.
-
-    An httpx transport error, so every caller that handles a failed request handles this one too."""
-
-    def __init__(self, host: str, seconds: float):
-        super().__init__(f"not sent: {host} asked for a pause of {seconds:.0f} s more (HTTP 429)")
-        self.host = host
-        self.seconds = seconds
-
-
 class HostGate:
     """The way every request of a run goes to its host: one of the host's slots (its concurrency), its turn
     (spacing, the pause after a 429), then one of the slots of all hosts.
@@ -172,6 +174,8 @@ class HostGate:
         self.pacer = HostPacer(settings, now=now, sleep=sleep)
         self.all = asyncio.Semaphore(settings.concurrency)
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._lent: set[str] = set()  # hosts another process paces now (lend, take_back)
+        self._slots_lent = 0  # of `all`, held for other processes (lend_slots)
         self._clock = clock  # wall time: Retry-After may be a date
         self._rng = rng or random.Random()
 
@@ -236,6 +240,53 @@ class HostGate:
         else:
             self.pacer.answered(host)
 
+    # -- a host lent to another process's gate (crawler.checking.workers) ----------------------------------
+    async def lend(self, host: str) -> HostState:
+        """Hand `host` to another process: take all of its slots here (once the requests in flight have ended), so
+        that no request of this process goes to it until `take_back`, and return what the pacer knows of it (its
+        pause, spacing and next start) for the borrower's gate to `adopt`. One gate paces a host at a time."""
+        if host in self._lent:
+            raise ValueError(f"{host} is lent already")
+        await _acquire(self.slots(host), self.limit(host))
+        self._lent.add(host)
+        return self.pacer.state(host)
+
+    def take_back(self, host: str, state: HostState | None = None) -> None:
+        """`host` is back, with what the borrower's gate learned of it (None: as it was lent); its slots are free."""
+        if host not in self._lent:
+            return
+        self._lent.discard(host)
+        if state is not None:
+            self.pacer.adopt(host, state)
+        _release(self.slots(host), self.limit(host))
+
+    def lent(self) -> frozenset[str]:
+        return frozenset(self._lent)
+
+    def adopt(self, host: str, state: HostState) -> None:
+        """The borrower's side of `lend`: pace `host` from where the lender left it."""
+        self.pacer.adopt(host, state)
+
+    def state(self, host: str) -> HostState:
+        """The borrower's side of `take_back`: what this gate knows of `host` now."""
+        return self.pacer.state(host)
+
+    async def lend_slots(self, count: int) -> int:
+        """Hold `count` of the slots of all hosts for other processes (as many as are not lent yet, at most);
+        returns how many."""
+        count = min(count, self.settings.concurrency - self._slots_lent)
+        self._slots_lent += count
+        try:
+            await _acquire(self.all, count)
+        except BaseException:
+            self._slots_lent -= count
+            raise
+        return count
+
+    def take_back_slots(self, count: int) -> None:
+        self._slots_lent -= count
+        _release(self.all, count)
+
     # -- for synchronous callers in a worker thread (the `arxiv` package) ------------------------------------
     def enter_from_thread(self, loop: asyncio.AbstractEventLoop, host: str) -> None:
         asyncio.run_coroutine_threadsafe(self.enter(host), loop).result()
@@ -246,3 +297,20 @@ class HostGate:
     def heard_from_thread(self, loop: asyncio.AbstractEventLoop, host: str, status: int,
                           headers: Mapping[str, str]) -> None:
         loop.call_soon_threadsafe(self.heard, host, status, {k.lower(): v for k, v in headers.items()})
+
+
+async def _acquire(semaphore: asyncio.Semaphore, count: int) -> None:
+    """`count` of the semaphore's slots, or none of them if the wait is cancelled."""
+    taken = 0
+    try:
+        for _ in range(count):
+            await semaphore.acquire()
+            taken += 1
+    except BaseException:
+        _release(semaphore, taken)
+        raise
+
+
+def _release(semaphore: asyncio.Semaphore, count: int) -> None:
+    for _ in range(count):
+        semaphore.release()

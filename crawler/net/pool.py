@@ -1,28 +1,26 @@
-"""The HTTP client, built in one place: the guard against private targets, the gate and the credentials.
+"""The HTTP client, built in one place: every request of a run goes through one ClientPool.
 
-Speed: httpcore's pool re-scans every connection for every queued request on each pool event,
-so a big shared pool with a queue is quadratic (SOURCES.md measured 13 s for 2000 requests
-where lychee takes 1.1 s). We therefore give each host its own small client whose pool is
-exactly the host's concurrency, and gate it with a semaphore of the same size: a pool never
-holds a queue.
+The pool owns what every request shares, whoever sends it (link checks, venue pages, the APIs, the
+archive; arXiv's synchronous client takes its turns at the same gate from its thread):
+- the gate (crawler.net.pacing.HostGate): each host's slots, spacing and 429 pause, and the slots of all
+  hosts. Every client's transport passes each request through it;
+- the guard against private targets (crawler.net.guard), under either transport;
+- the credentials table (crawler.net.credentials): each client attaches what the table allows for the
+  request's URL, and nothing else;
+- the transport users run: aiohttp under httpx (crawler.net.aiohttp_transport), `Settings.transport`'s
+  default; httpx's own pool over the guarded backend ("httpcore") is the fallback, and what tests about
+  transports compare it with.
 
-Safety: the guard is an httpcore network backend. It resolves the name itself, refuses
-loopback/private/link-local/multicast/unspecified addresses, and connects to the address it
-checked, so a DNS answer that changes between check and connect cannot slip through. Every
-redirect hop goes through it again because every connection does.
-
-Manners: every client's transport passes each request through the pool's one HostGate
-(crawler.net.pacing): link checks, venue pages, the APIs and the archive share each host's slots,
-spacing and 429 pause. Credentials: every client attaches what the table of crawler.net.credentials
-allows for the request's URL, and nothing else.
+Speed: httpcore's pool re-scans every connection for every queued request on each pool event, so a big
+shared pool with a queue is quadratic (13 s for 2000 requests on the benchmark where lychee takes 1.1 s).
+So each origin gets its own small client whose pool is exactly the host's concurrency, gated by the
+host's slots of the same size: a pool never holds a queue.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
-import socket
 import ssl
 import time
 import urllib.request
@@ -32,90 +30,11 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from crawler.config import Settings
+from crawler.config import TRANSPORT_CHOICES, Settings
+from crawler.net.aiohttp_transport import AiohttpTransport
 from crawler.net.credentials import Attach, Credentials
+from crawler.net.guard import Guard, GuardedBackend, Resolver, system_resolver
 from crawler.net.pacing import HostGate
-
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-class PrivateAddressRefused(Exception):
-    """The target resolves only to addresses the crawler must not touch."""
-
-    def __init__(self, host: str, address: str):
-        super().__init__(f"refused private address {address} for {host}")
-        self.host = host
-        self.address = address
-
-
-class NameNotResolved(Exception):
-    """DNS has no answer. `transient` when the resolver failed rather than said 'no such name'."""
-
-    def __init__(self, host: str, transient: bool, detail: str):
-        super().__init__(f"cannot resolve {host}: {detail}")
-        self.host = host
-        self.transient = transient
-
-
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
-def is_forbidden(address: str) -> bool:
-    """True for any address that is not a public unicast address (IPv4 and IPv6, mapped too)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        elif ip.sixtofour is not None:
-            ip = ip.sixtofour
-        elif ip in _NAT64:  # 64:ff9b::a9fe:a9fe is 169.254.169.254 behind a NAT64 gateway
-            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return ip.is_multicast or ip.is_unspecified or not ip.is_global
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        permanent = exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5))
-        raise NameNotResolved(host, transient=not permanent, detail=exc.strerror or str(exc)) from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves and judges the name, then has `inner` (anyio's sockets by default) connect to the address."""
-
-    def __init__(self, resolver: Resolver = system_resolver, allow_private: bool = False,
-                 inner: httpcore.AsyncNetworkBackend | None = None):
-        self._inner = inner or httpcore.AnyIOBackend()
-        self._resolve = resolver
-        self._allow_private = allow_private
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        addresses = await self._resolve(host, port)
-        if not self._allow_private:
-            allowed = [a for a in addresses if not is_forbidden(a)]
-            if not allowed:
-                raise PrivateAddressRefused(host, addresses[0] if addresses else "?")
-            addresses = allowed
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                # TLS still verifies against `host`: httpcore passes the original name as SNI.
-                return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover
-        raise httpcore.ConnectError("unix sockets are not used")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
 
 
 def ssl_context() -> ssl.SSLContext:
@@ -198,7 +117,7 @@ def proxy_for(url: str, proxies: dict[str, str] | None = None) -> str | None:
     """The proxy the environment names for this URL (HTTP(S)_PROXY, NO_PROXY), if any.
 
     `proxies` is `urllib.request.getproxies()` read once by the caller: reading it scans the whole
-    environment, about 0.1 ms a call, too much for every request (issue 8).
+    environment, about 0.1 ms a call, too much for every request.
     """
     parts = urlsplit(url)
     if proxies is None:
@@ -209,17 +128,18 @@ def proxy_for(url: str, proxies: dict[str, str] | None = None) -> str | None:
     return None
 
 
-TRANSPORTS = ("aiohttp", "httpcore")
+TRANSPORTS = TRANSPORT_CHOICES  # what a ClientPool's `transport` may be; Settings.transport is its default
 
 
 class ClientPool:
     """One small client per origin, all behind one gate (per-host slots, spacing and pauses, global slots).
 
-    `transport` picks what does the I/O under httpx: "httpcore" (httpx's own pool over
-    GuardedBackend; what respx intercepts, hence the library default) or "aiohttp"
-    (crawler.net.aiohttp_transport: a third of httpcore's CPU per request; what the CLI uses, issue 8).
-    Behind a proxy, or with a `transport_factory`, neither is used. `network_backend` is what
-    connects under the guard on the httpcore path (tests pass a recorder; default: anyio's sockets).
+    `transport` picks what does the I/O under httpx, `settings.transport` unless given: "aiohttp"
+    (crawler.net.aiohttp_transport: a third of httpcore's CPU per request on the benchmark; the default) or
+    "httpcore" (httpx's own pool over crawler.net.guard.GuardedBackend). Behind a proxy, or with a
+    `transport_factory`, neither is used. `network_backend` is what connects under the guard on the
+    httpcore path (tests pass a recorder; default: anyio's sockets). respx intercepts either transport
+    when told to mock at the client (`respx.mock(using="httpx")`).
     `credentials` are the run's (default: from the environment and the settings); `monotonic` and `sleep`
     pace the gate (tests pass a fake pair).
     """
@@ -230,19 +150,23 @@ class ClientPool:
         *,
         resolver: Resolver = system_resolver,
         transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None,
-        transport: str = "httpcore",
+        transport: str | None = None,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
         credentials: Credentials | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
+        transport = transport or settings.transport
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
+        if network_backend is not None and transport != "httpcore":
+            raise ValueError("a network_backend is what connects under httpcore: pass transport='httpcore' with it")
         self.settings = settings
         self.transport = transport
         self._proxies = urllib.request.getproxies()  # once: the environment does not change under us
         self._backend = GuardedBackend(resolver, settings.allow_private, network_backend)
         self._resolver = resolver
+        self._guard = Guard(resolver, settings.allow_private)
         self._transport_factory = transport_factory
         self._ssl = ssl_context()
         self._clients: dict[str, httpx.AsyncClient] = {}
@@ -271,48 +195,42 @@ class ClientPool:
         """A one-off client for `url` that shares no connection with any other: the caller closes it.
 
         For the one retry after a connection broke mid-answer: a kept-alive connection can be
-        poisoned (a server that sent a body with its HEAD answer), and the pool may hold more (issue 13).
+        poisoned (a server that sent a body with its HEAD answer), and the pool may hold more.
         """
         return self._build(url, (urlsplit(url).hostname or "").lower(), size=1)
 
     def _build(self, url: str, host: str, size: int | None = None) -> httpx.AsyncClient:
         size = size or self.host_limit(host)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30)
-        # Only what the checker can unpack itself (crawler.checking.checker): brotli would arrive if httpx found
-        # it installed.
+        # Only what crawler.net.body unpacks within its cap: brotli would arrive if httpx found it installed.
         headers = {"User-Agent": self.settings.agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
                    "Accept-Encoding": "gzip, deflate"}
         rule = self.settings.host_rule(host)
         if rule:
             headers.update(dict(rule.headers))
-        proxy = proxy_for(url, self._proxies)
-        if self._transport_factory is not None:
-            transport = self._transport_factory(limits)
-        elif proxy:
-            # Behind a proxy the proxy connects, so the guard can only look at DNS beforehand.
-            transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits, proxy=proxy)
-        elif self.transport == "aiohttp":
-            from crawler.net.aiohttp_transport import AiohttpTransport
-
-            transport = AiohttpTransport(limits=limits, verify=self._ssl, resolver=self._resolver,
-                                         allow_private=self.settings.allow_private)
-        else:
-            transport = GuardedTransport(limits=limits, backend=self._backend, verify=self._ssl)
         timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
         # Credentials per request, from the table (crawler.net.credentials): exact hosts over https only.
         return httpx.AsyncClient(
-            transport=GatedTransport(transport, self.gate), headers=headers, timeout=timeout, auth=self._attach,
-            follow_redirects=False, trust_env=False,
+            transport=GatedTransport(self._transport(url, limits), self.gate), headers=headers, timeout=timeout,
+            auth=self._attach, follow_redirects=False, trust_env=False,
         )
+
+    def _transport(self, url: str, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+        if self._transport_factory is not None:
+            return self._transport_factory(limits)
+        proxy = proxy_for(url, self._proxies)
+        if proxy:
+            # Behind a proxy the proxy connects, so the guard can only look at DNS beforehand.
+            return httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits, proxy=proxy)
+        if self.transport == "aiohttp":
+            return AiohttpTransport(limits=limits, verify=self._ssl, resolver=self._resolver,
+                                    allow_private=self.settings.allow_private)
+        return GuardedTransport(limits=limits, backend=self._backend, verify=self._ssl)
 
     async def precheck_proxy_target(self, url: str) -> None:
         """With a proxy in the way, refuse private targets by resolving them ourselves first."""
-        if self.settings.allow_private or not proxy_for(url, self._proxies):
-            return
-        host = urlsplit(url).hostname or ""
-        addresses = await self._resolver(host, 443)
-        if any(is_forbidden(a) for a in addresses):
-            raise PrivateAddressRefused(host, addresses[0])
+        if proxy_for(url, self._proxies):
+            await self._guard.refuse_private(urlsplit(url).hostname or "", 443)
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}

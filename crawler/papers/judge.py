@@ -1,7 +1,7 @@
 """Is the paper a source returns the one a list entry names? Pure: entry and metadata in, verdict out.
 
 A list keeps the title it was written with; arXiv shows its latest version's, and ML papers are
-renamed between versions all the time (issue 13: four of 161 links on a distillation list). So a
+renamed between versions all the time (four of 161 links on a distillation list). So a
 title that no longer matches is not, by itself, evidence of another paper. We also weigh:
 - the authors the entry names outside its title, in the styles real lists use ("Zheng Xu,
   Yen-Chang Hsu, 2017", "Xu, Zheng et al.", "Hinton, G., & Dean, J. (2015)"), compared by surname
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 from crawler.models import Entry, PaperMeta
-from crawler.papers.match import ACCEPT, title_score, title_words
+from crawler.papers.match import ACCEPT, title_score, title_words, year_agrees
 
 CLOSE = ACCEPT  # at or above: the same title written differently (what a fill needs), not a rename
 NEAR = 0.5  # at or above, with a distinctive shared phrase, a title outweighs an author mismatch
@@ -38,8 +38,6 @@ FIELD_RUN = 7  # field words alone must run this long: "real time 3d hand pose e
 CONTAINED = 2  # the shorter title's words, in a row in the longer (a list shortened it): two field words do
 SCATTERED = 4  # the same, not in a row ("Meta Learning for Knowledge Distillation" in its new title)
 SAME_AUTHORS = 2  # names found that prove "same authors"; one only agrees ("Zhang et al." fits a tenth of a field)
-ARXIV_EARLY = 1  # a list may date a paper a year before its first arXiv version (posted on acceptance)
-VENUE_GAP = 1  # other sources carry the venue's year
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -362,14 +360,6 @@ def _shared(entry_title: str, source_title: str) -> _Shared | None:
     return None
 
 
-def _year_ok(entry: Entry, meta: PaperMeta) -> bool | None:
-    if entry.year is None or meta.year is None:
-        return None
-    if meta.source == "arxiv":  # the first version's year: the venue, or a renamed version, may be years later
-        return entry.year >= meta.year - ARXIV_EARLY
-    return abs(entry.year - meta.year) <= VENUE_GAP
-
-
 # --- the verdict --------------------------------------------------------------------------------
 
 
@@ -389,36 +379,67 @@ def _quote(phrase: str, limit: int = 60) -> str:
 
 def judge_paper(entry: Entry, meta: PaperMeta) -> PaperJudgement:
     """Whether `meta` is the paper `entry` names, on the title, the authors and the year."""
-    score = title_score(entry.title, meta.title)
-    counts = _authors(entry, meta)
-    matched = None if counts is None else counts[0] > 0 and 2 * counts[0] >= counts[1]
-    year_ok = _year_ok(entry, meta)
-    authors = ", no authors to compare" if counts is None else f", {counts[0]} of {counts[1]} authors match"
+    evidence = _Evidence(entry, meta, title_score(entry.title, meta.title), _authors(entry, meta),
+                         year_agrees(entry.year, meta, arxiv_later=None))
+    same, reason = _decide(evidence)
+    return PaperJudgement(same, same and evidence.score < CLOSE, evidence.score, evidence.matched,
+                          evidence.year_ok, reason)
 
-    def verdict(same: bool, reason: str) -> PaperJudgement:
-        return PaperJudgement(same, same and score < CLOSE, score, matched, year_ok, reason)
 
-    if score >= CLOSE:
-        return verdict(True, "title matches" + ("" if counts is None else authors))
-    if matched and counts is not None and counts[0] >= SAME_AUTHORS:
-        return verdict(True, "title differs" + authors)
-    shared = _shared(entry.title, meta.title)
-    said = "" if shared is None else (
-        f"one title holds every word of the other: {_quote(shared.phrase)}" if shared.contained
-        else f"shares {_quote(shared.phrase)}"
-    )
-    if matched is False:
+@dataclass(frozen=True)
+class _Evidence:
+    entry: Entry
+    meta: PaperMeta
+    score: float  # title_score of the two titles
+    counts: tuple[int, int] | None  # (the entry's authors the source lists, out of how many could be)
+    year_ok: bool | None
+
+    @property
+    def matched(self) -> bool | None:
+        return None if self.counts is None else self.counts[0] > 0 and 2 * self.counts[0] >= self.counts[1]
+
+    @property
+    def authors(self) -> str:
+        """What the reason says of the authors."""
+        if self.counts is None:
+            return ", no authors to compare"
+        return f", {self.counts[0]} of {self.counts[1]} authors match"
+
+    @property
+    def authors_if_any(self) -> str:
+        return "" if self.counts is None else self.authors
+
+
+def _decide(ev: _Evidence) -> tuple[bool, str]:
+    """Same paper or not, and why in one line."""
+    if ev.score >= CLOSE:
+        return True, "title matches" + ev.authors_if_any
+    if ev.matched and ev.counts is not None and ev.counts[0] >= SAME_AUTHORS:
+        return True, "title differs" + ev.authors
+    shared = _shared(ev.entry.title, ev.meta.title)
+    if ev.matched is False:
         # A near title sharing a distinctive phrase outweighs one author list: lists misspell names.
-        if score >= NEAR and shared is not None and not shared.contained:
-            return verdict(True, f"title differs but {said} (score {score:.2f})" + authors)
-        return verdict(False, "title differs" + authors)
-    # No authors, or one surname that agrees ("Zhang et al."): agreement, not proof; the title decides.
-    words = len(title_words(entry.title))
-    if words < 2 or not title_words(meta.title):  # "FALSR", "RBPN": a short name cannot disagree by itself
+        if ev.score >= NEAR and shared is not None and not shared.contained:
+            return True, f"title differs but {_said(shared)} (score {ev.score:.2f})" + ev.authors
+        return False, "title differs" + ev.authors
+    return _by_title(ev, shared)
+
+
+def _by_title(ev: _Evidence, shared: _Shared | None) -> tuple[bool, str]:
+    """No authors, or one surname that agrees ("Zhang et al."): agreement, not proof; the title decides."""
+    words = len(title_words(ev.entry.title))
+    if words < 2 or not title_words(ev.meta.title):  # "FALSR", "RBPN": a short name cannot disagree by itself
         what = "title is a short name" if words == 1 else "entry has no title" if not words else "source has no title"
-        return verdict(True, what + authors)
+        return True, what + ev.authors
     if shared is None:
-        return verdict(False, "title differs, nothing distinctive shared" + authors)
-    if year_ok is False and not matched:
-        return verdict(False, f"title differs, {said}, but the year disagrees ({entry.year}, source {meta.year})")
-    return verdict(True, f"title differs, {said}" + ("" if counts is None else authors))
+        return False, "title differs, nothing distinctive shared" + ev.authors
+    if ev.year_ok is False and not ev.matched:
+        return False, (f"title differs, {_said(shared)}, but the year disagrees ({ev.entry.year}, "
+                       f"source {ev.meta.year})")
+    return True, f"title differs, {_said(shared)}" + ev.authors_if_any
+
+
+def _said(shared: _Shared) -> str:
+    if shared.contained:
+        return f"one title holds every word of the other: {_quote(shared.phrase)}"
+    return f"shares {_quote(shared.phrase)}"

@@ -19,9 +19,9 @@ from rapidfuzz.distance import Indel
 
 from crawler.models import PaperMeta
 
-ACCEPT = 0.93  # best score needed to fill; see tests/test_match.py for the measured score gap
+ACCEPT = 0.93  # best score needed to fill; tests/papers/test_match.py measures the score gap
 MARGIN = 0.03  # best must beat the next *different* paper by this much
-MAX_YEAR_GAP = 1  # arXiv v1 is often a year before (or after) the venue year
+YEAR_GAP = 1  # a list may date a paper a year off its source: arXiv's v1 comes a year before (or after) the venue
 TOP_CANDIDATES = 5  # how many scored candidates a Match keeps for the report
 
 # What one differing word costs. An article is often dropped by list authors; any other word may
@@ -194,9 +194,19 @@ def _venue(text: str | None) -> tuple[str, bool] | None:
     return ("NEURIPS" if name == "NIPS" else name), workshop
 
 
+def year_agrees(listed: int | None, meta: PaperMeta, *, arxiv_later: int | None = YEAR_GAP) -> bool | None:
+    """Whether the year a list gives a paper fits its source's: at most YEAR_GAP off. An arXiv paper's year is
+    its first version's, which a list may date up to `arxiv_later` years later (None: any later year: the
+    venue, or a renamed version, may come years after). None when either year is unknown."""
+    if listed is None or meta.year is None:
+        return None
+    later = arxiv_later if meta.source == "arxiv" else YEAR_GAP
+    return listed >= meta.year - YEAR_GAP and (later is None or listed <= meta.year + later)
+
+
 def _gate(meta: PaperMeta, venue: tuple[str, bool] | None, year: int | None) -> str | None:
     """Why this candidate cannot be the entry's paper whatever its title, or None."""
-    if year is not None and meta.year is not None and abs(meta.year - year) > MAX_YEAR_GAP:
+    if year_agrees(year, meta) is False:  # a fill wants the year within YEAR_GAP, arXiv's too
         return f"year disagrees: entry {year}, candidate {meta.year}"
     cand = _venue(meta.venue)
     # An arXiv meta has no venue (a preprint of anything); a CVF meta may only fill an entry that
@@ -229,8 +239,8 @@ def _same_paper(a: PaperMeta, b: PaperMeta, key_a: str, key_b: str) -> bool:
 
 
 class TitleIndex:
-    """The candidates worth scoring for a title, from a listing of thousands (issue 16: scoring every
-    entry against a whole venue-year's listing was quadratic, 73 ms an entry at 2000 papers).
+    """The candidates worth scoring for a title, from a listing of thousands (scoring every entry against a
+    whole venue-year's listing was quadratic, 73 ms an entry at 2000 papers).
 
     A candidate is worth scoring when it shares at least half as many words as the title has: ACCEPT
     needs every word but an article to agree (one other word differing costs WORD_COST), and a runner-up

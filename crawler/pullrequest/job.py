@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from crawler.errortext import one_line
+from crawler.errors import one_line
 from crawler.listfile import rewrite
 from crawler.listfile.links import url_key
 from crawler.listfile.parse import read_links

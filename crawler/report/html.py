@@ -54,46 +54,53 @@ def rows(report: RunReport, papers: list[dict]) -> list[dict]:
     for lo in report.links:
         by_key.setdefault(lo.key, lo)
     several = len(report.summary.lists) > 1
-    out = []
-    for order, p in enumerate(papers):  # the export's order: list by list, line by line
-        links = []
-        for lk in p.get("links", []):
-            url = lk.get("url") or ""
-            filled = lk.get("status") == "filled"
-            row = by_key.get(link_key(p.get("file") or "", url)) if url else None
-            # The verdict where this link is written: a URL under two entries may be right under one only.
-            own = row.at(Place(p.get("file") or "", lk.get("line") or p.get("line") or 0)) if row else None
-            status = own.status.value if own else (lk.get("status") or "unknown")
-            links.append({
-                "label": lk.get("label") or "", "url": url, "href": safe_href(url), "status": status,
-                "filled": filled,
-                "http": row.http_status if row else None,
-                "error": own.error if own else None,
-                "note": own.note if own else None,
-                "suggestion": own.suggestion if own else None,
-                "suggestion_href": safe_href(own.suggestion) if own else None,
-                "dead": bool(row and row.dead and own and own.status.is_failure),
-                "new": bool(row and row.new and own and own.status.is_failure),
-            })
-        tags = {lk["status"] for lk in links}
-        tags |= {"filled" for lk in links if lk["filled"]}
-        tags |= {"dead" for lk in links if lk["dead"]} | {"new" for lk in links if lk["new"]}
-        if tags & ATTENTION or "dead" in tags:
-            tags.add("attention")
-        if not p.get("abstract"):
-            tags.add("no-abstract")
-        worst = min((("dead" if lk["dead"] else lk["status"]) for lk in links),
-                    key=lambda s: RANK.get(s, RANK["unknown"]), default="unknown")
-        where = f"{p.get('file')}:{p.get('line')}" if several else str(p.get("line"))
-        out.append({
-            "file": p.get("file") or "", "line": p.get("line"), "where": where, "order": order,
-            "section": p.get("section") or "", "title": p.get("title") or "",
-            "venue": p.get("venue") or "", "year": p.get("year"),
-            "authors": list(p.get("authors") or []), "arxiv_id": p.get("arxiv_id"),
-            "abstract": p.get("abstract") or "", "abstract_source": p.get("abstract_source") or "",
-            "links": links, "worst": worst, "rank": RANK.get(worst, RANK["unknown"]), "tags": sorted(tags),
-        })
-    return out
+    # The export's order: list by list, line by line.
+    return [_row(order, p, by_key, several) for order, p in enumerate(papers)]
+
+
+def _row(order: int, p: dict, by_key: dict[str, LinkRow], several: bool) -> dict:
+    """A paper entry of the export as the page's table shows it."""
+    links = [_link_cell(lk, p.get("file") or "", p.get("line"), by_key) for lk in p.get("links", [])]
+    worst = min((("dead" if lk["dead"] else lk["status"]) for lk in links),
+                key=lambda s: RANK.get(s, RANK["unknown"]), default="unknown")
+    return {
+        "file": p.get("file") or "", "line": p.get("line"),
+        "where": f"{p.get('file')}:{p.get('line')}" if several else str(p.get("line")), "order": order,
+        "section": p.get("section") or "", "title": p.get("title") or "",
+        "venue": p.get("venue") or "", "year": p.get("year"),
+        "authors": list(p.get("authors") or []), "arxiv_id": p.get("arxiv_id"),
+        "abstract": p.get("abstract") or "", "abstract_source": p.get("abstract_source") or "",
+        "links": links, "worst": worst, "rank": RANK.get(worst, RANK["unknown"]),
+        "tags": sorted(_tags(links, bool(p.get("abstract")))),
+    }
+
+
+def _link_cell(lk: dict, file: str, line: int | None, by_key: dict[str, LinkRow]) -> dict:
+    """A link of an entry with the verdict where it is written: a URL under two entries may be right under one only."""
+    url = lk.get("url") or ""
+    cell = {"label": lk.get("label") or "", "url": url, "href": safe_href(url), "status": lk.get("status") or "unknown",
+            "filled": lk.get("status") == "filled", "http": None, "error": None, "note": None, "suggestion": None,
+            "suggestion_href": None, "dead": False, "new": False}
+    row = by_key.get(link_key(file, url)) if url else None
+    if row is None:
+        return cell
+    own = row.at(Place(file, lk.get("line") or line or 0))
+    failing = own.status.is_failure
+    return {**cell, "status": own.status.value, "http": row.http_status, "error": own.error, "note": own.note,
+            "suggestion": own.suggestion, "suggestion_href": safe_href(own.suggestion),
+            "dead": bool(row.dead and failing), "new": bool(row.new and failing)}
+
+
+def _tags(links: list[dict], has_abstract: bool) -> set[str]:
+    """What the status filter finds an entry under: its links' statuses and flags, and what it lacks."""
+    tags = {lk["status"] for lk in links}
+    tags |= {"filled" for lk in links if lk["filled"]}
+    tags |= {"dead" for lk in links if lk["dead"]} | {"new" for lk in links if lk["new"]}
+    if tags & ATTENTION or "dead" in tags:
+        tags.add("attention")
+    if not has_abstract:
+        tags.add("no-abstract")
+    return tags
 
 
 def _json_for_script(data: object) -> str:

@@ -68,6 +68,25 @@ def headline(report: RunReport) -> str:
 def render(report: RunReport) -> str:
     s = report.summary
     several = len(s.lists) > 1
+    out = _head(report)
+    clean = []
+    for file in (s.lists if several else ("",)):
+        found = _problems(report, file if several else None, several)
+        if several and not found:
+            clean.append(file)  # a heading with nothing under it reads as a report cut short
+            continue
+        out += (["", f"## {escape(file)}"] if several else []) + found
+    if clean:
+        out += ["", f"No problems in {escape(', '.join(clean))}."]
+    out += _fills(report, several) + _left_empty(report, several) + sources_down(report)
+    out.append("")
+    return "\n".join(out)
+
+
+def _head(report: RunReport) -> list[str]:
+    """The title, the headline, the counts, what could not be judged, and the URLs that died, failed anew or were
+    fixed."""
+    s = report.summary
     when = datetime.fromtimestamp(s.generated_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = ["# Link health", ""]
     out.append(f"**{escape(', '.join(s.lists))}** · {when} · {headline(report)}")
@@ -83,36 +102,36 @@ def render(report: RunReport) -> str:
     for label, urls in (("Dead", s.dead), ("New failures", s.new), ("Fixed", s.fixed)):
         if urls:
             out += ["", f"**{label}:** " + ", ".join(code(u) for u in urls[:20]) + (" …" if len(urls) > 20 else "")]
-    clean = []
-    for file in (s.lists if several else ("",)):
-        found = _problems(report, file if several else None, several)
-        if several and not found:
-            clean.append(file)  # a heading with nothing under it reads as a report cut short
-            continue
-        out += (["", f"## {escape(file)}"] if several else []) + found
-    if clean:
-        out += ["", f"No problems in {escape(', '.join(clean))}."]
-    if report.fills:
-        out += ["", f"## Filled ({len(report.fills)})", "",
-                "| where | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
-        for f in report.fills:
-            source = f"{f.source}: {f.note}" if f.note else f.source  # why not the entry's venue
-            out.append(f"| {where((Place(f.file, f.line),), several)} | {escape(f.entry)} | {code(f.url)} | "
-                       f"{escape(source)} | {f.confidence:.2f} | {escape(f.matched_title)} |")
+    return out
+
+
+def _fills(report: RunReport, several: bool) -> list[str]:
+    if not report.fills:
+        return []
+    out = ["", f"## Filled ({len(report.fills)})", "",
+           "| where | entry | url | source | confidence | matched title |", "|---|---|---|---|---:|---|"]
+    for f in report.fills:
+        source = f"{f.source}: {f.note}" if f.note else f.source  # why not the entry's venue
+        out.append(f"| {where((Place(f.file, f.line),), several)} | {escape(f.entry)} | {code(f.url)} | "
+                   f"{escape(source)} | {f.confidence:.2f} | {escape(f.matched_title)} |")
+    return out
+
+
+def _left_empty(report: RunReport, several: bool) -> list[str]:
+    """The empty links no source could fill: with the reasons and candidates when enrichment ran, else listed."""
     if report.unresolved:
-        out += ["", f"## Left empty ({len(report.unresolved)})", "", "| where | entry | why | best candidates |",
-                "|---|---|---|---|"]
+        out = ["", f"## Left empty ({len(report.unresolved)})", "", "| where | entry | why | best candidates |",
+               "|---|---|---|---|"]
         for u in report.unresolved:
             cands = "; ".join(f"{escape(c.get('title', ''))} ({c.get('score', 0):.2f})" for c in u.candidates[:3])
             out.append(f"| {where((Place(u.file, u.line),), several)} | {escape(u.entry)} | {escape(u.reason)} | "
                        f"{cands} |")
+        return out
     pending = [e for e in report.empty if not e.filled]
-    if pending and not report.unresolved:
-        out += ["", f"## Empty links ({len(pending)})", ""]
-        out += [f"- {where((e.place,), several)}: {escape(e.entry or e.label)}" for e in pending]
-    out += sources_down(report)
-    out.append("")
-    return "\n".join(out)
+    if not pending:
+        return []
+    return ["", f"## Empty links ({len(pending)})", "",
+            *(f"- {where((e.place,), several)}: {escape(e.entry or e.label)}" for e in pending)]
 
 
 def not_judged_section(report: RunReport) -> list[str]:
@@ -137,48 +156,70 @@ def sources_down(report: RunReport) -> list[str]:
 def _problems(report: RunReport, file: str | None, several: bool) -> list[str]:
     """The tables of one list (or of all, when `file` is None): problems by status, then the notes."""
     level = "###" if several else "##"
-
-    def mine(lo: LinkRow, places: tuple[Place, ...] | None = None) -> tuple[Place, ...]:
-        return tuple(p for p in (lo.places if places is None else places) if file is None or p.file == file)
-
-    # A URL whose places are judged apart (one URL under two entries) is shown at each place under that
-    # place's own status: the wrong line in the failures, the right one nowhere.
-    by_status: dict[LinkStatus, list[tuple[LinkRow, tuple[Place, ...]]]] = {}
-    for lo in report.links:
-        for status, places in (lo.by_status().items() if lo.occurrences else ((lo.status, lo.places),)):
-            if mine(lo, places):
-                by_status.setdefault(status, []).append((lo, mine(lo, places)))
+    by_status = _by_status(report, file)
     out: list[str] = []
     for status in ORDER:
         rows = by_status.get(status, [])
         if status.is_skipped:
             rows = [(r, ps) for r, ps in rows if not (r.error or "").startswith(QUIET_SKIPS)]
-        if not rows:
-            continue
-        out += ["", f"{level} {HEADINGS[status]} ({len(rows)})", "", "| where | entry | link | problem | suggestion |",
-                "|---|---|---|---|---|"]
-        for lo, places in sorted(rows, key=lambda r: r[1][0])[:MAX_ROWS]:
-            own = lo.at(places[0])
-            flags = " **dead**" if lo.dead else (" *new*" if lo.new else "")
-            entry = escape(places[0].entry or (lo.entries[0] if lo.entries else ""))
-            suggestion = code(own.suggestion) if own.suggestion else ""
-            out.append(f"| {where(places, several)} | {entry} | {code(lo.url)} | "
-                       f"{escape(own.error or own.status.value)}{flags} | {suggestion} |")
-        if len(rows) > MAX_ROWS:
-            out.append(f"\n… {len(rows) - MAX_ROWS} more in health.json")
-    noted = []  # each URL's places, grouped by the note they carry (a note may belong to one place)
+        out += _status_table(f"{level} {HEADINGS[status]}", rows, several)
+    return out + _notes_table(f"{level} Notes", _noted(report, file), several)
+
+
+def _mine(places: tuple[Place, ...], file: str | None) -> tuple[Place, ...]:
+    return tuple(p for p in places if file is None or p.file == file)
+
+
+def _by_status(report: RunReport, file: str | None) -> dict[LinkStatus, list[tuple[LinkRow, tuple[Place, ...]]]]:
+    """Each URL at its places in `file`, by status. A URL whose places are judged apart (one URL under two
+    entries) is shown at each place under that place's own status: the wrong line in the failures, the right
+    one nowhere."""
+    by_status: dict[LinkStatus, list[tuple[LinkRow, tuple[Place, ...]]]] = {}
+    for lo in report.links:
+        for status, places in (lo.by_status().items() if lo.occurrences else ((lo.status, lo.places),)):
+            if _mine(places, file):
+                by_status.setdefault(status, []).append((lo, _mine(places, file)))
+    return by_status
+
+
+def _status_table(heading: str, rows: list[tuple[LinkRow, tuple[Place, ...]]], several: bool) -> list[str]:
+    if not rows:
+        return []
+    out = ["", f"{heading} ({len(rows)})", "", "| where | entry | link | problem | suggestion |",
+           "|---|---|---|---|---|"]
+    for lo, places in sorted(rows, key=lambda r: r[1][0])[:MAX_ROWS]:
+        own = lo.at(places[0])
+        flags = " **dead**" if lo.dead else (" *new*" if lo.new else "")
+        entry = escape(places[0].entry or (lo.entries[0] if lo.entries else ""))
+        suggestion = code(own.suggestion) if own.suggestion else ""
+        out.append(f"| {where(places, several)} | {entry} | {code(lo.url)} | "
+                   f"{escape(own.error or own.status.value)}{flags} | {suggestion} |")
+    if len(rows) > MAX_ROWS:
+        out.append(f"\n… {len(rows) - MAX_ROWS} more in health.json")
+    return out
+
+
+def _noted(report: RunReport, file: str | None) -> list[tuple[LinkRow, tuple[Place, ...], str, str | None]]:
+    """Each URL's places in `file`, grouped by the note they carry (a note may belong to one place)."""
+    noted = []
     for lo in report.links:
         groups: dict[tuple[str, str | None], list[Place]] = {}
-        for place in mine(lo):
+        for place in _mine(lo.places, file):
             own = lo.at(place)
             if own.note:
                 groups.setdefault((own.note, own.suggestion), []).append(place)
         noted += [(lo, tuple(places), note, suggestion) for (note, suggestion), places in groups.items()]
-    if noted:
-        out += ["", f"{level} Notes ({len(noted)}): working links worth a look", "",
-                "| where | entry | link | note | suggestion |", "|---|---|---|---|---|"]
-        for lo, places, note, suggestion in sorted(noted, key=lambda r: r[1][0])[:MAX_ROWS]:
-            entry = escape(places[0].entry or (lo.entries[0] if lo.entries else ""))
-            out.append(f"| {where(places, several)} | {entry} | {code(lo.url)} | {escape(note)} | "
-                       f"{code(suggestion) if suggestion else ''} |")
+    return noted
+
+
+def _notes_table(heading: str, noted: list[tuple[LinkRow, tuple[Place, ...], str, str | None]],
+                 several: bool) -> list[str]:
+    if not noted:
+        return []
+    out = ["", f"{heading} ({len(noted)}): working links worth a look", "",
+           "| where | entry | link | note | suggestion |", "|---|---|---|---|---|"]
+    for lo, places, note, suggestion in sorted(noted, key=lambda r: r[1][0])[:MAX_ROWS]:
+        entry = escape(places[0].entry or (lo.entries[0] if lo.entries else ""))
+        out.append(f"| {where(places, several)} | {entry} | {code(lo.url)} | {escape(note)} | "
+                   f"{code(suggestion) if suggestion else ''} |")
     return out

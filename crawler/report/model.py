@@ -1,7 +1,7 @@
 """The run report: one frozen, typed value, built once by `build_report`, read by every output.
 
 health.md, health.json, index.html, the badge, the CI texts, the export and the exit code all read a
-`RunReport`; none of them reaches back into the stages that made it (issue 17). `to_json` is the
+`RunReport`; none of them reaches back into the stages that made it. `to_json` is the
 documented health.json (schema 2); `from_json` reads it back for the workflow's CI texts.
 
 Schema 2 (from 1): every place in a list is `{"file", "line"}` (several lists share one report), so
@@ -25,12 +25,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from crawler import __version__
-from crawler.errortext import error_text, one_line
+from crawler.errors import error_text, one_line
 from crawler.listfile.links import host_of
 from crawler.models import (
     Availability,
     CheckResult,
     Enrichment,
+    Entry,
     Fill,
     Hop,
     Link,
@@ -299,7 +300,7 @@ def _line(p: Place, lo: LinkRow) -> dict:
 
 
 def link_json(lo: LinkRow) -> dict:
-    # By hand, not dataclasses.asdict: its deep copy cost a third of writing the reports (issue 16).
+    # By hand, not dataclasses.asdict: its deep copy cost a third of the time writing the reports took.
     repo = lo.repo
     return {
         "url": lo.url, "key": lo.key, "status": lo.status.value,
@@ -336,48 +337,53 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
                  repos: dict[str, RepoInfo] | None = None) -> RunReport:
     """The report of one run, from what the stages produced."""
     repos = repos or {}
-    entry_of = {}
-    for entry in parsed.entries:
-        for lk in entry.links:
-            entry_of.setdefault((lk.file, lk.line), entry)
-    rows: list[LinkRow] = []
-    counts: dict[LinkStatus, int] = dict.fromkeys(LinkStatus, 0)
-    for key, links in by_key.items():
-        r = results.get(key)
-        if r is None:
-            continue
-        st = states.get(key) or LinkState()
-        counts[r.status] += 1
-        rows.append(LinkRow(
-            url=links[0].url, key=key, status=r.status,
-            places=tuple(sorted({Place(lk.file, lk.line, entry_of[(lk.file, lk.line)].title
-                                       if (lk.file, lk.line) in entry_of else None) for lk in links})),
-            labels=tuple(sorted({lk.label for lk in links})),
-            entries=tuple(sorted({entry_of[(lk.file, lk.line)].title for lk in links
-                                  if (lk.file, lk.line) in entry_of})),
-            http_status=r.http_status, final_url=r.final_url, redirects=r.redirects,
-            error=error_text(r.error, "error") if r.error else None,
-            checked_at=r.checked_at, from_cache=r.from_cache, first_failed_at=st.first_failed_at,
-            consecutive_failures=st.consecutive_failures, new=st.new, dead=st.dead, fixed=st.fixed,
-            suggestion=r.suggestion, note=one_line(r.note), title_score=r.title_score,
-            authors_matched=r.authors_matched, repo=repos.get(key), occurrences=_own_verdicts(r, links),
-        ))
+    entry_of = parsed.entries_by_place()
+    rows = [_link_row(key, links, r, states.get(key) or LinkState(), entry_of, repos.get(key))
+            for key, links in by_key.items() if (r := results.get(key)) is not None]
     empties = [lk for lk in parsed.links if lk.is_empty]
-    counts[LinkStatus.of_empty_link()] = len(empties)
     filled = {(f.file, f.line, f.label) for f in enrichment.fills}
-    summary = Summary(
+    return RunReport(
+        summary=_summary(command, lists, parsed, rows, len(empties), enrichment, now),
+        links=tuple(rows),
+        empty=tuple(EmptyRow(Place(lk.file, lk.line), lk.label, _title_at(entry_of, lk),
+                             (lk.file, lk.line, lk.label) in filled) for lk in empties),
+        fills=tuple(enrichment.fills),
+        unresolved=tuple(Unresolved(**{**asdict(u), "reason": error_text(u.reason, "left empty"),
+                                       "candidates": tuple(u.candidates)}) for u in enrichment.unresolved),
+    )
+
+
+
+def _title_at(entry_of: dict[tuple[str, int], Entry], lk: Link) -> str | None:
+    entry = entry_of.get((lk.file, lk.line))
+    return entry.title if entry is not None else None
+
+
+def _link_row(key: str, links: list[Link], r: CheckResult, st: LinkState, entry_of: dict[tuple[str, int], Entry],
+              repo: RepoInfo | None) -> LinkRow:
+    """One URL's row: the check's verdict, its places with their entries, its history."""
+    titles = [(lk, _title_at(entry_of, lk)) for lk in links]
+    return LinkRow(
+        url=links[0].url, key=key, status=r.status,
+        places=tuple(sorted({Place(lk.file, lk.line, title) for lk, title in titles})),
+        labels=tuple(sorted({lk.label for lk in links})),
+        entries=tuple(sorted({title for _, title in titles if title is not None})),
+        http_status=r.http_status, final_url=r.final_url, redirects=r.redirects,
+        error=error_text(r.error, "error") if r.error else None,
+        checked_at=r.checked_at, from_cache=r.from_cache, first_failed_at=st.first_failed_at,
+        consecutive_failures=st.consecutive_failures, new=st.new, dead=st.dead, fixed=st.fixed,
+        suggestion=r.suggestion, note=one_line(r.note), title_score=r.title_score,
+        authors_matched=r.authors_matched, repo=repo, occurrences=_own_verdicts(r, links),
+    )
+
+
+def _summary(command: str, lists: tuple[str, ...], parsed: ParsedList, rows: list[LinkRow], empty_links: int,
+             enrichment: Enrichment, now: float) -> Summary:
+    return Summary(
         lists=lists, command=command, generated_at=now, version=__version__,
         entries=len(parsed.entries), paper_entries=sum(1 for e in parsed.entries if e.is_paper),
-        links=len(parsed.links), distinct_urls=len(rows), empty_links=len(empties),
-        counts={s: n for s, n in counts.items() if n},
-        healthy=sum(1 for lo in rows if lo.status.is_healthy),
-        failing=sum(1 for lo in rows if lo.status.is_failure),
-        not_judged=sum(1 for lo in rows if lo.status.is_unjudged),
-        skipped=sum(1 for lo in rows if lo.status.is_skipped),
-        not_judged_by=not_judged_by(rows),
-        notes=sum(1 for lo in rows if lo.note or any(o.note for o in lo.occurrences)),
-        new=tuple(lo.url for lo in rows if lo.new), dead=tuple(lo.url for lo in rows if lo.dead),
-        fixed=tuple(lo.url for lo in rows if lo.fixed),
+        links=len(parsed.links), distinct_urls=len(rows), empty_links=empty_links,
+        counts=_counts(rows, empty_links), **_tally(rows), **_changes(rows),
         fills=len(enrichment.fills), unresolved=len(enrichment.unresolved),
         abstracts=sum(1 for m in enrichment.metas.values() if m.abstract),
         # A source's reason may quote what it was sent (GitHub's message, a garbled answer): one short line.
@@ -385,15 +391,35 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
                       for st in enrichment.sources),
         requests=dict(enrichment.requests),
     )
-    return RunReport(
-        summary=summary, links=tuple(rows),
-        empty=tuple(EmptyRow(Place(lk.file, lk.line), lk.label,
-                             entry_of[(lk.file, lk.line)].title if (lk.file, lk.line) in entry_of else None,
-                             (lk.file, lk.line, lk.label) in filled) for lk in empties),
-        fills=tuple(enrichment.fills),
-        unresolved=tuple(Unresolved(**{**asdict(u), "reason": error_text(u.reason, "left empty"),
-                                       "candidates": tuple(u.candidates)}) for u in enrichment.unresolved),
-    )
+
+
+def _counts(rows: list[LinkRow], empty_links: int) -> dict[LinkStatus, int]:
+    """URLs by status, in the statuses' order; the empty links (which have no URL) counted as written."""
+    counts: dict[LinkStatus, int] = dict.fromkeys(LinkStatus, 0)
+    for lo in rows:
+        counts[lo.status] += 1
+    counts[LinkStatus.of_empty_link()] = empty_links
+    return {s: n for s, n in counts.items() if n}
+
+
+def _tally(rows: list[LinkRow]) -> dict:
+    """The summary's count of URLs: links = healthy + failing + not judged + skipped."""
+    return {
+        "healthy": sum(1 for lo in rows if lo.status.is_healthy),
+        "failing": sum(1 for lo in rows if lo.status.is_failure),
+        "not_judged": sum(1 for lo in rows if lo.status.is_unjudged),
+        "skipped": sum(1 for lo in rows if lo.status.is_skipped),
+        "not_judged_by": not_judged_by(rows),
+    }
+
+
+def _changes(rows: list[LinkRow]) -> dict:
+    """The URLs with a note, and those new, dead and fixed since the last runs."""
+    return {
+        "notes": sum(1 for lo in rows if lo.note or any(o.note for o in lo.occurrences)),
+        "new": tuple(lo.url for lo in rows if lo.new), "dead": tuple(lo.url for lo in rows if lo.dead),
+        "fixed": tuple(lo.url for lo in rows if lo.fixed),
+    }
 
 
 # -- what could not be judged, by reason ----------------------------------------------------------------------

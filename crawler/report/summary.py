@@ -5,16 +5,13 @@ characters. `cut_to` keeps a Markdown report under such a cap the way a reader w
 tables lose their tail rows first, with a line saying where the rest is (the run's `reports` artifact),
 then, only if that is not enough, the text is cut at a line boundary with the same pointer.
 
-The action (action.yml) calls `python -m crawler.report.summary job-summary ...`, `... counts ...` and
-`... ci ...`; the issue and pull-request workflows read what `ci` wrote.
+The action (action.yml) runs them through `crawler ci job-summary`, `crawler ci counts` and `crawler ci texts`
+(crawler.cli.ci); the issue and pull-request workflows read what `texts` wrote.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import sys
 from pathlib import Path
 
 from crawler.models import LinkStatus
@@ -191,61 +188,3 @@ def counts(report: RunReport, reports: Path) -> dict[str, str]:
     for name, file in REPORT_FILES.items():
         out[name] = str(reports / file) if (reports / file).is_file() else ""
     return out
-
-
-# -- command line, for the workflow ----------------------------------------------------------------
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.report.summary",
-                                     description="Texts for the nightly workflow, cut to GitHub's limits.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    js = sub.add_parser("job-summary", help="print the job summary (append it to $GITHUB_STEP_SUMMARY)")
-    js.add_argument("--reports", type=Path, default=Path("reports"))
-    js.add_argument("--exit-code", default="0", help="the exit code of `crawler run`")
-    js.add_argument("--artifact-url", default="")
-    co = sub.add_parser("counts", help="print the action's outputs: links=, healthy=, ..., report paths")
-    co.add_argument("--reports", type=Path, default=Path("reports"))
-    ci = sub.add_parser("ci", help="write issue.md, pull-request.md, state.txt and title.txt; "
-                                   "print state=, title=, fills= lines")
-    ci.add_argument("--reports", type=Path, default=Path("reports"))
-    ci.add_argument("--out", type=Path, required=True)
-    ci.add_argument("--run-url", default="")
-    args = parser.parse_args(argv)
-
-    markdown = _read(args.reports / "health.md")
-    if args.command == "job-summary":
-        sys.stdout.write(job_summary(markdown, exit_code=args.exit_code, artifact_url=args.artifact_url))
-        return 0
-    raw = _read(args.reports / "health.json")
-    if raw is None or markdown is None:
-        print(f"no report in {args.reports}", file=sys.stderr)
-        return 2
-    try:
-        report = RunReport.from_json(json.loads(raw))
-    except (ValueError, KeyError, TypeError) as exc:
-        print(f"cannot read {args.reports / 'health.json'}: {exc}", file=sys.stderr)
-        return 2
-    if args.command == "counts":
-        for key, value in counts(report, args.reports).items():
-            print(f"{key}={value}")
-        return 0
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "issue.md").write_text(issue_body(report, markdown, run_url=args.run_url), encoding="utf-8")
-    (args.out / "pull-request.md").write_text(pull_request_body(report, run_url=args.run_url), encoding="utf-8")
-    # For the issue job, which reads them from the artifact (one line each, no newline to strip).
-    (args.out / "state.txt").write_text(issue_state(report), encoding="utf-8")
-    (args.out / "title.txt").write_text(issue_title(report), encoding="utf-8")
-    print(f"state={issue_state(report)}")
-    print(f"title={issue_title(report)}")
-    print(f"fills={len(report.fills)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,33 +22,18 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import lxml.html
 
+from crawler.listfile.links import web_parts
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
-from crawler.sources.pages import (
-    DEFAULT_CONCURRENCY,
-    SiteSource,
-    absolute,
-    checked_listing,
-    completed,
-    doc,
-    flip,
-    has_class,
-    meta_url,
-    meta_year,
-    metas,
-    paper_document,
-    prose,
-    text,
-)
+from crawler.sources.markup import absolute, doc, has_class, paper_page, prose, text
+from crawler.sources.pages import SiteSource, checked_listing
 
 SOURCE = "acl"
 DEFAULT_ACL_BASE = "https://aclanthology.org"
@@ -168,14 +153,15 @@ def parse_id(text: str) -> AclId | None:
 
 def parse_acl_url(url: str, extra_hosts: frozenset[str] = frozenset()) -> AclId | None:
     """The paper an Anthology URL names (page, pdf, revision, bib; old hosts too); None for anything else."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    found = web_parts(url)
+    if found is None or (found[0] not in _HOSTS and found[0] not in extra_hosts):
         return None
-    if parts.scheme.lower() not in ("http", "https") or (host not in _HOSTS and host not in extra_hosts):
-        return None
-    path = _ANTHOLOGY_PREFIX.sub("", parts.path)
+    return id_in_path(found[1].path)
+
+
+def id_in_path(path: str) -> AclId | None:
+    """The paper an Anthology path names, after the host: `/2022.acl-long.485/`, `/anthology/P19-1001.pdf`."""
+    path = _ANTHOLOGY_PREFIX.sub("", path)
     for pattern in _PATHS:
         m = pattern.fullmatch(path)
         if m:
@@ -187,10 +173,6 @@ def parse_acl_url(url: str, extra_hosts: frozenset[str] = frozenset()) -> AclId 
 
 def paper_url(ident: str, base: str = DEFAULT_ACL_BASE) -> str:
     return f"{base.rstrip('/')}/{ident}/"
-
-
-def volume_url(volume: str, base: str = DEFAULT_ACL_BASE) -> str:
-    return f"{base.rstrip('/')}/volumes/{volume}/"
 
 
 # --- venues ------------------------------------------------------------------------------------------
@@ -331,16 +313,16 @@ def _abstract(tree: lxml.html.HtmlElement) -> str:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page. Raises ValueError when it is not an Anthology paper page."""
-    tree, title = paper_document(html, url, "//*[@id='title']", "an ACL Anthology paper page")
-    authors = tuple(flip(a) for a in metas(tree, "citation_author"))
+    page = paper_page(html, url, "//*[@id='title']", "an ACL Anthology paper page")
+    tree, authors = page.tree, page.authors
     if not authors:
         lead = next(iter(tree.xpath("//p[contains(@class, 'lead')]")), None)
         authors = tuple(text(a) for a in lead.xpath(".//a")) if lead is not None else ()
     found = parse_acl_url(url, frozenset({(urlsplit(url).hostname or "").lower()}))
-    year = found.year if found else meta_year(tree, "citation_publication_date")
+    year = found.year if found else page.year()
     return PaperMeta(
-        source=SOURCE, title=title, url=url, abstract=_abstract(tree) or None, authors=authors, year=year,
-        venue=venue_label(found.volume) if found else None, pdf_url=meta_url(tree, "citation_pdf_url", url),
+        source=SOURCE, title=page.title, url=url, abstract=_abstract(tree) or None, authors=authors, year=year,
+        venue=venue_label(found.volume) if found else None, pdf_url=page.pdf_url,
     )
 
 
@@ -353,27 +335,19 @@ class AclSource(SiteSource):
     name: ClassVar[str] = SOURCE
     venues: ClassVar[frozenset[str]] = frozenset(VENUES) | {"Findings"}
     default_base = DEFAULT_ACL_BASE
+    hosts = _HOSTS
     own_content = OWN_CONTENT
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None,
-        base: str = DEFAULT_ACL_BASE,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        clock: Callable[[], float] = time.time,
-        this_year: int | None = None,
-    ) -> None:
-        super().__init__(client, base, concurrency=concurrency, clock=clock)
-        self._base_host = frozenset({(urlsplit(self.base).hostname or "").lower()})
-        self.claimed_hosts = frozenset(_HOSTS | self._base_host)
+    def __init__(self, client: httpx.AsyncClient | None, base: str | None = None, *, this_year: int | None = None,
+                 **options: Any) -> None:
+        super().__init__(client, base, **options)
         self._this_year = this_year
 
     # -- pure -----------------------------------------------------------------------------------------
 
     def ref(self, url: str) -> PaperRef | None:
         """The paper a link names; venue and year set when that paper's volume is part of a venue listing."""
-        found = parse_acl_url(url, self._base_host)
+        found = parse_acl_url(url) or self.on_base(url, id_in_path)
         if found is None:
             return None
         venue = listing_venue(found.volume, found.year, this_year=self._this_year)
@@ -410,7 +384,7 @@ class AclSource(SiteSource):
         papers: dict[str, PaperMeta] = {}
         hosted = False
         for volume in volumes:
-            url = volume_url(volume, self.base)
+            url = f"{self.base}/volumes/{volume}/"
             page = await self._pages.get(url, scope)
             if not page.found:
                 continue
@@ -421,12 +395,7 @@ class AclSource(SiteSource):
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract of its paper page, when the volume page had none (older volumes)."""
-        if meta.abstract:
-            return meta
-        found = parse_acl_url(meta.url, self._base_host)
+        found = None if meta.abstract else parse_acl_url(meta.url) or self.on_base(meta.url, id_in_path)
         if found is None:
             return meta
-        read = await self._pages.paper(paper_url(found.id, self.base), parse_paper_page)
-        if read is None:
-            return meta
-        return completed(meta, read)
+        return await self.completed_from(meta, paper_url(found.id, self.base), parse_paper_page)

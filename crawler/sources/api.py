@@ -14,9 +14,8 @@ from typing import Any
 
 import httpx
 
-from crawler.errortext import error_text
-from crawler.net.pacing import HostPaused
-from crawler.net.pool import NameNotResolved, PrivateAddressRefused
+from crawler.errors import BodyTooLarge, HostPaused, NameNotResolved, PrivateAddressRefused, error_text
+from crawler.net.body import read_capped
 
 MAX_BODY = 16 * 1024 * 1024  # fifty notes or works with abstracts are a few hundred KB
 
@@ -49,20 +48,15 @@ async def ask(client: httpx.AsyncClient, method: str, url: str, *, timeout: floa
     try:
         async with asyncio.timeout(timeout):
             async with client.stream(method, url, **kwargs) as response:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_body:
-                        raise Unanswered(f"answer larger than {max_body} bytes")
-                    chunks.append(chunk)
+                body = await read_capped(response, max_body, whole=True)
+    except BodyTooLarge as exc:
+        raise Unanswered(str(exc)) from None
     except HostPaused as exc:
         raise Unanswered(f"rate limited ({exc})", paused=True) from None
     except (TimeoutError, httpx.TimeoutException):
         raise Unanswered(f"no answer within {timeout:g} s") from None
     except (httpx.HTTPError, NameNotResolved, PrivateAddressRefused, OSError) as exc:
         raise Unanswered(error_text(exc, type(exc).__name__)) from None
-    body = b"".join(chunks)
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):

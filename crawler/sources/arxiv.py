@@ -3,7 +3,7 @@
 Pure helpers (`parse_arxiv_id`, `abs_url`, `title_queries`, `result_to_meta`, `check_feed`) and one
 `ArxivSource` that owns the only `arxiv.Client` of the process.
 
-Why the client is wrapped the way it is (see shared/SOURCES.md):
+Why the client is wrapped the way it is (arXiv's API terms: one request every three seconds, one at a time):
 - the package has no timeout and sets its own user-agent per request, so its private `_session` is
   replaced by `_PoliteSession`, which sets both on every request and bounds the whole answer in time;
 - the package sleeps with real time and retries every non-200 (429 included), so its delay is set to 0
@@ -42,10 +42,9 @@ from crawler.config import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_CONTACT,
 )
-from crawler.errors import SourceUnavailable
+from crawler.errors import HostPaused, SourceUnavailable
 from crawler.listfile.links import ARXIV_HOSTS, abs_url, paper_id, parse_arxiv_id, pdf_url  # noqa: F401 (re-exported)
 from crawler.models import PaperMeta
-from crawler.net.pacing import HostPaused
 from crawler.papers.match import title_score
 from crawler.sources.base import PaperRef, PaperSource
 
@@ -73,8 +72,6 @@ MAX_BODY = 20 * 1024 * 1024  # a full page of 100 entries is a few hundred KB
 RESEMBLES = 0.5
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
-
-# --- ids: pure URL rules, kept in crawler.listfile.links (importing this module costs ~0.1 s) ---------------
 
 # --- title queries ---------------------------------------------------------------------------------
 
@@ -207,8 +204,7 @@ class _PoliteSession(requests.Session):
         gate: HostGate | None = None,
     ):
         super().__init__()
-        self.headers["User-Agent"] = user_agent
-        self.user_agent = user_agent
+        self.headers["User-Agent"] = self.user_agent = user_agent
         self.timeout = timeout
         self.delay = delay
         self.clock = clock
@@ -320,7 +316,8 @@ class ArxivSource(PaperSource):
     caller that got `SourceUnavailable` should stop asking for this run (crawler.sources.gateway does).
     One instance per process: arXiv's rule is per client, and spacing is per instance.
 
-    As a PaperSource it verifies arXiv links in batches of ids (SPEC: never page by page), searches
+    As a PaperSource it verifies arXiv links in batches of ids (never page by page: arXiv's terms ask robots
+    to use the API, not the abs pages), searches
     titles for fills, and is the fallback for every venue.
     """
 
@@ -414,28 +411,9 @@ class ArxivSource(PaperSource):
         arXiv sometimes answers an empty page for a known id: absence is a hint, not proof.
         """
         wanted = list(dict.fromkeys(i for i in map(parse_arxiv_id, ids) if i))
-        found: dict[str, PaperMeta] = {}
-        rejected: list[str] = []
-        reason = ""
-        with self._lock:
-            for batch in _chunks(wanted, MAX_IDS_PER_REQUEST):
-                asked = set(batch)
-                search = arxiv.Search(id_list=batch, max_results=len(batch))
-                try:
-                    results = self._fetch(search)
-                except _Rejected as exc:
-                    log.warning("arXiv refused a batch of %d ids: %s", len(batch), exc.reason)
-                    rejected += batch
-                    reason = exc.reason
-                    continue
-                now = time.time()
-                for result in results:
-                    meta = result_to_meta(result, now)
-                    if meta.arxiv_id in asked:
-                        found[meta.arxiv_id] = meta
-        if rejected:
-            raise ArxivQueryRejected(reason, partial=found, rejected=tuple(rejected))
-        return found
+        batches = ((batch, arxiv.Search(id_list=batch, max_results=len(batch)), f"a batch of {len(batch)} ids")
+                   for batch in _chunks(wanted, MAX_IDS_PER_REQUEST))
+        return self._run(batches, lambda asked, meta: meta.arxiv_id if meta.arxiv_id in asked else None)
 
     def search_titles(self, titles: Iterable[str], per_query: int = DEFAULT_PER_QUERY) -> list[PaperMeta]:
         """Every candidate arXiv returns for the titles, ORed `TITLES_PER_QUERY` at a time.
@@ -445,25 +423,34 @@ class ArxivSource(PaperSource):
         """
         if per_query < 1:
             raise ValueError("per_query must be at least 1")
+        queries = (([query], arxiv.Search(query=query, max_results=per_query), "a title query")
+                   for query in title_queries(titles))
+        return list(self._run(queries, lambda asked, meta: meta.arxiv_id or meta.url).values())
+
+    def _run(self, searches: Iterable[tuple[list[str], arxiv.Search, str]],
+             key: Callable[[list[str], PaperMeta], str | None]) -> dict[str, PaperMeta]:
+        """Every search's results by `key(what the search asked, paper)` (None: not kept; the first of a key
+        stays), one search at a time. The searches arXiv refused raise ArxivQueryRejected once the others ran."""
         found: dict[str, PaperMeta] = {}
         rejected: list[str] = []
         reason = ""
         with self._lock:
-            for query in title_queries(titles):
+            for asked, search, what in searches:
                 try:
-                    results = self._fetch(arxiv.Search(query=query, max_results=per_query))
+                    results = self._fetch(search)
                 except _Rejected as exc:
-                    log.warning("arXiv refused a title query: %s", exc.reason)
-                    rejected.append(query)
+                    log.warning("arXiv refused %s: %s", what, exc.reason)
+                    rejected += asked
                     reason = exc.reason
                     continue
                 now = time.time()
                 for result in results:
                     meta = result_to_meta(result, now)
-                    found.setdefault(meta.arxiv_id or meta.url, meta)
+                    if (kept := key(asked, meta)) is not None:
+                        found.setdefault(kept, meta)
         if rejected:
             raise ArxivQueryRejected(reason, partial=found, rejected=tuple(rejected))
-        return list(found.values())
+        return found
 
     async def lookup_ids_async(self, ids: Iterable[str]) -> dict[str, PaperMeta]:
         # A thread: the package is synchronous. Cancelling the await does not stop the request,

@@ -1,7 +1,8 @@
-"""The one interface every source implements, and the state of each source's answers (issue 12).
+"""The one interface every source implements, and the state of each source's answers.
 
-Two kinds of source, after pip-audit's `VulnerabilityService` (`query`, plus a batched `query_all` whose
-default loops) and lychee's chain of handlers:
+Two kinds of source, abstract base classes after pip-audit's `VulnerabilityService` (`query`, plus a batched
+`query_all` whose default loops) and lychee's chain of handlers; a source that lacks one of the methods its
+kind must have fails when it is built, not in the middle of a run:
 
 - A *verifier* claims the URLs it can judge by itself and judges many in one request: GitHub
   repositories through GraphQL. A URL no verifier claims gets the ordinary per-URL check.
@@ -12,8 +13,8 @@ default loops) and lychee's chain of handlers:
   is asked *instead of* fetching its pages one by one; the others after the page itself was checked.
 
 Sources only fetch and parse. Caching, offline mode and availability live in one place for all of
-them (crawler.sources.gateway), so adding a source is one module plus one line in the registry
-(crawler.sources.REGISTRY).
+them (crawler.sources.gateway, through crawler.sources.answers), so adding a source is one module plus one
+line in the registry (crawler.sources.REGISTRY).
 
 Availability is typed and scoped: a source is `ok`, `unavailable` (with a reason) or `not_asked`,
 for the whole source or for one scope of it ("ICCV 2019"). A listing that fails for ICCV 2019 stops
@@ -22,6 +23,7 @@ nothing but ICCV 2019; a challenge page or a 429 stops the whole source for the 
 
 from __future__ import annotations
 
+import abc
 import enum
 import re
 from collections.abc import Sequence
@@ -129,7 +131,7 @@ class Defer(enum.Enum):
 # --- the two kinds -------------------------------------------------------------------------------------
 
 
-class Verifier:
+class Verifier(abc.ABC):
     """Claims URLs it can judge without fetching them, and judges them in batches."""
 
     name: ClassVar[str]
@@ -137,22 +139,25 @@ class Verifier:
     # The hosts whose URLs it may claim (None: any): the check stage asks `claims` only about those.
     claimed_hosts: frozenset[str] | None = None
 
+    @abc.abstractmethod
     def claims(self, url: str) -> bool:
         """Pure and cheap: whether this verifier judges `url` (it may depend on a token being set)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def verify_all(self, claims: Sequence[Claim]) -> Verification:
-        raise NotImplementedError
+        """The verdicts on a batch of claimed links, and which of them the ordinary check is left."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (a hook: most verifiers hold nothing of their own)
         """Release what the verifier holds (clients are the pool's: nothing by default)."""
 
 
-class PaperSource:
+class PaperSource(abc.ABC):
     """Knows papers: by URL, by venue listing, by title. Every method but `ref` may do I/O.
 
-    Methods that ask the site raise `SourceUnavailable` (with `scope` set when only one listing is
-    affected) when it cannot answer; that is never evidence that a paper or a link does not exist.
+    Every source names the paper a URL of its site points at (`ref`) and looks it up (`lookup`); the other
+    methods are hooks whose defaults say "nothing of the kind here". Methods that ask the site raise
+    `SourceUnavailable` (with `scope` set when only one listing is affected) when it cannot answer; that is
+    never evidence that a paper or a link does not exist.
     """
 
     name: ClassVar[str]
@@ -166,9 +171,9 @@ class PaperSource:
     # The hosts whose URLs `ref` may name a paper for (None: any): nothing else is asked about.
     claimed_hosts: frozenset[str] | None = None
 
+    @abc.abstractmethod
     def ref(self, url: str) -> PaperRef | None:
         """The paper `url` names on this site, or None when the URL is not a paper page of this site. Pure."""
-        return None
 
     def claim_ref(self, claim: Claim) -> PaperRef | None:
         """The ref a claimed link is asked by: `ref` of its URL, which a source may complete from the entries
@@ -186,9 +191,9 @@ class PaperSource:
         unavailable, when it is). By default nothing: the last verdict stands."""
         return Defer.KEEP
 
+    @abc.abstractmethod
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
         """The paper behind `ref`; None when the site says it does not exist."""
-        raise NotImplementedError
 
     async def lookup_all(self, refs: Sequence[PaperRef]) -> dict[str, PaperMeta | None]:
         """ref.id -> paper (None: does not exist). A ref left out was not settled (ask again, or check the page).
@@ -226,8 +231,8 @@ class PaperSource:
         return (ref.id,) if ref is not None else ()
 
     def index(self, listing: Sequence[PaperMeta]) -> dict[str, PaperMeta | None]:
-        """id -> listed paper, built once per listing: finding each link's paper by scanning the listing was
-        quadratic (issue 16). An id two papers share names neither (None)."""
+        """id -> listed paper, built once per listing (crawler.sources.gateway.Listing keeps it): finding each
+        link's paper by scanning a listing of thousands was quadratic. An id two papers share names neither (None)."""
         out: dict[str, PaperMeta | None] = {}
         for meta in listing:
             for ident in self.listed_ids(meta):
@@ -246,7 +251,7 @@ class PaperSource:
         """`meta` with its abstract (and authors) from the paper's page, when the listing had none."""
         return meta
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (a hook: most sources hold nothing of their own)
         """Release what the source holds (clients are the pool's: nothing by default)."""
 
 

@@ -168,8 +168,7 @@ class CrossrefSource(PaperSource):
         self._gate = gate
         self.timeout = timeout
         self._clock = clock
-        self.requests_sent = 0
-        self.handle_requests = 0
+        self.requests_sent = self.handle_requests = 0  # handle_requests: those of them sent to doi.org
         self._handles_down = False  # doi.org failed once this run: not asked again
 
     @classmethod

@@ -2,7 +2,8 @@
 
 The parsers are pure functions of text (fixtures in tests/fixtures/cvf/ show every era's markup);
 `CvfSource` fetches through an injected `httpx.AsyncClient`, at most once per URL
-(crawler.sources.pages.PageFetcher).
+(crawler.sources.pages.PageFetcher). Paper names are read from CVF's pages and URLs, never built from a
+title: CVF's names follow no rule one could rebuild (authors' spellings, cut titles, suffixes).
 
 A source that cannot answer (challenge page, 403/429/5xx, timeout, a listing with no papers) raises
 `SourceUnavailable`: that is never evidence that a paper or a link does not exist.
@@ -16,34 +17,17 @@ from dataclasses import dataclass
 from typing import Literal, cast
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
-from crawler.listfile.links import parse_arxiv_id
+from crawler.listfile.links import parse_arxiv_id, web_parts
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
-from crawler.sources.pages import (
-    DEFAULT_CONCURRENCY,
-    SiteSource,
-    by_id,
-    checked_listing,
-    dds_after,
-    doc,
-    flip,
-    has_class,
-    meta_url,
-    meta_year,
-    metas,
-    paper_document,
-    prose,
-    stamped,
-    text,
-)
+from crawler.sources.markup import by_id, dds_after, doc, has_class, paper_page, prose, text
+from crawler.sources.pages import SiteSource, checked_listing, stamped
 
 SOURCE = "cvf"
 DEFAULT_CVF_BASE = "https://openaccess.thecvf.com"
-DEFAULT_CVF_CONCURRENCY = DEFAULT_CONCURRENCY  # one site, run by volunteers: listings are fetched day by day anyway
 
 Conf = Literal["CVPR", "ICCV", "WACV", "ECCV"]
 Kind = Literal["html", "pdf", "supp"]
@@ -75,7 +59,7 @@ OWN_CONTENT = f"{_PTITLE} | //*[@id='papertitle']"
 
 @dataclass(frozen=True)
 class CvfRef:
-    """One CVF paper as its URL names it. Names are looked up, never built (SOURCES.md)."""
+    """One CVF paper as its URL names it. Names are looked up, never built."""
 
     conf: Conf
     year: int
@@ -151,13 +135,10 @@ def _ref_from_path(path: str) -> CvfRef | None:
 
 def parse_cvf_url(url: str) -> CvfRef | None:
     """A main-conference CVF paper URL (html page, pdf or supplement) -> its ref; anything else -> None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    found = web_parts(url)
+    if found is None or found[0] not in _HOSTS:
         return None
-    if parts.scheme.lower() not in ("http", "https") or host not in _HOSTS:
-        return None
+    host, parts = found
     prefix = _HOSTS[host]
     path = parts.path
     if prefix:
@@ -318,21 +299,22 @@ def _byline_authors(tree: lxml.html.HtmlElement) -> tuple[str, ...]:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's abstract page. Raises ValueError when the page is not a CVF paper page."""
-    tree, title = paper_document(html, url, "//*[@id='papertitle']", "a CVF paper page")
+    page = paper_page(html, url, "//*[@id='papertitle']", "a CVF paper page")
+    tree = page.tree
     # The byline is already in display order and matches the listing; the metas ("Last, First") need flipping.
-    authors = _byline_authors(tree) or tuple(flip(a) for a in metas(tree, "citation_author"))
+    authors = _byline_authors(tree) or page.authors
     content = by_id(tree, "content")
     anchors = (content if content is not None else tree).xpath(".//a[@href]")
     # The page's own [pdf] link resolves against where we fetched it (a mirror stays a mirror);
     # citation_pdf_url names the canonical host and only fills in when the link is missing.
-    pdf = _pdf_link(anchors, url) or meta_url(tree, "citation_pdf_url", url)
+    pdf = _pdf_link(anchors, url) or page.pdf_url
     venue, year = _venue_year(url)
     if year is None:
-        year = meta_year(tree, "citation_publication_date")
+        year = page.year()
     abstract = prose(by_id(tree, "abstract"))
     return PaperMeta(
         source=SOURCE,
-        title=title,
+        title=page.title,
         url=url,
         abstract=abstract or None,
         authors=authors,
@@ -350,29 +332,19 @@ class CvfSource(SiteSource):
     """CVF open access through an injected client (crawler.sources.pages.PageFetcher: each URL once per
     run, a conference listing one visit, at most `concurrency` requests in flight).
 
-    Failures are scoped (issue 12): a challenge, 403 or 429 stops CVF for the run; an empty day page,
-    a 5xx or a timeout while reading one conference year's listing, or that year's paper pages, stops
-    only that year.
+    Failures are scoped: a challenge, 403 or 429 stops CVF for the run; an empty day page, a 5xx or a timeout
+    while reading one conference year's listing, or that year's paper pages, stops only that year.
     """
 
     name = SOURCE
     venues = frozenset({"CVPR", "ICCV", "WACV"})  # ECCV: www.ecva.net (crawler.sources.ecva)
     default_base = DEFAULT_CVF_BASE  # Settings.cvf_base
+    hosts = frozenset(_HOSTS)
     own_content = OWN_CONTENT
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None,
-        base: str = DEFAULT_CVF_BASE,
-        concurrency: int = DEFAULT_CVF_CONCURRENCY,
-    ) -> None:
-        super().__init__(client, base, concurrency=concurrency)
-        self._listings: dict[tuple[Conf, int], list[PaperMeta] | None] = {}
-        self.claimed_hosts = frozenset(_HOSTS) | {(urlsplit(self.base).hostname or "").lower()}
 
     # -- the PaperSource interface --------------------------------------------------------------------
     def ref(self, url: str) -> PaperRef | None:
-        ref = parse_cvf_url(url) or self._ref_on_base(url)
+        ref = self._cvf_ref(url)
         if ref is None:
             return None
         # A 2019+ supplement's name is cut to a few title words: found in the listing by prefix (find).
@@ -414,12 +386,7 @@ class CvfSource(SiteSource):
         would otherwise read as "this paper is not at CVPR".
         """
         key = (_conf(conf), year)
-        if not covers(*key):
-            return None
-        if key not in self._listings:
-            self._listings[key] = await self._fetch_listing(*key)
-        found = self._listings[key]
-        return None if found is None else list(found)
+        return await self._fetch_listing(*key) if covers(*key) else None
 
     async def paper(self, url: str) -> PaperMeta | None:
         """The paper page behind any CVF paper URL (html, pdf or supp; old host or base).
@@ -428,7 +395,7 @@ class CvfSource(SiteSource):
         no single paper of its listing. Raises SourceUnavailable when CVF cannot answer, and
         ValueError for a URL that names no CVF paper.
         """
-        ref = parse_cvf_url(url) or self._ref_on_base(url)
+        ref = self._cvf_ref(url)
         if ref is None:
             raise ValueError(f"not a CVF paper URL: {url}")
         if not ref.exact:
@@ -441,21 +408,14 @@ class CvfSource(SiteSource):
     async def _paper_for_supplement(self, supp: CvfRef) -> CvfRef | None:
         # The supplement keeps the first title words of the paper's name: find the one paper so named.
         matches = []
-        for paper in await self.listing(supp.conf, supp.year):
+        for paper in await self.listing(supp.conf, supp.year) or ():
             ref = _ref_from_path(urlsplit(paper.url).path)
             if ref and (ref.stem == supp.stem or ref.stem.startswith(supp.stem + "_")):
                 matches.append(ref)
         return matches[0] if len(matches) == 1 else None
 
-    def _ref_on_base(self, url: str) -> CvfRef | None:
-        # The configured base may be a mirror or a test server: accept its URLs too.
-        base = urlsplit(self.base)
-        parts = urlsplit(url.strip())
-        if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
-            return None
-        if not parts.path.startswith(base.path):
-            return None
-        return _ref_from_path(parts.path[len(base.path) :])
+    def _cvf_ref(self, url: str) -> CvfRef | None:
+        return parse_cvf_url(url) or self.on_base(url, _ref_from_path)
 
     async def _fetch_listing(self, conf: Conf, year: int) -> list[PaperMeta] | None:
         url = listing_url(conf, year, self.base)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 import httpx
 
+from crawler.listfile.links import web_parts
 from crawler.sources.api import Unanswered, ask
 
 HANDLES = "https://doi.org/api/handles/"
@@ -51,16 +52,10 @@ def _clean(text: str, *, pdf: bool = False) -> str | None:
 
 def doi_in(url: str) -> str | None:
     """The DOI a paper URL carries (lower case), or None. Pure and cheap for URLs without one."""
-    if "10." not in url:
+    found = web_parts(url) if "10." in url else None
+    if found is None:
         return None
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https"):
-        return None
-    path = parts.path
+    host, path = found[0], found[1].path
     if host in _RESOLVERS:
         return _clean(path[1:])
     if host in _SPRINGER:
@@ -72,14 +67,8 @@ def doi_in(url: str) -> str | None:
 
 def pii_in(url: str) -> str | None:
     """The PII of a ScienceDirect article URL (upper case), or None."""
-    if "/pii/" not in url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    found = _PII_PATH.match(parts.path) if host in _SCIENCEDIRECT else None
+    parts = web_parts(url) if "/pii/" in url else None
+    found = _PII_PATH.match(parts[1].path) if parts is not None and parts[0] in _SCIENCEDIRECT else None
     return found.group(1).upper() if found else None
 
 

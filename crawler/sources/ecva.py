@@ -20,31 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
-from collections.abc import Callable
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
+from crawler.listfile.links import web_parts
 from crawler.models import PaperMeta
 from crawler.sources.base import WHOLE, PaperRef
-from crawler.sources.pages import (
-    DEFAULT_CONCURRENCY,
-    SiteSource,
-    by_id,
-    checked_listing,
-    completed,
-    dds_after,
-    doc,
-    has_class,
-    metas,
-    paper_document,
-    prose,
-    text,
-)
+from crawler.sources.markup import by_id, dds_after, doc, has_class, paper_page, prose, text
+from crawler.sources.pages import SiteSource, checked_listing
 
 SOURCE = "ecva"
 VENUE = "ECCV"
@@ -84,10 +70,19 @@ def paper_id(url: str) -> tuple[int, str] | None:
         path = urlsplit(url.strip()).path
     except ValueError:
         return None
+    return id_in_path(path)
+
+
+def id_in_path(path: str) -> tuple[int, str] | None:
+    """(year, name) of an ECVA paper path: `paper_id` without the host."""
     m = _PAPER_PATH.fullmatch(path)
-    if not m:
-        return None
-    return int(m["year"]), m["page"] or m["file"]
+    return (int(m["year"]), m["page"] or m["file"]) if m else None
+
+
+def parse_ecva_url(url: str) -> tuple[int, str] | None:
+    """(year, name) of a paper page, pdf or supplement URL on ECVA's own hosts; else None."""
+    found = web_parts(url)
+    return id_in_path(found[1].path) if found is not None and found[0] in _HOSTS else None
 
 
 def papers_url(base: str = DEFAULT_ECVA_BASE) -> str:
@@ -162,13 +157,13 @@ def parse_papers_page(html: str, page_url: str) -> EcvaListing:
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page (`…/html/<N>_ECCV_<YYYY>_paper.php`). Raises ValueError for anything else."""
-    tree, title = paper_document(html, url, "//*[@id='papertitle']", "an ECVA paper page")
-    title = _clean_title(title)
+    page = paper_page(html, url, "//*[@id='papertitle']", "an ECVA paper page")
+    tree, title = page.tree, _clean_title(page.title)
     byline = by_id(tree, "authors")
     names = (byline.xpath(".//i") or byline.xpath(".//b")) if byline is not None else []
     authors = _split_authors(text(names[0])) if names else ()
     if not authors:
-        authors = tuple(_split_authors(" and ".join(metas(tree, "citation_author"))))
+        authors = tuple(_split_authors(" and ".join(page.metas("citation_author"))))
     content = by_id(tree, "content")
     anchors = (content if content is not None else tree).xpath(".//a[@href]")
     pdf = next((urljoin(url, a.get("href", "").strip()) for a in anchors if text(a).lower() == "pdf"), None)
@@ -189,31 +184,13 @@ class EcvaSource(SiteSource):
     name: ClassVar[str] = SOURCE
     venues: ClassVar[frozenset[str]] = frozenset({VENUE})
     default_base = DEFAULT_ECVA_BASE
+    hosts = _HOSTS
     own_content = OWN_CONTENT
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None,
-        base: str = DEFAULT_ECVA_BASE,
-        *,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(client, base, concurrency=concurrency, clock=clock)
-        self._hosts = _HOSTS | {urlsplit(self.base).netloc.lower()}
-        self.claimed_hosts = frozenset(_HOSTS | {(urlsplit(self.base).hostname or "").lower()})
-        self._listing: EcvaListing | None = None
 
     # -- pure ---------------------------------------------------------------------------------------
 
     def ref(self, url: str) -> PaperRef | None:
-        try:
-            parts = urlsplit(url.strip())
-        except ValueError:
-            return None
-        if parts.scheme.lower() not in ("http", "https") or parts.netloc.lower() not in self._hosts:
-            return None
-        found = paper_id(url)
+        found = parse_ecva_url(url) or self.on_base(url, id_in_path)
         if found is None:
             return None
         year, name = found
@@ -259,24 +236,17 @@ class EcvaSource(SiteSource):
         """`meta` with the abstract (and the byline's authors when the listing had none) of its paper page."""
         if meta.abstract or paper_id(meta.url) is None:
             return meta
-        read = await self._pages.paper(meta.url, parse_paper_page)
-        if read is None:
-            return meta
-        return completed(meta, read)
+        return await self.completed_from(meta, meta.url, parse_paper_page)
 
     async def _every_year(self, scope: str) -> EcvaListing:
-        if self._listing is None:
-            url = papers_url(self.base)
-            page = await self._pages.get(url, scope)
-            if not page.found:
-                raise SourceUnavailable(SOURCE, f"no papers page (HTTP {page.status}) at {url}", scope=scope)
-            every = parse_papers_page(page.text, url)
-            # A page without a single paper is a broken or foreign page, not "ECCV has no papers"; it stops every
-            # year, as they all come from it.
-            checked_listing(SOURCE, url, WHOLE, [p for papers in every.values() for p in papers])
-            self._listing = {
-                year: tuple(dataclasses.replace(p, fetched_at=page.fetched_at) for p in papers)
-                for year, papers in every.items()
-            }
-        return self._listing
+        # One page lists every year: the fetcher reads it once, whichever year is asked for first.
+        url = papers_url(self.base)
+        page, every = await self._pages.read(url, parse_papers_page, scope)
+        if every is None:
+            raise SourceUnavailable(SOURCE, f"no papers page (HTTP {page.status}) at {url}", scope=scope)
+        # A page without a single paper is a broken or foreign page, not "ECCV has no papers"; it stops every
+        # year, as they all come from it.
+        checked_listing(SOURCE, url, WHOLE, [p for papers in every.values() for p in papers])
+        return {year: tuple(dataclasses.replace(p, fetched_at=page.fetched_at) for p in papers)
+                for year, papers in every.items()}
 

@@ -2,10 +2,11 @@
 
 One place for what every source needs, so a source module only fetches and parses:
 - answers are cached in the store (`lookups` and `papers`) and reused for `max_age`
-  (`--metadata-max-age`, a week by default): a rerun asks nothing;
+  (`--metadata-max-age`, a week by default): a rerun asks nothing (crawler.sources.answers);
 - `--offline` asks nothing and answers from the cache alone;
 - a source, or one scope of it, that raised `SourceUnavailable` is not asked again this run
-  (SourceStates), and nothing is recorded from a failed question: the cache keeps its last answer.
+  (SourceStates), and nothing is recorded from a failed question: the cache keeps its last answer;
+- a venue-year's listing is read once per run, and kept here with the indexes built on it.
 
 Cache keys: `<source>-id:<ref id>` (the paper's key, or null: the source said it does not exist),
 `<source>-listing:<VENUE><YEAR>` (the papers' keys, or {"hosted": false}), `<source>-title:<normalised
@@ -14,32 +15,46 @@ title>` (candidates' keys). arXiv's keys are the ones the cache has always used.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from crawler.checking.verdicts import source_result
 from crawler.config import DEFAULT_FALLBACK_AFTER
-from crawler.errors import SourceUnavailable
 from crawler.models import PaperMeta
-from crawler.papers.match import normalize_title
+from crawler.papers.match import TitleIndex, normalize_title
+from crawler.sources.answers import STALE, Asker, InLookups, Kept
 from crawler.sources.base import WHOLE, Claim, Defer, PaperRef, PaperSource, SourceStates, Verification, Verifier
 from crawler.store.cache import Store, paper_key
 
-log = logging.getLogger("crawler")
+VenueYear = tuple[str, int]
 
 
 @dataclass(frozen=True)
 class Listing:
-    """A venue-year's papers as far as one source can say this run."""
+    """A venue-year's papers as far as one source can say this run, with the indexes built on them once."""
 
     papers: tuple[PaperMeta, ...] = ()
     hosted: bool = True  # False: the site does not have this venue-year (fall back to arXiv)
     available: bool = True  # False: the site could not be asked; nothing may be concluded
+    # How the source finds a listed paper by a ref's id (PaperSource.index).
+    indexer: Callable[[Sequence[PaperMeta]], dict[str, PaperMeta | None]] | None = field(
+        default=None, compare=False, repr=False)
 
     @property
     def usable(self) -> bool:
         return self.hosted and self.available
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, PaperMeta | None]:
+        """ref id -> the listed paper (None: two papers share the id)."""
+        return self.indexer(self.papers) if self.indexer is not None else {}
+
+    @functools.cached_property
+    def by_title(self) -> TitleIndex:
+        """The listed papers worth scoring for a title."""
+        return TitleIndex(self.papers)
 
 
 NOT_HOSTED = Listing(hosted=False)
@@ -48,6 +63,92 @@ UNAVAILABLE = Listing(available=False)
 
 def listing_scope(venue: str, year: int) -> str:
     return f"{venue} {year}"
+
+
+# --- how the store keeps each kind of answer ----------------------------------------------------------
+
+
+class _PaperIds(InLookups[str, "PaperMeta | None"]):
+    def __init__(self, source: str):
+        self.source = source
+
+    def key(self, question: str) -> str:
+        return f"{self.source}-id:{question}"
+
+    def dump(self, answer: PaperMeta | None) -> Any:
+        return {"key": paper_key(answer) if answer else None}
+
+    def load(self, kept: Any, papers: Mapping[str, PaperMeta]) -> PaperMeta | None:
+        if not isinstance(kept, dict):
+            return STALE
+        return papers.get(kept["key"], STALE) if kept.get("key") else None
+
+    def papers(self, answer: PaperMeta | None) -> Iterable[PaperMeta]:
+        return (answer,) if answer is not None else ()
+
+
+class _Listings(InLookups[VenueYear, Listing]):
+    def __init__(self, source: PaperSource):
+        self.source = source
+
+    def key(self, question: VenueYear) -> str:
+        return f"{self.source.name}-listing:{question[0]}{question[1]}"
+
+    def dump(self, answer: Listing) -> Any:
+        return [paper_key(p) for p in answer.papers] if answer.hosted else {"hosted": False}
+
+    def load(self, kept: Any, papers: Mapping[str, PaperMeta]) -> Listing:
+        if isinstance(kept, dict) and kept.get("hosted") is False:
+            return NOT_HOSTED
+        if isinstance(kept, list) and all(k in papers for k in kept):
+            return Listing(tuple(papers[k] for k in dict.fromkeys(kept)), indexer=self.source.index)
+        return STALE
+
+    def papers(self, answer: Listing) -> Iterable[PaperMeta]:
+        return answer.papers
+
+
+class _Titles(InLookups[str, list[PaperMeta]]):
+    def __init__(self, source: str):
+        self.source = source
+
+    def key(self, question: str) -> str:
+        return f"{self.source}-title:{normalize_title(question)}"
+
+    def dump(self, answer: list[PaperMeta]) -> Any:
+        return [paper_key(m) for m in answer]
+
+    def load(self, kept: Any, papers: Mapping[str, PaperMeta]) -> list[PaperMeta]:
+        if isinstance(kept, list) and all(k in papers for k in kept):
+            return [papers[k] for k in kept]
+        return STALE
+
+    def papers(self, answer: list[PaperMeta]) -> Iterable[PaperMeta]:
+        return answer
+
+
+class _Abstracts(Kept[PaperMeta, PaperMeta]):
+    """A paper's abstract is kept with the paper itself, as fresh as when it was read."""
+
+    def recorded(self, store: Store, questions: Iterable[PaperMeta], now: float, max_age: float,
+                 ) -> dict[PaperMeta, PaperMeta]:
+        kept = {meta: store.paper(paper_key(meta)) for meta in questions}
+        return {meta: full for meta, full in kept.items()
+                if full is not None and full.abstract and full.fetched_at >= now - max_age}
+
+    def record(self, store: Store, answers: Mapping[PaperMeta, PaperMeta], now: float) -> None:
+        store.save_papers(full for full in answers.values() if full.abstract)
+
+
+def _with_known_abstract(paper: PaperMeta, known: Mapping[str, PaperMeta]) -> PaperMeta:
+    """A listed paper with the abstract (and authors) already read from its page: a listing may have none."""
+    page = known.get(paper_key(paper))
+    if page is None or not page.abstract:
+        return paper
+    return replace(paper, abstract=page.abstract, authors=page.authors or paper.authors)
+
+
+# --- the gateway ------------------------------------------------------------------------------------------
 
 
 class Gateway(Verifier):
@@ -63,19 +164,16 @@ class Gateway(Verifier):
         self.store = store
         self.states = states
         self.now = now
-        self.max_age = max_age
-        self.offline = offline
-        self._listings: dict[tuple[str, int], Listing] = {}
-        self._indexes: dict[tuple[str, int], dict[str, PaperMeta | None]] = {}  # id -> listed paper
+        self.asker = Asker(source.name, store, states, now=now, max_age=max_age, offline=offline)
+        self._ids = _PaperIds(source.name)
+        self._kept_listings = _Listings(source)
+        self._titles = _Titles(source.name)
+        self._abstracts = _Abstracts()
+        self._listings: dict[VenueYear, Listing] = {}  # the one copy of each listing this run
         self._papers: dict[str, PaperMeta | None] = {}  # ref id -> answer, for this run
 
-    # -- availability -------------------------------------------------------------------------------
     def can_ask(self, scope: str = WHOLE) -> bool:
-        return not self.offline and self.states.down(self.name, scope) is None
-
-    def _failed(self, exc: SourceUnavailable) -> None:
-        log.warning("%s", exc)
-        self.states.failed(exc)
+        return self.asker.can_ask(scope)
 
     # -- verifying links ------------------------------------------------------------------------------
     @property
@@ -129,8 +227,7 @@ class Gateway(Verifier):
             elif ref.venue and ref.year and self.source.lists(ref.venue, ref.year):
                 listing = await self.listing(ref.venue, ref.year, ask=ask)
                 if listing.usable:
-                    found = self._index(ref.venue, ref.year, listing).get(ref.id)
-                    out[ref.id] = self._papers[ref.id] = found
+                    out[ref.id] = self._papers[ref.id] = listing.by_id.get(ref.id)
                 elif not listing.hosted:
                     want.append(ref)
             else:
@@ -139,37 +236,14 @@ class Gateway(Verifier):
         return out
 
     async def _lookup(self, refs: list[PaperRef], *, ask: bool = True) -> dict[str, PaperMeta | None]:
-        out: dict[str, PaperMeta | None] = {}
-        want: list[PaperRef] = []
-        cached = self.store.lookups([f"{self.name}-id:{r.id}" for r in refs], self.now, self.max_age)
-        metas = self.store.papers({a["key"] for a in cached.values() if a.get("key")})
-        for ref in refs:
-            answer = cached.get(f"{self.name}-id:{ref.id}")
-            if answer is None or (answer.get("key") and answer["key"] not in metas):
-                want.append(ref)
-            else:
-                out[ref.id] = metas[answer["key"]] if answer.get("key") else None
-        if want and ask and self.can_ask():
-            try:
-                found = await self.source.lookup_all(want)
-                self.states.answered(self.name)
-            except SourceUnavailable as exc:
-                self._failed(exc)
-                found = exc.partial or {}
-            asked = {r.id for r in want}
-            found = {i: m for i, m in found.items() if i in asked}
-            self.store.save_papers(m for m in found.values() if m is not None)
-            self.store.save_lookups({f"{self.name}-id:{i}": {"key": paper_key(m) if m else None}
-                                     for i, m in found.items()}, self.now)
-            out.update(found)
-        self._papers.update(out)
-        return out
+        by_id = {r.id: r for r in refs}
 
-    def _index(self, venue: str, year: int, listing: Listing) -> dict[str, PaperMeta | None]:
-        key = (venue, year)
-        if key not in self._indexes:
-            self._indexes[key] = self.source.index(listing.papers)
-        return self._indexes[key]
+        async def lookup_all(ids: list[str]) -> Mapping[str, PaperMeta | None]:
+            return await self.source.lookup_all([by_id[i] for i in ids])
+
+        found = await self.asker.answer(self._ids, by_id, lookup_all, may_ask=ask)
+        self._papers.update(found)
+        return found
 
     # -- listings ---------------------------------------------------------------------------------------
     async def listing(self, venue: str, year: int, *, ask: bool = True) -> Listing:
@@ -177,93 +251,48 @@ class Gateway(Verifier):
         if not self.source.lists(venue, year):
             return NOT_HOSTED
         key = (venue, year)
-        if key not in self._listings:
-            found = await self._listing(venue, year, ask=ask)
-            if ask or found is not UNAVAILABLE:  # not asked is not "could not be asked": a later caller may
-                self._listings[key] = found
-            return found
-        return self._listings[key]
+        if key in self._listings:
+            return self._listings[key]
+        found = await self.asker.answer(self._kept_listings, [key], self._read_listing,
+                                        scope=listing_scope(venue, year), may_ask=ask)
+        listing = found.get(key, UNAVAILABLE)
+        if ask or listing is not UNAVAILABLE:  # not asked is not "could not be asked": a later caller may
+            self._listings[key] = listing
+        return listing
 
-    async def _listing(self, venue: str, year: int, *, ask: bool = True) -> Listing:
-        key = f"{self.name}-listing:{venue}{year}"
-        cached = self.store.lookup(key, self.now, self.max_age)
-        if isinstance(cached, dict) and cached.get("hosted") is False:
-            return NOT_HOSTED
-        if isinstance(cached, list):
-            papers = self.store.papers(cached)
-            if len(papers) == len(set(cached)):
-                return Listing(tuple(papers[k] for k in dict.fromkeys(cached)))
-        scope = listing_scope(venue, year)
-        if not ask or not self.can_ask(scope):
-            return UNAVAILABLE
-        try:
-            found = await self.source.listing(venue, year)
-            self.states.answered(self.name, scope)
-        except SourceUnavailable as exc:
-            self._failed(exc)
-            return UNAVAILABLE
+    async def _read_listing(self, keys: list[VenueYear]) -> dict[VenueYear, Listing]:
+        ((venue, year),) = keys
+        found = await self.source.listing(venue, year)
         if found is None:
-            self.store.save_lookups({key: {"hosted": False}}, self.now)
-            return NOT_HOSTED
-        # Keep abstracts already read from paper pages: a listing has none.
+            return {(venue, year): NOT_HOSTED}
         known = self.store.papers(paper_key(p) for p in found)
-        merged = [replace(p, abstract=known[paper_key(p)].abstract, authors=known[paper_key(p)].authors or p.authors)
-                  if paper_key(p) in known and known[paper_key(p)].abstract else p for p in found]
-        self.store.save_papers(merged)
-        self.store.save_lookups({key: [paper_key(p) for p in merged]}, self.now)
-        return Listing(tuple(merged))
+        papers = tuple(_with_known_abstract(p, known) for p in found)
+        return {(venue, year): Listing(papers, indexer=self.source.index)}
 
     # -- title search -------------------------------------------------------------------------------------
     async def search(self, titles: Sequence[str]) -> dict[str, list[PaperMeta]]:
         """normalised title -> candidates (cached per title); titles the source could not answer are left out."""
         if not self.source.searches:
             return {}
-        out: dict[str, list[PaperMeta]] = {}
-        keys = {t: f"{self.name}-title:{normalize_title(t)}" for t in dict.fromkeys(titles)}
-        cached = self.store.lookups(keys.values(), self.now, self.max_age)
-        metas = self.store.papers({k for answer in cached.values() for k in answer})
-        ask = []
-        for title, key in keys.items():
-            answer = cached.get(key)
-            if answer is None or any(k not in metas for k in answer):
-                ask.append(title)
-            else:
-                out[normalize_title(title)] = [metas[k] for k in answer]
-        if not ask or not self.can_ask():
-            return out
-        try:
-            found = await self.source.search(ask)
-            self.states.answered(self.name)
-        except SourceUnavailable as exc:
-            self._failed(exc)
-            found = exc.partial or {}
-        self.store.save_papers({paper_key(m): m for ms in found.values() for m in ms}.values())
-        self.store.save_lookups({keys[t]: [paper_key(m) for m in ms] for t, ms in found.items() if t in keys},
-                                self.now)
-        out.update({normalize_title(t): ms for t, ms in found.items()})
-        return out
+        found = await self.asker.answer(self._titles, titles, self.source.search)
+        return {normalize_title(t): metas for t, metas in found.items()}
 
     # -- abstracts ----------------------------------------------------------------------------------------
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract from its page (cached with the paper); `meta` itself when it cannot be had."""
         if meta.abstract:
             return meta
-        cached = self.store.paper(paper_key(meta))
-        if cached and cached.abstract and cached.fetched_at >= self.now - self.max_age:
-            return cached
         scope = listing_scope(meta.venue, meta.year) if meta.venue and meta.year else WHOLE
-        if not self.can_ask(scope):
-            return meta
-        try:
+        found = await self.asker.answer(self._abstracts, [meta], self._read_abstract,
+                                        may_ask=self.asker.can_ask(scope))
+        return found.get(meta, meta)
+
+    async def _read_abstract(self, metas: list[PaperMeta]) -> dict[PaperMeta, PaperMeta]:
+        out = {}
+        for meta in metas:
             full = await self.source.abstract(meta)
-            self.states.answered(self.name)
-        except SourceUnavailable as exc:
-            self._failed(exc)
-            return meta
-        if full.abstract:
-            full = replace(full, fetched_at=self.now)
-            self.store.save_papers([full])
-        return full
+            out[meta] = replace(full, fetched_at=self.now) if full.abstract else full
+        return out
 
 
 class SourceSet:

@@ -28,11 +28,12 @@ import httpx
 
 from crawler.checking import verdicts
 from crawler.config import DEFAULT_TIMEOUT, Settings
-from crawler.errors import SourceUnavailable
+from crawler.errors import BodyTooLarge, HostPaused, NameNotResolved, PrivateAddressRefused, SourceUnavailable
 from crawler.models import CheckResult
+from crawler.net.body import read_capped
 from crawler.net.credentials import GITHUB_TOKEN, Credentials
-from crawler.net.pacing import HostPaused
-from crawler.net.pool import ClientPool, NameNotResolved, PrivateAddressRefused
+from crawler.net.pacing import retry_after as parse_retry_after
+from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim, Verification, Verifier
 from crawler.sources.github_graphql import (
     Found,
@@ -273,14 +274,14 @@ class GitHubVerifier(Verifier):
                     "POST", self.endpoint, json={"query": query, "variables": variables},
                     headers={"Accept": "application/json"}, follow_redirects=False,
                 ) as response:
-                    body = await _read_capped(response)
+                    body = await read_capped(response, MAX_BODY, whole=True)
         except (TimeoutError, httpx.TimeoutException):
             return _Reply(_Step.SMALLER, reason=f"no answer within {self.timeout:g} s")
         except HostPaused as exc:  # a 429 paused api.github.com for longer than we wait
             return _Reply(_Step.STOP, reason=str(exc))
         except (NameNotResolved, PrivateAddressRefused, httpx.ConnectError, httpx.UnsupportedProtocol) as exc:
             return _Reply(_Step.STOP, reason=f"cannot reach {self.endpoint} ({type(exc).__name__})")
-        except _TooBig:
+        except BodyTooLarge:
             return _Reply(_Step.UNREADABLE, reason="answer too large")
         except (httpx.HTTPError, OSError) as exc:  # a dropped connection, a body cut short
             return _Reply(_Step.UNREADABLE, reason=f"{type(exc).__name__}")
@@ -311,7 +312,7 @@ class GitHubVerifier(Verifier):
         """A 403 or 429, or a secondary limit: wait, stop, or give up on this answer."""
         lowered = message.lower()
         # GitHub's order: retry-after first; remaining 0 is the hourly budget; else wait a minute, doubling.
-        retry_after = _seconds(response.headers.get("retry-after"))
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
         if retry_after is not None or secondary:
             self._secondary_hits += 1
             wait = retry_after if retry_after is not None else MIN_SECONDARY_WAIT * 2 ** (self._secondary_hits - 1)
@@ -337,21 +338,6 @@ def _no_data(payload: dict[str, Any], message: str) -> _Reply:
     return _Reply(_Step.UNREADABLE, reason=f"no data ({message[:200] or 'empty answer'})")
 
 
-class _TooBig(Exception):
-    pass
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _TooBig
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _json(body: bytes) -> dict[str, Any] | None:
     try:
         value = json.loads(body)
@@ -374,9 +360,4 @@ def _message(payload: dict[str, Any] | None) -> str:
     return ""
 
 
-def _seconds(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and seconds >= 0 else None
+

@@ -24,37 +24,23 @@ The NeurIPS 2021 Datasets and Benchmarks track lives on its own host with its ow
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
+from crawler.listfile.links import web_parts
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
-from crawler.sources.pages import (
-    DEFAULT_CONCURRENCY,
-    SiteSource,
-    checked_listing,
-    completed,
-    doc,
-    flip,
-    has_class,
-    meta_url,
-    meta_year,
-    metas,
-    paper_document,
-    prose,
-    split_names,
-    stamped,
-    text,
-)
+from crawler.sources.markup import PaperPage, doc, has_class, paper_page, prose, split_names, text
+from crawler.sources.pages import SiteSource, checked_listing, stamped
 
 SOURCE = "neurips"
 VENUE = "NeurIPS"
 DEFAULT_NEURIPS_BASE = "https://proceedings.neurips.cc"
 LEGACY_BASE = "https://papers.nips.cc"  # where `/paper/<n>-<slug>` pages were, and still redirect from
-DEFAULT_NEURIPS_CONCURRENCY = DEFAULT_CONCURRENCY
 FIRST_YEAR = 1987  # NIPS 1987 is volume 0 of the proceedings
 
 # The same site under every name it has had.
@@ -112,14 +98,10 @@ def ref_from_path(path: str) -> PaperRef | None:
 
 def parse_neurips_url(url: str) -> PaperRef | None:
     """Any NeurIPS paper URL (page, pdf, supplement, bibtex; every era and host) -> its ref; else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower().removeprefix("www.")
-    except ValueError:
+    found = web_parts(url)
+    if found is None or found[0].removeprefix("www.") not in _HOSTS:
         return None
-    if parts.scheme.lower() not in ("http", "https") or host not in _HOSTS:
-        return None
-    return ref_from_path(parts.path)
+    return ref_from_path(found[1].path)
 
 
 def listing_url(year: int, base: str = DEFAULT_NEURIPS_BASE) -> str:
@@ -229,10 +211,10 @@ def _abstract(page: lxml.html.HtmlElement) -> str:
     return ""
 
 
-def _page_authors(page: lxml.html.HtmlElement) -> tuple[str, ...]:
-    names = metas(page, "citation_author")
-    if names:
-        return tuple(flip(n) for n in names)  # "Vaswani, Ashish"
+def _page_authors(paper: PaperPage) -> tuple[str, ...]:
+    if paper.authors:
+        return paper.authors
+    page = paper.tree
     for h in page.xpath("|".join(f"//{t}" for t in _HEADINGS)):
         if text(h).lower() == "authors":
             following = h.xpath("following-sibling::*[1]")
@@ -242,32 +224,32 @@ def _page_authors(page: lxml.html.HtmlElement) -> tuple[str, ...]:
     return tuple(text(li) for li in old if text(li))
 
 
-def _book_year(page: lxml.html.HtmlElement) -> int | None:
+def _book_year(paper: PaperPage) -> int | None:
     """The conference year of a page whose URL has none: its "Part of" link, else its meta date.
 
     The link names the conference year ("NIPS 1994"); the proceedings' date may be the year after.
     """
-    for a in page.xpath("//a[@href]"):
+    for a in paper.tree.xpath("//a[@href]"):
         m = _YEAR_PAGE.fullmatch(urlsplit(a.get("href", "")).path) or _PART_OF.search(text(a))
         if m:
             return int(m["year"])
-    return meta_year(page, "citation_publication_date", "citation_date")
+    return paper.year("citation_publication_date", "citation_date")
 
 
 def parse_paper_page(html: str, url: str) -> PaperMeta:
     """One paper's page (any era). Raises ValueError when the page is not a NeurIPS paper page."""
-    page, title = paper_document(html, url, f"//h2[{has_class('subtitle')}]", "a NeurIPS paper page")
+    page = paper_page(html, url, f"//h2[{has_class('subtitle')}]", "a NeurIPS paper page")
     m = _HASHED.fullmatch(urlsplit(url).path)
     year = int(m["year"]) if m else _book_year(page)
     return PaperMeta(
         source=SOURCE,
-        title=title,
+        title=page.title,
         url=url,
-        abstract=_abstract(page) or None,
+        abstract=_abstract(page.tree) or None,
         authors=_page_authors(page),
         year=year,
         venue=VENUE,
-        pdf_url=pdf_for(url) or meta_url(page, "citation_pdf_url", url),
+        pdf_url=pdf_for(url) or page.pdf_url,
     )
 
 
@@ -284,33 +266,20 @@ class NeuripsSource(SiteSource):
     name = SOURCE
     venues = frozenset({VENUE, "NIPS"})
     default_base = DEFAULT_NEURIPS_BASE
+    hosts = _HOSTS
     own_content = OWN_CONTENT
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None,
-        base: str = DEFAULT_NEURIPS_BASE,
-        legacy_base: str = LEGACY_BASE,
-        concurrency: int = DEFAULT_NEURIPS_CONCURRENCY,
-    ) -> None:
-        super().__init__(client, base, concurrency=concurrency)
+    def __init__(self, client: httpx.AsyncClient | None, base: str | None = None, legacy_base: str = LEGACY_BASE,
+                 **options: Any) -> None:
+        super().__init__(client, base, **options)
         self.legacy_base = legacy_base.rstrip("/")
-        self._listings: dict[int, list[PaperMeta] | None] = {}
-        self._base_hosts = {urlsplit(b).netloc.lower() for b in (self.base, self.legacy_base)}
-        bases = {(urlsplit(b).hostname or "").lower() for b in (self.base, self.legacy_base)}
-        self.claimed_hosts = frozenset(_HOSTS | bases)
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        return (self.base, self.legacy_base)
 
     def ref(self, url: str) -> PaperRef | None:
-        found = parse_neurips_url(url)
-        if found is None:
-            # The configured base may be a mirror or a test server: its URLs name papers too.
-            try:
-                parts = urlsplit(url.strip())
-            except ValueError:
-                return None
-            if parts.netloc.lower() in self._base_hosts:
-                found = ref_from_path(parts.path)
-        return found
+        return parse_neurips_url(url) or self.on_base(url, ref_from_path)
 
     def venue_key(self, venue: str | None) -> str | None:
         return canonical_venue(venue)
@@ -326,12 +295,6 @@ class NeuripsSource(SiteSource):
         """
         if canonical_venue(venue) != VENUE:
             raise ValueError(f"not a NeurIPS venue: {venue!r}")
-        if year not in self._listings:
-            self._listings[year] = await self._fetch_listing(year)
-        found = self._listings[year]
-        return None if found is None else list(found)
-
-    async def _fetch_listing(self, year: int) -> list[PaperMeta] | None:
         scope = f"{VENUE} {year}"
         url = listing_url(year, self.base)
         page = await self._pages.get(url, scope)
@@ -365,7 +328,4 @@ class NeuripsSource(SiteSource):
         if meta.abstract:
             return meta
         scope = f"{VENUE} {meta.year}" if meta.year else VENUE
-        found = await self._pages.paper(meta.url, parse_paper_page, scope)
-        if found is None:
-            return meta
-        return completed(meta, found)
+        return await self.completed_from(meta, meta.url, parse_paper_page, scope)

@@ -34,6 +34,7 @@ import httpx
 from crawler.config import DEFAULT_TIMEOUT
 from crawler.errors import SourceUnavailable
 from crawler.findings import Exists, Finding, Gone, Known, Unknown
+from crawler.listfile.links import web_parts
 from crawler.models import PaperMeta
 from crawler.net.credentials import OPENREVIEW_PASSWORD, OPENREVIEW_TOKEN, OPENREVIEW_USERNAME, Credentials
 from crawler.sources.api import Answer, Unanswered, ask
@@ -65,13 +66,10 @@ MFA = "the account asks for a second factor (MFA), which a nightly job cannot gi
 
 def _parts(url: str) -> tuple[str, str] | None:
     """(kind, value) for an openreview.net URL: ("id", note id), ("hash", sha), ("page", path); else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
+    found = web_parts(url)
+    if found is None or found[0] not in _HOSTS:
         return None
-    if parts.scheme.lower() not in ("http", "https") or host not in _HOSTS:
-        return None
+    parts = found[1]
     path = parts.path.rstrip("/") or "/"
     if path in _BY_ID:
         ident = next((v.strip() for v in parse_qs(parts.query).get("id", []) if v.strip()), None)

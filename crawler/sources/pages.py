@@ -1,18 +1,19 @@
-"""What every venue site's source needs: HTML helpers and a polite, memoising page fetcher.
+"""What every venue site's source needs to fetch its pages: a polite, memoising page fetcher, and the source on it.
 
-Pure helpers (documents, text, `citation_*` meta tags, bot walls, truncated pages) and `PageFetcher`,
-which fetches each URL at most once per instance through an injected `httpx.AsyncClient` and turns
-every way a site can fail to answer into `SourceUnavailable`:
+`PageFetcher` fetches each URL at most once per instance through an injected `httpx.AsyncClient`, tells
+the site's own pages from bot walls and truncated pages, and turns every way a site can fail to answer
+into `SourceUnavailable`:
 
 - a challenge page, 403 or 429 stops the whole source for the run (scope ""): the site refuses this
-  client, so every later `get`, of any URL, raises at once without asking (SPEC "Manners");
+  client, so every later `get`, of any URL, raises at once without asking: a refused robot that keeps
+  asking is what gets a runner's address blocked;
 - a 5xx, a timeout, a connection error or a truncated page stops only the scope the caller names
   ("ICML 2023"; "" for a page that belongs to no listing): one listing that cannot be read blocks
   nothing else.
 
 A 404/410 is an answer ("no such page"), returned as a `Page` with that status. Redirects are followed
 (old hosts move to new ones). `SiteSource` is the paper source built on one such fetcher (CVF, ECVA,
-NeurIPS, PMLR, ACL Anthology).
+NeurIPS, PMLR, ACL Anthology); reading their HTML is crawler.sources.markup's.
 """
 
 from __future__ import annotations
@@ -23,26 +24,32 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
-from urllib.parse import urljoin
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar, cast
+from urllib.parse import urlsplit
 
 import httpx
 import lxml.etree
-import lxml.html
-import lxml.html.defs
 
-from crawler.errors import SourceUnavailable
-from crawler.errortext import error_text
+from crawler.errors import (
+    BodyTooLarge,
+    HostPaused,
+    NameNotResolved,
+    PrivateAddressRefused,
+    SourceUnavailable,
+    error_text,
+)
+from crawler.listfile.links import web_parts
 from crawler.models import PaperMeta
-from crawler.net.pacing import HostPaused
-from crawler.net.pool import NameNotResolved, PrivateAddressRefused
+from crawler.net.body import read_capped
 from crawler.sources.base import WHOLE, PaperSource
+from crawler.sources.markup import doc, text
 
 if TYPE_CHECKING:
     from crawler.config import Settings
     from crawler.net.pool import ClientPool
 
 DEFAULT_CONCURRENCY = 2  # sites run by volunteers: listings are few and large
+MAX_PAGE = 64 * 1024 * 1024  # bounds a server that never stops sending; a venue's listing is far smaller
 T = TypeVar("T")
 
 # Bot walls seen in front of academic hosts: Cloudflare's managed challenge and "Attention Required",
@@ -71,198 +78,8 @@ _CHALLENGE_TEXT = (
 _HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
 _END_WINDOW = 4096  # a page's closing tag sits in its last bytes; scripts after it are rare and short
 
-# Markup these sites write. A `<` that starts none of it is text the site failed to escape: its abstracts
-# are pasted in raw (PMLR's Jekyll `{{ page.abstract }}`, NeurIPS' templates), so `$W<d$`, `a<b and c>d`
-# and `<human, action, object>` reach the page as they were typed.
-_TAG_NAMES = frozenset(lxml.html.defs.tags | lxml.html.defs.html5_tags) | {
-    "main", "template", "picture", "dialog", "slot", "data", "search", "frame", "noframes", "bdi", "nobr",
-    "path", "g", "circle", "rect", "line", "polyline", "polygon", "use", "symbol", "defs", "text", "tspan",
-    "mi", "mo", "mn", "mrow", "msub", "msup", "msubsup", "mfrac", "msqrt", "mtext", "semantics", "annotation",
-}
-# An attribute without a value must be one HTML has: in `a<b and c>d`, "and" and "c" are words.
-_VALUELESS = frozenset(lxml.html.defs.safe_attrs | lxml.html.defs.event_attrs | lxml.html.defs.link_attrs) | {
-    "async", "defer", "autofocus", "autoplay", "controls", "default", "formnovalidate", "hidden", "inert",
-    "itemscope", "loop", "muted", "nomodule", "novalidate", "open", "playsinline", "required", "reversed",
-    "allowfullscreen", "crossorigin", "download", "integrity",
-}
-_ATTR = r"""[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
-_MARKUP = re.compile(
-    r"<(?:!--.*?-->|![^>]*>|\?[^>]*>"  # comments, doctypes, processing instructions
-    r"|(?P<raw>script|style)\b[^>]*>.*?</(?P=raw)\s*>"  # their text is not HTML
-    rf"|/?(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>(?:\s+{_ATTR})*)\s*/?>)"
-    r"|<",
-    re.DOTALL | re.IGNORECASE,
-)
-_ATTR_NAME = re.compile(rf"\s+(?P<attr>{_ATTR})")
-# Where an abstract's text ends at the latest: the page's headings, buttons and navigation are never part of it.
-_CHROME = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "button", "nav", "header", "footer", "form", "hr",
-                     "script", "style", "noscript"})
 
-
-# --- pure helpers -----------------------------------------------------------------------------------
-
-
-def _is_markup(m: re.Match[str]) -> bool:
-    if m["name"] is None:
-        return m.group(0) != "<"  # a comment, doctype, script or style; a lone "<" is text
-    if m["name"].lower() not in _TAG_NAMES:
-        return False  # <projektor>, <human, ...>
-    for a in _ATTR_NAME.finditer(m["attrs"] or ""):
-        name = a["attr"].split("=", 1)[0].strip().lower()
-        if "=" not in a["attr"] and name not in _VALUELESS and not name.startswith(("data-", "aria-")):
-            return False
-    return True
-
-
-def recover(html: str) -> str:
-    """`html` with every `<` that starts no markup written as `&lt;`, so a parser keeps it as text.
-
-    A browser takes `<d$. Our main result ...>` for a tag and hides the words up to the next `>`; libxml2
-    goes further and may leave the element open, so the page's chrome ("Cite this Paper", "Download PDF")
-    reads as part of the abstract. What the author typed is the text.
-    """
-    return _MARKUP.sub(lambda m: m.group(0) if _is_markup(m) else "&lt;" + m.group(0)[1:], html)
-
-
-def doc(html: str) -> lxml.html.HtmlElement | None:
-    """The parsed document (bare `<` in text kept as text: `recover`), or None for an empty or unparsable page."""
-    if not html or not html.strip():
-        return None
-    html = recover(html)
-    try:
-        return lxml.html.document_fromstring(html)
-    except ValueError:  # lxml refuses str with an <?xml encoding=…?> declaration
-        try:
-            return lxml.html.document_fromstring(html.encode("utf-8"))
-        except (lxml.etree.ParserError, ValueError):
-            return None
-    except lxml.etree.ParserError:
-        return None
-
-
-def text(el: lxml.html.HtmlElement | None) -> str:
-    """An element's text with whitespace (no-break spaces included) collapsed."""
-    return " ".join(el.text_content().split()) if el is not None else ""
-
-
-def prose(el: lxml.html.HtmlElement | None) -> str:
-    """A block of prose (an abstract): its text up to the first heading, button or navigation inside it.
-
-    However a page is broken, what follows an abstract on it (a "Cite this Paper" heading, "Copy to
-    Clipboard" buttons) is never read as part of it.
-    """
-    if el is None:
-        return ""
-    parts: list[str] = []
-
-    def walk(node: lxml.html.HtmlElement) -> bool:
-        parts.append(node.text or "")
-        for child in node:
-            if isinstance(child.tag, str) and (child.tag.lower() in _CHROME or not walk(child)):
-                return False
-            parts.append(child.tail or "")
-        return True
-
-    walk(el)
-    return " ".join("".join(parts).split())
-
-
-def absolute(base: str, href: str | None) -> str | None:
-    """A URL the page gives (`ioffe15.pdf`, `/content/...`, `//host/...`) resolved against the page's URL."""
-    href = (href or "").strip()
-    return urljoin(base, href) if href else None
-
-
-def meta_url(page: lxml.html.HtmlElement, name: str, base: str) -> str | None:
-    """The first `<meta name=…>` URL of that name, absolute: older PMLR pages say `citation_pdf_url` `ioffe15.pdf`."""
-    found = metas(page, name)
-    return absolute(base, found[0]) if found else None
-
-
-def by_id(page: lxml.html.HtmlElement, ident: str) -> lxml.html.HtmlElement | None:
-    """The element with `id=ident`, or None."""
-    found = page.xpath("//*[@id=$ident]", ident=ident)
-    return found[0] if found else None
-
-
-def metas(page: lxml.html.HtmlElement, name: str) -> list[str]:
-    """The non-empty contents of every `<meta name=…>` tag of that name, in page order."""
-    values = page.xpath("//meta[@name=$name]/@content", name=name)
-    return [" ".join(v.split()) for v in values if v.strip()]
-
-
-def meta_year(page: lxml.html.HtmlElement, *names: str) -> int | None:
-    """The year the first of the `names` meta tags present starts with ('2019/06/16' -> 2019), or None."""
-    for name in names:
-        dates = metas(page, name)
-        if dates:
-            return int(dates[0][:4]) if dates[0][:4].isdigit() else None
-    return None
-
-
-def _letters(title: str) -> str:
-    return "".join(c for c in title.casefold() if c.isalnum())
-
-
-def better_title(meta: str, visible: str) -> str:
-    """The paper's title from its `citation_title` and the title the page shows (its heading).
-
-    The meta wins unless it is broken: cut short (`content="Double Nystr\\" om Method"` ends the attribute
-    at the quote), or carrying TeX escapes the heading has rendered (`Nystr\\"om` for Nyström), while the
-    heading starts the way the meta does: so a heading that is the site's name never wins.
-    """
-    if not meta or not visible:
-        return meta or visible
-    head = meta.split("\\", 1)[0]
-    agrees = bool(_letters(head)) and _letters(visible).startswith(_letters(head))
-    cut_short = len(_letters(visible)) > len(_letters(meta)) and _letters(visible).startswith(_letters(meta))
-    escaped = "\\" in meta and "\\" not in visible
-    return visible if agrees and (cut_short or escaped) else meta
-
-
-def paper_document(html: str, url: str, title_xpath: str, what: str) -> tuple[lxml.html.HtmlElement, str]:
-    """A paper page's document and title: its `citation_title`, or the text at `title_xpath` where the meta is
-    broken or missing (`better_title`).
-
-    Raises ValueError for an empty page or one without a title: not `what` ("a CVF paper page").
-    """
-    page = doc(html)
-    if page is None:
-        raise ValueError(f"empty page at {url}")
-    titles = metas(page, "citation_title")
-    title = better_title(titles[0] if titles else "", text(next(iter(page.xpath(title_xpath)), None)))
-    if not title:
-        raise ValueError(f"not {what} (no title) at {url}")
-    return page, title
-
-
-def flip(name: str) -> str:
-    """'Vaswani, Ashish' -> 'Ashish Vaswani'; a name without a comma is kept."""
-    last, sep, first = name.partition(",")
-    return f"{first.strip()} {last.strip()}" if sep and first.strip() else name.strip()
-
-
-def split_names(line: str) -> tuple[str, ...]:
-    """'A. Author, B. Author' (commas, no-break spaces, a trailing ';') -> ('A. Author', 'B. Author')."""
-    return tuple(n for n in (" ".join(part.split()).strip(" ;") for part in line.split(",")) if n)
-
-
-def has_class(name: str) -> str:
-    """An XPath predicate body: the element has CSS class `name`."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
-def dds_after(dt: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The `<dd>`s that follow a `<dt>` up to the next `<dt>`: one paper's lines in CVF-style lists."""
-    dds: list[lxml.html.HtmlElement] = []
-    for sib in dt.itersiblings():
-        if not isinstance(sib.tag, str):  # comments, processing instructions
-            continue
-        if sib.tag == "dt":
-            break
-        if sib.tag == "dd":
-            dds.append(sib)
-    return dds
+# --- what a page is --------------------------------------------------------------------------------------
 
 
 def looks_like_challenge(html: str, own_content: str | None = None) -> bool:
@@ -379,6 +196,7 @@ class PageFetcher:
         self.requests_sent = 0
         self._clock = clock
         self._done: dict[str, Page | _Failure] = {}
+        self._read: dict[tuple[str, Callable[[str, str], object]], object] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._refused: _Failure | None = None
@@ -400,6 +218,16 @@ class PageFetcher:
             raise SourceUnavailable(self.source, found.reason, scope=WHOLE if found.whole else scope)
         return found
 
+    async def read(self, url: str, parse: Callable[[str, str], T], scope: str = WHOLE) -> tuple[Page, T | None]:
+        """The page at `url` and what `parse(text, url)` reads on it (None for a 404/410), read once however
+        often it is asked for: one page may hold several listings (ECVA's, every year's)."""
+        page = await self.get(url, scope)
+        if not page.found:
+            return page, None
+        if (url, parse) not in self._read:
+            self._read[(url, parse)] = parse(page.text, url)
+        return page, cast(T, self._read[(url, parse)])
+
     async def paper(self, url: str, parse: Callable[[str, str], PaperMeta], scope: str = WHOLE) -> PaperMeta | None:
         """The paper page at `url` as `parse(text, url after redirects)` reads it, stamped with when it was
         fetched; None for a 404/410. A page `parse` rejects (ValueError: no paper page, though the site
@@ -418,7 +246,10 @@ class PageFetcher:
             return _Failure("offline: no network client", whole=True)
         self.requests_sent += 1
         try:
-            response = await self.client.get(url, follow_redirects=True)
+            async with self.client.stream("GET", url, follow_redirects=True) as response:
+                raw = await read_capped(response, MAX_PAGE, whole=True)
+        except BodyTooLarge as exc:
+            return _Failure(f"{exc} at {url}", whole=False)
         except httpx.TimeoutException:
             return _Failure(f"timeout at {url}", whole=False)
         except HostPaused as exc:  # a 429 (this run's, from any caller) paused the host for longer than we wait
@@ -434,7 +265,7 @@ class PageFetcher:
             return _Failure(f"blocked (HTTP 403) at {url}", whole=True)
         if status in (404, 410):  # whatever the body: a site's own error page may carry any widget
             return Page(str(response.url), status, "", self._clock())
-        body = response.text
+        body = raw.decode(response.encoding or "utf-8", errors="replace")  # as httpx's `response.text` reads it
         if looks_like_challenge(body, self.own_content):  # with 200 or 503, as Cloudflare serves them
             return _Failure(f"challenge page (HTTP {status}) at {url}", whole=True)
         if not 200 <= status < 300:
@@ -447,17 +278,19 @@ class PageFetcher:
 class SiteSource(PaperSource):
     """A paper source that reads one site's pages, each at most once per run, through a `PageFetcher`.
 
-    `from_settings` builds it on the run's client pool for `default_base`, or for a `<name>_base`
-    setting where Settings has one (a mirror, a test server); without a pool it is offline and every
-    request raises SourceUnavailable.
+    What it claims is declared once: `hosts`, the site's host names in every era, and the hosts of the bases
+    it asks (`bases`: a mirror or a test server, whose URLs name papers as the site's do). `from_settings`
+    builds it on the run's client pool for `default_base`, or for a `<name>_base` setting where Settings has
+    one; without a pool it is offline and every request raises SourceUnavailable.
     """
 
     default_base: ClassVar[str]
+    hosts: ClassVar[frozenset[str]]  # the site's own host names, every era's
     own_content: ClassVar[str | None] = None  # XPath of the site's own markup: see looks_like_challenge
 
-    def __init__(self, client: httpx.AsyncClient | None, base: str, *, concurrency: int = DEFAULT_CONCURRENCY,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.base = base.rstrip("/")
+    def __init__(self, client: httpx.AsyncClient | None, base: str | None = None, *,
+                 concurrency: int = DEFAULT_CONCURRENCY, clock: Callable[[], float] = time.time) -> None:
+        self.base = (base or self.default_base).rstrip("/")
         self._pages = PageFetcher(self.name, client, concurrency=concurrency, own_content=self.own_content,
                                   clock=clock)
 
@@ -469,3 +302,29 @@ class SiteSource(PaperSource):
     @property
     def requests_sent(self) -> int:
         return self._pages.requests_sent
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """Where the site is asked: the base, and any other the source reads from."""
+        return (self.base,)
+
+    @property
+    def claimed_hosts(self) -> frozenset[str]:  # type: ignore[override]
+        return self.hosts | {(urlsplit(b).hostname or "").lower() for b in self.bases}
+
+    def on_base(self, url: str, read: Callable[[str], T | None]) -> T | None:
+        """What `read` finds in the path of `url` below one of the bases; None for a URL elsewhere."""
+        found = web_parts(url)
+        if found is None:
+            return None
+        parts = found[1]
+        for base in map(urlsplit, self.bases):
+            if parts.netloc.lower() == base.netloc.lower() and parts.path.startswith(base.path):
+                return read(parts.path[len(base.path):])
+        return None
+
+    async def completed_from(self, meta: PaperMeta, url: str, parse: Callable[[str, str], PaperMeta],
+                             scope: str = WHOLE) -> PaperMeta:
+        """`meta` with what its paper page at `url` adds (`completed`); `meta` itself when the page is gone."""
+        found = await self._pages.paper(url, parse, scope)
+        return meta if found is None else completed(meta, found)

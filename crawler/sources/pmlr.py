@@ -19,36 +19,21 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import lxml.html
 
 from crawler.errors import SourceUnavailable
-from crawler.listfile.links import parse_arxiv_id
+from crawler.listfile.links import parse_arxiv_id, web_parts
 from crawler.models import PaperMeta
 from crawler.sources.base import PaperRef
-from crawler.sources.pages import (
-    DEFAULT_CONCURRENCY,
-    SiteSource,
-    absolute,
-    checked_listing,
-    completed,
-    doc,
-    flip,
-    has_class,
-    meta_url,
-    meta_year,
-    metas,
-    paper_document,
-    prose,
-    split_names,
-    text,
-)
+from crawler.sources.markup import absolute, doc, has_class, paper_page, prose, split_names, text
+from crawler.sources.pages import SiteSource, checked_listing
 
 SOURCE = "pmlr"
 DEFAULT_PMLR_BASE = "https://proceedings.mlr.press"
-DEFAULT_PMLR_CONCURRENCY = DEFAULT_CONCURRENCY
 
 # (conference, year, volume). Each row is the `shortname`, `year` and `volume` of the volume's
 # `_config.yml` in github.com/mlresearch/vNNN (read 2026-11). Add a row per new volume; until then the
@@ -175,13 +160,10 @@ def ref_from_path(path: str, table: VolumeTable = TABLE) -> PaperRef | None:
 def parse_pmlr_url(url: str, table: VolumeTable = TABLE) -> PaperRef | None:
     """A PMLR paper URL (page, pdf, supplement; the old JMLR W&CP host and the volume repositories' raw files
     too) -> its ref; else None."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower().removeprefix("www.")
-    except ValueError:
+    found = web_parts(url)
+    if found is None:
         return None
-    if parts.scheme.lower() not in ("http", "https"):
-        return None
+    host, parts = found[0].removeprefix("www."), found[1]
     if host in _HOSTS:
         return ref_from_path(parts.path, table)
     if host in _JMLR_HOSTS and parts.path.startswith("/proceedings/papers/"):
@@ -189,15 +171,6 @@ def parse_pmlr_url(url: str, table: VolumeTable = TABLE) -> PaperRef | None:
     if host == _RAW_HOST and (m := _RAW_PATH.fullmatch(parts.path)):
         return ref_from_path(f"/v{m['volume']}{m['rest']}", table)
     return None
-
-
-def volume_url(volume: int, base: str = DEFAULT_PMLR_BASE) -> str:
-    return f"{base.rstrip('/')}/v{volume}/"
-
-
-def page_url(ref_id: str, base: str = DEFAULT_PMLR_BASE) -> str:
-    """'v202/abe23a' -> the paper's page."""
-    return f"{base.rstrip('/')}/{ref_id}.html"
 
 
 @dataclass(frozen=True)
@@ -290,28 +263,19 @@ def parse_volume(html: str, page: str, table: VolumeTable = TABLE) -> list[Paper
 def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMeta:
     """One paper's page. Raises ValueError when the page is not a PMLR paper page."""
     # `article h1` on current pages, `div#content h1` on the JMLR W&CP era's.
-    tree, title = paper_document(html, url, "//article/h1 | //div[@id='content']/h1", "a PMLR paper page")
-    authors = tuple(flip(a) for a in metas(tree, "citation_author"))
+    page = paper_page(html, url, "//article/h1 | //div[@id='content']/h1", "a PMLR paper page")
+    tree, authors = page.tree, page.authors
     if not authors:
         authors = split_names(text(next(iter(tree.xpath(f"//article//span[{has_class('authors')}]")), None)))
     ref = ref_from_path(urlsplit(url).path, table)
     year = ref.year if ref else None
     if year is None:
-        year = meta_year(tree, "citation_publication_date")
+        year = page.year()
     abstract = prose(next(iter(tree.xpath("//*[@id='abstract']")), None))
     arxiv = next((a.get("href") for a in tree.xpath("//div[@id='extras']//a[@href]") if _arxiv_of(a.get("href"))),
                  None)
-    return PaperMeta(
-        source=SOURCE,
-        title=title,
-        url=url,
-        abstract=abstract or None,
-        authors=authors,
-        year=year,
-        venue=ref.venue if ref else None,
-        arxiv_id=_arxiv_of(absolute(url, arxiv)),
-        pdf_url=meta_url(tree, "citation_pdf_url", url),
-    )
+    return PaperMeta(source=SOURCE, title=page.title, url=url, abstract=abstract or None, authors=authors, year=year,
+                     venue=ref.venue if ref else None, arxiv_id=_arxiv_of(absolute(url, arxiv)), pdf_url=page.pdf_url)
 
 
 # --- the source --------------------------------------------------------------------------------------
@@ -327,31 +291,19 @@ class PmlrSource(SiteSource):
     name = SOURCE
     venues = frozenset(CONFERENCES)
     default_base = DEFAULT_PMLR_BASE
+    hosts = _HOSTS | _JMLR_HOSTS | {_RAW_HOST}
     own_content = OWN_CONTENT
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None,
-        base: str = DEFAULT_PMLR_BASE,
-        concurrency: int = DEFAULT_PMLR_CONCURRENCY,
-        table: VolumeTable = TABLE,
-    ) -> None:
-        super().__init__(client, base, concurrency=concurrency)
+    def __init__(self, client: httpx.AsyncClient | None, base: str | None = None, *, table: VolumeTable = TABLE,
+                 **options: Any) -> None:
+        super().__init__(client, base, **options)
         self.table = table
-        self._base_host = urlsplit(self.base).netloc.lower()
-        self.claimed_hosts = frozenset(_HOSTS | _JMLR_HOSTS | {_RAW_HOST, (urlsplit(self.base).hostname or "").lower()})
-        self._index: list[IndexEntry] | None = None
 
     def ref(self, url: str) -> PaperRef | None:
-        found = parse_pmlr_url(url, self.table)
-        if found is None:
-            try:
-                parts = urlsplit(url.strip())
-            except ValueError:
-                return None
-            if parts.netloc.lower() == self._base_host:  # a mirror or a test server
-                found = ref_from_path(parts.path, self.table)
-        return found
+        return parse_pmlr_url(url, self.table) or self.on_base(url, self._ref_from_path)
+
+    def _ref_from_path(self, path: str) -> PaperRef | None:
+        return ref_from_path(path, self.table)
 
     def venue_key(self, venue: str | None) -> str | None:
         return canonical_venue(venue)
@@ -385,7 +337,7 @@ class PmlrSource(SiteSource):
         return [dataclasses.replace(p, venue=p.venue or short, year=p.year or year) for p in papers]
 
     async def _volume(self, volume: int, scope: str) -> list[PaperMeta] | None:
-        url = volume_url(volume, self.base)
+        url = f"{self.base}/v{volume}/"
         page = await self._pages.get(url, scope)
         if page.status != 200:
             return None
@@ -399,14 +351,13 @@ class PmlrSource(SiteSource):
         2024", not "Proceedings of the ICML 2024 Workshop …"); two that cannot be told apart make the
         venue-year unavailable, never "not hosted" (which would send its entries to arXiv at once).
         """
-        if self._index is None:
-            url = f"{self.base}/"
-            page = await self._pages.get(url, scope)
-            if page.status != 200:
-                raise SourceUnavailable(SOURCE, f"no volume index (HTTP {page.status}) at {url}", scope=scope)
-            self._index = checked_listing(SOURCE, url, scope, parse_index(page.text), what="volumes")
+        url = f"{self.base}/"
+        page = await self._pages.get(url, scope)
+        if page.status != 200:
+            raise SourceUnavailable(SOURCE, f"no volume index (HTTP {page.status}) at {url}", scope=scope)
+        index = checked_listing(SOURCE, url, scope, parse_index(page.text), what="volumes")
         newest = self.table.newest_volume(venue)
-        found = [e for e in self._index if e.volume > newest and classify(e.description) == (venue, year)]
+        found = [e for e in index if e.volume > newest and classify(e.description) == (venue, year)]
         if not found:
             return None
         least = min(extra_words(e.description, venue) for e in found)
@@ -418,7 +369,7 @@ class PmlrSource(SiteSource):
 
     def listed_ids(self, meta: PaperMeta) -> tuple[str, ...]:
         # By path: the listing's URLs may be on a mirror or a test server's host.
-        other = ref_from_path(urlsplit(meta.url).path, self.table)
+        other = self._ref_from_path(urlsplit(meta.url).path)
         return (other.id,) if other is not None else ()
 
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:
@@ -427,18 +378,15 @@ class PmlrSource(SiteSource):
             listing = await self.listing(ref.venue, ref.year)
             return None if listing is None else self.find(ref, listing)
         scope = ref.id.split("/", 1)[0]  # "v123": one volume
-        return await self._pages.paper(page_url(ref.id, self.base), self._parse_paper_page, scope)
+        return await self._pages.paper(f"{self.base}/{ref.id}.html", self._parse_paper_page, scope)  # "v202/abe23a"
 
     async def abstract(self, meta: PaperMeta) -> PaperMeta:
         """`meta` with the abstract (and, if it had none, the authors) of its paper page."""
         if meta.abstract:
             return meta
-        ref = ref_from_path(urlsplit(meta.url).path, self.table)
+        ref = self._ref_from_path(urlsplit(meta.url).path)
         scope = f"{meta.venue} {meta.year}" if meta.venue and meta.year else (ref.id.split("/")[0] if ref else "")
-        found = await self._pages.paper(meta.url, self._parse_paper_page, scope)
-        if found is None:
-            return meta
-        return completed(meta, found)
+        return await self.completed_from(meta, meta.url, self._parse_paper_page, scope)
 
     def _parse_paper_page(self, html: str, url: str) -> PaperMeta:
         return parse_paper_page(html, url, self.table)

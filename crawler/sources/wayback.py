@@ -1,4 +1,10 @@
-"""Archived copies of dead pages, from the Wayback Machine's availability API.
+"""Archived copies for dead links that no paper replaces, from the Wayback Machine's availability API.
+
+Asked only for a link that is dead tonight and has no suggestion of its own (the right paper, a
+redirect's target), once per link a week (answers, "no copy" included, are kept in the store), never for a
+healthy link and never on a first failure: which links those are is the pipeline's business. The capture
+asked for is the one closest to the last time the link worked, so the copy shows the page as it was. A
+service that cannot answer stops the asking for the run and changes no verdict.
 
     GET https://archive.org/wayback/available?url=<url>[&timestamp=YYYYMMDDhhmmss]
 
@@ -18,8 +24,8 @@ or `{"url": "...", "archived_snapshots": {}}` when it has none. What the API is 
 - a 429/5xx, an HTML error page, a timeout or a refused connection mean the service cannot answer:
   `SourceUnavailable`, which says nothing about the link.
 
-Parsing is pure (`parse_availability`); `closest_snapshot` does the one request through an injected client.
-Which links get asked about (dead ones with no paper suggestion, once) is the pipeline's business.
+Parsing is pure (`parse_availability`); `closest_snapshot` does the one request through an injected client;
+`archived_copies` asks for a night's dead links through the store (crawler.sources.answers).
 """
 
 from __future__ import annotations
@@ -27,17 +33,26 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
-from crawler.errors import SourceUnavailable
-from crawler.errortext import error_text
-from crawler.net.pool import NameNotResolved, PrivateAddressRefused
+from crawler.errors import BodyTooLarge, NameNotResolved, PrivateAddressRefused, SourceUnavailable, error_text
+from crawler.models import PaperMeta
+from crawler.net.body import read_capped
+from crawler.sources.answers import STALE, Asker, InLookups
+from crawler.sources.base import SourceStates
+from crawler.store.cache import Store
 
 SOURCE = "wayback"
 API_URL = "https://archive.org/wayback/available"
 MAX_BODY = 64 * 1024  # an answer is a few hundred bytes; an error page has no business being larger
+MAX_AGE = 7 * 86400.0  # a week, as for other answers about papers and pages
+# Questions per run: the service answers one at a time in seconds, and a list that lost a thousand pages
+# in one night must not spend the job's hour on it. The rest are asked on the following nights.
+MAX_PER_RUN = 100
 
 _SNAPSHOT = re.compile(r"^https?://web\.archive\.org/web/(\d{14})(?:[a-z]{2}_)?/(\S+)$")
 
@@ -105,11 +120,9 @@ async def closest_snapshot(client: httpx.AsyncClient, url: str, timeout: float, 
         async with client.stream("GET", api_url, params=query_params(url, near), timeout=timeout,
                                  headers={"Accept": "application/json"}) as response:
             status = response.status_code
-            body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BODY:
-                    raise SourceUnavailable(SOURCE, f"answer over {MAX_BODY} bytes for {url}")
+            body = await read_capped(response, MAX_BODY, whole=True)
+    except BodyTooLarge:
+        raise SourceUnavailable(SOURCE, f"answer over {MAX_BODY} bytes for {url}") from None
     except httpx.TimeoutException:
         raise SourceUnavailable(SOURCE, f"timeout after {timeout:g} s for {url}") from None
     except (httpx.HTTPError, NameNotResolved, PrivateAddressRefused, OSError) as exc:
@@ -123,3 +136,32 @@ async def closest_snapshot(client: httpx.AsyncClient, url: str, timeout: float, 
     except ValueError as exc:
         raise SourceUnavailable(SOURCE, f"{error_text(exc, 'unreadable answer')} for {url}") from None
     return snapshot.url if snapshot else None
+
+
+class _Snapshots(InLookups[str, "str | None"]):
+    """A link's copy (or None: the archive has none) under `wayback:<url>`."""
+
+    def key(self, question: str) -> str:
+        return f"wayback:{question}"
+
+    def dump(self, answer: str | None) -> Any:
+        return {"snapshot": answer}
+
+    def load(self, kept: Any, papers: Mapping[str, PaperMeta]) -> str | None:
+        return kept.get("snapshot") if isinstance(kept, dict) else STALE
+
+
+async def archived_copies(wanted: dict[str, float | None], store: Store, client: Callable[[str], httpx.AsyncClient],
+                          *, now: float, timeout: float, states: SourceStates, offline: bool = False) -> dict[str, str]:
+    """key -> the snapshot to suggest, for the dead links in `wanted` (key -> when it last worked, if known).
+
+    Each answer is kept as soon as it comes, so a run stopped halfway keeps what it asked; the first failure
+    says the service is down or limiting us, and nothing more is asked this run.
+    """
+
+    async def ask(urls: list[str]) -> dict[str, str | None]:
+        return {url: await closest_snapshot(client(API_URL), url, timeout, near=wanted[url]) for url in urls}
+
+    asker = Asker(SOURCE, store, states, now=now, max_age=MAX_AGE, offline=offline)
+    found = await asker.answer(_Snapshots(), wanted, ask, one_by_one=True, most=MAX_PER_RUN)
+    return {url: snapshot for url, snapshot in found.items() if snapshot}

@@ -15,14 +15,19 @@ from dataclasses import asdict
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils import Migrations
 
 from crawler.errors import StoreError
 from crawler.models import CheckResult, Hop, LinkStatus, PaperMeta, RepoInfo
 
-SCHEMA_VERSION = 2
+# The schema, one step at a time (sqlite-utils' Migrations records each step applied in _sqlite_migrations).
+# Caches written before the steps were recorded kept their version in a `meta` table: every step creates only
+# what is missing, so such a cache, at whatever version, takes the steps it lacks and records them all.
+MIGRATIONS = Migrations("crawler-cache")
 
 
-def _migrate_to_1(db: sqlite_utils.Database) -> None:
+@MIGRATIONS()
+def m001_tables(db: sqlite_utils.Database) -> None:
     db["results"].create(
         {"url": str, "status": str, "http_status": int, "final_url": str, "error": str, "redirects": str,
          "checked_at": float, "etag": str, "last_modified": str, "suggestion": str},
@@ -49,8 +54,10 @@ def _migrate_to_1(db: sqlite_utils.Database) -> None:
     )
 
 
-def _migrate_to_2(db: sqlite_utils.Database) -> None:
-    # Issues 12 and 13: notes and the evidence of paper checks on results; what GitHub says of repositories.
+@MIGRATIONS()
+def m002_evidence_and_repos(db: sqlite_utils.Database) -> None:
+    # A result's note and the evidence of a paper check (title score, authors matched); what GitHub says of
+    # the repositories a list links to.
     for column, kind in (("note", str), ("title_score", float), ("authors_matched", int)):
         if column not in db["results"].columns_dict:
             db["results"].add_column(column, kind)
@@ -60,7 +67,15 @@ def _migrate_to_2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = {1: _migrate_to_1, 2: _migrate_to_2}  # version -> step that brings the previous version up to it
+@MIGRATIONS()
+def m003_drop_meta(db: sqlite_utils.Database) -> None:
+    # The hand-kept version (`meta.schema_version`, 1 or 2) of caches from before; _sqlite_migrations holds it now.
+    if db["meta"].exists():
+        db["meta"].drop()
+
+
+# Every step's name, in order: what an empty database has pending.
+STEPS = tuple(m.name for m in MIGRATIONS.pending(sqlite_utils.Database(memory=True)))
 
 
 class Store:
@@ -97,19 +112,15 @@ class Store:
             raise StoreError(f"another crawler run is using {self.path}; wait for it or pass another --db") from None
 
     def _migrate(self) -> None:
-        version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"cache {self.path} has schema {version}, newer than this crawler ({SCHEMA_VERSION})")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self.db.atomic():
-                MIGRATIONS[target](self.db)
-                self.db["meta"].upsert({"key": "schema_version", "value": str(target)}, pk="key")
+        unknown = [name for name in self.applied_migrations() if name not in STEPS]
+        if unknown:
+            raise StoreError(f"cache {self.path} has schema steps newer than this crawler ({', '.join(unknown)}); "
+                             "upgrade the crawler or pass another --db")
+        MIGRATIONS.apply(self.db)
 
-    def schema_version(self) -> int:
-        if "meta" not in self.db.table_names():
-            return 0
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+    def applied_migrations(self) -> list[str]:
+        """The schema steps this cache has taken, in order."""
+        return [m.name for m in MIGRATIONS.applied(self.db)]
 
     def close(self) -> None:
         db = getattr(self, "db", None)
@@ -243,7 +254,7 @@ _SAVE_RESULT = (
 
 
 def _result_to_row(r: CheckResult) -> tuple:
-    # A tuple in _RESULT_COLUMNS' order, by hand: dataclasses.asdict deep-copies every field (issue 16).
+    # A tuple in _RESULT_COLUMNS' order, by hand: dataclasses.asdict deep-copies every field.
     return (r.url, r.status.value, r.http_status, r.final_url, r.error,
             json.dumps([[h.url, h.status] for h in r.redirects]), r.checked_at, r.etag, r.last_modified,
             r.suggestion, r.note, r.title_score, None if r.authors_matched is None else int(r.authors_matched))

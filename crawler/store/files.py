@@ -27,7 +27,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             if isinstance(data, bytes):
                 fh.write(data)
-            else:  # encoded a megabyte at a time: a report of tens of megabytes is not held twice (issue 16)
+            else:  # encoded a megabyte at a time: a report of tens of megabytes is not held twice
                 for i in range(0, len(data), _CHUNK):
                     fh.write(data[i : i + _CHUNK].encode("utf-8"))
             fh.flush()

@@ -18,9 +18,9 @@ import pytest
 
 from crawler.checking.checker import Checker
 from crawler.config import Settings
-from crawler.errortext import ERROR_MAX, error_text
+from crawler.errors import ERROR_MAX, NameNotResolved, error_text
 from crawler.models import LinkStatus
-from crawler.net.pool import ClientPool, NameNotResolved
+from crawler.net.pool import ClientPool
 
 TRANSPORTS = ("aiohttp", "httpcore")
 PDF = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n" + b"0" * (8 * 1024 * 1024)

@@ -1,6 +1,6 @@
 """crawler.checking.checker: one URL in, one CheckResult out, against respx-mocked answers.
 
-respx patches httpcore's connection pool, which ClientPool's transports use, so no request leaves the
+respx mocks at the httpx client (`using="httpx"`), whatever the pool's transport, so no request leaves the
 process; the pool is also given a resolver that fails the test if anything ever tries to resolve a name.
 Time is fake: the Checker's `sleep` records the waits instead of waiting, its clock is frozen, and its
 random source records the jitter bounds it was asked for.
@@ -34,7 +34,7 @@ BASE = 1.0  # backoff_base: first wait in [0.5, 1], second in [1, 2]
 @pytest.fixture
 def mock():
     """respx router; an unmocked request is an error, never a real connection."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+    with respx.mock(using="httpx", assert_all_called=False, assert_all_mocked=True) as router:
         yield router
 
 
@@ -541,7 +541,7 @@ def test_backoff_releases_the_host_and_global_slots():
             checker = Checker(pool, settings, sleep=sleep, clock=lambda: NOW, rng=random.Random(1))
             return await checker.check(URL)
 
-    with respx.mock(assert_all_mocked=True) as mock:
+    with respx.mock(using="httpx", assert_all_mocked=True) as mock:
         mock.head(URL).mock(side_effect=responses(500, 500, 200))
         result = asyncio.run(main())
     assert result.status is LinkStatus.OK

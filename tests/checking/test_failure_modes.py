@@ -13,7 +13,8 @@ import threading
 
 import pytest
 
-from crawler.net.pool import ClientPool, NameNotResolved
+from crawler.errors import NameNotResolved
+from crawler.net.pool import ClientPool
 from crawler.pipeline import Job, Pipeline
 from crawler.store.cache import Store
 from tests.fakes.web import Reply

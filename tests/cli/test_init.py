@@ -13,11 +13,9 @@ import yaml
 
 from crawler import __version__
 from crawler.cli.init import (
-    CHECKOUT,
     CONFIG,
     PAGES_SETTING,
     PR_SETTING,
-    ActionRef,
     InitError,
     badge_line,
     check_lists,
@@ -32,11 +30,13 @@ from crawler.cli.init import (
     parse_action,
 )
 from crawler.cli.workflows import (
+    CHECKOUT,
     DEPLOY_PAGES,
     PR_COMMENT_WORKFLOW,
     PR_WORKFLOW,
     PR_WORKFLOW_NAME,
     WORKFLOW,
+    ActionRef,
     pr_comment_workflow_text,
     pr_workflow_text,
     workflow_text,
@@ -147,7 +147,7 @@ def test_a_pip_install_from_github_names_its_repository_and_commit():
     data = {"url": "https://github.com/someone/paper-list-crawler", "vcs_info": {
         "vcs": "git", "requested_revision": "v0.2.0", "commit_id": SHA}}
     ref = from_direct_url(data)
-    assert (ref.repo, ref.commit, ref.label, ref.pinned) == ("someone/paper-list-crawler", SHA, "v0.2.0", True)
+    assert (ref.repo, ref.commit, ref.label, ref.notes) == ("someone/paper-list-crawler", SHA, "v0.2.0", ())
     assert ref.uses("/.github/workflows/fill-pull-request.yml") == \
         f"someone/paper-list-crawler/.github/workflows/fill-pull-request.yml@{SHA}"
     unnamed = from_direct_url({**data, "vcs_info": {"vcs": "git", "commit_id": SHA}})
@@ -195,7 +195,8 @@ def test_the_installed_crawler_is_pinned_to_the_commit_that_runs():
 
 
 def test_an_action_given_by_hand():
-    assert parse_action(f"someone/paper-list-crawler@{SHA}").pinned
+    pinned = parse_action(f"someone/paper-list-crawler@{SHA}")
+    assert (pinned.repo, pinned.commit, pinned.notes) == ("someone/paper-list-crawler", SHA, ())
     moving = parse_action("someone/paper-list-crawler@v1")
     assert moving.label == "v1" and "not a commit SHA" in moving.notes[0]
     for bad in ("someone@v1", "someone/x", "a b/c@d", "someone/x@$(rm -rf)"):
@@ -422,7 +423,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
 
 # -- end to end: two lists, init, the generated workflow run as a script --------------------------------------
 def test_two_lists_init_then_the_generated_workflow_checks_both_with_one_cache_and_one_report(tmp_path, web):
-    """Issue 15's "done when": a fresh repository holding a README and a folder of lists; `crawler init`; the
+    """A fresh repository holding a README and a folder of lists; `crawler init`; the
     generated workflow run as a script, twice (two nights), on loopback."""
     web.host("127.0.0.1", FakeArxiv())
     base = f"http://127.0.0.1:{web.port}"

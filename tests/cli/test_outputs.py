@@ -1,4 +1,4 @@
-"""`crawler run` and then `crawler report` from its cache both write all four reports (issue 6)."""
+"""`crawler run` and then `crawler report` from its cache both write all four reports."""
 
 import json
 import re

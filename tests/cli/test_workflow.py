@@ -18,8 +18,8 @@ from pathlib import Path
 import cmarkgfm
 import pytest
 
-from crawler.cli.init import ActionRef
-from crawler.cli.workflows import pr_comment_workflow_text, pr_workflow_text, workflow_text
+from crawler.cli.commands import main
+from crawler.cli.workflows import ActionRef, pr_comment_workflow_text, pr_workflow_text, workflow_text
 from crawler.models import Fill, LinkStatus
 from crawler.report import markdown
 from crawler.report.model import LinkRow, Place, RunReport, Summary
@@ -33,7 +33,6 @@ from crawler.report.summary import (
     issue_state,
     issue_title,
     job_summary,
-    main,
     pull_request_body,
 )
 from tests import paths
@@ -558,8 +557,8 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
     report = report_with([link(1)])
     (reports / "health.json").write_text(json.dumps(report.to_json()))
     (reports / "health.md").write_text(markdown.render(report))
-    assert main(["ci", "--reports", str(reports), "--out", str(tmp_path / "ci"),
-                 "--run-url", "https://github.com/o/r/actions/runs/7"]) == 0
+    main(["ci", "texts", "--reports", str(reports), "--out", str(tmp_path / "ci"),
+          "--run-url", "https://github.com/o/r/actions/runs/7"])
     outputs = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
     assert outputs == {"state": "open", "title": "Link health: 1 link needs attention (1 broken)", "fills": "0"}
     assert "https://example.org/paper/1" in (tmp_path / "ci" / "issue.md").read_text()
@@ -567,15 +566,18 @@ def test_the_command_line_writes_the_texts_and_the_outputs(tmp_path, capsys):
     # The issue job reads these two from the artifact: exactly what the outputs said, no trailing newline.
     assert (tmp_path / "ci" / "state.txt").read_text() == "open"
     assert (tmp_path / "ci" / "title.txt").read_text() == outputs["title"]
-    assert main(["job-summary", "--reports", str(tmp_path / "none"), "--exit-code", "3"]) == 0
+    main(["ci", "job-summary", "--reports", str(tmp_path / "none"), "--exit-code", "3"])
     assert "network was unavailable" in capsys.readouterr().out
-    assert main(["counts", "--reports", str(reports)]) == 0
+    main(["ci", "counts", "--reports", str(reports)])
     printed = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
     assert printed == {"links": "1", "healthy": "0", "failing": "1", "not-judged": "0", "skipped": "0",
                        "new": "1", "dead": "0", "fills": "0",
                        "report-markdown": f"{reports}/health.md", "report-json": f"{reports}/health.json",
                        "report-html": ""}  # no index.html was written here
-    assert main(["counts", "--reports", str(tmp_path / "none")]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["ci", "counts", "--reports", str(tmp_path / "none")])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == f"crawler: error: no report in {tmp_path / 'none'}\n"
 
 
 def test_counts_take_lists_or_numbers():

@@ -131,7 +131,7 @@ def test_a_dead_network_raises_and_leaves_the_cache_byte_for_byte(make_settings,
     clock = Clock()
 
     async def no_dns(host, port):
-        from crawler.net.pool import NameNotResolved
+        from crawler.errors import NameNotResolved
 
         raise NameNotResolved(host, transient=True, detail="Temporary failure in name resolution")
 
@@ -158,7 +158,7 @@ def test_one_unreachable_host_is_not_an_outage(make_settings, web, listing):
     web.host("flaky.example", Reply(200))
 
     async def resolver(host, port):
-        from crawler.net.pool import NameNotResolved
+        from crawler.errors import NameNotResolved
 
         if host == "flaky.example":
             raise NameNotResolved(host, transient=False, detail="Name or service not known")

@@ -1,7 +1,7 @@
-"""Entry recognition on hand-checked excerpts of every list style the corpus shows (issue 9).
+"""Entry recognition on hand-checked excerpts of every list style the corpus shows.
 
-The fixtures in fixtures/lists/styles/ are short excerpts retyped from the lists described in
-../shared/corpus/README.md, one file per style; each test states every entry of its file exactly:
+The fixtures in fixtures/lists/styles/ are short excerpts retyped from public awesome lists, one file per
+style; each test states every entry of its file exactly:
 line, title, venue, year and whether it is a paper, then which links belong to it.
 """
 
@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from crawler.listfile.entries import split_title
 from crawler.listfile.parse import parse_list
+from crawler.listfile.titles import split_title
 from tests import paths
 
 STYLES = paths.FIXTURES / "lists" / "styles"

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.listfile.entries import split_title
 from crawler.listfile.parse import parse_list, read_links
+from crawler.listfile.titles import split_title
 from tests import paths
 
 LISTS = paths.FIXTURES / "lists"
@@ -74,7 +74,7 @@ def test_bundled_seed_list_has_its_four_empty_links():
     assert [lk.line for lk in parsed.links if lk.is_empty] == [15, 19, 23, 30]
     assert len(parsed.entries) == 14
     assert all(e.is_paper and e.year for e in parsed.entries)
-    # SPEC: titles without the (ShortName) prefix, the trailing venue and year, and the links.
+    # Titles without the (ShortName) prefix, the trailing venue and year, and the links.
     titles = {e.line: e.title for e in parsed.entries}
     assert titles[14] == ("A Gift from Knowledge Distillation Fast Optimization, Network Minimization and "
                           "Transfer Learning")
@@ -119,7 +119,7 @@ def test_whitespace_inside_raw_href_is_dropped_as_browsers_do():
 
 
 def test_links_first_then_entries_is_the_same_parse():
-    # The pipeline may send the links off to be checked before it asks for the entries (issue 16).
+    # The pipeline may send the links off to be checked before it asks for the entries.
     for path in sorted(LISTS.rglob("*.md")):
         text = path.read_bytes().decode("utf-8")
         reading = read_links(text)

@@ -17,9 +17,11 @@ import pytest
 
 from crawler.checking.checker import Checker
 from crawler.config import Settings
+from crawler.errors import NameNotResolved, PrivateAddressRefused
 from crawler.models import LinkStatus
 from crawler.net.aiohttp_transport import AiohttpTransport
-from crawler.net.pool import ClientPool, NameNotResolved, PrivateAddressRefused, system_resolver
+from crawler.net.guard import system_resolver
+from crawler.net.pool import ClientPool
 
 
 class Server:

@@ -92,7 +92,7 @@ def test_the_pools_clients_attach_what_the_table_allows_and_nothing_else():
             for url in urls:
                 await pool.client(url).get(url)
 
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         mock.route().mock(side_effect=record)
         asyncio.run(go())
     assert seen["https://api.github.com/graphql"] == ("Bearer ghp_made_up_123", "")
@@ -110,7 +110,7 @@ def test_a_url_with_user_information_still_gets_basic_auth():
         async with ClientPool(Settings(), credentials=Credentials()) as pool:
             return await pool.client("https://u:p@example.org/").get("https://u:p@example.org/")
 
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         route = mock.route().respond(200)
         asyncio.run(go())
     assert route.calls.last.request.headers["authorization"] == "Basic dTpw"

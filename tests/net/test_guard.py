@@ -44,7 +44,7 @@ def test_github_token_goes_only_to_github_over_https(monkeypatch):
             return httpx.Response(301, headers={"Location": "https://evil.example/steal"})
         return httpx.Response(200)
 
-    with respx.mock(assert_all_called=False) as mock:
+    with respx.mock(using="httpx", assert_all_called=False) as mock:
         mock.route().mock(side_effect=record)
         results = check_all(Settings(retries=0), ["https://github.com/a/b", "http://github.com/a/b",
                                                   "https://github.com.evil.example/x", "https://github.com/moved",

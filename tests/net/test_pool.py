@@ -1,4 +1,5 @@
-"""crawler.net.pool: the private-address guard, the resolver, and ClientPool, without leaving this machine.
+"""crawler.net.guard (the private-address guard, the resolver) under crawler.net.pool.ClientPool, without leaving
+this machine.
 
 Nothing here connects anywhere but 127.0.0.1. Names are answered by a fake resolver; under GuardedBackend the
 real network backend is replaced by a recorder that lists every address the guard let through. The recorder
@@ -20,15 +21,10 @@ import pytest
 
 from crawler.checking.checker import Checker
 from crawler.config import Settings
+from crawler.errors import NameNotResolved, PrivateAddressRefused
 from crawler.models import Hop, LinkStatus
-from crawler.net.pool import (
-    ClientPool,
-    GuardedBackend,
-    NameNotResolved,
-    PrivateAddressRefused,
-    is_forbidden,
-    system_resolver,
-)
+from crawler.net.guard import GuardedBackend, is_forbidden, system_resolver
+from crawler.net.pool import ClientPool
 
 LOOPBACK = ("127.0.0.1", "::1")
 PUBLIC = "8.8.8.8"  # a label for "some public host"; the recorder sends it to the local server instead
@@ -160,7 +156,7 @@ def make_settings(**changes) -> Settings:
 async def check_through_pool(url: str, settings: Settings, resolver, recorder: RecordingBackend):
     """Checker -> ClientPool -> GuardedTransport -> GuardedBackend(resolver) -> recorder."""
     waits = Waits()
-    async with ClientPool(settings, resolver=resolver, network_backend=recorder) as pool:  # the guard over it
+    async with ClientPool(settings, resolver=resolver, network_backend=recorder, transport="httpcore") as pool:
         checker = Checker(pool, settings, sleep=waits, clock=lambda: 1_700_000_000.0)
         result = await checker.check(url)
     return result, waits, checker
@@ -613,7 +609,7 @@ def test_a_hostile_list_sends_not_one_request_to_a_private_address(tmp_path):
     settings = Settings(db=tmp_path / "c.db", retries=0, progress=False)
 
     async def go():
-        async with ClientPool(settings, resolver=resolver, network_backend=recorder) as pool:
+        async with ClientPool(settings, resolver=resolver, network_backend=recorder, transport="httpcore") as pool:
             with Store(settings.db) as store:
                 return await Pipeline(settings, store, pool=pool).execute(Job("check", lst))
 

@@ -50,6 +50,9 @@ class FakeVenue(PaperSource):
     def find(self, ref, listing):
         return next((m for m in listing if m.url == ref.id), None)
 
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        return None  # its papers are found in its listings
+
     def lists(self, venue: str, year: int) -> bool:
         return venue == "CVPR" and year >= 2013
 
@@ -73,6 +76,12 @@ class FakeArxiv(PaperSource):
     def __init__(self, papers: list[PaperMeta]):
         self.papers = papers
         self.asked: list[list[str]] = []
+
+    def ref(self, url: str) -> PaperRef | None:
+        return None  # it only searches titles
+
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        return None
 
     async def search(self, titles):
         self.asked.append(list(titles))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.cli.init import CONFIG, ActionRef, init
-from crawler.cli.workflows import PR_COMMENT_WORKFLOW, PR_WORKFLOW
+from crawler.cli.init import CONFIG, init
+from crawler.cli.workflows import PR_COMMENT_WORKFLOW, PR_WORKFLOW, ActionRef
 from crawler.models import ParsedList
 from tests import paths
 from tests.fakes.sites import FakeArxiv

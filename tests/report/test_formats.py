@@ -65,7 +65,7 @@ def test_progress_prints_plain_lines_off_a_terminal_and_nothing_when_disabled():
 
 
 def test_a_sources_long_or_binary_reason_is_one_short_line_everywhere():
-    """A source's failure may quote what it was sent (issue 13): reports show one line of at most 200."""
+    """A source's failure may quote what it was sent: reports show one line of at most 200 characters."""
     from crawler.listfile.parse import parse_list
     from crawler.models import Availability, Enrichment, SourceState, Unresolved
     from crawler.report import html, json

@@ -270,10 +270,10 @@ def test_a_night_asks_the_archive_at_most_max_per_run_questions_and_keeps_each_a
     import httpx
     import respx
 
-    from crawler.sources import archive
+    from crawler.sources import wayback
     from crawler.sources.base import SourceStates
 
-    monkeypatch.setattr(archive, "MAX_PER_RUN", 2)
+    monkeypatch.setattr(wayback, "MAX_PER_RUN", 2)
     wanted = {f"https://gone.example/{i}": None for i in range(5)}
     with Store(":memory:") as store, respx.mock(assert_all_called=False) as mock:
         route = mock.get(url__startswith="https://archive.org/wayback/available").mock(
@@ -281,7 +281,7 @@ def test_a_night_asks_the_archive_at_most_max_per_run_questions_and_keeps_each_a
 
         async def night():
             async with httpx.AsyncClient() as client:
-                return await archive.archived_copies(wanted, store, lambda url: client, now=T0, timeout=5,
+                return await wayback.archived_copies(wanted, store, lambda url: client, now=T0, timeout=5,
                                                      states=SourceStates())
 
         for asked in (2, 4, 5, 5):  # two more a night, each answer kept for the week

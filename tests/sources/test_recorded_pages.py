@@ -15,9 +15,9 @@ import pytest
 
 from crawler.errors import SourceUnavailable
 from crawler.sources.acl import parse_acl_url, parse_volume_page
+from crawler.sources.markup import better_title, recover
 from crawler.sources.neurips import NeuripsSource, parse_listing
 from crawler.sources.neurips import parse_paper_page as neurips_page
-from crawler.sources.pages import better_title, recover
 from crawler.sources.pmlr import (
     VOLUMES,
     PmlrSource,

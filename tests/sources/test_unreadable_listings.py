@@ -96,6 +96,9 @@ class Venue(PaperSource):
     def ref(self, url: str) -> PaperRef | None:
         return None
 
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        return None
+
     def lists(self, venue: str, year: int) -> bool:
         return venue == "CVPR"
 
@@ -114,6 +117,12 @@ class Arxiv(PaperSource):
 
     def __init__(self):
         self.asked: list[str] = []
+
+    def ref(self, url: str) -> PaperRef | None:
+        return None  # it only searches titles
+
+    async def lookup(self, ref: PaperRef) -> PaperMeta | None:
+        return None
 
     async def search(self, titles):
         self.asked.extend(titles)
