@@ -21,7 +21,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from crawler.checking.checker import Checker
-from crawler.checking.workers import CheckWorkers, _frame, _Frames, _split
+from crawler.checking.worker_process import Frames, frame
+from crawler.checking.workers import CheckWorkers, _split
 from crawler.models import LinkStatus
 from crawler.net.pool import ClientPool
 from tests import paths
@@ -343,10 +344,10 @@ def test_workers_exit_when_the_parent_dies(web, tmp_path):
 def test_messages_survive_any_split_of_the_byte_stream():
     messages = [("urls", [("https://a.example/x", None, None)] * 50), ("end",),
                 ("results", list(range(1000)), (1, 2, 3))]
-    stream = b"".join(_frame(m) for m in messages)
+    stream = b"".join(frame(m) for m in messages)
     for step in (1, 3, 7, 4096):
         got = []
-        frames = _Frames(got.append)
+        frames = Frames(got.append)
         for i in range(0, len(stream), step):
             frames.data_received(stream[i : i + step])
         frames.connection_lost(None)
