@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.checking.localrefs import target_of
+from crawler.checking.verdicts import status_of
 from crawler.config import Settings
 from crawler.listfile.links import host_of, precheck, url_key
 from crawler.listfile.parse import parse_list
@@ -121,9 +122,9 @@ class Classifier:
         if check.local:
             target = target_of(link.file, link.url)
             return Kind.ANCHOR if target.path == target.list_path else Kind.FILE
-        if check.status is not None:
+        if check.finding is not None:
             # `invalid` is a verdict (a failure); a non-web scheme is skipped by design.
-            return Kind.REST if check.status.is_failure else Kind.SCHEME
+            return Kind.REST if status_of(check.finding).is_failure else Kind.SCHEME
         host = host_of(link.url)
         if host in OPENREVIEW:
             return Kind.OPENREVIEW

@@ -192,9 +192,9 @@ def uvloop() -> None:
 def procs() -> None:
     """The checks in crawler.checking.workers whatever the list's size (the crawler forks them from `processes-from`
     URLs on, 5000 by default), in `processes` workers (2)."""
-    edit("crawler.checking.stage", "CheckStage._check",
-         "        if self.settings.processes > 1 and len(todo) >= self.settings.processes_from:",
-         "        if self.settings.processes > 1 and todo:")
+    edit("crawler.checking.webcheck", "StartWorkers.handle",
+         "        if settings.processes > 1 and len(keys) >= settings.processes_from:",
+         "        if settings.processes > 1 and keys:")
 
 
 STEPS = {"nosniffio": nosniffio, "keepalive": keepalive, "getfirst": getfirst, "aiohttp": aiohttp, "lean": lean,
@@ -255,12 +255,13 @@ def instrument(path: str) -> None:
     PHASES["imports cpu"] = _cpu()
     from crawler import sources as registry
     from crawler.checking import stage as checking
+    from crawler.checking import webcheck
     from crawler.net import pool as net
     from crawler.papers import enrich
     from crawler.store import cache as store
 
     _timed(pipeline, "parse_list", "parse")
-    _timed(checking.CheckStage, "_check_network", "network")
+    _timed(webcheck.WebCheck, "_check", "network")
     # The rest of the fixed cost, piece by piece (the network phase is inside "check").
     _timed(store.Store, "__init__", "open cache")
     _timed(net.ClientPool, "__init__", "client pool")

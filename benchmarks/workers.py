@@ -10,7 +10,7 @@ process and its workers, CPU per link, the peak summed PSS of the process tree, 
 result and the last one arrived.
 
   inproc      parse_list, then the pipeline's own loop: per-host workers over one Checker/ClientPool
-  workers     parse_list, then crawler.checking.workers.check_in_workers (--processes, --method fork|spawn)
+  workers     parse_list, then crawler.checking.workers.CheckWorkers (--processes, --method fork|spawn)
   early       the workers started before the list is parsed, so their start overlaps the parsing
   linksfirst  early, and the URLs sent as soon as the links are read (parse.read_links); the
               entries are found while the workers check

@@ -14,7 +14,7 @@ ArxivId = NewType("ArxivId", str)  # canonical, without version: "1503.02531", "
 
 
 class LinkStatus(enum.StrEnum):
-    """SPEC's status classes; the value is what reports and the cache store."""
+    """What a link's check concluded, one of a closed set; the value is what reports and the cache store."""
 
     OK = "ok"
     REDIRECTED = "redirected"
@@ -29,8 +29,8 @@ class LinkStatus(enum.StrEnum):
     SKIPPED = "skipped"
     EMPTY = "empty"
 
-    # One meaning per status (issue 13): every report, the badge, the exit code and the history ask
-    # these properties instead of keeping their own sets of strings.
+    # One meaning per status: every report, the badge, the exit code, the history and the check stage ask
+    # these properties instead of keeping their own sets of statuses.
     @property
     def is_healthy(self) -> bool:
         """The link works (a permanent redirect works too; the report suggests the new URL)."""
@@ -61,6 +61,69 @@ class LinkStatus(enum.StrEnum):
             LinkStatus.SERVER_ERROR,
             LinkStatus.RATE_LIMITED,
         )
+
+    @property
+    def is_skipped(self) -> bool:
+        """Left out on purpose (an exclusion, a scheme that is not the web's): counted apart from the rest."""
+        return self is LinkStatus.SKIPPED
+
+    @property
+    def is_unjudged(self) -> bool:
+        """Not judged, and not skipped: a wall, a rate limit, a source that could not answer. Reports group
+        these by reason; `links = healthy + failing + not judged + skipped`."""
+        return not self.is_judged and not self.is_skipped
+
+    @property
+    def is_moved(self) -> bool:
+        """Works at a new address: the list should use the one the report suggests."""
+        return self is LinkStatus.REDIRECTED
+
+    @property
+    def is_rate_limited(self) -> bool:
+        return self is LinkStatus.RATE_LIMITED
+
+    @property
+    def is_definite(self) -> bool:
+        """A failure that is certainly the link's own: it is gone, or it is another paper. A timeout or a
+        5xx may be the host's bad night, and waits until it is dead."""
+        return self in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
+
+    @property
+    def needs_change(self) -> bool:
+        """The list should change here: a failure, an empty link, or a link that moved."""
+        return self.is_failure or self in (LinkStatus.EMPTY, LinkStatus.REDIRECTED)
+
+    @property
+    def is_quiet(self) -> bool:
+        """Nothing to do and nothing to tell: it works where it is, or it was left out on purpose."""
+        return self in (LinkStatus.OK, LinkStatus.SKIPPED)
+
+    @property
+    def may_mean_offline(self) -> bool:
+        """What every link looks like from a machine without network, when no HTTP answer came: a timeout,
+        no connection, a name that does not resolve (broken)."""
+        return self in (LinkStatus.UNREACHABLE, LinkStatus.BROKEN, LinkStatus.TIMEOUT)
+
+    @property
+    def severity(self) -> int:
+        """Rank in `worst_first()`: 0 is the worst. Reports sort and filter by it."""
+        return _WORST_FIRST.index(self)
+
+    @classmethod
+    def worst_first(cls) -> tuple[LinkStatus, ...]:
+        """Failures first (the certain ones first), then what could not be judged, then what only needs an
+        update, then what needs nothing."""
+        return _WORST_FIRST
+
+    @classmethod
+    def of_empty_link(cls) -> LinkStatus:
+        """The status of `[paper]()`: reports count empty links under it."""
+        return cls.EMPTY
+
+
+_WORST_FIRST = (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER, LinkStatus.INVALID, LinkStatus.UNREACHABLE,
+                LinkStatus.TIMEOUT, LinkStatus.SERVER_ERROR, LinkStatus.RATE_LIMITED, LinkStatus.BLOCKED,
+                LinkStatus.EMPTY, LinkStatus.REDIRECTED, LinkStatus.SKIPPED, LinkStatus.OK)
 
 
 @dataclass(frozen=True)
@@ -211,7 +274,7 @@ class CheckResult:
     last_modified: str | None = None
     suggestion: str | None = None
     from_cache: bool = False
-    # Not a failure, but worth telling: "archived", "title changed: now '…'" (SPEC: notes are shown apart).
+    # Not a failure, but worth telling: "archived", "title changed: now '…'" (reports show notes apart from failures).
     note: str | None = None
     # The evidence of a paper check (crawler.papers.judge), when the link was judged as a paper.
     title_score: float | None = None
@@ -223,6 +286,9 @@ class CheckResult:
     # Made afresh every run from the current entries, never stored.
     occurrences: tuple[Occurrence, ...] = ()
     page_ids: PageIds | None = None  # with --check-fragments: what the page's HTML could be linked at
+    # What this run found (a crawler.findings value) that the status was decided from: a crawler error is
+    # told apart by it. Never stored; a result read from the cache has none.
+    finding: object | None = field(default=None, compare=False, repr=False)
 
     def at(self, file: str, line: int) -> Occurrence:
         """The verdict at one place it is written: its own when its places are judged apart, else the URL's."""
@@ -248,13 +314,13 @@ class RepoInfo:
 class PaperMeta:
     """What a source knows about one paper."""
 
-    source: str  # "arxiv" | "cvf"
-    title: str
+    source: str  # the name of the source that knows it (crawler.sources.REGISTRY): "arxiv", "cvf", "crossref", ...
+    title: str  # "" for a record that is not one paper's (a DOI of a book): it only exists
     url: str  # the page a fill would point at (arXiv abs page, CVF html page)
     abstract: str | None = None
     authors: tuple[str, ...] = ()
     year: int | None = None
-    venue: str | None = None  # "CVPR", "ICCV", "WACV", or None for arXiv
+    venue: str | None = None  # as the source names it ("CVPR", "ICLR 2023 Poster"), None when it names none
     arxiv_id: str | None = None
     pdf_url: str | None = None
     fetched_at: float = 0.0

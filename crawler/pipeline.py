@@ -3,11 +3,14 @@
 lists -> parse -> check (crawler.checking.stage) -> enrich (crawler.papers.enrich) -> history (crawler.store.history)
 -> the run report (crawler.report.model). Several lists share one run: each distinct URL is checked
 once, whichever lists hold it, and every place is named by its file and line.
+
+The check stage makes each link's record once. What comes after only reads the records, and adds
+advice of its own: the entry's paper for a broken or wrong link (the enrichment), an archived copy for
+a dead one; each such record is made by crawler.checking.verdicts and stands beside the check's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import logging
@@ -20,6 +23,7 @@ from pathlib import Path
 from crawler.checking.localrefs import link_key
 from crawler.checking.progress import Progress
 from crawler.checking.stage import CheckStage
+from crawler.checking.verdicts import archived
 from crawler.config import Settings
 from crawler.listfile.parse import parse_list
 from crawler.listfile.read import read_lists
@@ -123,29 +127,36 @@ class Pipeline:
         by_key = _group(parsed)
         # What lives for the whole run (modules, the parsed lists) need not be walked by every garbage
         # collection while thousands of requests come and go: a sixth of the network phase's CPU at 20,000
-        # links (issue 16). Unfrozen after, so a process that runs many jobs (the tests) frees them.
+        # links. Unfrozen after, so a process that runs many jobs (the tests) frees them.
         gc.collect()  # first the parser's garbage, or it would be frozen too and held to the end
         gc.freeze()
         try:
-            results = await self.checking.run(parsed, by_key, job.command)
+            checked = await self.checking.run(parsed, by_key, job.command)
         finally:
             gc.unfreeze()
+        enrichment = await self._enrich(job.command, names, texts, parsed, checked)
+        # The entry's paper suggested for broken and wrong links.
+        records = {**checked, **enrichment.suggested}
+        repos = self.store.repos(by_key)
+        report = await self._record(job.command, names, parsed, by_key, records, enrichment, started, repos)
+        return Outcome(report=report, documents=documents, parsed=parsed, enrichment=enrichment,
+                       exit_code=report.exit_code(self.settings.fail_on), repos=repos)
+
+    async def _enrich(self, command: str, names: tuple[str, ...], texts: list[str], parsed: ParsedList,
+                      checked: dict[str, CheckResult]) -> Enrichment:
+        """The entries' papers, abstracts and fills (`report`: as the last run left them)."""
         enrichment = Enrichment()
-        if job.command in ("run", "enrich", "pr") and self.sources is not None:
-            enrichment = await Enricher(self.sources).enrich(parsed, results)
-            results.update(enrichment.suggested)  # the entry's paper suggested for broken and wrong links
+        if command in ("run", "enrich", "pr") and self.sources is not None:
+            enrichment = await Enricher(self.sources).enrich(parsed, checked)
             self.store.save_results(enrichment.suggested.values())
-            if job.command != "pr":  # a pull request's lines are not the list's yet
+            if command != "pr":  # a pull request's lines are not the list's yet
                 snapshot.remember(self.store, names, texts, parsed, enrichment, self.clock())
-        elif job.command == "report":
+        elif command == "report":
             enrichment = snapshot.recall(self.store, names, texts, parsed, self.clock())
         elif self.sources is not None:
             enrichment.sources = self.sources.states.all()
             enrichment.requests = self.sources.requests()
-        repos = self.store.repos(by_key)
-        report = await self._record(job.command, names, parsed, by_key, results, enrichment, started, repos)
-        return Outcome(report=report, documents=documents, parsed=parsed, enrichment=enrichment,
-                       exit_code=report.exit_code(self.settings.fail_on), repos=repos)
+        return enrichment
 
     async def _record(self, command: str, names: tuple[str, ...], parsed: ParsedList,
                       by_key: dict[str, list[Link]], results: dict[str, CheckResult], enrichment: Enrichment,
@@ -158,7 +169,8 @@ class Pipeline:
         keeps = command not in ("report", "pr")
         if keeps:
             self.store.save_history(rows)  # first: what follows may be stopped, the night's history may not
-            await self._archived_copies(results, states, {r["url"]: r["last_ok"] for r in rows}, now)
+            results = {**results, **await self._archived_copies(results, states,
+                                                                {r["url"]: r["last_ok"] for r in rows}, now)}
         if self.sources is not None and command != "report":
             enrichment.sources = self.sources.states.all()
         report = build_report(command, names, parsed, by_key, results, states, enrichment, now, repos)
@@ -174,22 +186,23 @@ class Pipeline:
 
 
     async def _archived_copies(self, results: dict[str, CheckResult], states: dict[str, LinkState],
-                               last_ok: dict[str, float | None], now: float) -> None:
-        """Dead links with nothing to suggest get the Wayback Machine's copy from when they last worked.
+                               last_ok: dict[str, float | None], now: float) -> dict[str, CheckResult]:
+        """Dead links with nothing to suggest get the Wayback Machine's copy from when they last worked: key ->
+        its record with the copy suggested.
 
         Each copy is saved as it comes, with its link's result, so a run stopped here keeps what it had."""
         if not self.settings.archive or self.pool is None or self.sources is None:
-            return
+            return {}
         # Not a link inside the repository: its key is a path on this disk, which the archive has never seen.
         wanted = {k: last_ok.get(k) for k, st in states.items()
                   if st.dead and not results[k].suggestion and not results[k].in_repository}
         if not wanted:
-            return
+            return {}
         found = await archived_copies(wanted, self.store, self.pool.client, now=now, timeout=self.settings.timeout,
                                       states=self.sources.states, offline=self.settings.offline)
-        moved = {k: dataclasses.replace(results[k], suggestion=url) for k, url in found.items()}
-        results.update(moved)
+        moved = {k: archived(results[k], url) for k, url in found.items()}
         self.store.save_results(moved.values())
+        return moved
 
 
 def _group(parsed: ParsedList) -> dict[str, list[Link]]:

@@ -8,6 +8,7 @@ import respx
 
 from crawler import __version__
 from crawler.checking.checker import Checker
+from crawler.checking.verdicts import status_of
 from crawler.config import ConfigError, Settings, load_config, parse_duration
 from crawler.errors import UsageError
 from crawler.listfile.links import precheck
@@ -43,7 +44,7 @@ def test_host_rules_and_exclusions(tmp_path):
     assert (rule.concurrency, rule.headers, rule.accept) == (2, (("Accept", "text/html"),), (403,))
     assert settings.accept == (999,)
     verdict = precheck("https://twitter.com/someone", settings.url_rules())
-    assert verdict.status.value == "skipped"
+    assert status_of(verdict.finding).value == "skipped"
     assert verdict.reason == "excluded by the config's exclude '^https://twitter\\.com/'"
 
 

@@ -1,13 +1,17 @@
-"""Checker: one URL in, one CheckResult out. A dead link is a result, never an exception."""
+"""Checker: one URL in, one CheckResult out. A dead link is a result, never an exception.
+
+The checker follows a URL's redirect chain and says what it found (crawler.findings): gone, moved,
+walled, throttled, timed out... crawler.checking.verdicts turns that into the result. Retries, pacing
+and the per-host pause after a 429 are the checker's; whether a 200 page is really "not found" is
+crawler.checking.soft404's.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import bisect
-import html
+import dataclasses
 import logging
 import random
-import re
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -17,18 +21,31 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
 
+from crawler.checking import verdicts
 from crawler.checking.fragments import page_ids
+from crawler.checking.soft404 import soft_404
 from crawler.config import Settings
 from crawler.errors import HostPaused, NameNotResolved, PrivateAddressRefused, error_text
+from crawler.findings import (
+    Excluded,
+    Finding,
+    Gone,
+    Invalid,
+    ServerError,
+    Throttled,
+    TimedOut,
+    Unreachable,
+    Walled,
+    loaded,
+)
 from crawler.listfile.links import WEB_SCHEMES, host_of
-from crawler.models import CheckResult, Hop, LinkStatus
+from crawler.models import CheckResult, Hop, PageIds
 from crawler.net.body import read_capped
 from crawler.net.pacing import retry_after
 from crawler.net.pool import ADMITTED, ClientPool
 
 log = logging.getLogger("crawler")
 
-PERMANENT = frozenset({301, 308})
 REDIRECT = frozenset({301, 302, 303, 307, 308})
 # HEAD answers some servers get wrong: confirm with GET before believing them.
 HEAD_UNRELIABLE = frozenset({400, 403, 404, 405, 406, 410, 501})
@@ -39,33 +56,18 @@ BLOCKED_STATUS = frozenset({401, 403, 407, 451, 999})
 class _Attempt:
     """The outcome of one attempt (a whole redirect chain)."""
 
-    status: LinkStatus
+    finding: Finding
     http_status: int | None = None
     final_url: str | None = None
-    error: str | None = None
     hops: tuple[Hop, ...] = ()
     retry: bool = False
     retry_after: float | None = None
     etag: str | None = None
     last_modified: str | None = None
-    body: bytes = b""
+    page_ids: PageIds | None = None  # with --check-fragments: the ids of the page that loaded
     network_level: bool = False  # DNS or connect failure: no server answered at all
     reconnect: bool = False  # the connection broke mid-answer: worth one more try on a new one, at once
     paused: bool = False  # a 429 paused the host: the retry waits in the host's pause, not on its own
-
-
-CRAWLER_ERROR = "crawler error"
-
-
-def crawler_error(url: str, why: str, now: float) -> CheckResult:
-    """The result for a URL the crawler failed to check (a bug, a worker that died): it says nothing about
-    the link, so it is never a failure and never dead; the check stage keeps the last verdict instead."""
-    return CheckResult(url=url, status=LinkStatus.SKIPPED, error=why if why.startswith(CRAWLER_ERROR) else
-                       f"{CRAWLER_ERROR}: {why}", checked_at=now)
-
-
-def is_crawler_error(result: CheckResult) -> bool:
-    return result.status is LinkStatus.SKIPPED and (result.error or "").startswith(CRAWLER_ERROR)
 
 
 class Checker:
@@ -96,7 +98,7 @@ class Checker:
         """Every URL checked, each result as it is found; URLs may still be arriving (an async iterable).
 
         One queue per host and as many tasks on it as the host may have requests in flight: a few hundred
-        tasks instead of one per URL parked on the host's semaphore (issue 8). A crawler bug checking one
+        tasks instead of one per URL parked on the host's semaphore. A crawler bug checking one
         URL becomes that URL's result, never the end of the night's run. Closing the iterator early
         (Ctrl-C, the run's time limit) cancels what is in flight.
         """
@@ -117,7 +119,7 @@ class Checker:
                         result = await self.check(url, etag=etag, last_modified=modified)
                     except Exception as exc:  # a crawler bug must not sink the whole night's run
                         log.exception("checking %s failed", url)
-                        result = crawler_error(url, error_text(exc, CRAWLER_ERROR), self._clock())
+                        result = verdicts.crawler_error(url, error_text(exc, verdicts.CRAWLER_ERROR), self._clock())
                     found.put_nowait(result)
             finally:
                 running[host] -= 1
@@ -168,7 +170,7 @@ class Checker:
         if not first.retry or self.settings.retries == 0:
             return self._result(url, first)
         # Only a link that needs a retry pays for tenacity's machinery: built for every URL it cost
-        # more CPU than the request itself (issue 8).
+        # more CPU than the request itself.
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.retries),
             wait=self._wait,
@@ -206,7 +208,7 @@ class Checker:
             host = (urlsplit(url).hostname or "").lower()
             httpx.URL(url)
         except (ValueError, httpx.InvalidURL) as exc:
-            return _Attempt(LinkStatus.INVALID, error=error_text(exc, "invalid URL"))
+            return _Attempt(Invalid(error_text(exc, "invalid URL")))
         # The host's slot first, then its pause and spacing, then a global slot (the pool's gate, which
         # every other request of the run passes too), all outside the time limit of the request itself.
         try:
@@ -215,23 +217,23 @@ class Checker:
             return _not_sent(host, exc.seconds, url)
         try:
             async with asyncio.timeout(self.settings.timeout):
-                result = await self._follow(url, etag, last_modified)
+                outcome = await self._follow(url, etag, last_modified)
         except TimeoutError:
-            result = _Attempt(LinkStatus.TIMEOUT, error=f"no answer within {self.settings.timeout:g} s", retry=True)
+            outcome = _Attempt(TimedOut(f"no answer within {self.settings.timeout:g} s"), retry=True)
         finally:
             self.pool.gate.leave(host)
-        if result.network_level:
+        if outcome.network_level:
             self.network_failures += 1
-        elif result.http_status is not None:
+        elif outcome.http_status is not None:
             self.answers += 1
-            if result.http_status == 429 and result.status is LinkStatus.RATE_LIMITED:
-                self._pause_host(result)
-            elif result.final_url:
-                self.pacer.answered(host_of(result.final_url))
-        return result
+            if outcome.http_status == 429 and isinstance(outcome.finding, Throttled):
+                self._pause_host(outcome)
+            elif outcome.final_url:
+                self.pacer.answered(host_of(outcome.final_url))
+        return outcome
 
     def _pause_host(self, a: _Attempt) -> None:
-        """A 429 stops every request to its host, not only this one (issue 12): for its Retry-After,
+        """A 429 stops every request to its host, not only this one: for its Retry-After,
         at least the host rule's pause, or else a backoff that grows with the host's 429s in a row.
         Longer than we wait for anyone (`retry_after_ceiling`): this link is rate_limited now, and
         the host's other links are not sent until the pause is over."""
@@ -244,30 +246,22 @@ class Checker:
         seen: set[str] = set()
         current = url
         # HEAD is enough when a page's content is not judged, and for files whose body is never wanted.
-        # With soft-404 detection on, a page is read anyway: one GET instead of HEAD then GET (issue 8).
+        # With soft-404 detection on, a page is read anyway: one GET instead of HEAD then GET.
         method = "GET" if self.settings.soft404 and not names_file(url) else "HEAD"
         paced = True  # _attempt paced the first request; redirects and retries are paced here
         fresh = False
         while True:
             first = not hops  # validators belong to the URL as listed, not to a redirect target
-            if not paced:
-                where = host_of(current)
-                if (wait := self.pacer.paused_for(where)) > 0:
-                    # A 429 paused this request's host meanwhile: wait outside the slots and the
-                    # timeout, then start the chain again.
-                    return _Attempt(LinkStatus.RATE_LIMITED, None, current, f"{where} paused after HTTP 429",
-                                    tuple(hops), retry=wait <= self.settings.retry_after_ceiling, retry_after=wait)
-                away = await self.pacer.turn(where)
-                if away is not None:
-                    return _not_sent(where, away, current, tuple(hops))
+            if not paced and (held := await self._pace(current, hops)) is not None:
+                return held
             paced = False
             outcome = await self._request(method, current, etag if first else None, last_modified if first else None,
                                           fresh=fresh)
             if isinstance(outcome, _Attempt):
                 if outcome.reconnect and not fresh:
                     # Broken mid-answer, maybe on a kept-alive connection another answer poisoned:
-                    # once more at once, on a new connection (issue 13). A server that sends a
-                    # body with its HEAD answer breaks HEAD itself, so the new try is a GET.
+                    # once more at once, on a new connection. A server that sends a body with its
+                    # HEAD answer breaks HEAD itself, so the new try is a GET.
                     fresh = True
                     method = "GET"
                     continue
@@ -276,29 +270,52 @@ class Checker:
                 return outcome
             fresh = False
             response, body = outcome
-            code = response.status_code
-            if method == "HEAD" and (code in HEAD_UNRELIABLE or (self.settings.soft404 and _is_html_ok(response))):
-                # A 2xx HTML answer to HEAD cannot show a "not found" page served with 200, nor a
-                # HEAD that lies: the page itself is read (capped) to judge it.
+            if method == "HEAD" and self._head_says_too_little(response):
                 method = "GET"
                 continue
-            if code in REDIRECT and response.headers.get("location"):
-                hops.append(Hop(current, code))
-                try:
-                    target = urljoin(current, response.headers["location"].strip())
-                    scheme = urlsplit(target).scheme.lower()
-                except ValueError:  # a server's malformed Location is its problem, reported as a result
-                    return _Attempt(LinkStatus.UNREACHABLE, code, current, "redirect to an invalid URL", tuple(hops))
-                if scheme not in WEB_SCHEMES:
-                    return _Attempt(LinkStatus.UNREACHABLE, code, target, "redirect to a non-web URL", tuple(hops))
-                if target in seen or target == current:
-                    return _Attempt(LinkStatus.UNREACHABLE, code, target, "redirect loop", tuple(hops))
-                if len(hops) > self.settings.max_redirects:
-                    return _Attempt(LinkStatus.UNREACHABLE, code, target, "too many redirects", tuple(hops))
+            if response.status_code in REDIRECT and response.headers.get("location"):
+                hops.append(Hop(current, response.status_code))
+                target = self._hop(current, response, hops, seen)
+                if isinstance(target, _Attempt):
+                    return target
                 seen.add(current)
                 current = target
                 continue
             return self._classify(response, body, current, tuple(hops), origin=url)
+
+    async def _pace(self, current: str, hops: list[Hop]) -> _Attempt | None:
+        """A redirect's or a retry's turn at its host; an attempt that ends here when the host is paused."""
+        where = host_of(current)
+        if (wait := self.pacer.paused_for(where)) > 0:
+            # A 429 paused this request's host meanwhile: wait outside the slots and the
+            # timeout, then start the chain again.
+            return _Attempt(Throttled(f"{where} paused after HTTP 429"), final_url=current, hops=tuple(hops),
+                            retry=wait <= self.settings.retry_after_ceiling, retry_after=wait)
+        away = await self.pacer.turn(where)
+        return _not_sent(where, away, current, tuple(hops)) if away is not None else None
+
+    def _head_says_too_little(self, response: httpx.Response) -> bool:
+        """A HEAD answer some servers get wrong, or a 2xx HTML page with soft-404 detection on: a HEAD cannot
+        show a "not found" page served with 200, nor a HEAD that lies. The page itself is read (capped)."""
+        return response.status_code in HEAD_UNRELIABLE or (self.settings.soft404 and _is_html_ok(response))
+
+    def _hop(self, current: str, response: httpx.Response, hops: list[Hop], seen: set[str]) -> str | _Attempt:
+        """Where a redirect leads, or the attempt's end when it leads nowhere a check may go."""
+        code = response.status_code
+        try:
+            target = urljoin(current, response.headers["location"].strip())
+            scheme = urlsplit(target).scheme.lower()
+        except ValueError:  # a server's malformed Location is its problem, reported as a result
+            return _Attempt(Unreachable("redirect to an invalid URL"), code, current, tuple(hops))
+        if scheme not in WEB_SCHEMES:
+            why = "redirect to a non-web URL"
+        elif target in seen or target == current:
+            why = "redirect loop"
+        elif len(hops) > self.settings.max_redirects:
+            why = "too many redirects"
+        else:
+            return target
+        return _Attempt(Unreachable(why), code, target, tuple(hops))
 
     async def _request(self, method: str, url: str, etag: str | None, last_modified: str | None, *,
                        fresh: bool = False):
@@ -327,89 +344,78 @@ class Checker:
                     body = await read_capped(response, self.settings.max_body)  # an HTML page is judged by its content
                 elif _is_short(response, self.settings.max_body):
                     # Read out (HEAD: nothing) so the connection goes back to the pool: a response
-                    # closed with its body unread closes its connection (issue 8).
+                    # closed with its body unread closes its connection.
                     await read_capped(response, self.settings.max_body)
                 return response, body
         except PrivateAddressRefused as exc:
-            return _Attempt(LinkStatus.SKIPPED, error=f"private address refused ({exc.address}); see --allow-private")
+            return _Attempt(Excluded(f"private address refused ({exc.address}); see --allow-private"))
         except NameNotResolved as exc:
             if exc.transient:
-                return _Attempt(LinkStatus.UNREACHABLE, error=f"DNS failure: {exc}", retry=True, network_level=True)
-            return _Attempt(LinkStatus.BROKEN, error=f"name does not resolve: {exc.host}", network_level=True)
+                return _Attempt(Unreachable(f"DNS failure: {exc}"), retry=True, network_level=True)
+            return _Attempt(Gone(f"name does not resolve: {exc.host}"), network_level=True)
         except httpx.TimeoutException as exc:
-            return _Attempt(LinkStatus.TIMEOUT, error=error_text(exc, "timed out"), retry=True)
+            return _Attempt(TimedOut(error_text(exc, "timed out")), retry=True)
         except httpx.ConnectError as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection failed"), retry=True,
-                            network_level=True)
+            return _Attempt(Unreachable(error_text(exc, "connection failed")), retry=True, network_level=True)
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.CloseError) as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection broken"), retry=True,
-                            reconnect=True)
+            return _Attempt(Unreachable(error_text(exc, "connection broken")), retry=True, reconnect=True)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as exc:
             # The URL itself was validated in _attempt; httpx also parses a redirect's Location
             # (even when not following), so this is the server sending us somewhere unusable.
-            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "redirect to an invalid URL"))
+            return _Attempt(Unreachable(error_text(exc, "redirect to an invalid URL")))
         except httpx.HTTPError as exc:
-            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "request failed"), retry=True)
+            return _Attempt(Unreachable(error_text(exc, "request failed")), retry=True)
         except OSError as exc:  # e.g. TLS errors surfacing as ssl.SSLError
-            return _Attempt(LinkStatus.UNREACHABLE, error=error_text(exc, "connection failed"), retry=True)
+            return _Attempt(Unreachable(error_text(exc, "connection failed")), retry=True)
 
     def _classify(self, response: httpx.Response, body: bytes, final: str, hops: tuple[Hop, ...],
                   origin: str = "") -> _Attempt:
         code = response.status_code
-        host = (urlsplit(final).hostname or "").lower()
-        rule = self.settings.hosts.get(host)
-        base = dict(http_status=code, final_url=final, hops=hops, body=body,
+        base = dict(http_status=code, final_url=final, hops=hops,
                     etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
         if 200 <= code < 300 and self.settings.soft404:
             why = soft_404(origin or final, final, hops, body, response.headers.get("content-type", ""))
             if why:
-                return _Attempt(LinkStatus.BROKEN, error=f"soft 404: {why}", **base)
-        if 200 <= code < 300 or code == 304 or code in self.settings.accept or (rule and code in rule.accept):
-            permanent = any(h.status in PERMANENT for h in hops)
-            return _Attempt(LinkStatus.REDIRECTED if permanent else LinkStatus.OK, **base)
+                return _Attempt(Gone(f"soft 404: {why}"), **base)
+        if 200 <= code < 300 or code == 304 or self._accepts(final, code):
+            ids = page_ids(body, self.settings.max_body) if self.settings.check_fragments and body else None
+            return _Attempt(loaded(hops, final), page_ids=ids, **base)
+        return self._refused(response, base)
+
+    def _accepts(self, final: str, code: int) -> bool:
+        """A status the settings (or the host's rule) take for success."""
+        rule = self.settings.hosts.get((urlsplit(final).hostname or "").lower())
+        return code in self.settings.accept or bool(rule and code in rule.accept)
+
+    def _refused(self, response: httpx.Response, base: dict) -> _Attempt:
+        """What an answer that is neither a success nor a redirect says."""
+        code = response.status_code
         if code in (404, 410):
-            return _Attempt(LinkStatus.BROKEN, error=f"HTTP {code}", **base)
+            return _Attempt(Gone(f"HTTP {code}"), **base)
         if code == 429:  # _attempt pauses the host and decides whether waiting is worth it
             ra = retry_after(response.headers.get("retry-after"), self._clock())
-            return _Attempt(LinkStatus.RATE_LIMITED, error="HTTP 429", retry=True, retry_after=ra, **base)
+            return _Attempt(Throttled("HTTP 429"), retry=True, retry_after=ra, **base)
         if code == 408:
-            return _Attempt(LinkStatus.TIMEOUT, error="HTTP 408", retry=True, **base)
+            return _Attempt(TimedOut("HTTP 408"), retry=True, **base)
         if code in BLOCKED_STATUS:  # before the 5xx test: LinkedIn's 999 is a bot wall, not a server error
-            return _Attempt(LinkStatus.BLOCKED, error=f"HTTP {code} (login or bot wall)", **base)
+            return _Attempt(Walled(f"HTTP {code} (login or bot wall)"), **base)
         if 500 <= code <= 599:
             ra = retry_after(response.headers.get("retry-after"), self._clock()) if code == 503 else None
             if ra is not None and ra > self.settings.retry_after_ceiling:
-                return _Attempt(LinkStatus.SERVER_ERROR, error=f"HTTP {code}", **base)
-            return _Attempt(LinkStatus.SERVER_ERROR, error=f"HTTP {code}", retry=True, retry_after=ra, **base)
+                return _Attempt(ServerError(f"HTTP {code}"), **base)
+            return _Attempt(ServerError(f"HTTP {code}"), retry=True, retry_after=ra, **base)
         if code in REDIRECT:
-            return _Attempt(LinkStatus.UNREACHABLE, error=f"HTTP {code} without Location", **base)
+            return _Attempt(Unreachable(f"HTTP {code} without Location"), **base)
         # Other 4xx (400, 405, 406, ...) after a GET: the server refuses our client. We cannot judge.
-        reason = "login or bot wall" if code in BLOCKED_STATUS else "request refused"
-        return _Attempt(LinkStatus.BLOCKED, error=f"HTTP {code} ({reason})", **base)
+        return _Attempt(Walled(f"HTTP {code} (request refused)"), **base)
 
     def _result(self, url: str, a: _Attempt) -> CheckResult:
-        suggestion = None
-        if a.status is LinkStatus.REDIRECTED:
-            suggestion = _permanent_target(a.hops, a.final_url)
-        ids = None
-        if self.settings.check_fragments and a.body and a.status.is_healthy:
-            ids = page_ids(a.body, self.settings.max_body)
-        return CheckResult(
-            url=url, status=a.status, http_status=a.http_status, final_url=a.final_url,
-            error=error_text(a.error, "request failed") if a.error else None,
-            redirects=a.hops, checked_at=self._clock(), etag=a.etag, last_modified=a.last_modified,
-            suggestion=suggestion, page_ids=ids,
-        )
-
-
-# Only a page's own title or main heading counts: a page that merely mentions "404" is fine.
-_NOT_FOUND = re.compile(
-    r"\b404\b|\bnot\s+found\b|\b(?:does\s*n[o']t|no\s+longer)\s+exists?\b|\bno\s+longer\s+available\b|"
-    r"\bcould\s*n[o']t\s+be\s+found\b|\bcannot\s+be\s+found\b|\bidentifier\s+not\s+recognized\b|"
-    r"\bpage\s+(?:is\s+)?(?:missing|unavailable)\b",
-    re.I,
-)
-_HOME_PATHS = frozenset({"", "/", "/index.html", "/index.htm", "/index.php", "/home", "/home/"})
+        finding = a.finding
+        why = getattr(finding, "why", None)
+        if why:
+            finding = dataclasses.replace(finding, why=error_text(why, "request failed"))
+        return verdicts.result(url, finding, self._clock(), http_status=a.http_status, final_url=a.final_url,
+                      redirects=a.hops, etag=a.etag, last_modified=a.last_modified, page_ids=a.page_ids)
 
 
 def _is_short(response: httpx.Response, limit: int) -> bool:
@@ -435,92 +441,6 @@ def _is_html_ok(response: httpx.Response) -> bool:
     return 200 <= response.status_code < 300 and ("html" in ctype)
 
 
-def soft_404(origin: str, final: str, hops: tuple[Hop, ...], body: bytes, content_type: str) -> str | None:
-    """Why a 200 answer is really 'not found', or None. Pure: the URLs, the chain and the page."""
-    if hops:
-        start, end = urlsplit(origin), urlsplit(final)
-        if start.path.strip("/") and end.path in _HOME_PATHS and not end.query:
-            return "a deep link redirected to the home page"
-    if not body or "html" not in content_type.lower():
-        return None
-    for tag, words in page_heads(body).items():
-        if words and _NOT_FOUND.search(words):
-            return f"the page's {tag} says {words[:80]!r}"
-    return None
-
-
-# A page's <title> and <h1> are found by searching, not by parsing it: lxml takes ~3 ms of CPU
-# for a 64 KiB page, more than the whole request costs (issue 8).
-_MARKUP = re.compile(rb"<[^>]*>")
-_HIDERS = ((b"<!--", b"-->"), (b"<script", b"</script"), (b"<style", b"</style"), (b"<template", b"</template"))
-
-
-def _hidden_spans(lower: bytes) -> list[tuple[int, int]]:
-    """Where comments, scripts, styles and templates lie: text there is not the page's (bytes.find only:
-    a regex scan of 64 KiB costs more than all of this)."""
-    found = []
-    for opener, closer in _HIDERS:
-        pos = lower.find(opener)
-        while pos >= 0:
-            end = lower.find(closer, pos + len(opener))
-            end = len(lower) if end < 0 else end + len(closer)
-            found.append((pos, end))
-            pos = lower.find(opener, end)
-    found.sort()
-    spans: list[tuple[int, int]] = []
-    for start, end in found:
-        if spans and start < spans[-1][1]:
-            continue  # inside an earlier one ("<script" in a comment)
-        spans.append((start, end))
-    return spans
-
-
-def page_heads(body: bytes) -> dict[str, str]:
-    """The text of a page's first <title> and first <h1>, whitespace collapsed (absent ones left out).
-
-    Found by searching, not by parsing: lxml takes ~3 ms of CPU for a 64 KiB page, more than a whole
-    request costs (issue 8). A truncated page yields what it has.
-    """
-    lower = body.lower()
-    spans = _hidden_spans(lower)
-    starts = [s for s, _ in spans]
-    out = {}
-    for tag in (b"title", b"h1"):
-        pos = lower.find(b"<" + tag)
-        while pos >= 0:
-            i = bisect.bisect_right(starts, pos) - 1
-            if i >= 0 and pos < spans[i][1]:
-                pos = lower.find(b"<" + tag, spans[i][1])  # inside a comment or script: look past it
-                continue
-            if lower[pos + len(tag) + 1 : pos + len(tag) + 2] in (b">", b" ", b"\t", b"\n", b"\r", b"/"):
-                break
-            pos = lower.find(b"<" + tag, pos + 1)  # <h10>, <titles>: not ours
-        gt = lower.find(b">", pos) if pos >= 0 else -1
-        if gt < 0:
-            continue
-        end = lower.find(b"</" + tag, gt)
-        inner = body[gt + 1 : end if end >= 0 else len(body)]
-        text = html.unescape(_MARKUP.sub(b" ", inner).decode("utf-8", "replace"))
-        out[tag.decode()] = " ".join(text.split())
-    return out
-
-
-def page_loaded(hops: tuple[Hop, ...], final: str | None) -> tuple[LinkStatus, str | None]:
-    """The verdict on a page that answered 2xx after `hops`, and what it suggests (as `_classify` and `_result`
-    judge it): redirected to the last permanent hop's target, else ok."""
-    if any(h.status in PERMANENT for h in hops):
-        return LinkStatus.REDIRECTED, _permanent_target(hops, final)
-    return LinkStatus.OK, None
-
-
-def _permanent_target(hops: tuple[Hop, ...], final: str | None) -> str | None:
-    """Where the last permanent hop points: the URL the list should use."""
-    for i in range(len(hops) - 1, -1, -1):
-        if hops[i].status in PERMANENT:
-            return hops[i + 1].url if i + 1 < len(hops) else final
-    return final
-
-
 def _not_sent(host: str, away: float, url: str, hops: tuple[Hop, ...] = ()) -> _Attempt:
-    return _Attempt(LinkStatus.RATE_LIMITED, final_url=url, hops=hops,
-                    error=f"not sent: {host} asked for a pause of {away:.0f} s more (HTTP 429)")
+    return _Attempt(Throttled(f"not sent: {host} asked for a pause of {away:.0f} s more (HTTP 429)"), final_url=url,
+                    hops=hops)

@@ -1,7 +1,7 @@
 """--check-fragments: the `#fragment` of a remote page looked up in the HTML its check already read.
 
 The check's capped GET keeps the page's ids (`page_ids`); once the checks are done, each place a URL is
-written with a fragment gets a note when the page does not hold it (`fragment_notes`). A note, never a
+written with a fragment gets a note when the page does not hold it (`with_fragment_notes`). A note, never a
 failure: pages built by scripts add ids after loading (lychee#2179).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from collections.abc import Iterable
 from urllib.parse import unquote
 
 from crawler.listfile.links import host_of
@@ -45,19 +46,17 @@ def fragment_note(result: CheckResult, url: str) -> str | None:
     return f'no element "#{fragment}" on the page (a page built by scripts may still have it)'
 
 
-def fragment_notes(keys: list[str], by_key: dict[str, list[Link]], results: dict[str, CheckResult]) -> None:
+def with_fragment_notes(result: CheckResult, links: Iterable[Link]) -> CheckResult:
     """--check-fragments: a `#fragment` the fetched page does not hold is a note at the place it is written
     (the URL's key has no fragment: `page#a` and `page#b` are one page). The page's ids are let go after."""
-    for key in keys:
-        result = results.get(key)
-        if result is None or result.page_ids is None:
-            continue
-        notes = {}
-        for lk in by_key.get(key, ()):
-            note = fragment_note(result, lk.url)
-            if note and (lk.file, lk.line) not in notes:
-                here = result.at(lk.file, lk.line)
-                both = f"{here.note}; {note}" if here.note else note
-                notes[(lk.file, lk.line)] = dataclasses.replace(here, note=both)
-        occurrences = [notes.pop((o.file, o.line), o) for o in result.occurrences] + list(notes.values())
-        results[key] = dataclasses.replace(result, page_ids=None, occurrences=tuple(occurrences))
+    if result.page_ids is None:
+        return result
+    notes = {}
+    for lk in links:
+        note = fragment_note(result, lk.url)
+        if note and (lk.file, lk.line) not in notes:
+            here = result.at(lk.file, lk.line)
+            both = f"{here.note}; {note}" if here.note else note
+            notes[(lk.file, lk.line)] = dataclasses.replace(here, note=both)
+    occurrences = [notes.pop((o.file, o.line), o) for o in result.occurrences] + list(notes.values())
+    return dataclasses.replace(result, page_ids=None, occurrences=tuple(occurrences))

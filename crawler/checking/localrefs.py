@@ -28,9 +28,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote
 
+from crawler.checking.verdicts import result
+from crawler.findings import Finding, Gone, Invalid, Works
 from crawler.listfile.links import precheck, url_key
 from crawler.listfile.parse import read_links
-from crawler.models import Anchors, CheckResult, Link, LinkStatus
+from crawler.models import Anchors, CheckResult, Link
 
 # The extensions github/markup renders as Markdown.
 MARKDOWN = frozenset({".md", ".markdown", ".mdown", ".mkdn", ".mkd", ".mdwn"})
@@ -117,40 +119,39 @@ def link_key(file: str, url: str) -> str:
 
 
 class Repository:
-    """Judges the run's links inside the repository. Folder listings and the anchors of Markdown targets
+    """Checks the run's links inside the repository. Folder listings and the anchors of Markdown targets
     are read once per run; the lists' own anchors come from the parse that found their links."""
 
     def __init__(self, lists: Iterable[Anchors] = ()):
         self._anchors: dict[str, Anchors | None] = {_list_path(a.file): a for a in lists}
         self._listings: dict[str, frozenset[str] | None] = {}
 
-    def judge(self, key: str, link: Link, now: float) -> CheckResult:
-        status, error = self._verdict(target_of(link.file, link.url))
-        return CheckResult(url=key, status=status, error=error, checked_at=now, in_repository=True)
+    def check(self, key: str, link: Link, now: float) -> CheckResult:
+        return result(key, self.finding(target_of(link.file, link.url)), now, in_repository=True)
 
-    def _verdict(self, t: Target) -> tuple[LinkStatus, str | None]:
+    def finding(self, t: Target) -> Finding:
+        """What the repository's files say of the target."""
         if not t.inside:
-            return LinkStatus.INVALID, "the path climbs out of the repository"
+            return Invalid("the path climbs out of the repository")
         if not self._exists(t.root, t.relative):
-            return LinkStatus.BROKEN, f"no file {t.relative}"
+            return Gone(f"no file {t.relative}")
         if not t.fragment or t.fragment.lower() == "top":
-            return LinkStatus.OK, None
+            return Works()
         page = self._page(t.path)
         if page is None:
-            return LinkStatus.OK, None  # a file GitHub shows as code (or a folder without a README): any line
+            return Works()  # a file GitHub shows as code (or a folder without a README): any line
         anchors, page_path = page
         shown = posixpath.join(*os.path.relpath(page_path, t.root).split(os.sep))
         line = _LINE_ANCHOR.fullmatch(t.fragment)
         if line and t.plain:
             last = int(line[2] or line[1])
-            return (LinkStatus.OK, None) if last <= anchors.lines else (
-                LinkStatus.BROKEN, f"no line {last} in {shown} ({anchors.lines} lines)")
+            return Works() if last <= anchors.lines else Gone(f"no line {last} in {shown} ({anchors.lines} lines)")
         if _names(t.fragment, anchors, readme=bool(_README.fullmatch(os.path.basename(t.path)))):
-            return LinkStatus.OK, None
+            return Works()
         why = f'no heading "#{t.fragment}" in {shown}'
         if line:
             why += " (a line anchor needs ?plain=1 on a Markdown file)"
-        return LinkStatus.BROKEN, why
+        return Gone(why)
 
     # -- the files ------------------------------------------------------------------------------------
     def _exists(self, root: str, relative: str) -> bool:

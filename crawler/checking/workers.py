@@ -1,4 +1,4 @@
-"""The per-URL checks in worker processes, to use more than one core (issue 16).
+"""The per-URL checks in worker processes, to use more than one core.
 
 The network phase is CPU-bound on one core (about 0.6 ms of CPU per link in httpx, aiohttp and the
 Checker, where the network itself needs a tenth of that), so the hosts are split between worker
@@ -25,7 +25,7 @@ processes and each checks its share exactly as the pipeline does in-process:
 Processes are forked when the parent has no other thread (a fork copies only the calling thread, and
 a lock held by another one would stay locked forever in the child): the workers then share the
 parent's imported modules and start in milliseconds. Otherwise (or with `method="spawn"`) they are
-started as `python -m crawler.checking.workers`, which costs each about 0.3 s of CPU for its imports.
+started as `python -m crawler.checking.worker_process`, which costs each about 0.3 s of CPU for its imports.
 
 URLs may be given as a list or as an async iterable (the workers check them as they come; the check
 stage gives a finished list, since the verifiers need every entry first); a host is given to the least
@@ -38,12 +38,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import logging
 import os
 import pickle
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -52,6 +50,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 
+from crawler.checking.worker_process import Frames, PoolFactory, forked_main, frame
 from crawler.config import Settings
 from crawler.listfile.links import host_of
 from crawler.models import CheckResult
@@ -60,14 +59,10 @@ from crawler.net.pacing import HostGate, HostState
 
 log = logging.getLogger("crawler")
 
-FLUSH_EVERY = 0.01  # seconds a worker holds finished results before sending them
-FLUSH_SIZE = 64  # results per message at most
 FEED_BATCH = 64  # URLs from an async iterable sent on together
 STOP_GRACE = 1.0  # seconds a stopped worker gets to exit before SIGKILL
-_HEADER = struct.Struct(">I")
 
 Validators = Mapping[str, tuple[str | None, str | None]]
-PoolFactory = Callable[[Settings], object]  # Settings -> ClientPool (an async context manager)
 
 
 def default_pool(settings: Settings):
@@ -83,194 +78,6 @@ class WorkerStats:
     answers: int = 0
     network_failures: int = 0
     requests_sent: int = 0
-
-
-# --- framing ----------------------------------------------------------------------------------------------
-
-
-def _frame(message) -> bytes:
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(payload)) + payload
-
-
-class _Frames(asyncio.Protocol):
-    """Reads length-prefixed pickles off a pipe and hands each message to `deliver`; None at the end."""
-
-    def __init__(self, deliver: Callable[[object], None]):
-        self._deliver = deliver
-        self._buffer = bytearray()
-
-    def data_received(self, data: bytes) -> None:
-        buf = self._buffer
-        buf += data
-        start = 0
-        while len(buf) - start >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(buf, start)
-            end = start + _HEADER.size + size
-            if len(buf) < end:
-                break
-            self._deliver(pickle.loads(buf[start + _HEADER.size : end]))
-            start = end
-        del buf[:start]
-
-    def eof_received(self) -> bool:
-        return False
-
-    def connection_lost(self, exc) -> None:
-        self._deliver(None)
-
-
-# --- the worker side --------------------------------------------------------------------------------------
-
-
-class _Worker:
-    """One worker process's loop: URLs in, Checker.check_many (per-host queues), results out."""
-
-    def __init__(self, settings: Settings, make_pool: PoolFactory, clock: Callable[[], float]):
-        self.settings = settings
-        self.make_pool = make_pool
-        self.clock = clock
-        self.validators: dict[str, tuple[str | None, str | None]] = {}
-        self.outbox: list[CheckResult] = []
-        self.flush_handle: asyncio.TimerHandle | None = None
-        self.adopted: set[str] = set()  # hosts lent by the parent's gate, handed back at the end
-
-    async def run(self, command_fd: int, result_fd: int) -> None:
-        from crawler.checking.checker import Checker
-
-        loop = asyncio.get_running_loop()
-        self.out, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(result_fd, "wb", buffering=0))
-        async with self.make_pool(self.settings) as pool:
-            self.pool = pool
-            self.checker = Checker(pool, self.settings, clock=self.clock)
-            commands: asyncio.Queue = asyncio.Queue()
-            await loop.connect_read_pipe(lambda: _Frames(commands.put_nowait),
-                                         os.fdopen(command_fd, "rb", buffering=0))
-
-            async def incoming():
-                while True:
-                    message = await commands.get()
-                    if message is None:  # the parent closed the pipe before the end: stop now
-                        os._exit(0)
-                    if message[0] == "end":
-                        # All URLs are in; the pipe still says when the parent is gone (it closes).
-                        self.watch = asyncio.ensure_future(_exit_when_closed(commands))
-                        return
-                    self._adopt(message[2])
-                    for url, etag, modified in message[1]:
-                        if etag or modified:
-                            self.validators[url] = (etag, modified)
-                        yield url
-
-            async for result in self.checker.check_many(incoming(), self.validators):
-                self.outbox.append(result)
-                if len(self.outbox) >= FLUSH_SIZE:
-                    self._flush()
-                elif self.flush_handle is None:
-                    self.flush_handle = loop.call_later(FLUSH_EVERY, self._flush)
-            self._flush()
-            self.out.write(_frame(("done", self._stats(), {h: pool.gate.state(h) for h in self.adopted})))
-            while self.out.get_write_buffer_size():
-                await asyncio.sleep(0.001)
-            # Out at once: closing a hundred clients, or waiting for a resolver thread stuck on a slow
-            # DNS answer, would only keep the parent waiting. The kernel closes the sockets.
-            sys.stderr.flush()
-            os._exit(0)
-
-    def _adopt(self, states: dict[str, HostState]) -> None:
-        for host, state in states.items():
-            self.pool.gate.adopt(host, state)
-            self.adopted.add(host)
-
-    def _stats(self) -> tuple[int, int, int]:
-        return self.checker.answers, self.checker.network_failures, self.pool.requests_sent
-
-    def _flush(self) -> None:
-        if self.flush_handle is not None:
-            self.flush_handle.cancel()
-            self.flush_handle = None
-        if self.outbox:
-            batch, self.outbox = self.outbox, []
-            self.out.write(_frame(("results", batch, self._stats())))
-
-
-async def _exit_when_closed(commands: asyncio.Queue) -> None:
-    """A parent that stopped, or died (SIGKILL), closes the command pipe: the worker stops at once."""
-    while await commands.get() is not None:
-        pass
-    os._exit(0)
-
-
-def _child_setup() -> None:
-    """In a new worker: Ctrl-C is the parent's business; a SIGTERM ends the worker at once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _forked_main(command_fd: int, result_fd: int, settings: Settings, make_pool: PoolFactory,
-                 clock: Callable[[], float]) -> None:
-    code = 1
-    try:
-        _child_setup()
-        # The parent's running loop and policy came along with the fork: forget them (Python 3.12
-        # does this itself at fork).
-        asyncio.events._set_running_loop(None)
-        asyncio.set_event_loop_policy(None)
-        try:
-            signal.set_wakeup_fd(-1)
-        except ValueError:
-            pass
-        _warm(settings)
-        # What came from the parent stays as it is: the collector no longer walks it (no CPU spent on
-        # the parsed list, and no copy-on-write page copied just to touch a reference count).
-        gc.freeze()
-        asyncio.run(_Worker(settings, make_pool, clock).run(command_fd, result_fd))
-        code = 0
-    except BaseException:
-        try:
-            log.exception("check worker failed")
-        except BaseException:
-            pass
-    finally:
-        os._exit(code)  # never the parent's atexit handlers, finalizers or buffered output
-
-
-def _spawned_main() -> None:
-    """`python -m crawler.checking.workers`: the start message on stdin, results on what was stdout."""
-    _child_setup()
-    result_fd = os.dup(1)
-    os.dup2(2, 1)  # a stray print must not corrupt the result stream
-    header = os.read(0, _HEADER.size)
-    if len(header) < _HEADER.size:
-        os._exit(0)
-    (size,) = _HEADER.unpack(header)
-    data = bytearray()
-    while len(data) < size:
-        chunk = os.read(0, size - len(data))
-        if not chunk:
-            os._exit(0)
-        data += chunk
-    settings, make_pool, clock, level = pickle.loads(data)
-    logging.basicConfig(level=level, format="crawler: %(message)s")
-    code = 1
-    try:
-        _warm(settings)
-        asyncio.run(_Worker(settings, make_pool, clock).run(0, result_fd))
-        code = 0
-    except BaseException:
-        log.exception("check worker failed")
-    finally:
-        sys.stderr.flush()
-        os._exit(code)
-
-
-def _warm(settings: Settings) -> None:
-    # aiohttp is otherwise imported at the first request (~0.2 s): do it while the URLs are on their way.
-    if settings.transport == "aiohttp":
-        try:
-            import aiohttp  # noqa: F401
-        except ImportError:
-            pass
 
 
 # --- the parent side --------------------------------------------------------------------------------------
@@ -370,19 +177,19 @@ class CheckWorkers:
                     os.close(fd)
                 except OSError:
                     pass
-            _forked_main(command_r, result_w, settings, self.pool_factory, self.clock)
+            forked_main(command_r, result_w, settings, self.pool_factory, self.clock)
         os.close(command_r)
         os.close(result_w)
         return _Proc(pid, None), command_w, result_r
 
     def _spawn(self, settings: Settings) -> tuple[_Proc, int, int]:
         try:
-            start = _frame((settings, self.pool_factory, self.clock, log.getEffectiveLevel()))
+            start = frame((settings, self.pool_factory, self.clock, log.getEffectiveLevel()))
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             raise ValueError(f"a spawned check worker needs a picklable pool factory and clock: {exc}") from None
         here = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
-        popen = subprocess.Popen([sys.executable, "-m", "crawler.checking.workers"], stdin=subprocess.PIPE,
+        popen = subprocess.Popen([sys.executable, "-m", "crawler.checking.worker_process"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, env=env, close_fds=True)
         command_fd, result_fd = os.dup(popen.stdin.fileno()), os.dup(popen.stdout.fileno())
         popen.stdin.close()
@@ -395,7 +202,7 @@ class CheckWorkers:
         self._results = asyncio.Queue()
         for proc, command_fd, result_fd in self._pending_fds:
             proc.command, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(command_fd, "wb", buffering=0))
-            await loop.connect_read_pipe(lambda p=proc: _Frames(lambda m, p=p: self._arrived(p, m)),
+            await loop.connect_read_pipe(lambda p=proc: Frames(lambda m, p=p: self._arrived(p, m)),
                                          os.fdopen(result_fd, "rb", buffering=0))
         self._pending_fds = []
 
@@ -483,7 +290,7 @@ class CheckWorkers:
             for proc in self._procs:
                 batch = batches.pop(proc.pid, None)
                 if batch and not proc.command.is_closing():
-                    proc.command.write(_frame(("urls", batch, lent.pop(proc.pid, {}))))
+                    proc.command.write(frame(("urls", batch, lent.pop(proc.pid, {}))))
 
         try:
             if isinstance(urls, AsyncIterable):
@@ -506,7 +313,7 @@ class CheckWorkers:
             raise
         for proc in self._procs:
             if not proc.command.is_closing():
-                proc.command.write(_frame(("end",)))
+                proc.command.write(frame(("end",)))
 
     def _sum(self) -> None:
         answers = failures = sent = 0
@@ -519,7 +326,7 @@ class CheckWorkers:
         if not proc.sent:
             return []
         code = proc.poll()
-        from crawler.checking.checker import CRAWLER_ERROR, crawler_error
+        from crawler.checking.verdicts import CRAWLER_ERROR, crawler_error
 
         why = f"{CRAWLER_ERROR}: a check worker exited" + (f" (code {code})" if code not in (None, 0) else "")
         now = self.clock()
@@ -571,14 +378,3 @@ def _split(total: int, parts: int) -> list[int]:
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
-
-async def check_in_workers(urls: Iterable[str] | AsyncIterable[str], settings: Settings, validators: Validators, *,
-                           processes: int = 2, **options) -> AsyncIterator[CheckResult]:
-    """Check `urls` in `processes` worker processes; yields each CheckResult as it arrives."""
-    async with CheckWorkers(settings, processes=processes, **options) as workers:
-        async for result in workers.check(urls, validators):
-            yield result
-
-
-if __name__ == "__main__":
-    _spawned_main()

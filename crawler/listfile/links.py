@@ -1,6 +1,6 @@
 """URL rules, all pure: validation, normalisation (the cache key), arXiv ids, and the table of site rules.
 
-Every rule about a host lives in SITES (issue 17, after lychee's quirks table): whether a link there is
+Every rule about a host lives in SITES (after lychee's quirks table): whether a link there is
 a paper, a page that is not one, or says nothing either way; how its paper ids parse; the manners it
 needs. Entries, the settings' built-in host rules and the arXiv source read it. A source module still
 declares which URLs it claims itself; which credential may go to which host is crawler.net.credentials' table.
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from crawler.models import ArxivId, LinkStatus
+from crawler.findings import Empty, Excluded, Finding, Invalid
+from crawler.models import ArxivId
 
 if TYPE_CHECKING:
     from crawler.listfile.exclusions import Rule
@@ -33,48 +34,51 @@ _DEFAULT_PORT = {"http": 80, "https": 443}
 
 @dataclass(frozen=True)
 class Precheck:
-    """What can be said about a URL before any request: None means 'go and check it'."""
+    """What can be said about a URL before any request (crawler.findings): None means 'go and check it'."""
 
-    status: LinkStatus | None
-    reason: str | None = None
-    # A link inside the repository (an in-page anchor, a relative path): `skipped` for the web, judged
+    finding: Finding | None
+    # A link inside the repository (an in-page anchor, a relative path): excluded from the web, judged
     # from the repository's own files (crawler.checking.localrefs).
     local: bool = False
-    by_user: bool = False  # skipped by one of the user's exclusions: a verdict about the run, not the link
+    by_user: bool = False  # excluded by one of the user's rules: a verdict about the run, not the link
+
+    @property
+    def reason(self) -> str | None:
+        return self.finding.why if self.finding is not None else None
 
 
 def precheck(url: str, exclude: Sequence[Rule] = ()) -> Precheck:
-    """Decide invalid / skipped without the network. The user's exclusions come first: an excluded URL is
-    skipped whatever it holds, with the rule that excluded it named."""
+    """Decide invalid / excluded without the network. The user's exclusions come first: an excluded URL is
+    left out whatever it holds, with the rule that excluded it named."""
     raw = url.strip()
     if not raw:
-        return Precheck(LinkStatus.EMPTY, "empty link")
+        return Precheck(Empty())
     for rule in exclude:
         if rule.matches(raw):
-            return Precheck(LinkStatus.SKIPPED, rule.reason, by_user=True)
+            return Precheck(Excluded(rule.reason), by_user=True)
     if raw.startswith("#"):
-        return Precheck(LinkStatus.SKIPPED, "in-page anchor", local=True)
+        return Precheck(Excluded("in-page anchor"), local=True)
     try:
         parts = urlsplit(raw)
         port = parts.port  # raises on a bad port
     except ValueError as exc:
-        return Precheck(LinkStatus.INVALID, f"malformed URL: {exc}")
+        return Precheck(Invalid(f"malformed URL: {exc}"))
     scheme = parts.scheme.lower()
     if not scheme:
         if _host_without_scheme(raw):
-            return Precheck(LinkStatus.INVALID, "no scheme (http:// or https://)")
-        return Precheck(LinkStatus.SKIPPED, "relative link", local=True)
+            return Precheck(Invalid("no scheme (http:// or https://)"))
+        return Precheck(Excluded("relative link"), local=True)
     if scheme not in WEB_SCHEMES:
         if scheme in OTHER_SCHEMES:
-            return Precheck(LinkStatus.SKIPPED, f"not a web link ({scheme}:)")
-        return Precheck(LinkStatus.INVALID, f"unknown scheme {scheme!r}")
+            return Precheck(Excluded(f"not a web link ({scheme}:)"))
+        return Precheck(Invalid(f"unknown scheme {scheme!r}"))
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        return Precheck(LinkStatus.INVALID, "no host")
+        return Precheck(Invalid("no host"))
     if port == 0:
-        return Precheck(LinkStatus.INVALID, "port 0")
+        return Precheck(Invalid("port 0"))
     if not _valid_host(host):
-        return Precheck(LinkStatus.INVALID, f"bad host name {host!r}")
+        return Precheck(Invalid(f"bad host name {host!r}"))
     return Precheck(None)
 
 
@@ -231,7 +235,7 @@ ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
 SITES: tuple[Site, ...] = (
     Site(r"arxiv\.org/(abs|pdf)/", SiteKind.PAPER, ARXIV_HOSTS, ids=lambda url: parse_arxiv_id(url)),
     # github.com answers a burst of page loads from one address with 429 and `Retry-After: 60` and does not
-    # publish its limit (SOURCES.md, issue 12). Two requests in flight at least a second apart is lychee-style
+    # publish its limit. Two requests in flight at least a second apart is lychee-style
     # politeness (public reports see 429s at one request a second, LightGBM #3785); a 429 then pauses the
     # whole host for at least 60 s and stretches the spacing to the rate it allows (crawler.net.pacing).
     Site(r"github\.com", SiteKind.NOT_PAPER, frozenset({"github.com"}), concurrency=2, spacing=1.0, pause=60.0),

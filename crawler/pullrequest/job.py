@@ -23,7 +23,7 @@ from crawler.errors import one_line
 from crawler.listfile import rewrite
 from crawler.listfile.links import url_key
 from crawler.listfile.parse import read_links
-from crawler.models import Anchors, Enrichment, Fill, Link, LinkStatus, ParsedList
+from crawler.models import Anchors, Enrichment, Fill, Link, ParsedList
 from crawler.pipeline import Document, Job, Outcome
 from crawler.pullrequest.gitdiff import ListChange
 from crawler.report.model import LinkRow
@@ -162,7 +162,7 @@ def _fix(row: LinkRow) -> tuple[str, str] | None:
     """The URL a link should have, and why; None when none is known."""
     if not row.suggestion:
         return None
-    if row.status is LinkStatus.REDIRECTED:
+    if row.status.is_moved:
         code = f" (HTTP {row.redirects[0].status})" if row.redirects else ""
         return row.suggestion, f"the link redirects permanently{code}: this is where it leads now"
     if row.status.is_failure:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from crawler.checking.localrefs import link_key
-from crawler.models import Enrichment, LinkStatus, ParsedList, RepoInfo
+from crawler.models import Enrichment, ParsedList, RepoInfo
 from crawler.report.model import Place, RunReport
 
 
@@ -57,5 +57,5 @@ def render(papers: list[dict]) -> str:
 
 def redirects(report: RunReport, parsed: ParsedList) -> dict[str, str]:
     """URL as written -> the final URL, for links that moved permanently."""
-    moved = {lo.key: lo.suggestion for lo in report.links if lo.status is LinkStatus.REDIRECTED and lo.suggestion}
+    moved = {lo.key: lo.suggestion for lo in report.links if lo.status.is_moved and lo.suggestion}
     return {lk.url: moved[key] for lk in parsed.links if lk.url and (key := link_key(lk.file, lk.url)) in moved}

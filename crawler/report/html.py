@@ -24,12 +24,12 @@ from crawler.models import LinkStatus
 from crawler.report import markdown
 from crawler.report.model import LinkRow, Place, RunReport, RunRow
 
-# Worst first: a row sorts and filters by its worst link. "dead" is a flag on a failing link, ranked first.
-SEVERITY = ("dead", "broken", "wrong_paper", "invalid", "unreachable", "timeout", "server_error", "rate_limited",
-            "blocked", "empty", "redirected", "filled", "unknown", "skipped", "ok")
+# Worst first: a row sorts and filters by its worst link. "dead" is a flag on a failing link, ranked first; a
+# filled link and one not checked yet rank below what asks for a change, above what needs nothing.
+SEVERITY = ("dead", *(s.value for s in LinkStatus.worst_first() if not s.is_quiet), "filled", "unknown",
+            *(s.value for s in LinkStatus.worst_first() if s.is_quiet))
 RANK = {s: i for i, s in enumerate(SEVERITY)}
-FAILURES = frozenset(s.value for s in LinkStatus if s.is_failure)  # blocked and rate limited: not judged
-ATTENTION = FAILURES | {"empty", "redirected"}
+ATTENTION = frozenset(s.value for s in LinkStatus if s.needs_change)  # blocked and rate limited: not judged
 LABELS = {
     "attention": "needs attention", "dead": "dead", "new": "new failures", "broken": "broken",
     "wrong_paper": "wrong paper", "invalid": "invalid", "unreachable": "unreachable", "timeout": "timed out",
@@ -238,7 +238,7 @@ def _others(report: RunReport, table_rows: list[dict]) -> str:
     in_rows = {link_key(r["file"], lk["url"]) for r in table_rows for lk in r["links"] if lk["url"]}
     several = len(report.summary.lists) > 1
     rest = [lo for lo in report.links
-            if lo.key not in in_rows and (lo.status.is_failure or lo.status is LinkStatus.REDIRECTED)]
+            if lo.key not in in_rows and (lo.status.is_failure or lo.status.is_moved)]
     if not rest:
         return ""
     out = [f"<h2>Other links that need attention ({len(rest)})</h2>",

@@ -12,17 +12,15 @@ from datetime import UTC, datetime
 from crawler.models import LinkStatus
 from crawler.report.model import LinkRow, Place, RunReport
 
-S = LinkStatus
-# Failures first, then what could not be judged (shown apart: never a failure), then what only needs an update.
-ORDER = (S.BROKEN, S.WRONG_PAPER, S.INVALID, S.UNREACHABLE, S.TIMEOUT, S.SERVER_ERROR, S.RATE_LIMITED, S.BLOCKED,
-         S.REDIRECTED, S.SKIPPED)
-HEADINGS = {
-    S.BROKEN: "Broken", S.WRONG_PAPER: "Link to the wrong paper", S.INVALID: "Invalid URLs",
-    S.UNREACHABLE: "Unreachable", S.TIMEOUT: "Timed out", S.SERVER_ERROR: "Server errors",
-    S.RATE_LIMITED: "Rate limited (cannot judge, never dead)",
-    S.BLOCKED: "Blocked (a bot or login wall, or a source that could not answer: cannot judge, never dead)",
-    S.REDIRECTED: "Permanently redirected (update the link)", S.SKIPPED: "Skipped",
-}
+HEADINGS = {LinkStatus(value): heading for value, heading in {
+    "broken": "Broken", "wrong_paper": "Link to the wrong paper", "invalid": "Invalid URLs",
+    "unreachable": "Unreachable", "timeout": "Timed out", "server_error": "Server errors",
+    "rate_limited": "Rate limited (cannot judge, never dead)",
+    "blocked": "Blocked (a bot or login wall, or a source that could not answer: cannot judge, never dead)",
+    "redirected": "Permanently redirected (update the link)", "skipped": "Skipped",
+}.items()}
+# Failures first, then what could not be judged (apart from failures), then what only needs an update.
+ORDER = tuple(s for s in LinkStatus.worst_first() if s in HEADINGS)
 QUIET_SKIPS = ("in-page", "relative", "not a web link")  # expected skips: counted, not listed
 MAX_ROWS = 200  # per table; the JSON report has everything
 
@@ -162,7 +160,7 @@ def _problems(report: RunReport, file: str | None, several: bool) -> list[str]:
     out: list[str] = []
     for status in ORDER:
         rows = by_status.get(status, [])
-        if status is LinkStatus.SKIPPED:
+        if status.is_skipped:
             rows = [(r, ps) for r, ps in rows if not (r.error or "").startswith(QUIET_SKIPS)]
         out += _status_table(f"{level} {HEADINGS[status]}", rows, several)
     return out + _notes_table(f"{level} Notes", _noted(report, file), several)

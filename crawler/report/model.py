@@ -211,7 +211,7 @@ class RunReport:
         if fail_on == "dead":
             failed = any(lo.dead for lo in self.links)
         elif fail_on == "new":
-            failed = any(lo.new and lo.status in (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER) for lo in self.links)
+            failed = any(lo.new and lo.status.is_definite for lo in self.links)
         else:
             failed = any(lo.status.is_failure for lo in self.links)
         return 1 if failed else 0
@@ -337,7 +337,7 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
                  repos: dict[str, RepoInfo] | None = None) -> RunReport:
     """The report of one run, from what the stages produced."""
     repos = repos or {}
-    entry_of = _entries_by_place(parsed)
+    entry_of = parsed.entries_by_place()
     rows = [_link_row(key, links, r, states.get(key) or LinkState(), entry_of, repos.get(key))
             for key, links in by_key.items() if (r := results.get(key)) is not None]
     empties = [lk for lk in parsed.links if lk.is_empty]
@@ -352,14 +352,6 @@ def build_report(command: str, lists: tuple[str, ...], parsed: ParsedList, by_ke
                                        "candidates": tuple(u.candidates)}) for u in enrichment.unresolved),
     )
 
-
-def _entries_by_place(parsed: ParsedList) -> dict[tuple[str, int], Entry]:
-    """The entry each link's place belongs to (the first, where two share a line)."""
-    entry_of: dict[tuple[str, int], Entry] = {}
-    for entry in parsed.entries:
-        for lk in entry.links:
-            entry_of.setdefault((lk.file, lk.line), entry)
-    return entry_of
 
 
 def _title_at(entry_of: dict[tuple[str, int], Entry], lk: Link) -> str | None:
@@ -406,7 +398,7 @@ def _counts(rows: list[LinkRow], empty_links: int) -> dict[LinkStatus, int]:
     counts: dict[LinkStatus, int] = dict.fromkeys(LinkStatus, 0)
     for lo in rows:
         counts[lo.status] += 1
-    counts[LinkStatus.EMPTY] = empty_links
+    counts[LinkStatus.of_empty_link()] = empty_links
     return {s: n for s, n in counts.items() if n}
 
 
@@ -415,8 +407,8 @@ def _tally(rows: list[LinkRow]) -> dict:
     return {
         "healthy": sum(1 for lo in rows if lo.status.is_healthy),
         "failing": sum(1 for lo in rows if lo.status.is_failure),
-        "not_judged": sum(1 for lo in rows if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED),
-        "skipped": sum(1 for lo in rows if lo.status is LinkStatus.SKIPPED),
+        "not_judged": sum(1 for lo in rows if lo.status.is_unjudged),
+        "skipped": sum(1 for lo in rows if lo.status.is_skipped),
         "not_judged_by": not_judged_by(rows),
     }
 
@@ -448,7 +440,7 @@ def why_not_judged(lo: LinkRow) -> tuple[str, str]:
         return m["source"], m["reason"].strip()[:REASON_MAX]
     host = host_of(lo.final_url or lo.url) or host_of(lo.url) or "?"
     code = lo.http_status
-    if lo.status is LinkStatus.RATE_LIMITED:
+    if lo.status.is_rate_limited:
         return host, "rate limited (HTTP 429)"
     if code is not None and 400 <= code <= 599 or code == 999:
         wall = _WALLS.get(code, "walls robots" if code in (403, 451, 999) else "refuses our requests")
@@ -458,7 +450,6 @@ def why_not_judged(lo: LinkRow) -> tuple[str, str]:
 
 
 def not_judged_by(rows: list[LinkRow]) -> tuple[NotJudged, ...]:
-    groups = Counter(why_not_judged(lo) for lo in rows
-                     if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED)
+    groups = Counter(why_not_judged(lo) for lo in rows if lo.status.is_unjudged)
     return tuple(NotJudged(source, reason, n)
                  for (source, reason), n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])))

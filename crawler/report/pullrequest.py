@@ -13,7 +13,6 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from crawler.models import LinkStatus
 from crawler.report.markdown import code, escape, where
 from crawler.report.model import LinkRow, Place, RunReport
 
@@ -83,7 +82,7 @@ def render(pr: PullRequestReport) -> str:
         for sg in pr.suggestions[:MAX_ROWS]:
             out.append(f"| {code(f'{sg.file}:{sg.line}')} | {code(sg.replacement)} | {escape(sg.reason)} |")
         out += _more(len(pr.suggestions))
-    unjudged = [lo for lo in pr.report.links if not lo.status.is_judged and lo.status is not LinkStatus.SKIPPED]
+    unjudged = [lo for lo in pr.report.links if lo.status.is_unjudged]
     if unjudged:
         out += ["", f"### Not judged ({len(unjudged)}): a bot wall or a rate limit, not a failure", ""]
         out += [f"- {code(str(lo.first))} {code(lo.url)}: {escape(lo.error or lo.status.value)}"
@@ -105,7 +104,7 @@ def _headline(pr: PullRequestReport) -> str:
     parts = [f"{len(pr.failing)} failing", f"{s.healthy} healthy"]
     if s.not_judged:
         parts.append(f"{s.not_judged} not judged")
-    skipped = s.counts.get(LinkStatus.SKIPPED, 0)
+    skipped = sum(n for status, n in s.counts.items() if status.is_skipped)
     if skipped:
         parts.append(f"{skipped} skipped")
     # Its links: those on the lines it adds or changes, and those pointing at a heading it changes.

@@ -23,9 +23,10 @@ BODY_LIMIT = 65_536  # characters in an issue or pull request body (GitHub's lim
 MARGIN = 4096  # room for what the workflow adds around the text
 SUMMARY_ROWS = 50  # rows per table in the job summary; the artifact has them all
 ISSUE_ROWS = 100
-# A failure that opens the tracking issue at once: the link is gone or points at another paper. Anything
-# else that fails (a timeout, a 5xx) may be the host's bad night, and waits until it is dead (--dead-after).
-DEFINITE = (LinkStatus.BROKEN, LinkStatus.WRONG_PAPER)
+# A failure that opens the tracking issue at once is a definite one (LinkStatus.is_definite): the link is gone
+# or points at another paper. Anything else that fails (a timeout, a 5xx) may be the host's bad night, and
+# waits until it is dead (--dead-after). The issue's title counts them by status, in these words.
+DEFINITE_WORDS = {"broken": "broken", "wrong_paper": "to the wrong paper"}
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
@@ -108,7 +109,7 @@ def job_summary(markdown: str | None, *, exit_code: str = "0", artifact_url: str
 # -- the tracking issue ----------------------------------------------------------------------------
 def attention(report: RunReport) -> list[LinkRow]:
     """Links the tracking issue is about: dead ones, and any that are certainly gone or wrong."""
-    return [lo for lo in report.links if lo.dead or lo.status in DEFINITE]
+    return [lo for lo in report.links if lo.dead or lo.status.is_definite]
 
 
 def issue_state(report: RunReport) -> str:
@@ -120,13 +121,10 @@ def issue_title(report: RunReport) -> str:
     links = attention(report)
     if not links:
         return "Link health: all links healthy"
-    parts = []
-    for label, test in (("dead", lambda lo: lo.dead),
-                        ("broken", lambda lo: lo.status is LinkStatus.BROKEN and not lo.dead),
-                        ("to the wrong paper", lambda lo: lo.status is LinkStatus.WRONG_PAPER and not lo.dead)):
-        n = sum(1 for lo in links if test(lo))
-        if n:
-            parts.append(f"{n} {label}")
+    counted = [("dead", sum(1 for lo in links if lo.dead))]
+    counted += [(DEFINITE_WORDS[status.value], sum(1 for lo in links if lo.status is status and not lo.dead))
+                for status in LinkStatus.worst_first() if status.is_definite]
+    parts = [f"{n} {label}" for label, n in counted if n]
     n = len(links)
     return f"Link health: {n} link{'s need' if n != 1 else ' needs'} attention ({', '.join(parts)})"
 

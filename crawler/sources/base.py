@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from crawler.checking.verdicts import paper_verdict
 from crawler.errors import SourceUnavailable
+from crawler.findings import Finding, Known
 from crawler.models import Availability, CheckResult, Entry, PaperMeta, RepoInfo, SourceState
 
 WHOLE = ""  # the scope that stands for the whole source
@@ -180,15 +180,15 @@ class PaperSource(abc.ABC):
         the link stands on (OpenReview picks its API by the entry's year). Pure."""
         return self.ref(claim.url)
 
-    def verdict(self, claim: Claim, meta: PaperMeta | None, now: float) -> CheckResult | Defer:
-        """A batch-verifying source's verdict on a link from the paper it returned (None: it says there is
-        none). By default judged as a paper (crawler.checking.verdicts); a paper the source does not return goes to
-        the page itself (arXiv sometimes answers an empty page for a known id)."""
-        return paper_verdict(claim.key, claim.entries, meta, now) if meta is not None else Defer.WEB
+    def verdict(self, claim: Claim, meta: PaperMeta | None) -> Finding | Defer:
+        """What a batch-verifying source's answer says of a link (crawler.findings), from the paper it returned
+        (None: it says there is none). By default the paper, to judge against the entries; a paper the source
+        does not return goes to the page itself (arXiv sometimes answers an empty page for a known id)."""
+        return Known(meta) if meta is not None else Defer.WEB
 
-    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None, now: float) -> CheckResult | Defer:
-        """The verdict on a link the source could not answer for this run (`reason`: why the source is
-        unavailable, when it is). By default none: the last verdict stands."""
+    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None) -> Finding | Defer:
+        """What can be said of a link the source could not answer for this run (`reason`: why the source is
+        unavailable, when it is). By default nothing: the last verdict stands."""
         return Defer.KEEP
 
     @abc.abstractmethod

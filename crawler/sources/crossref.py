@@ -32,10 +32,10 @@ import httpx
 import lxml.etree
 import lxml.html
 
-from crawler.checking.verdicts import paper_verdict
 from crawler.config import DEFAULT_TIMEOUT
 from crawler.errors import SourceUnavailable
-from crawler.models import CheckResult, LinkStatus, PaperMeta
+from crawler.findings import Exists, Finding, Gone, Known
+from crawler.models import PaperMeta
 from crawler.sources.api import Answer, Unanswered, ask
 from crawler.sources.base import Claim, Defer, PaperRef, PaperSource
 from crawler.sources.doi import HANDLES, doi_in, pii_in, registration
@@ -185,18 +185,17 @@ class CrossrefSource(PaperSource):
         pii = pii_in(url)
         return PaperRef(SOURCE, _PII + pii, url=url) if pii else None
 
-    def verdict(self, claim: Claim, meta: PaperMeta | None, now: float) -> CheckResult | Defer:
+    def verdict(self, claim: Claim, meta: PaperMeta | None) -> Finding | Defer:
         if meta is None:
             ref = self.ref(claim.url)
             if ref is None or ref.id.startswith(_PII):
                 return Defer.WEB  # a PII Crossref does not know says nothing: the page decides
-            return CheckResult(url=claim.key, status=LinkStatus.BROKEN, checked_at=now,
-                               error=f"DOI {ref.id} is not registered (doi.org)")
+            return Gone(f"DOI {ref.id} is not registered (doi.org)")
         if not meta.title:  # exists, and nothing more to judge
-            return CheckResult(url=claim.key, status=LinkStatus.OK, http_status=200, final_url=meta.url, checked_at=now)
-        return paper_verdict(claim.key, claim.entries, meta, now)
+            return Exists(meta.url)
+        return Known(meta)
 
-    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None, now: float) -> CheckResult | Defer:
+    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None) -> Finding | Defer:
         return Defer.WEB  # Crossref could not be asked: the ordinary check does what it can
 
     # -- asking ------------------------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from crawler.checking.verdicts import on_top_of, page_verdict, paper_verdict
+from crawler.checking.verdicts import source_result
 from crawler.config import DEFAULT_FALLBACK_AFTER
-from crawler.models import CheckResult, PaperMeta
+from crawler.models import PaperMeta
 from crawler.papers.match import TitleIndex, normalize_title
 from crawler.sources.answers import STALE, Asker, InLookups, Kept
 from crawler.sources.base import WHOLE, Claim, Defer, PaperRef, PaperSource, SourceStates, Verification, Verifier
@@ -202,37 +202,14 @@ class Gateway(Verifier):
             if ref is None:
                 continue
             if ref.id in metas:
-                verdict = self.source.verdict(claim, metas[ref.id], self.now)
+                found = self.source.verdict(claim, metas[ref.id])
             else:
                 down = self.states.down(self.name)
-                verdict = self.source.unsettled(claim, ref, down.reason if down else None, self.now)
-            if verdict is Defer.WEB:
+                found = self.source.unsettled(claim, ref, down.reason if down else None)
+            if found is Defer.WEB:
                 out.to_web.add(claim.key)
-            elif isinstance(verdict, CheckResult):
-                out.results[claim.key] = verdict
-        return out
-
-    async def judge_pages(self, claims: Sequence[Claim], results: dict[str, CheckResult], *,
-                          ask: bool = True) -> dict[str, CheckResult]:
-        """Links to the source's pages that loaded, judged as papers at each place: key -> the verdict to keep.
-
-        A verdict from the cache is judged again (`ask=False`: from the cached papers, no request): it was
-        made against the entries of its night, and a pull request may have changed them since.
-        """
-        refs = {c.key: self.source.ref(c.url) for c in claims}
-        pages = {c.key: page_verdict(results[c.key]) for c in claims if refs[c.key] and c.key in results}
-        out = {key: page for key, page in pages.items() if page is not results[key]}  # judged before, not now
-        loaded = [c for c in claims if c.key in pages and pages[c.key].status.is_healthy
-                  and any(e.is_paper for e in c.entries)]
-        if not loaded:
-            return out
-        metas = await self.papers((refs[c.key] for c in loaded), ask=ask)
-        for claim in loaded:
-            meta = metas.get(refs[claim.key].id)
-            if meta is not None:
-                out[claim.key] = on_top_of(pages[claim.key], paper_verdict(claim.key, claim.entries, meta, self.now))
-            elif not ask:
-                out.pop(claim.key, None)  # no paper to judge it by: the last verdict stands
+            elif found is not Defer.KEEP:
+                out.results[claim.key] = source_result(claim.key, claim.entries, found, self.now)
         return out
 
     # -- papers by ref ----------------------------------------------------------------------------------

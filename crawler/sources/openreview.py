@@ -31,11 +31,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from crawler.checking.verdicts import paper_verdict
 from crawler.config import DEFAULT_TIMEOUT
 from crawler.errors import SourceUnavailable
+from crawler.findings import Exists, Finding, Gone, Known, Unknown
 from crawler.listfile.links import web_parts
-from crawler.models import CheckResult, LinkStatus, PaperMeta
+from crawler.models import PaperMeta
 from crawler.net.credentials import OPENREVIEW_PASSWORD, OPENREVIEW_TOKEN, OPENREVIEW_USERNAME, Credentials
 from crawler.sources.api import Answer, Unanswered, ask
 from crawler.sources.base import Claim, Defer, PaperRef, PaperSource
@@ -188,23 +188,22 @@ class OpenReviewSource(PaperSource):
         year = next((e.year for e in claim.entries if e.is_paper and e.year), None)
         return dataclasses.replace(ref, year=year) if ref is not None and year else ref
 
-    def verdict(self, claim: Claim, meta: PaperMeta | None, now: float) -> CheckResult | Defer:
+    def verdict(self, claim: Claim, meta: PaperMeta | None) -> Finding | Defer:
         if meta is None:
             ref = self.ref(claim.url)
-            return CheckResult(url=claim.key, status=LinkStatus.BROKEN, checked_at=now,
-                               error=f"OpenReview has no note {ref.id if ref else ''} (deleted, or never public)")
+            return Gone(f"OpenReview has no note {ref.id if ref else ''} (deleted, or never public)")
         if not meta.title:  # a note that is not a paper's: it exists, and that is all there is to say
-            return CheckResult(url=claim.key, status=LinkStatus.OK, http_status=200, final_url=meta.url, checked_at=now)
-        return paper_verdict(claim.key, claim.entries, meta, now)
+            return Exists(meta.url)
+        return Known(meta)
 
-    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None, now: float) -> CheckResult | Defer:
+    def unsettled(self, claim: Claim, ref: PaperRef, reason: str | None) -> Finding | Defer:
         if ref.id.startswith("hash:"):
             why = PDF_BY_HASH
         elif ref.id.startswith("page:"):
             why = PAGE
         else:
             why = reason or "not asked this run"
-        return CheckResult(url=claim.key, status=LinkStatus.BLOCKED, error=f"OpenReview: {why}", checked_at=now)
+        return Unknown(f"OpenReview: {why}")
 
     # -- asking ------------------------------------------------------------------------------------------------
     async def lookup(self, ref: PaperRef) -> PaperMeta | None:

@@ -32,7 +32,7 @@ def judge(root: Path, list_name: str, url: str, repository: Repository | None = 
     if repository is None:
         text = (root / list_name).read_text(encoding="utf-8")
         repository = Repository(parse_list(text).in_file(file).anchors)
-    result = repository.judge(link_key(file, url), Link(url=url, label="x", line=1, file=file), 0.0)
+    result = repository.check(link_key(file, url), Link(url=url, label="x", line=1, file=file), 0.0)
     assert result.in_repository
     return result.status, result.error
 
@@ -208,5 +208,5 @@ def test_the_hand_pose_list_has_one_dangling_anchor_and_no_other(tmp_path):
     anchors = [lk for lk in parsed.links if lk.url.startswith("#")]
     assert len(anchors) > 30
     broken = sorted({lk.url for lk in anchors
-                     if repository.judge(link_key(file, lk.url), lk, 0.0).status is not LinkStatus.OK})
+                     if repository.check(link_key(file, lk.url), lk, 0.0).status is not LinkStatus.OK})
     assert broken == ["#2024-others"]

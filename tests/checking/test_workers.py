@@ -21,7 +21,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from crawler.checking.checker import Checker
-from crawler.checking.workers import CheckWorkers, _frame, _Frames, _split, check_in_workers
+from crawler.checking.worker_process import Frames, frame
+from crawler.checking.workers import CheckWorkers, _split
 from crawler.models import LinkStatus
 from crawler.net.pool import ClientPool
 from tests import paths
@@ -37,6 +38,14 @@ def clock() -> float:
 
 def routed(web):
     return lambda settings: ClientPool(settings, transport_factory=lambda limits: RoutingTransport(web.port, limits))
+
+
+async def check_in_workers(urls, settings, validators, *, processes=2, **options):
+    """The URLs checked in worker processes the way the check stage does: submitted, then read as they come."""
+    async with CheckWorkers(settings, processes=processes, **options) as workers:
+        await workers.submit(urls, validators)
+        async for result in workers.results():
+            yield result
 
 
 async def collect(agen) -> dict:
@@ -336,10 +345,10 @@ def test_workers_exit_when_the_parent_dies(web, tmp_path):
 def test_messages_survive_any_split_of_the_byte_stream():
     messages = [("urls", [("https://a.example/x", None, None)] * 50), ("end",),
                 ("results", list(range(1000)), (1, 2, 3))]
-    stream = b"".join(_frame(m) for m in messages)
+    stream = b"".join(frame(m) for m in messages)
     for step in (1, 3, 7, 4096):
         got = []
-        frames = _Frames(got.append)
+        frames = Frames(got.append)
         for i in range(0, len(stream), step):
             frames.data_received(stream[i : i + step])
         frames.connection_lost(None)
@@ -348,7 +357,7 @@ def test_messages_survive_any_split_of_the_byte_stream():
 
 def test_a_big_run_checks_in_workers_and_judges_as_in_process(web, make_settings, tmp_path, monkeypatch):
     """The pipeline's own path: from `processes_from` URLs the check stage starts the workers itself."""
-    import crawler.checking.stage
+    import crawler.checking.webcheck
     from crawler.pipeline import Job, Pipeline
     from crawler.store.cache import Store
 
@@ -360,7 +369,7 @@ def test_a_big_run_checks_in_workers_and_judges_as_in_process(web, make_settings
                 started.append(self.processes)
             super().start()
 
-    monkeypatch.setattr(crawler.checking.stage, "CheckWorkers", Recorded)
+    monkeypatch.setattr(crawler.checking.webcheck, "CheckWorkers", Recorded)
     base = f"http://127.0.0.1:{web.port}"
     for i in range(40):
         web.add(f"{base}/p{i}", Reply(404 if i % 7 == 0 else 200))

@@ -133,7 +133,7 @@ def test_url_rules_never_crash_on_arbitrary_text(text):
                  st.text(max_size=30)))
 def test_url_like_text_gives_a_verdict_not_an_exception(url):
     verdict = precheck(url)
-    assert verdict.status is None or verdict.reason
+    assert verdict.finding is None or verdict.reason
 
 
 # --- crash safety ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import asyncio
 import httpx
 import pytest
 
+from crawler.checking.verdicts import source_result
 from crawler.errors import SourceUnavailable
 from crawler.models import Entry, Link, LinkStatus, PaperMeta
 from crawler.net.pool import ClientPool
@@ -184,14 +185,17 @@ def test_verdicts():
                   "networks in refugee information sharing", venue=None, year=2024,
                   links=(Link(url="https://doi.org/10.1007/s41109-024-00626-2", label="paper", line=2),))
     claim = Claim("https://doi.org/10.1007/s41109-024-00626-2", entry.links[0].url, (entry,))
-    assert source.verdict(claim, work_to_meta(SPRINGER, 1.0), 1.0).status is LinkStatus.OK
-    wrong = source.verdict(claim, work_to_meta(ACM, 1.0), 1.0)
+    def verdict(claim, meta):
+        return source_result(claim.key, claim.entries, source.verdict(claim, meta), 1.0)
+
+    assert verdict(claim, work_to_meta(SPRINGER, 1.0)).status is LinkStatus.OK
+    wrong = verdict(claim, work_to_meta(ACM, 1.0))
     assert wrong.status is LinkStatus.WRONG_PAPER and "Widget" in wrong.error
-    gone = source.verdict(claim, None, 1.0)
+    gone = verdict(claim, None)
     assert gone.status is LinkStatus.BROKEN
     assert gone.error == "DOI 10.1007/s41109-024-00626-2 is not registered (doi.org)"
-    elsewhere = source.verdict(claim, PaperMeta("crossref", "", "https://zenodo.org/records/1"), 1.0)
+    elsewhere = verdict(claim, PaperMeta("crossref", "", "https://zenodo.org/records/1"))
     assert elsewhere.status is LinkStatus.OK and elsewhere.final_url == "https://zenodo.org/records/1"
     pii = Claim("k", "https://www.sciencedirect.com/science/article/pii/S0000000000000000", (entry,))
-    assert source.verdict(pii, None, 1.0) is Defer.WEB  # unknown to Crossref is not gone: the page decides
-    assert source.unsettled(claim, PaperRef("crossref", "x"), "down", 1.0) is Defer.WEB
+    assert source.verdict(pii, None) is Defer.WEB  # unknown to Crossref is not gone: the page decides
+    assert source.unsettled(claim, PaperRef("crossref", "x"), "down") is Defer.WEB

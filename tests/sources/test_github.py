@@ -18,21 +18,17 @@ from crawler.listfile.links import normalize_url
 from crawler.models import LinkStatus
 from crawler.net.pool import ClientPool
 from crawler.sources import base
-from crawler.sources.github import (
-    GRAPHQL_URL,
+from crawler.sources.github import GRAPHQL_URL, GitHubVerifier, link_verdict
+from crawler.sources.github_graphql import (
     NOT_FOUND_REPO,
-    Answer,
     Found,
-    GitHubRef,
-    GitHubVerifier,
-    Item,
-    Kind,
+    QueryItem,
+    RepoAnswer,
     build_query,
     items_for,
-    judge,
-    parse_github_url,
     read_answer,
 )
+from crawler.sources.github_urls import GitHubRef, Kind, parse_github_url
 from tests.fakes.github import FakeGitHub, GitHubPages, Parser, World, validate
 from tests.fakes.web import Reply, RoutingTransport
 
@@ -106,7 +102,7 @@ def test_suggestion_keeps_the_path_query_and_fragment():
 
 def test_query_passes_everything_from_the_list_as_variables():
     hostile = 'main:a") { viewer { login } } #'
-    items = [Item("a/b", "a", "b", expressions=(hostile,), tags=('v"1',), numbers=(5,)), Item("@c", "c")]
+    items = [QueryItem("a/b", "a", "b", expressions=(hostile,), tags=('v"1',), numbers=(5,)), QueryItem("@c", "c")]
     query, variables = build_query(items)
     assert hostile not in query and 'v"1' not in query and '"' not in query
     assert set(variables.values()) >= {"a", "b", hostile, 'v"1', "refs/tags/v\"1", 5, "c"}
@@ -127,8 +123,8 @@ def test_items_group_links_by_repository_case_insensitively():
 
 
 def test_partial_data_is_read_alias_by_alias():
-    items = [Item("a/b", "a", "b", expressions=("main:x", "main:")), Item("c/d", "c", "d"), Item("e/f", "e", "f"),
-             Item("@g", "g"), Item("h/i", "h", "i")]
+    items = [QueryItem("a/b", "a", "b", expressions=("main:x", "main:")), QueryItem("c/d", "c", "d"),
+             QueryItem("e/f", "e", "f"), QueryItem("@g", "g"), QueryItem("h/i", "h", "i")]
     payload = {
         "data": {
             "rateLimit": {"cost": 1, "remaining": 4321, "resetAt": "2026-12-01T00:00:00Z"},
@@ -155,26 +151,26 @@ def test_partial_data_is_read_alias_by_alias():
 
 
 def test_a_null_repository_without_not_found_is_not_evidence():
-    answers, _ = read_answer([Item("a/b", "a", "b")], {"data": {"r0": None}})
+    answers, _ = read_answer([QueryItem("a/b", "a", "b")], {"data": {"r0": None}})
     assert answers["a/b"].found is Found.UNKNOWN
     ref = parse_github_url("https://github.com/a/b")
-    assert judge("k", ref, answers["a/b"], 0.0) is None
+    assert link_verdict("k", ref, answers["a/b"], 0.0) is None
 
 
-def test_judge_verdicts():
+def test_link_verdicts():
     repo = {"nameWithOwner": "alice/net", "url": "https://github.com/alice/net", "isArchived": False,
             "archivedAt": None, "isDisabled": False, "stargazerCount": 1, "pushedAt": None}
-    ok = Answer(Found.YES, data=repo, objects={"main:src": Found.YES, "main:": Found.YES, "main:gone": Found.NO})
+    ok = RepoAnswer(Found.YES, data=repo, objects={"main:src": Found.YES, "main:": Found.YES, "main:gone": Found.NO})
     tree = parse_github_url("https://github.com/alice/net/tree/main/src")
-    assert judge("k", tree, ok, 1.0).status is LinkStatus.OK
-    gone = judge("k", parse_github_url("https://github.com/alice/net/tree/main/gone"), ok, 1.0)
+    assert link_verdict("k", tree, ok, 1.0).status is LinkStatus.OK
+    gone = link_verdict("k", parse_github_url("https://github.com/alice/net/tree/main/gone"), ok, 1.0)
     assert gone.status is LinkStatus.BROKEN and "gone" in gone.error and gone.final_url == "https://github.com/alice/net"
-    moved = judge("k", parse_github_url("https://github.com/Old/net/tree/main/src"), ok, 1.0)
+    moved = link_verdict("k", parse_github_url("https://github.com/Old/net/tree/main/src"), ok, 1.0)
     assert moved.status is LinkStatus.REDIRECTED and moved.suggestion == "https://github.com/alice/net/tree/main/src"
-    archived = Answer(Found.YES, data={**repo, "isArchived": True, "archivedAt": "2023-05-01T10:00:00Z"})
-    result = judge("k", parse_github_url("https://github.com/alice/net"), archived, 1.0)
+    archived = RepoAnswer(Found.YES, data={**repo, "isArchived": True, "archivedAt": "2023-05-01T10:00:00Z"})
+    result = link_verdict("k", parse_github_url("https://github.com/alice/net"), archived, 1.0)
     assert result.status is LinkStatus.OK and result.note == "archived on 2023-05-01"
-    missing = judge("k", parse_github_url("https://github.com/alice/net"), Answer(Found.NO), 1.0)
+    missing = link_verdict("k", parse_github_url("https://github.com/alice/net"), RepoAnswer(Found.NO), 1.0)
     assert missing.status is LinkStatus.BROKEN and missing.error == NOT_FOUND_REPO
 
 

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from crawler.checking.verdicts import source_result
 from crawler.errors import SourceUnavailable
 from crawler.models import Entry, Link, LinkStatus
 from crawler.net.credentials import OPENREVIEW_TOKEN, Credentials
@@ -189,13 +190,14 @@ def test_verdicts_blocked_broken_and_judged():
     entry = Entry(line=3, section="ICLR", title="Deep Graph Infomax", venue="ICLR", year=2019,
                   links=(Link(url="https://openreview.net/forum?id=rklz9iAcKQ", label="paper", line=3),))
     claim = Claim("https://openreview.net/forum?id=rklz9iAcKQ", entry.links[0].url, (entry,))
-    broken = source.verdict(claim, None, 7.0)
+    broken = source_result(claim.key, claim.entries, source.verdict(claim, None), 7.0)
     assert broken.status is LinkStatus.BROKEN and "no note rklz9iAcKQ" in broken.error
     for ident, why in (("hash:ab", PDF_BY_HASH), ("page:/group", PAGE), ("rklz9iAcKQ", SIGN_IN)):
-        blocked = source.unsettled(claim, PaperRef("openreview", ident), SIGN_IN, 7.0)
+        found = source.unsettled(claim, PaperRef("openreview", ident), SIGN_IN)
+        blocked = source_result(claim.key, claim.entries, found, 7.0)
         assert blocked.status is LinkStatus.BLOCKED and blocked.error == f"OpenReview: {why}"
         assert not blocked.status.can_die
-    assert source.unsettled(claim, PaperRef("openreview", "x"), None, 7.0) is not Defer.KEEP
+    assert source.unsettled(claim, PaperRef("openreview", "x"), None) is not Defer.KEEP
 
 
 def test_the_granted_token_is_the_runs_only():

@@ -14,6 +14,7 @@ import logging
 import httpx
 import pytest
 
+from crawler.checking.authorities import judged_as_papers
 from crawler.errors import SourceUnavailable
 from crawler.listfile.parse import parse_list
 from crawler.models import CheckResult, LinkStatus, PaperMeta
@@ -54,7 +55,7 @@ def test_a_listing_with_changed_markup_is_one_warning_and_judges_nothing(caplog)
             (gateway,) = sources.papers
             loaded = {PAPER: CheckResult(url=PAPER, status=LinkStatus.OK, http_status=200)}
             claim = Claim(PAPER, PAPER, tuple(e for e in parsed.entries if e.links[0].url))
-            verdicts = await gateway.judge_pages([claim], loaded)
+            verdicts = await judged_as_papers(gateway, [claim], loaded)
             return verdicts, await Enricher(sources).enrich(parsed, loaded), sources
 
     with caplog.at_level(logging.WARNING, logger="crawler"):
