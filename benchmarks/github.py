@@ -1,4 +1,4 @@
-"""Issue 12's GitHub case: 300 GitHub links with real-world fates, with a token and without one.
+"""The GitHub case: 300 GitHub links with real-world fates, with a token and without one.
 
     python -m benchmarks.github              # about ten seconds
     python -m benchmarks.github --json out.json
@@ -19,7 +19,7 @@ github.com does to a crawler's address); api.github.com answers GraphQL.
 Waiting runs 60 times faster: the checker, the verifier and the page limiter share one clock on
 which a Retry-After of 60 s costs one real second, and concurrent waits overlap as they would.
 "Wall" counts working time as it is and waiting time in GitHub's seconds. The checker is used as it
-stands; the host-wide 429 pause of issue 12 belongs to the checker and is measured once it lands.
+stands; the host-wide 429 pause belongs to the checker and is measured once it lands.
 
 Nothing leaves 127.0.0.1: every request is routed there whatever its host, and the token is made up.
 """

@@ -1,4 +1,4 @@
-"""How a check of many github.com links fares when github.com rate-limits (issue 12), without waiting real minutes.
+"""How a check of many github.com links fares when github.com rate-limits, without waiting real minutes.
 
     python -m benchmarks.github429                       # this tree
     python -m benchmarks.github429 --tree old=/work/main  # side by side with another checkout

@@ -1,4 +1,4 @@
-"""CPU per request, layer by layer, inside one process (issue 8).
+"""CPU per request, layer by layer, inside one process (measured in the first speed round, 2026-11-26).
 
     python -m benchmarks.layers LIST [--host-concurrency 10] [--rounds 3] [--uvloop]
 
@@ -110,7 +110,7 @@ async def _checker(urls, per_host, transport: str):
     settings = Settings(allow_private=True, host_concurrency=per_host, concurrency=10_000)
     if "transport" in inspect.signature(ClientPool).parameters:
         pool = ClientPool(settings, transport=transport)
-    else:  # before the change of issue 8: the benchmarks.variants step does the same
+    else:  # before the first speed round (commit cabc759): the benchmarks.variants step does the same
         if transport == "aiohttp":
             from benchmarks.variants import aiohttp
 

@@ -1,4 +1,4 @@
-"""The benchmark of issue 8, in one command: our crawler against lychee on a loopback server.
+"""The speed benchmark, in one command: our crawler against lychee on a loopback server.
 
     python -m benchmarks.run                # 2000 links, 20 hosts, 100 ms, 10 per host, 200 overall
     python -m benchmarks.run --quick        # 3 rounds, main comparison only

@@ -1,4 +1,4 @@
-"""Run `crawler` with design alternatives switched on, to measure each one (issue 8).
+"""Run `crawler` with design alternatives switched on, to measure each one.
 
     python -m benchmarks.variants STEPS -- check LIST --db ...     (the crawler's own arguments after --)
     python -m benchmarks.variants --show STEPS                     (print the source edits as a diff)
@@ -19,8 +19,8 @@ loudly instead of measuring something else. `--show` prints them, which is also 
   workers    Pipeline._check_network runs min(host limit, URLs) workers per host taking URLs from the
              host's queue, instead of one task per URL, all parked on the host's semaphore
   uvloop     the event loop is uvloop's
-  procs      (issue 16) the checks in crawler.checking.workers whatever the list's size (`processes`, 2); the
-             crawler itself does so from `processes-from` URLs (5000). Issue 16's `fastexit`
+  procs      the checks in crawler.checking.workers whatever the list's size (`processes`, 2); the
+             crawler itself does so from `processes-from` URLs (5000). The second round's `fastexit`
              (crawler.cli.commands.entry) and `freeze` (gc.freeze in Pipeline.execute) are built in now;
              `linksfirst` and `early` measured the old pipeline (benchmarks/README.md has their figures).
 

@@ -1,4 +1,4 @@
-"""The network phase in one process or in worker processes (issue 16), on the benchmark's loopback server.
+"""The network phase in one process or in worker processes (the second speed round), on the benchmark's loopback server.
 
     python -m benchmarks.workers                          # 2000 links, 20 hosts, the modes below, 5 rounds
     python -m benchmarks.workers --links 20000 --hosts 200 --latency 0.02 --modes inproc,linksfirst
