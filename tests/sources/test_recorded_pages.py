@@ -1,8 +1,8 @@
 """The venue parsers on pages recorded from the live sites (tests/fixtures/*/recorded, origins in the READMEs).
 
 The six ways the real pages broke the parsers that hand-written fixtures did not show, each on the page it
-was seen on, and each parser's basic reading of a recorded page. CVF and ECVA have no recorded page: no public
-repository holds one (README, "Sources").
+was seen on, and each parser's basic reading of a recorded page. CVF's recorded conference pages are read in
+test_recorded_cvf.py; ECVA has no recorded page (tests/fixtures/ecva/README.md).
 """
 
 from __future__ import annotations
