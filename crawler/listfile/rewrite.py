@@ -39,11 +39,11 @@ def apply(text: str, parsed: ParsedList, enrichment: Enrichment, *, abstracts: b
     for line_no, fills in fills_by_line.items():
         if 0 < line_no <= len(lines):
             lines[line_no - 1] = _fill_line(lines[line_no - 1], empties_by_line.get(line_no, []), fills)
-    if redirects:
-        for link in parsed.links:
-            target = redirects.get(link.url)
-            if target and 0 < link.line <= len(lines):
-                lines[link.line - 1] = _replace_url(lines[link.line - 1], link.url, target)
+    if redirects:  # a URL written twice on a line is two links: the line is rewritten once for it
+        for line_no, url in dict.fromkeys((lk.line, lk.url) for lk in parsed.links):
+            target = redirects.get(url)
+            if target and 0 < line_no <= len(lines):
+                lines[line_no - 1] = _replace_url(lines[line_no - 1], url, target)
     if abstracts:
         lines = _insert_abstracts(lines, parsed, enrichment)
     return "".join(lines)
@@ -75,18 +75,20 @@ def _fill_line(line: str, empties: list, fills: list) -> str:
 
 
 def _replace_url(line: str, old: str, new: str) -> str:
-    """Swap a URL written once on this line (outside code); anything less certain is left alone."""
+    """Swap every place this URL is written whole on the line, outside code: the same URL on one line is the
+    same link twice (`[paper](u) … <u>`), and it moved for both."""
     code = _code_spans(line)
 
-    def whole(start: int) -> bool:  # not just the start of a longer URL, not inside a code span
+    def whole(start: int) -> bool:  # not part of a longer URL (an archive's copy ends with it), not code
         end = start + len(old)
         longer = end < len(line) and re.match(r"[\w/%.#?=&-]", line[end])
-        return not longer and not any(a <= start < b for a, b in code)
+        inside = start > 0 and re.match(r"[\w/%.#?=&:@-]", line[start - 1])
+        return not longer and not inside and not any(a <= start < b for a, b in code)
 
     hits = [m.start() for m in re.finditer(re.escape(old), line) if whole(m.start())]
-    if len(hits) != 1:
-        return line
-    return line[: hits[0]] + safe_url(new) + line[hits[0] + len(old) :]
+    for at in reversed(hits):  # from the right, so the earlier places keep their offsets
+        line = line[:at] + safe_url(new) + line[at + len(old) :]
+    return line
 
 
 def safe_url(url: str) -> str:

@@ -148,10 +148,12 @@ def suggestions(outcome: Outcome, changes: Sequence[ListChange]) -> list[Suggest
         if fix is None:
             continue
         target, reason = fix
+        lines_done: set[tuple[str, int]] = set()  # a URL written twice on a line: one suggestion for the line
         for link in outcome.parsed.links:
             doc = docs.get(link.file)
-            if doc is None or link.is_empty or url_key(link.url) != row.key:
+            if doc is None or link.is_empty or url_key(link.url) != row.key or (link.file, link.line) in lines_done:
                 continue
+            lines_done.add((link.file, link.line))
             one = ParsedList(links=(link,), entries=(), file=link.file)
             after = rewrite.apply(doc.text, one, Enrichment(), redirects={link.url: target})
             out += _line_change(doc, link.line, after, paths, reason)

@@ -109,6 +109,17 @@ def test_update_redirects_replaces_only_that_url():
                    "[q](http://openaccess.thecvf.com/x.html.bak)\n")
 
 
+def test_a_url_written_twice_on_a_line_moves_at_both_places_but_not_inside_code_or_a_longer_url():
+    old, new = "http://a.org/p", "https://web.archive.org/web/2020/http://a.org/p"
+    text = f"- A [paper]({old}) <{old}> `{old}` [copy]({new})\n"
+    parsed = parse_list(text)
+    assert [lk.url for lk in parsed.links].count(old) == 2
+    moved = rewrite.apply(text, parsed, Enrichment(), redirects={old: new})
+    # Each (line, URL) is rewritten once, so the archive's URL, which ends with the old one, is not nested.
+    assert moved == f"- A [paper]({new}) <{new}> `{old}` [copy]({new})\n"
+    assert rewrite.apply(moved, parse_list(moved), Enrichment(), redirects={old: new}) == moved
+
+
 def test_list_changed_during_the_run_is_not_overwritten(tmp_path):
     lst = tmp_path / "list.md"
     lst.write_text("- [[paper]]()\n")

@@ -114,6 +114,20 @@ def test_crawler_pr_checks_only_the_pull_requests_lines_and_suggests_the_fill_an
     assert not (root / "reports" / "health.md").exists()  # a pull request's check writes its two files only
 
 
+def test_a_url_written_twice_on_a_line_gets_one_suggestion_that_moves_both_places(tmp_path, site):
+    web, base = site
+    root = list_repository(tmp_path, base)
+    readme = root / "README.md"
+    moved = f"- A Paper Whose Page Has Moved ICLR 2019 [[paper]]({base}/moved)"
+    twice = f"{moved} [[pdf]]({base}/moved)"
+    readme.write_text(readme.read_text().replace(moved, twice))
+    git(root, "commit", "-qam", "and its pdf")
+    crawler("pr", "--base", "main", "--no-progress", cwd=root)
+    suggestions = json.loads((root / "reports" / "suggestions.json").read_text())
+    assert [(s["line"], s["original"], s["replacement"]) for s in suggestions if s["line"] == 9] == \
+        [(9, twice, twice.replace("/moved", "/new"))]
+
+
 def test_a_second_run_reuses_the_cache_and_names_the_older_problems(tmp_path, site):
     web, base = site
     root = list_repository(tmp_path, base)
@@ -300,18 +314,19 @@ def test_the_hook_for_links_whose_target_heading_changed():
     assert selected(none, changed_headings={("other.md", "detection")}) == []
 
 
-def test_a_line_that_names_a_url_twice_gets_no_suggestion_rewrite_cannot_place(tmp_path):
-    from crawler.models import Link, ParsedList
+def test_a_line_that_names_a_url_twice_gets_one_suggestion_that_moves_both():
+    from crawler.listfile import rewrite
+    from crawler.models import Enrichment, Link, ParsedList
     from crawler.pipeline import Document
     from crawler.pullrequest.job import _line_change
 
     text = "- A [x](https://a.org/p) and [y](https://a.org/p)\n"
     doc = Document(Path("l.md"), text, ParsedList(links=(Link("https://a.org/p", "x", 1, file="l.md"),), entries=()))
-    assert _line_change(doc, 1, text, {"l.md": "l.md"}, "moved") == []
-    changed = _line_change(doc, 1, text.replace("(https://a.org/p) and", "(https://b.org/p) and"),
-                           {"l.md": "lists/l.md"}, "moved")
+    assert _line_change(doc, 1, text, {"l.md": "l.md"}, "moved") == []  # nothing changed: nothing to suggest
+    after = rewrite.apply(text, doc.parsed, Enrichment(), redirects={"https://a.org/p": "https://b.org/p"})
+    changed = _line_change(doc, 1, after, {"l.md": "lists/l.md"}, "moved")
     assert [(s.file, s.line, s.original, s.replacement) for s in changed] == \
-        [("lists/l.md", 1, text.rstrip("\n"), "- A [x](https://b.org/p) and [y](https://a.org/p)")]
+        [("lists/l.md", 1, text.rstrip("\n"), "- A [x](https://b.org/p) and [y](https://b.org/p)")]
 
 
 def test_the_headings_a_pull_request_changes_are_its_anchors_added_or_removed_and_those_on_changed_lines():
