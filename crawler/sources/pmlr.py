@@ -101,8 +101,15 @@ class VolumeTable:
 
 TABLE = VolumeTable()
 
-_HOSTS = frozenset({"proceedings.mlr.press"})
-_JMLR_HOSTS = frozenset({"jmlr.org", "jmlr.csail.mit.edu"})  # JMLR W&CP, before PMLR (2017)
+
+def _with_www(*names: str) -> frozenset[str]:
+    return frozenset(names) | {f"www.{n}" for n in names}
+
+
+# Every host name `parse_pmlr_url` reads, "www." forms included: these sets are also the hosts the source
+# claims, and a link on a host it does not claim is never asked about (`http://www.jmlr.org/proceedings/…`).
+_HOSTS = _with_www("proceedings.mlr.press")
+_JMLR_HOSTS = _with_www("jmlr.org", "jmlr.csail.mit.edu")  # JMLR W&CP, before PMLR (2017)
 _RAW_HOST = "raw.githubusercontent.com"  # the volume repositories' files, where current pages link pdfs
 _KEY = r"(?P<key>[A-Za-z][A-Za-z0-9_-]*?)"
 # `/v202/abe23a.html`, `/v202/abe23a/abe23a.pdf`, `/v202/abe23a/abe23a-supp.pdf`, `/v37/ioffe15.pdf`,
@@ -163,7 +170,7 @@ def parse_pmlr_url(url: str, table: VolumeTable = TABLE) -> PaperRef | None:
     found = web_parts(url)
     if found is None:
         return None
-    host, parts = found[0].removeprefix("www."), found[1]
+    host, parts = found
     if host in _HOSTS:
         return ref_from_path(parts.path, table)
     if host in _JMLR_HOSTS and parts.path.startswith("/proceedings/papers/"):
@@ -267,7 +274,8 @@ def parse_paper_page(html: str, url: str, table: VolumeTable = TABLE) -> PaperMe
     tree, authors = page.tree, page.authors
     if not authors:
         authors = split_names(text(next(iter(tree.xpath(f"//article//span[{has_class('authors')}]")), None)))
-    ref = ref_from_path(urlsplit(url).path, table)
+    # The page's own address first (`jmlr.org/proceedings/papers/v28/…` included), else its path on a base.
+    ref = parse_pmlr_url(url, table) or ref_from_path(urlsplit(url).path, table)
     year = ref.year if ref else None
     if year is None:
         year = page.year()
