@@ -1,23 +1,30 @@
 """OpenReview (openreview.net): paper links judged through its API, with an account, many notes per request.
 
-Since 2026 OpenReview's API answers anonymous clients with `403 ChallengeRequiredError`, and its pages are
-rendered from that API, so neither a page nor an anonymous API read can say anything about a paper. With
-an account (OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD, openreview-py's names, from the environment only):
+Since 2026 OpenReview challenges anonymous clients: its API answers them `403 ChallengeRequiredError`, or
+(API 2, as recorded in 2026-09) `200` with an HTML page, "Verifying your browser | OpenReview", instead of
+JSON; its pages are rendered from that API, so neither a page nor an anonymous API read can say anything
+about a paper. With an account (OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD, openreview-py's names, from
+the environment only):
 
 - log in once per API host in use (`POST /login` answers a token, which crawler.net.credentials attaches to
   that host's requests and nothing else), then ask notes by id, 50 a request (`GET /notes?ids=a,b,...`);
-- api2.openreview.net holds the venues from 2023 on, api.openreview.net the earlier ones: each link is asked
-  first where its entry's year says, and an id the first API does not return is asked of the other;
+- api2.openreview.net holds most venues from 2023 on, api.openreview.net the earlier ones and ICLR 2023:
+  each link is asked first where its entry's year says, and an id the first API does not return (API 2
+  answers `404 NotFoundError` for an API 1 note) is asked of the other;
   API 2 wraps every content field (`content.title.value`), API 1 does not (`content.title`);
 - an id that neither API returns is `broken` (deleted, or never public); a note is judged as a paper by
-  the one rule for every source (crawler.checking.verdicts), and brings its abstract and venue ("ICLR 2023 Poster").
+  the one rule for every source (crawler.checking.verdicts), and brings its abstract, its authors (a list
+  of names; in ICLR 2017's API 1 notes one string, "A, B"; some lists join two with "and") and venue
+  ("ICLR 2023 Poster", "Submitted to ICLR 2024"); its year is the venue's (named in the venue, its id or
+  the note's invitations), and its dates' (which may fall a year earlier) only when none names one.
+  A comment, review or decision (a note replying in another's forum) is no paper: it only exists.
 
 Without the account nothing is sent and the links are `blocked` with the reason saying how to sign in. A
-challenge, a refused login (a wrong password, or an account that asks for a second factor, `mfaPending`) or
-a 429 makes the source unavailable for the run: one line in the log, its links `blocked`, never failures,
-never dead. Every openreview.net link is claimed, so none is fetched: a PDF named by its content hash
-(`/pdf/<sha>.pdf`) cannot be looked up by id, and other pages (groups, profiles) challenge robots; those
-are `blocked` with the reason.
+challenge (either kind), a refused login (a wrong password, or an account that asks for a second factor,
+`mfaPending`) or a 429 makes the source unavailable for the run: one line in the log, its links `blocked`,
+never failures, never dead. Every openreview.net link is claimed, so none is fetched: a PDF named by its
+content hash (`/pdf/<sha>.pdf`) cannot be looked up by id, and other pages (groups, profiles) challenge
+robots; those are `blocked` with the reason.
 """
 
 from __future__ import annotations
@@ -47,12 +54,13 @@ if TYPE_CHECKING:
 SOURCE = "openreview"
 _HOSTS = frozenset({"openreview.net", "www.openreview.net"})
 _BY_ID = frozenset({"/forum", "/pdf", "/attachment"})  # paper pages and files named by ?id=
-API2 = "https://api2.openreview.net"  # venues from 2023 on (rpatrik96/bibtexupdater#63)
-API1 = "https://api.openreview.net"  # venues before 2023
+API2 = "https://api2.openreview.net"  # most venues from 2023 on
+API1 = "https://api.openreview.net"  # venues before 2023, and ICLR 2023
 API2_FROM = 2023
 BATCH = 50  # note ids per request (openreview-py's own batches for ids)
 _NOTE_ID = re.compile(r"^[0-9A-Za-z_-]{5,40}$")  # OpenReview ids: 7-14 characters of [0-9a-zA-Z-_]
 _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
+_AND = re.compile(r"(?:^|\s)and\s")  # between two authors' names, or before the last one
 
 # Stable texts: reports group the links they could not judge by them.
 SIGN_IN = "sign-in needed: set OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD"
@@ -99,8 +107,24 @@ def _text(value: Any) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    """The authors as written: API 2 and most API 1 notes give a list of names; ICLR 2017's API 1 notes
+    give one string ("A, B"), and some lists join names with "and" ("A and B", or "and C" last)."""
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, list):
+        parts = [v for v in value if isinstance(v, str)]
+    else:
+        return ()
+    names = (_text(name) for part in parts for name in _AND.split(part))
+    return tuple(name for name in names if name)
+
+
 def _year(note: dict[str, Any], venue: str, venueid: str) -> int | None:
-    for text in (venue, venueid):
+    """The venue's year, from the venue, its id or the note's invitations ("ICLR.cc/2020/Conference/-/...");
+    else the year of the note's dates, which may be the year before the venue's (submission, review)."""
+    named = (venue, venueid, _text(note.get("domain")), _text(note.get("invitation")), _text(note.get("invitations")))
+    for text in named:
         found = _YEAR.search(text)
         if found:
             return int(found.group(1))
@@ -117,17 +141,17 @@ def note_to_meta(note: Any, fetched_at: float) -> PaperMeta | None:
         return None
     content = note.get("content") if isinstance(note.get("content"), dict) else {}
     forum = note.get("forum") if isinstance(note.get("forum"), str) and note.get("forum") else note["id"]
-    authors = content_value(content, "authors")
     venue = _text(content_value(content, "venue"))
+    reply = forum != note["id"] or bool(note.get("replyto"))  # a comment, review or decision: not the paper
     return PaperMeta(
         source=SOURCE,
-        title=_text(content_value(content, "title")),
+        title="" if reply else _text(content_value(content, "title")),
         url=f"https://openreview.net/forum?id={forum}",
         abstract=_text(content_value(content, "abstract")) or None,
-        authors=tuple(_text(a) for a in authors if _text(a)) if isinstance(authors, list) else (),
+        authors=_names(content_value(content, "authors")),
         year=_year(note, venue, _text(content_value(content, "venueid"))),
         venue=venue or None,
-        pdf_url=f"https://openreview.net/pdf?id={forum}",
+        pdf_url=f"https://openreview.net/pdf?id={forum}" if content_value(content, "pdf") else None,
         fetched_at=fetched_at,
     )
 
@@ -311,7 +335,18 @@ def _refusal(answer: Answer, url: str, what: str) -> str:
     name, message = answer.field("name"), " ".join(answer.field("message").split())[:120]
     if name == "ChallengeRequiredError":
         return f"{host} answered with a challenge (HTTP {answer.status} ChallengeRequiredError)"
+    if _browser_check(answer):
+        return f"{host} answered with a challenge, a browser check (HTTP {answer.status} HTML page, not JSON)"
     if answer.status == 429:
         return f"{host} is rate limiting us (HTTP 429)"
     said = f": {name}{' ' if name and message else ''}{message}" if name or message else ""
     return f"{what} by {host} (HTTP {answer.status}{said})"
+
+
+def _browser_check(answer: Answer) -> bool:
+    """An HTML page where the API answers JSON: OpenReview's "Verifying your browser" page, served with 200
+    to a client it does not trust. A 5xx page is an outage, not a challenge."""
+    if answer.payload is not None or answer.status not in (200, 403):
+        return False
+    start = answer.text.lstrip()[:15].lower()
+    return "html" in answer.headers.get("content-type", "").lower() or start.startswith(("<!doctype html", "<html"))

@@ -6,7 +6,8 @@ What it does is what OpenReview is known to answer (ktwu01/benchmark-radar#81, r
   "Invalid username or password"}`; an account with MFA `{"mfaPending": true, "mfaPendingToken", "mfaMethods"}`;
 - `GET /notes?ids=a,b` (or `?id=a`) with `Authorization: Bearer <a token of this host>`: `{"notes": [...],
   "count": n}`, the notes it holds among them (a missing `id=` is `404 NotFoundError`); anonymous or with a
-  token of the other host: `403 {"name": "ChallengeRequiredError"}`;
+  token of the other host: API 2 the recorded browser check (`200` HTML, "Verifying your browser |
+  OpenReview", tests/fixtures/openreview/recorded), API 1 `403 {"name": "ChallengeRequiredError"}`;
 - API 2 (api2.openreview.net) wraps content values (`{"value": ...}`), API 1 (api.openreview.net) does not;
 - openreview.net's pages: the 403 challenge page;
 - `limited`: every request after the first `allowed` ones answers `429 Retry-After`.
@@ -27,6 +28,7 @@ from tests.fakes.web import FakeWeb, Reply, Request
 API1, API2, SITE = "api.openreview.net", "api2.openreview.net", "openreview.net"
 FIXTURES = paths.FIXTURES / "openreview"
 CHALLENGE_PAGE = (paths.FIXTURES / "neurips" / "challenge.html").read_bytes()
+_BROWSER_CHECK = json.loads((FIXTURES / "recorded" / "v2" / "errors" / "anonymous-challenge.json").read_text("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,9 @@ class FakeOpenReview:
         given = next((v for k, v in request.headers.items() if k.lower() == "authorization"), "")
         scheme, _, token = given.partition(" ")
         if scheme != "Bearer" or self._tokens.get(token) != request.host:
+            if request.host == API2:
+                check = _BROWSER_CHECK["response"]
+                return Reply(check["status"], check["text"].encode(), dict(check["headers"]))
             return _error(403, "ChallengeRequiredError", "Please complete the challenge to continue")
         ids = tuple(i for v in query.get("ids", []) for i in v.split(",") if i) or tuple(query.get("id", []))
         self.asked.append((request.host, ids))
