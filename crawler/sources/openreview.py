@@ -9,8 +9,9 @@ the environment only):
 - log in once per API host in use (`POST /login` answers a token, which crawler.net.credentials attaches to
   that host's requests and nothing else), then ask notes by id, 50 a request (`GET /notes?ids=a,b,...`);
 - api2.openreview.net holds most venues from 2023 on, api.openreview.net the earlier ones and ICLR 2023:
-  each link is asked first where its entry's year says, and an id the first API does not return (API 2
-  answers `404 NotFoundError` for an API 1 note) is asked of the other;
+  each link is asked first where its entry's venue and year say, and an id the first API does not return
+  is asked of the other (API 2 answers `404 NotFoundError` naming an API 1 note in `details.value`; the
+  batch's other ids are asked again without it);
   API 2 wraps every content field (`content.title.value`), API 1 does not (`content.title`);
 - an id that neither API returns is `broken` (deleted, or never public); a note is judged as a paper by
   the one rule for every source (crawler.checking.verdicts), and brings its abstract, its authors (a list
@@ -156,9 +157,13 @@ def note_to_meta(note: Any, fetched_at: float) -> PaperMeta | None:
     )
 
 
-def api_for(year: int | None) -> str:
-    """The API a note of a venue of `year` is asked of first (no year: the newer one)."""
-    return API1 if year is not None and year < API2_FROM else API2
+def api_for(year: int | None, venue: str | None = None) -> str:
+    """The API a note of a venue of `year` is asked of first (no year: the newer one). ICLR moved to API 2 a
+    year after the others: its 2023 notes are on API 1."""
+    if year is None:
+        return API2
+    iclr = venue is not None and venue.strip().upper().startswith("ICLR")
+    return API1 if year < API2_FROM or (iclr and year == API2_FROM) else API2
 
 
 def _other(api: str) -> str:
@@ -210,7 +215,8 @@ class OpenReviewSource(PaperSource):
     def claim_ref(self, claim: Claim) -> PaperRef | None:
         ref = self.ref(claim.url)
         year = next((e.year for e in claim.entries if e.is_paper and e.year), None)
-        return dataclasses.replace(ref, year=year) if ref is not None and year else ref
+        venue = next((e.venue for e in claim.entries if e.is_paper and e.venue), None)
+        return dataclasses.replace(ref, year=year, venue=venue) if ref is not None and year else ref
 
     def verdict(self, claim: Claim, meta: PaperMeta | None) -> Finding | Defer:
         if meta is None:
@@ -238,7 +244,7 @@ class OpenReviewSource(PaperSource):
         first: dict[str, str] = {}
         for ref in refs:
             if _NOTE_ID.match(ref.id):
-                first.setdefault(ref.id, api_for(ref.year))
+                first.setdefault(ref.id, api_for(ref.year, ref.venue))
         if not first:
             return {}
         self._check_can_ask()
@@ -309,6 +315,10 @@ class OpenReviewSource(PaperSource):
         if answer.status == 404 and answer.field("name") == "NotFoundError":
             if len(batch) == 1:
                 return {}  # that note is not there
+            named = _not_found(answer) & set(batch)
+            if named:  # the answer names the note it lacks (`details.value`): the others are asked again
+                rest = [i for i in batch if i not in named]
+                return await self._batch(api, rest) if rest else {}
             # Said of the batch, not of an id: each half is asked, down to the ids it is true of.
             half = len(batch) // 2
             return {**await self._batch(api, batch[:half]), **await self._batch(api, batch[half:])}
@@ -323,6 +333,13 @@ class OpenReviewSource(PaperSource):
             if meta is not None and note["id"] in asked:
                 found[note["id"]] = meta
         return found
+
+
+def _not_found(answer: Answer) -> set[str]:
+    """The ids a `404 NotFoundError` names: `{"details": {"path": "id", "value": "g1SzIRLQXMM"}}`."""
+    details = answer.payload.get("details") if isinstance(answer.payload, dict) else None
+    value = details.get("value") if isinstance(details, dict) else None
+    return {v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)}
 
 
 def _host(url: str) -> str:

@@ -146,6 +146,7 @@ class Replay:
 
     files: tuple[str, ...] = ()
     challenged: frozenset[str] = frozenset()  # "/notes", "/login"
+    unnamed: bool = False  # the 404 without `details`: it names no note of the batch
     held: dict[str, dict[str, tuple[dict, dict]]] = field(default_factory=dict)  # host -> id -> (note, headers)
     asked: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (host, ids) per notes request
     logins: Counter = field(default_factory=Counter)
@@ -173,8 +174,10 @@ class Replay:
         held = self.held.get(request.host, {})
         missing = [i for i in ids if i not in held]
         if missing and request.host == API2:
-            answer = json.dumps(recorded(NOT_FOUND)["response"]).replace(NOT_FOUND_ID, missing[0])
-            return replayed(json.loads(answer))
+            answer = json.loads(json.dumps(recorded(NOT_FOUND)["response"]).replace(NOT_FOUND_ID, missing[0]))
+            if self.unnamed:
+                del answer["json"]["details"]
+            return replayed(answer)
         found = [held[i] for i in ids if i in held]
         headers = found[0][1] if found else {"content-type": "application/json; charset=utf-8"}
         return Reply(200, json.dumps({"notes": [n for n, _ in found], "count": len(found)}).encode(), dict(headers))
@@ -235,8 +238,26 @@ def test_an_iclr_2023_note_is_asked_of_api_2_and_found_on_api_1(make_settings):
     assert site.asked == [(API2, ("7HSHJQwkna0",)), (API1, ("7HSHJQwkna0",))]
 
 
-def test_api_2s_not_found_for_a_batch_is_asked_by_halves_then_of_api_1(make_settings):
+def test_an_iclr_2023_entrys_note_is_asked_of_api_1_first(make_settings):
     site = Replay(V2_FILES + V1_FILES)
+    found, _ = lookup(site, [PaperRef("openreview", "7HSHJQwkna0", venue="ICLR", year=2023)], make_settings())
+    assert found["7HSHJQwkna0"].title == "Synthetic title text 1."
+    assert site.asked == [(API1, ("7HSHJQwkna0",))] and site.logins == {API1: 1}
+
+
+def test_api_2s_not_found_naming_a_note_asks_the_batchs_others_again_then_api_1(make_settings):
+    site = Replay(V2_FILES + V1_FILES)
+    refs = [PaperRef("openreview", "7HSHJQwkna0", year=2023), PaperRef("openreview", "fG9WttDhAaa"),
+            PaperRef("openreview", "rhgIgTSSxW", year=2024)]
+    found, _ = lookup(site, refs, make_settings())
+    assert [found[r.id].year for r in refs] == [2023, 2022, 2024]
+    # Each 404 names one missing note (`details.value`): one request more per API 1 note, not halves.
+    assert site.asked == [(API2, ("7HSHJQwkna0", "fG9WttDhAaa", "rhgIgTSSxW")), (API2, ("fG9WttDhAaa", "rhgIgTSSxW")),
+                          (API2, ("rhgIgTSSxW",)), (API1, ("7HSHJQwkna0", "fG9WttDhAaa"))]
+
+
+def test_api_2s_not_found_naming_no_note_of_the_batch_is_asked_by_halves(make_settings):
+    site = Replay(V2_FILES + V1_FILES, unnamed=True)
     refs = [PaperRef("openreview", "7HSHJQwkna0", year=2023), PaperRef("openreview", "fG9WttDhAaa"),
             PaperRef("openreview", "rhgIgTSSxW", year=2024)]
     found, _ = lookup(site, refs, make_settings())
