@@ -14,7 +14,8 @@ is. So a link with a DOI is judged without fetching the publisher's page:
   (it exists), without a paper judgement;
 - a work Crossref knows is judged by the one rule for every source (crawler.checking.verdicts): another paper's DOI is
   `wrong_paper`; a DOI of a book, a proceedings volume or a journal only exists (`ok`, not judged);
-- the abstract, where the publisher deposited one, is JATS XML: read as text with an HTML parser.
+- the abstract, where the publisher deposited one, is JATS XML: read as text with an HTML parser;
+- a work's `subtitle` is part of its title (ACM deposits "Title" and "Subtitle" apart): "Title: Subtitle".
 
 A 429 (after waiting out its Retry-After once), a 5xx or no answer makes Crossref unavailable for the run:
 its links go to the ordinary check. doi.org failing stops only the handle questions ("doi.org" scope).
@@ -114,7 +115,7 @@ def work_to_meta(item: Any, fetched_at: float) -> PaperMeta | None:
         return None
     doi = item["DOI"].lower()
     paper = item.get("type") in PAPER_TYPES
-    return PaperMeta(source=SOURCE, title=_jats_title(item.get("title")) if paper else "",
+    return PaperMeta(source=SOURCE, title=_full_title(item) if paper else "",
                      url=f"https://doi.org/{doi}", abstract=jats_text(item.get("abstract")) if paper else None,
                      authors=_authors(item) if paper else (), year=_year(item),
                      venue=_first(item.get("container-title")) or None, fetched_at=fetched_at)
@@ -123,6 +124,18 @@ def work_to_meta(item: Any, fetched_at: float) -> PaperMeta | None:
 def _jats_title(value: Any) -> str:
     title = _first(value)  # titles may hold markup too: <i>, <sub>
     return (jats_text(title) or title) if "<" in title else title
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _full_title(item: dict[str, Any]) -> str:
+    """`title` and `subtitle` as one title, "Title: Subtitle"; a title that already ends with its subtitle stays."""
+    title, subtitle = _jats_title(item.get("title")), _jats_title(item.get("subtitle"))
+    if not title or not subtitle or _letters(title).endswith(_letters(subtitle)):
+        return title
+    return f"{title} {subtitle}" if title.endswith(":") else f"{title}: {subtitle}"
 
 
 def exists_elsewhere(doi: str, url: str | None, fetched_at: float) -> PaperMeta:

@@ -23,6 +23,7 @@ The NeurIPS 2021 Datasets and Benchmarks track lives on its own host with its ow
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -141,7 +142,8 @@ def _listing_authors(li: lxml.html.HtmlElement) -> tuple[str, ...]:
     for xpath in (f".//span[{has_class('paper-authors')}]", ".//i"):
         found = li.xpath(xpath)
         if found:
-            return split_names(text(found[0]))
+            # The site escapes names twice (`&amp;quot;`, `&amp;amp;`): their text still holds one escape.
+            return split_names(html.unescape(text(found[0])))
     return ()
 
 
