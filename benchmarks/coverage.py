@@ -12,7 +12,11 @@ Crossref by DOI or ScienceDirect PII through crawler.sources.doi), and the entri
 - in the repository: an `#anchor` into the list, or a relative link to a file (with or without a fragment);
 - OpenReview: any openreview.net link; one its API can be asked about (by note id) needs the account;
 - DOI: a link carrying a DOI or a PII, judged through Crossref (doi.org's handles for other agencies);
-- walled, no DOI: a publisher whose pages wall robots (WALLS) and whose URL carries no DOI (IEEE Xplore);
+- IEEE Xplore: a document number (crawler.sources.doi.ieee_document), searched in Crossref by its entry's title;
+  counted judged when it stands under a titled paper entry: an upper bound, since the search must name
+  that document (a static count cannot ask);
+- walled, no DOI: a publisher whose pages wall robots (WALLS) and whose URL carries neither a DOI nor a
+  document number (an IEEE journal's page, ACM's old `citation.cfm`);
 - skipped by design: a non-web scheme (`mailto:`);
 - the rest: arXiv, venue sites, GitHub and every other page, judged by their source or their page.
 
@@ -22,7 +26,8 @@ name and judged `invalid`); OpenReview links blocked without a request;
 a walled publisher's page, reached directly or through doi.org, blocked; and a paper URL written under
 a second paper entry was judged once, for the entries together, so each occurrence under another entry
 than the first was not judged against its own. Now: all of those are judged, OpenReview only with an
-account; a walled publisher without a DOI stays blocked.
+account, IEEE Xplore documents under a titled entry when Crossref's search names them; a walled publisher
+without a DOI or a document number stays blocked.
 
 What a static count cannot know: a site that is down, rate limits or walls robots on a given night
 (ResearchGate, a lab's server) is not judged that night; a PII Crossref does not know falls back to its
@@ -49,7 +54,7 @@ from crawler.listfile.parse import parse_list
 from crawler.models import Entry, Link, ParsedList
 from crawler.sources import build
 from crawler.sources.base import PaperSource
-from crawler.sources.doi import doi_in
+from crawler.sources.doi import doi_in, ieee_document
 
 DEFAULT_CORPUS = Path("/work/shared/corpus/lists")
 # Publishers whose pages answer robots with a wall: IEEE Xplore (418/403), ACM DL and ScienceDirect (a
@@ -68,6 +73,7 @@ class Kind(enum.StrEnum):
     FILE = "relative"
     OPENREVIEW = "OpenReview"
     DOI = "DOI"
+    IEEE = "IEEE Xplore"
     WALLED = "walled, no DOI"
     SCHEME = "mailto: etc."
     REST = "the rest"
@@ -128,12 +134,16 @@ class Classifier:
         host = host_of(link.url)
         if host in OPENREVIEW:
             return Kind.OPENREVIEW
+        if ieee_document(link.url) is not None:
+            return Kind.IEEE
         if self.crossref.ref(link.url) is not None:
             return Kind.DOI
         return Kind.WALLED if host in WALLS else Kind.REST
 
-    def judged(self, link: Link, kind: Kind, repeat: bool) -> frozenset[Rules]:
+    def judged(self, link: Link, kind: Kind, repeat: bool, titled: bool = False) -> frozenset[Rules]:
         now = {Rules.ACCOUNT, Rules.NO_ACCOUNT}
+        if kind is Kind.IEEE:  # searched by its entry's title: none, none to search by
+            return frozenset(now if titled else ())
         if kind is Kind.OPENREVIEW:
             # Its API is asked by note id; the source names the other links `hash:...` or `page:...` (a note id
             # never holds ':') and leaves them blocked.
@@ -189,13 +199,15 @@ def _paper_entries(entries: Iterable[Entry]) -> Iterable[Entry]:
 
 def tally(name: str, parsed: ParsedList, classifier: Classifier) -> Tally:
     again = repeats(parsed, classifier)
+    titled = {(lk.file, lk.line, lk.url) for e in _paper_entries(parsed.entries) if e.title for lk in e.links}
     out = Tally(name)
     for link in parsed.links:
         if link.is_empty:
             continue
         kind = classifier.kind(link)
-        repeat = kind is Kind.REST and (link.file, link.line, link.url) in again
-        out.add(Occurrence(kind, classifier.judged(link, kind, repeat), repeat))
+        place = (link.file, link.line, link.url)
+        repeat = kind is Kind.REST and place in again
+        out.add(Occurrence(kind, classifier.judged(link, kind, repeat, place in titled), repeat))
     return out
 
 

@@ -95,6 +95,9 @@ class PaperRef:
     venue: str | None = None
     year: int | None = None
     url: str = ""  # the URL it was read from, for sources that look a paper up by its page
+    # The titles of the entries the URL stands under, for a source that finds the paper by title because
+    # the URL's id cannot be looked up (an IEEE Xplore document, through Crossref's search).
+    titles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,12 @@ is. So a link with a DOI is judged without fetching the publisher's page:
 - a work Crossref knows is judged by the one rule for every source (crawler.checking.verdicts): another paper's DOI is
   `wrong_paper`; a DOI of a book, a proceedings volume or a journal only exists (`ok`, not judged);
 - the abstract, where the publisher deposited one, is JATS XML: read as text with an HTML parser;
-- a work's `subtitle` is part of its title (ACM deposits "Title" and "Subtitle" apart): "Title: Subtitle".
+- a work's `subtitle` is part of its title (ACM deposits "Title" and "Subtitle" apart): "Title: Subtitle";
+- IEEE Xplore walls robots (418/403) and its URLs carry a document number, not a DOI (crawler.sources.doi).
+  Such a link is found by its entry's title: `GET /works?query.bibliographic=<title>&filter=prefix:10.1109`,
+  and the work whose `resource.primary.URL` (or a `link`) names that document number is the paper at the
+  link, judged like any other. When no work found names it (no titled entry, another version's number, a
+  title Crossref ranks elsewhere) nothing is claimed: the page is checked as before.
 
 A 429 (after waiting out its Retry-After once), a 5xx or no answer makes Crossref unavailable for the run:
 its links go to the ordinary check. doi.org failing stops only the handle questions ("doi.org" scope).
@@ -23,6 +28,7 @@ its links go to the ordinary check. doi.org failing stops only the handle questi
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import time
@@ -39,7 +45,7 @@ from crawler.findings import Exists, Finding, Gone, Known
 from crawler.models import PaperMeta
 from crawler.sources.api import Answer, Unanswered, ask
 from crawler.sources.base import Claim, Defer, PaperRef, PaperSource
-from crawler.sources.doi import HANDLES, doi_in, pii_in, registration
+from crawler.sources.doi import HANDLES, doi_in, ieee_document, pii_in, registration
 
 if TYPE_CHECKING:
     from crawler.config import Settings
@@ -51,6 +57,9 @@ WORKS = "https://api.crossref.org/works"
 HOST = "api.crossref.org"
 BATCH = 50  # DOIs a request (aspero-crossref sends 50)
 _PII = "pii:"
+_IEEE = "ieee:"
+IEEE_PREFIX = "10.1109"  # IEEE's DOI prefix
+SEARCH_ROWS = 5  # works a title search returns: the document is among the first when the title is its own
 # Works that are one paper: judged against the entry. Anything else (a book, a proceedings volume, a
 # journal, a dataset) only exists: an entry may well link its proceedings.
 PAPER_TYPES = frozenset({"journal-article", "proceedings-article", "book-chapter", "posted-content", "report",
@@ -138,6 +147,17 @@ def _full_title(item: dict[str, Any]) -> str:
     return f"{title} {subtitle}" if title.endswith(":") else f"{title}: {subtitle}"
 
 
+def names_document(item: dict[str, Any], number: str) -> bool:
+    """Whether a work is IEEE Xplore document `number`: its resource URL (`…/document/N/`) or a full-text link
+    (`…?arnumber=N`) names it."""
+    resource = item.get("resource")
+    primary = resource.get("primary") if isinstance(resource, dict) else None
+    urls = [primary.get("URL") if isinstance(primary, dict) else None]
+    urls += [link.get("URL") for link in item.get("link") or () if isinstance(link, dict)]
+    pattern = re.compile(rf"(?:/document/|arnumber=)0*{re.escape(number)}(?!\d)")
+    return any(isinstance(url, str) and pattern.search(url) for url in urls)
+
+
 def exists_elsewhere(doi: str, url: str | None, fetched_at: float) -> PaperMeta:
     """A DOI registered with another agency than Crossref (DataCite's arXiv and Zenodo DOIs): it exists."""
     return PaperMeta(source=SOURCE, title="", url=url or f"https://doi.org/{doi}", fetched_at=fetched_at)
@@ -196,13 +216,23 @@ class CrossrefSource(PaperSource):
         if doi is not None:
             return PaperRef(SOURCE, doi, url=url)
         pii = pii_in(url)
-        return PaperRef(SOURCE, _PII + pii, url=url) if pii else None
+        if pii:
+            return PaperRef(SOURCE, _PII + pii, url=url)
+        number = ieee_document(url)
+        return PaperRef(SOURCE, _IEEE + number, url=url) if number else None
+
+    def claim_ref(self, claim: Claim) -> PaperRef | None:
+        ref = self.ref(claim.url)
+        if ref is None or not ref.id.startswith(_IEEE):
+            return ref
+        return dataclasses.replace(ref, titles=tuple(dict.fromkeys(e.title for e in claim.entries
+                                                                    if e.is_paper and e.title)))
 
     def verdict(self, claim: Claim, meta: PaperMeta | None) -> Finding | Defer:
         if meta is None:
             ref = self.ref(claim.url)
-            if ref is None or ref.id.startswith(_PII):
-                return Defer.WEB  # a PII Crossref does not know says nothing: the page decides
+            if ref is None or ref.id.startswith((_PII, _IEEE)):
+                return Defer.WEB  # a PII or a document Crossref does not name says nothing: the page decides
             return Gone(f"DOI {ref.id} is not registered (doi.org)")
         if not meta.title:  # exists, and nothing more to judge
             return Exists(meta.url)
@@ -216,9 +246,11 @@ class CrossrefSource(PaperSource):
         return (await self.lookup_all([ref])).get(ref.id)
 
     async def lookup_all(self, refs: Sequence[PaperRef]) -> dict[str, PaperMeta | None]:
-        """DOI (or "pii:PII") -> paper; None: not registered (a DOI) or unknown to Crossref (a PII)."""
-        ids = list(dict.fromkeys(r.id for r in refs))
-        if not ids:
+        """DOI (or "pii:PII") -> paper; None: not registered (a DOI) or unknown to Crossref (a PII).
+        An IEEE document ("ieee:N") is in the answer only when a search by its entries' titles named it."""
+        documents = {r.id: r for r in refs if r.id.startswith(_IEEE)}
+        ids = [i for i in dict.fromkeys(r.id for r in refs) if i not in documents]
+        if not ids and not documents:
             return {}
         if self._client_for is None:
             raise SourceUnavailable(SOURCE, "offline: no network client")
@@ -238,14 +270,28 @@ class CrossrefSource(PaperSource):
             out.setdefault(pii, None)
         try:
             await self._handles([i for i in ids if not i.startswith(_PII) and i not in out], out)
+            for ref in documents.values():
+                if (found := await self._document(ref)) is not None:
+                    out[ref.id] = found
         except SourceUnavailable as exc:
             exc.partial = dict(out)
             raise
         return out
 
-    async def _works(self, filters: list[str], wanted: list[str], *, by_pii: bool) -> dict[str, PaperMeta | None]:
-        """One works-list request (a 429 is waited out once, in the host's pause): what it found among `wanted`."""
-        params = {"filter": ",".join(filters), "rows": str(len(filters))}
+    async def _document(self, ref: PaperRef) -> PaperMeta | None:
+        """The work an IEEE Xplore document is, searched by the titles of its entries (two at most)."""
+        number = ref.id[len(_IEEE):]
+        for title in ref.titles[:2]:
+            items = await self._list({"query.bibliographic": title, "filter": f"prefix:{IEEE_PREFIX}",
+                                      "rows": str(SEARCH_ROWS)})
+            item = next((i for i in items if names_document(i, number)), None)
+            meta = work_to_meta(item, self._clock()) if item is not None else None
+            if meta is not None:
+                return meta
+        return None
+
+    async def _list(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """One works-list request's items (a 429 is waited out once, in the host's pause)."""
         for attempt in (1, 2):
             answer = await self._ask(WORKS, params)
             if answer.status != 429 or attempt == 2:
@@ -254,6 +300,11 @@ class CrossrefSource(PaperSource):
         if items is None:
             why = {429: "rate limited (HTTP 429)", 200: "not a work list"}.get(answer.status, f"HTTP {answer.status}")
             raise SourceUnavailable(SOURCE, f"{HOST}: {why}")
+        return items
+
+    async def _works(self, filters: list[str], wanted: list[str], *, by_pii: bool) -> dict[str, PaperMeta | None]:
+        """One works-list request by DOI or PII: what it found among `wanted`."""
+        items = await self._list({"filter": ",".join(filters), "rows": str(len(filters))})
         now = self._clock()
         asked = set(wanted)
         out: dict[str, PaperMeta | None] = {}

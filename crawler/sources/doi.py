@@ -8,6 +8,11 @@ answers them in lower case) or ScienceDirect's PII from the URL forms publishers
 - link.springer.com: `/article|chapter|book|referenceworkentry|protocol/10.1007/...`, `/content/pdf/....pdf`;
 - www.sciencedirect.com: `/science/article/[abs/]pii/S...`, a PII, which Crossref knows as an alternative id.
 
+`ieee_document(url)` reads IEEE Xplore's document number ("arnumber"), which its URLs carry instead of a DOI:
+`/document/N`, `/abstract/document/N`, `/stamp/stamp.jsp?arnumber=N`, `/xpl/articleDetails.jsp?arnumber=N`,
+`/iel7/<publication>/<issue>/0N.pdf` (the number zero-padded to 8 digits). IEEE deposits each document with
+Crossref under its DOI with `resource.primary.URL` `https://ieeexplore.ieee.org/document/N/`.
+
 `10.5555/...` at ACM is ACM's placeholder for works without a registered DOI: it is not read as a DOI.
 
 `registration(client, doi)` asks `GET https://doi.org/api/handles/<doi>`, which answers
@@ -37,6 +42,11 @@ _DOI_PATH = re.compile(
 _SPRINGER_PATH = re.compile(
     r"^/(?:(?:article|chapter|book|referenceworkentry|protocol|content/pdf)/)?(10\.\d{4,9}/.+)$")
 _PII_PATH = re.compile(r"^/science/article/(?:abs/)?pii/([A-Za-z0-9]{10,20})$")
+_IEEE = frozenset({"ieeexplore.ieee.org"})
+_IEEE_PATH = re.compile(r"^/(?:abstract/)?document/(\d{3,10})(?:/|$)|^/iel\w*/\d+/\d+/0*(\d{3,10})\.pdf$")
+_IEEE_QUERY = re.compile(r"(?:^|&)arnumber=0*(\d{3,10})(?:&|$)")
+_IEEE_PAGES = frozenset({"/stamp/stamp.jsp", "/stampPDF/getPDF.jsp", "/xpl/articleDetails.jsp", "/xpls/abs_all.jsp",
+                         "/xpls/icp.jsp"})
 UNREGISTERED_PREFIXES = ("10.5555/",)  # ACM DL's placeholder for works that have no DOI
 
 
@@ -70,6 +80,19 @@ def pii_in(url: str) -> str | None:
     parts = web_parts(url) if "/pii/" in url else None
     found = _PII_PATH.match(parts[1].path) if parts is not None and parts[0] in _SCIENCEDIRECT else None
     return found.group(1).upper() if found else None
+
+
+def ieee_document(url: str) -> str | None:
+    """IEEE Xplore's document number in one of its URLs ("9609654"), or None (a journal's page, a search)."""
+    parts = web_parts(url) if "ieee" in url else None
+    if parts is None or parts[0] not in _IEEE:
+        return None
+    path = parts[1].path
+    found = _IEEE_PATH.match(path)
+    if found:
+        return found.group(1) or found.group(2)
+    found = _IEEE_QUERY.search(parts[1].query) if path in _IEEE_PAGES else None
+    return found.group(1) if found else None
 
 
 @dataclass(frozen=True)

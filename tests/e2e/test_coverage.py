@@ -21,28 +21,29 @@ LIST = """# Papers
 - [A PLOS Paper](https://doi.org/10.1371/journal.pone.0033693), Shankar Sadasivan, PLoS ONE 2012
 - [Hand Pose from Depth](https://ieeexplore.ieee.org/document/7410425), Ada Lovelace, ICCV 2015
 - [Code](https://github.com/o/r) and [write to us](mailto:list@example.org)
+- IEEE's journal: [TPAMI](https://ieeexplore.ieee.org/xpl/RecentIssue.jsp?punumber=34)
 """
 
 
 def test_each_link_is_classified_by_who_judges_it_before_and_now(tmp_path):
     (tmp_path / "owner__repo__README.md").write_text(LIST, encoding="utf-8")
     (one, total) = measure(tmp_path)
-    assert one.name == "owner/repo" and total.name == "total" and total.links == one.links == 13
+    assert one.name == "owner/repo" and total.name == "total" and total.links == one.links == 14
     assert dict(one.kinds) == {Kind.ANCHOR: 1, Kind.FILE: 2, Kind.REST: 3, Kind.OPENREVIEW: 2, Kind.DOI: 3,
-                               Kind.WALLED: 1, Kind.SCHEME: 1}
+                               Kind.IEEE: 1, Kind.WALLED: 1, Kind.SCHEME: 1}
     assert one.repeats == 1  # the arXiv page pasted under Deep Residual Learning
-    # Before: 3 in the repository, 2 OpenReview, ACM and the IEEE DOI (walled pages), IEEE Xplore, mailto, the
-    # pasted arXiv link. Now: the hashed OpenReview PDF (no id to ask), IEEE Xplore and mailto; without an
-    # account both OpenReview links too.
-    assert one.not_judged == {Rules.BEFORE: 10, Rules.ACCOUNT: 3, Rules.NO_ACCOUNT: 4}
+    # Before: 3 in the repository, 2 OpenReview, ACM and the IEEE DOI (walled pages), the IEEE document and the
+    # journal's page, mailto, the pasted arXiv link. Now: the hashed OpenReview PDF (no id to ask), the
+    # journal's page (walled, nothing to ask by) and mailto; without an account both OpenReview links too.
+    assert one.not_judged == {Rules.BEFORE: 11, Rules.ACCOUNT: 3, Rules.NO_ACCOUNT: 4}
 
 
 def test_the_command_prints_a_table_per_list_and_in_total(tmp_path, capsys):
     (tmp_path / "a__b__list.md").write_text(LIST, encoding="utf-8")
     assert main([str(tmp_path), "--json", str(tmp_path / "out.json")]) == 0
     out = capsys.readouterr().out
-    assert "| a/b list.md | 13 |" in out and "| **total** | 13 |" in out
-    assert "| 10 (76.9 %) | 3 (23.1 %) | 4 (30.8 %) |" in out
+    assert "| a/b list.md | 14 |" in out and "| **total** | 14 |" in out
+    assert "| 11 (78.6 %) | 3 (21.4 %) | 4 (28.6 %) |" in out
     figures = json.loads((tmp_path / "out.json").read_text())
-    assert figures[-1]["not_judged"] == {"before (1bd0498)": 10, "now, OpenReview account": 3, "now, no account": 4}
+    assert figures[-1]["not_judged"] == {"before (1bd0498)": 11, "now, OpenReview account": 3, "now, no account": 4}
     assert main([str(tmp_path / "nothing-here")]) == 2

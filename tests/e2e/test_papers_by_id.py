@@ -1,9 +1,9 @@
 """Whole runs over a list of OpenReview forum links and Springer, ACM, PLOS and Elsevier papers by DOI, with
-a table of contents, relative links and URLs pasted under a second entry, the services answering as they
-really do: OpenReview challenges anonymous reads and wants a login per API host (tests/fakes/openreview.py),
-Crossref keeps to its limits and 429s whoever does not, doi.org knows the DOIs of other agencies, ACM DL,
-ScienceDirect and Springer answer robots with a Cloudflare 403 (tests/fakes/crossref.py). Each run is one
-`Pipeline` on loopback (tests/fakes/web.py), outputs written.
+IEEE Xplore documents, a table of contents, relative links and URLs pasted under a second entry, the services
+answering as they really do: OpenReview challenges anonymous reads and wants a login per API host
+(tests/fakes/openreview.py), Crossref keeps to its limits and 429s whoever does not, doi.org knows the DOIs of
+other agencies, ACM DL, ScienceDirect, Springer and IEEE Xplore answer robots with a 403
+(tests/fakes/crossref.py). Each run is one `Pipeline` on loopback (tests/fakes/web.py), outputs written.
 
 Together they are the whole promise for such a list: with an account and a contact every OpenReview, DOI,
 anchor and relative link is judged right, within the request bounds; without the account OpenReview links
@@ -26,7 +26,7 @@ from crawler.pipeline import Job, Outcome, Pipeline
 from crawler.sources.crossref import CrossrefSource
 from crawler.sources.openreview import SIGN_IN, OpenReviewSource
 from crawler.store.cache import Store
-from tests.fakes.crossref import FakeCrossref, work
+from tests.fakes.crossref import FakeCrossref, ieee_work, work
 from tests.fakes.openreview import API1, API2, FakeOpenReview, Note
 from tests.fakes.web import FakeWeb, RoutingTransport
 
@@ -40,6 +40,7 @@ PLOS_TITLE = ("Methylphenidate Exposure Induces Dopamine Neuron Loss and Activat
               "Ganglia of Mice")
 ELSEVIER_TITLE = ("Human umbilical cord blood-derived mesenchymal stem cells improve neuropathology and cognitive "
                   "impairment in an Alzheimer's disease mouse model through modulation of neuroinflammation")
+IEEE_TITLE = "Spectral Widget Lattices for Image Recognition"
 WORDS = ("sparse", "graph", "widget", "kernel", "lattice", "spectral", "causal", "robust", "tensor", "manifold",
          "quantized", "latent", "adaptive", "contrastive", "stochastic", "neural", "bayesian", "hashing")
 
@@ -59,6 +60,7 @@ class World:
     pasted: dict[tuple[str, int], str]  # (url, line) -> status, for URLs written under two entries
     openreview_ids: dict[str, int]  # host -> ids that host was asked for first
     dois: int  # DOIs and PIIs on the list
+    ieee: int = 2  # IEEE Xplore links: one Crossref search each
 
 
 def build_world(api2_notes: int = 60, api1_notes: int = 55, dois: int = 70) -> World:
@@ -131,6 +133,12 @@ def build_world(api2_notes: int = 60, api1_notes: int = 55, dois: int = 70) -> W
           "broken")
     entry("https://doi.org/10.48550/arXiv.1706.03762", "Attention Is All You Need", "Ashish Vaswani, Noam Shazeer",
           "NeurIPS 2017", "ok")
+    # IEEE Xplore: a document found by its entry's title, and one no work Crossref finds names (its page, walled).
+    crossref.works.append(ieee_work("10.1109/cvpr46437.2021.00001", IEEE_TITLE, "9577001",
+                                    ("Ada Lovelace", "Alan Turing"), 2021))
+    entry("https://ieeexplore.ieee.org/document/9577001/", IEEE_TITLE, "Ada Lovelace, Alan Turing", "CVPR 2021", "ok")
+    entry("https://ieeexplore.ieee.org/abstract/document/9577002", "Quantized Hashing Nobody Indexed", "Ada Lovelace",
+          "ICIP 2021", "blocked")
     for i in range(dois):
         doi = f"10.1007/s99999-021-{i:05d}-X"
         crossref.works.append(work(doi, title_of(i, "Journals"), ("Mary Somerville", f"Ada Byron{i}")))
@@ -233,10 +241,12 @@ def test_every_openreview_and_doi_link_is_judged_right(web, tmp_path, make_setti
         assert fake.notes_requests[host] <= n / 50 + 2, (host, fake.notes_requests[host])
     assert all(len(ids) <= 50 for _, ids in fake.asked)
     assert fake.peak[API1] == fake.peak[API2] == 1 and fake.pages == 0
-    # Crossref: at most n/50 + 2 requests, each with mailto, none refused; no walled publisher asked.
+    # Crossref: at most n/50 + 2 requests for the DOIs and one search per IEEE Xplore link, each with mailto,
+    # none refused; no walled publisher asked but the IEEE document no search named.
     cr = w.crossref
-    assert len(cr.requests) <= w.dois / 50 + 2 and all(polite for _, polite, _, _ in cr.requests)
-    assert cr.refused == 0 and cr.walled_requests == []
+    assert len(cr.requests) <= w.dois / 50 + 2 + w.ieee and all(polite for _, polite, _, _ in cr.requests)
+    assert cr.refused == 0 and cr.walled_requests == ["ieeexplore.ieee.org/abstract/document/9577002"]
+    assert "10.1109/cvpr46437.2021.00001" in links["https://ieeexplore.ieee.org/document/9577001/"]["final_url"]
     assert sorted(cr.handles) == ["10.1007/s00000-000-0000-0", "10.48550/arxiv.1706.03762"]
 
     # The export has the abstracts and the venues the sources give.
@@ -257,7 +267,7 @@ def test_every_openreview_and_doi_link_is_judged_right(web, tmp_path, make_setti
         assert secret.encode() not in stored and secret not in caplog.text
     assert sum(PASSWORD.encode() in body for body in fake.bodies) == 2  # the two logins
     # Only the APIs were asked: no walled page, no archive for the links inside the repository (dead at once).
-    assert {r.host for r in web.requests} == {API1, API2, "api.crossref.org", "doi.org"}
+    assert {r.host for r in web.requests} == {API1, API2, "api.crossref.org", "doi.org", "ieeexplore.ieee.org"}
     assert not [r for r in web.requests if r.host not in (API1, API2)
                 and any(k.lower() == "authorization" for k in r.headers)]
 
@@ -345,4 +355,5 @@ def test_crossref_down_sends_doi_links_to_their_pages(web, tmp_path, make_settin
     acm = links[f"https://dl.acm.org/doi/abs/{ACM}"]
     assert acm["status"] == "blocked" and acm["http_status"] == 403  # the walled page, as before
     assert links[f"https://link.springer.com/article/{SPRINGER}"]["status"] == "blocked"
+    assert links["https://ieeexplore.ieee.org/document/9577001/"]["status"] == "blocked"
     assert any("crossref unavailable" in r.getMessage() for r in caplog.records)

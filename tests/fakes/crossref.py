@@ -5,9 +5,11 @@ Built from Crossref's published limits (its blog, 2025-11-05) and the recorded a
   works it knows among them (DOIs matched without regard to case, answered in lower case), likewise
   `filter=alternative-id:...`; its limits since 2025-12: list queries at most 3 a second, at most 3 at
   a time with `mailto` (the polite pool) and 1 without; over them, `429` with `Retry-After`;
+- `GET api.crossref.org/works?query.bibliographic=<title>&filter=prefix:P&rows=N`: the works of that prefix
+  sharing words with the title, most shared first (Crossref ranks by relevance);
 - `GET doi.org/api/handles/<doi>`: the handle of a registered DOI (Crossref's and other agencies'), or
   `404 {"responseCode": 100}`;
-- publishers that wall robots (ACM DL, ScienceDirect, Springer): a Cloudflare challenge page with 403.
+- publishers that wall robots (ACM DL, ScienceDirect, Springer, IEEE Xplore): a challenge page with 403.
 It records every request: when it came, whether it carried `mailto`, how many were in flight.
 """
 
@@ -27,7 +29,7 @@ FIXTURES = paths.FIXTURES / "crossref"
 WORKS = json.loads((FIXTURES / "works.json").read_text())
 LIST = json.loads((FIXTURES / "work-list.json").read_text())
 CHALLENGE_PAGE = (paths.FIXTURES / "neurips" / "challenge.html").read_bytes()
-WALLED = ("dl.acm.org", "www.sciencedirect.com", "link.springer.com")
+WALLED = ("dl.acm.org", "www.sciencedirect.com", "link.springer.com", "ieeexplore.ieee.org")
 PUBLIC_POOL = {"x-api-pool": "public", "x-concurrency-limit": "1", "x-rate-limit-interval": "1s",
                "x-rate-limit-limit": "5"}
 
@@ -45,6 +47,19 @@ def work(doi: str, title: str, authors: tuple[str, ...] = ("Ada Lovelace",), yea
         item["abstract"] = abstract
     if alternative:
         item["alternative-id"] = list(alternative)
+    return item
+
+
+def ieee_work(doi: str, title: str, number: str, authors: tuple[str, ...] = ("Ada Lovelace",), year: int = 2021,
+              kind: str = "proceedings-article", container: str = "2021 IEEE/CVF Conference on Tests") -> dict:
+    """An IEEE work as Crossref answers it (a recorded `/works/10.1109/tnse.2021.3126021`: `resource.primary.URL`
+    `https://ieeexplore.ieee.org/document/9609654/`, a `link` to `…/09609654.pdf?arnumber=9609654`)."""
+    item = work(doi, title, authors, year, kind, container)
+    item.update({"publisher": "IEEE", "member": "263",
+                 "resource": {"primary": {"URL": f"https://ieeexplore.ieee.org/document/{number}/"}},
+                 "link": [{"URL": f"http://xplorestaging.ieee.org/ielx7/1/2/{int(number):08d}.pdf?arnumber={number}",
+                           "content-type": "unspecified", "content-version": "vor",
+                           "intended-application": "similarity-checking"}]})
     return item
 
 
@@ -121,11 +136,20 @@ class FakeCrossref:
         alternatives = {f.split(":", 1)[1].lower() for f in filters if f.startswith("alternative-id:")}
         items = [w for w in self.works if w["DOI"].lower() in dois
                  or any(a.lower() in alternatives for a in w.get("alternative-id") or ())]
+        terms = (query.get("query.bibliographic") or [None])[0]
+        if terms is not None:
+            items = self._search(terms, {f.split(":", 1)[1] for f in filters if f.startswith("prefix:")})
         rows = int((query.get("rows") or ["20"])[0])
         body = json.loads(json.dumps(LIST["body"]))
         body["message"].update({"items": items[:rows], "total-results": len(items), "items-per-page": rows,
-                                "query": {"start-index": 0, "search-terms": None}})
+                                "query": {"start-index": 0, "search-terms": terms}})
         return Reply(200, json.dumps(body).encode(), {**headers, "Content-Type": "application/json"})
+
+    def _search(self, terms: str, prefixes: set[str]) -> list[dict]:
+        words = set(terms.lower().split())
+        shared = {w["DOI"]: len(words & set(" ".join(w["title"]).lower().split())) for w in self.works
+                  if not prefixes or w["DOI"].split("/")[0] in prefixes}
+        return sorted((w for w in self.works if shared.get(w["DOI"])), key=lambda w: -shared[w["DOI"]])
 
     # -- doi.org ----------------------------------------------------------------------------------------------
     def _handle_api(self, request: Request) -> Reply:

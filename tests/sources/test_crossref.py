@@ -16,9 +16,9 @@ from crawler.errors import SourceUnavailable
 from crawler.models import Entry, Link, LinkStatus, PaperMeta
 from crawler.net.pool import ClientPool
 from crawler.sources.base import Claim, Defer, PaperRef
-from crawler.sources.crossref import CrossrefSource, jats_text, spacing_asked, work_to_meta
-from crawler.sources.doi import doi_in, pii_in, read_handle
-from tests.fakes.crossref import WORKS, FakeCrossref, work
+from crawler.sources.crossref import CrossrefSource, jats_text, names_document, spacing_asked, work_to_meta
+from crawler.sources.doi import doi_in, ieee_document, pii_in, read_handle
+from tests.fakes.crossref import WORKS, FakeCrossref, ieee_work, work
 from tests.fakes.web import FakeWeb, RoutingTransport
 
 SPRINGER, ACM, CHAPTER = (next(w for w in WORKS if w["DOI"] == d) for d in (
@@ -52,10 +52,37 @@ def test_dois_in_publisher_urls(url: str, doi: str):
 
 @pytest.mark.parametrize("url", ["https://dl.acm.org/doi/10.5555/3295222.3295349",  # ACM's placeholder, no DOI
                                  "https://dl.acm.org/citation.cfm?id=3295349", "https://arxiv.org/abs/2010.10504",
-                                 "https://ieeexplore.ieee.org/document/9156610", "https://doi.org/",
+                                 "https://ieeexplore.ieee.org/xpl/RecentIssue.jsp?punumber=34", "https://doi.org/",
                                  "https://github.com/doi/10.1234", "ftp://doi.org/10.1000/x"])
 def test_urls_without_a_doi(url: str):
     assert doi_in(url) is None and CrossrefSource(None).ref(url) is None
+
+
+@pytest.mark.parametrize(("url", "number"), [
+    ("https://ieeexplore.ieee.org/document/8953615", "8953615"),
+    ("http://ieeexplore.ieee.org/document/8953615/", "8953615"),
+    ("https://ieeexplore.ieee.org/abstract/document/8953615/authors", "8953615"),
+    ("https://ieeexplore.ieee.org/stamp/stamp.jsp?tp=&arnumber=8953615", "8953615"),
+    ("http://ieeexplore.ieee.org/stamp/stamp.jsp?arnumber=8953615", "8953615"),
+    ("https://ieeexplore.ieee.org/xpl/articleDetails.jsp?arnumber=6909", "6909"),
+    ("https://ieeexplore.ieee.org/iel7/6488902/6930788/09609654.pdf", "9609654"),
+    ("https://ieeexplore.ieee.org/xpl/RecentIssue.jsp?punumber=34", None),  # a journal's page
+    ("https://ieeexplore.ieee.org/search/searchresult.jsp?queryText=x", None),
+    ("https://example.org/document/8953615", None),
+])
+def test_ieee_xplore_document_numbers(url: str, number: str | None):
+    assert ieee_document(url) == number
+    ref = CrossrefSource(None).ref(url)
+    assert (ref.id if ref else None) == (f"ieee:{number}" if number else None)
+
+
+def test_a_work_names_its_ieee_document_by_its_resource_or_a_link():
+    item = ieee_work("10.1109/tnse.2021.3126021", "Resource-constrained Federated Learning", "9609654")
+    assert names_document(item, "9609654")
+    assert not names_document(item, "960965") and not names_document(item, "19609654")
+    del item["resource"]
+    assert names_document(item, "9609654")  # `…/09609654.pdf?arnumber=9609654`
+    assert not names_document(work("10.1109/x.1", "T"), "9609654")
 
 
 def test_sciencedirect_piis():
@@ -157,6 +184,48 @@ def test_piis_are_found_by_alternative_id(web, make_settings):
     assert found["pii:S0000000000000000"] is None
 
 
+def search_all(web: FakeWeb, fake: FakeCrossref, refs: list[PaperRef], settings):
+    fake.install(web)
+
+    async def go():
+        routed = lambda limits: RoutingTransport(web.port, limits)  # noqa: E731
+        async with ClientPool(settings, transport_factory=routed) as pool:
+            source = CrossrefSource.from_settings(settings, pool)
+            return await source.lookup_all(refs), source
+
+    return asyncio.run(go())
+
+
+RESNET = ieee_work("10.1109/cvpr.2016.90", "Deep Residual Learning for Image Recognition", "7780459",
+                   ("Kaiming He", "Xiangyu Zhang", "Shaoqing Ren", "Jian Sun"), 2016)
+RESNET_OTHER = ieee_work("10.1109/tpami.2099.1", "Deep Residual Learning for Image Recognition Revisited", "9999999")
+
+
+def test_an_ieee_document_is_found_by_its_entrys_title_and_its_number(web, make_settings):
+    fake = FakeCrossref()
+    fake.works += [RESNET_OTHER, RESNET]
+    refs = [PaperRef("crossref", "ieee:7780459", titles=("Deep Residual Learning for Image Recognition",)),
+            PaperRef("crossref", "ieee:1234567", titles=("Deep Residual Learning for Image Recognition",)),
+            PaperRef("crossref", "ieee:7654321")]  # no titled entry: nothing to search by
+    found, source = search_all(web, fake, refs, make_settings(contact="mailto:lists@example.org"))
+    assert found["ieee:7780459"].title == "Deep Residual Learning for Image Recognition"
+    assert found["ieee:7780459"].url == "https://doi.org/10.1109/cvpr.2016.90" and found["ieee:7780459"].year == 2016
+    # A document no work names is left unsettled (its page is checked as before), never "not registered".
+    assert set(found) == {"ieee:7780459"} and fake.handles == []
+    assert len(fake.requests) == 2 and source.requests_sent == 2
+    assert all("query.bibliographic=Deep+Residual" in q and "filter=prefix%3A10.1109" in q and "mailto=" in q
+               for *_, q in fake.requests)
+
+
+def test_an_ieee_document_is_searched_by_a_second_entrys_title_when_the_first_does_not_name_it(web, make_settings):
+    fake = FakeCrossref()
+    fake.works += [RESNET]
+    refs = [PaperRef("crossref", "ieee:7780459", titles=("Attention Is All You Need", "Deep Residual Learning",
+                                                          "A third title is never searched"))]
+    found, _ = search_all(web, fake, refs, make_settings())
+    assert found["ieee:7780459"].year == 2016 and len(fake.requests) == 2
+
+
 def test_a_429_is_waited_out_once(web, make_settings):
     fake = FakeCrossref(refuse_next=1)
     found, source = ask_all(web, fake, ["10.1145/3027385.3027428"], make_settings())
@@ -198,4 +267,8 @@ def test_verdicts():
     assert elsewhere.status is LinkStatus.OK and elsewhere.final_url == "https://zenodo.org/records/1"
     pii = Claim("k", "https://www.sciencedirect.com/science/article/pii/S0000000000000000", (entry,))
     assert source.verdict(pii, None) is Defer.WEB  # unknown to Crossref is not gone: the page decides
+    ieee = Claim("k", "https://ieeexplore.ieee.org/document/7780459", (entry,))
+    assert source.claim_ref(ieee) == PaperRef("crossref", "ieee:7780459", url=ieee.url, titles=(entry.title,))
+    assert source.verdict(ieee, None) is Defer.WEB and source.unsettled(ieee, source.claim_ref(ieee), None) is Defer.WEB
+    assert verdict(ieee, work_to_meta(RESNET, 1.0)).status is LinkStatus.WRONG_PAPER  # that number is ResNet
     assert source.unsettled(claim, PaperRef("crossref", "x"), "down") is Defer.WEB
