@@ -254,29 +254,29 @@ class CrossrefSource(PaperSource):
             return {}
         if self._client_for is None:
             raise SourceUnavailable(SOURCE, "offline: no network client")
-        # A comma would end a DOI inside the filter: such DOIs are asked of doi.org alone.
-        dois = [i for i in ids if not i.startswith(_PII) and "," not in i]
-        piis = [i for i in ids if i.startswith(_PII)]
         out: dict[str, PaperMeta | None] = {}
         try:
-            for batch in _chunks(dois, BATCH):
-                out.update(await self._works([f"doi:{d}" for d in batch], batch, by_pii=False))
-            for batch in _chunks(piis, BATCH):
-                out.update(await self._works([f"alternative-id:{p[len(_PII):]}" for p in batch], batch, by_pii=True))
-        except SourceUnavailable as exc:
-            exc.partial = dict(out)
-            raise
-        for pii in piis:
-            out.setdefault(pii, None)
-        try:
-            await self._handles([i for i in ids if not i.startswith(_PII) and i not in out], out)
+            await self._by_ids(ids, out)
             for ref in documents.values():
                 if (found := await self._document(ref)) is not None:
                     out[ref.id] = found
         except SourceUnavailable as exc:
-            exc.partial = dict(out)
+            exc.partial = dict(out)  # what was settled before Crossref (or doi.org) stopped answering
             raise
         return out
+
+    async def _by_ids(self, ids: list[str], out: dict[str, PaperMeta | None]) -> None:
+        """DOIs and PIIs through the works list, 50 a request; then the DOIs it does not know through doi.org."""
+        # A comma would end a DOI inside the filter: such DOIs are asked of doi.org alone.
+        dois = [i for i in ids if not i.startswith(_PII) and "," not in i]
+        piis = [i for i in ids if i.startswith(_PII)]
+        for batch in _chunks(dois, BATCH):
+            out.update(await self._works([f"doi:{d}" for d in batch], batch, by_pii=False))
+        for batch in _chunks(piis, BATCH):
+            out.update(await self._works([f"alternative-id:{p[len(_PII):]}" for p in batch], batch, by_pii=True))
+        for pii in piis:
+            out.setdefault(pii, None)
+        await self._handles([i for i in ids if not i.startswith(_PII) and i not in out], out)
 
     async def _document(self, ref: PaperRef) -> PaperMeta | None:
         """The work an IEEE Xplore document is, searched by the titles of its entries (two at most)."""
