@@ -82,7 +82,8 @@ def _replace_url(line: str, old: str, new: str) -> str:
     def whole(start: int) -> bool:  # not part of a longer URL (an archive's copy ends with it), not code
         end = start + len(old)
         longer = end < len(line) and re.match(r"[\w/%.#?=&-]", line[end])
-        inside = start > 0 and re.match(r"[\w/%.#?=&:@-]", line[start - 1])
+        token = line[max(line.rfind(c, 0, start) for c in " \t(<[\"'") + 1 : start]
+        inside = "://" in token  # `…/web/2020/http://a.org/p`, `?url=https://…`; not `Paper:https://…`
         return not longer and not inside and not any(a <= start < b for a, b in code)
 
     hits = [m.start() for m in re.finditer(re.escape(old), line) if whole(m.start())]

@@ -382,8 +382,17 @@ def judge_paper(entry: Entry, meta: PaperMeta) -> PaperJudgement:
     evidence = _Evidence(entry, meta, title_score(entry.title, meta.title), _authors(entry, meta),
                          year_agrees(entry.year, meta, arxiv_later=None))
     same, reason = _decide(evidence)
-    return PaperJudgement(same, same and evidence.score < CLOSE, evidence.score, evidence.matched,
-                          evidence.year_ok, reason)
+    changed = same and evidence.score < CLOSE and not _subtitle_apart(entry.title, meta.title)
+    return PaperJudgement(same, changed, evidence.score, evidence.matched, evidence.year_ok, reason)
+
+
+def _subtitle_apart(a: str, b: str) -> bool:
+    """One title is the other without its subtitle ("Sponge Examples" / "Sponge Examples: Energy-Latency
+    Attacks on Neural Networks"): the same title written short, not a changed one."""
+    if ":" not in a + b:
+        return False
+    return bool(title_words(a)) and (title_words(a) == title_words(b.split(":", 1)[0])
+                                     or title_words(b) == title_words(a.split(":", 1)[0]))
 
 
 @dataclass(frozen=True)

@@ -148,16 +148,23 @@ def suggestions(outcome: Outcome, changes: Sequence[ListChange]) -> list[Suggest
         if fix is None:
             continue
         target, reason = fix
-        lines_done: set[tuple[str, int]] = set()  # a URL written twice on a line: one suggestion for the line
+        by_line: dict[tuple[str, int], list[Link]] = {}  # the URL written twice on a line: one suggestion
         for link in outcome.parsed.links:
-            doc = docs.get(link.file)
-            if doc is None or link.is_empty or url_key(link.url) != row.key or (link.file, link.line) in lines_done:
-                continue
-            lines_done.add((link.file, link.line))
-            one = ParsedList(links=(link,), entries=(), file=link.file)
-            after = rewrite.apply(doc.text, one, Enrichment(), redirects={link.url: target})
-            out += _line_change(doc, link.line, after, paths, reason)
+            if link.file in docs and not link.is_empty and url_key(link.url) == row.key:
+                by_line.setdefault((link.file, link.line), []).append(link)
+        for (file, line), links in by_line.items():
+            doc = docs[file]
+            moved = {lk.url: _with_fragment(lk.url, target) for lk in links}
+            after = rewrite.apply(doc.text, ParsedList(links=tuple(links), entries=(), file=file), Enrichment(),
+                                  redirects=moved)
+            out += _line_change(doc, line, after, paths, reason)
     return sorted(out, key=lambda s: (s.file, s.line))
+
+
+def _with_fragment(url: str, target: str) -> str:
+    """`target` keeping the section `url` pointed at (`…/p#x` moved to `…/new` is `…/new#x`)."""
+    fragment = urlsplit(url).fragment
+    return f"{target}#{fragment}" if fragment and "#" not in target else target
 
 
 def _fix(row: LinkRow) -> tuple[str, str] | None:

@@ -260,13 +260,15 @@ class CrossrefSource(PaperSource):
             for ref in documents.values():
                 if (found := await self._document(ref)) is not None:
                     out[ref.id] = found
+            # doi.org last: when it fails (its own scope), Crossref's answers above are settled all the same.
+            await self._handles([i for i in ids if not i.startswith(_PII) and i not in out], out)
         except SourceUnavailable as exc:
             exc.partial = dict(out)  # what was settled before Crossref (or doi.org) stopped answering
             raise
         return out
 
     async def _by_ids(self, ids: list[str], out: dict[str, PaperMeta | None]) -> None:
-        """DOIs and PIIs through the works list, 50 a request; then the DOIs it does not know through doi.org."""
+        """DOIs and PIIs through the works list, 50 a request (a PII it does not know: None)."""
         # A comma would end a DOI inside the filter: such DOIs are asked of doi.org alone.
         dois = [i for i in ids if not i.startswith(_PII) and "," not in i]
         piis = [i for i in ids if i.startswith(_PII)]
@@ -276,7 +278,6 @@ class CrossrefSource(PaperSource):
             out.update(await self._works([f"alternative-id:{p[len(_PII):]}" for p in batch], batch, by_pii=True))
         for pii in piis:
             out.setdefault(pii, None)
-        await self._handles([i for i in ids if not i.startswith(_PII) and i not in out], out)
 
     async def _document(self, ref: PaperRef) -> PaperMeta | None:
         """The work an IEEE Xplore document is, searched by the titles of its entries (two at most)."""

@@ -46,7 +46,7 @@ _IEEE = frozenset({"ieeexplore.ieee.org"})
 _IEEE_PATH = re.compile(r"^/(?:abstract/)?document/(\d{3,10})(?:/|$)|^/iel\w*/\d+/\d+/0*(\d{3,10})\.pdf$")
 _IEEE_QUERY = re.compile(r"(?:^|&)arnumber=0*(\d{3,10})(?:&|$)")
 _IEEE_PAGES = frozenset({"/stamp/stamp.jsp", "/stampPDF/getPDF.jsp", "/xpl/articleDetails.jsp", "/xpls/abs_all.jsp",
-                         "/xpls/icp.jsp"})
+                         "/xpls/icp.jsp", "/xpl/freeabs_all.jsp", "/xpl/abstractAuthors.jsp"})
 UNREGISTERED_PREFIXES = ("10.5555/",)  # ACM DL's placeholder for works that have no DOI
 
 

@@ -236,7 +236,11 @@ class Gateway(Verifier):
         return out
 
     async def _lookup(self, refs: list[PaperRef], *, ask: bool = True) -> dict[str, PaperMeta | None]:
-        by_id = {r.id: r for r in refs}
+        by_id: dict[str, PaperRef] = {}
+        for ref in refs:  # one URL's forms under several entries: a title search tries each entry's title
+            seen = by_id.get(ref.id)
+            titles = ref.titles if seen is None else tuple(dict.fromkeys(seen.titles + ref.titles))
+            by_id[ref.id] = replace(ref, titles=titles)
 
         async def lookup_all(ids: list[str]) -> Mapping[str, PaperMeta | None]:
             return await self.source.lookup_all([by_id[i] for i in ids])

@@ -121,10 +121,15 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(name for name in names if name)
 
 
+def _joined(value: Any) -> str:
+    """A list of strings (API 2's `invitations`) as one text."""
+    return " ".join(v for v in value if isinstance(v, str)) if isinstance(value, list) else _text(value)
+
+
 def _year(note: dict[str, Any], venue: str, venueid: str) -> int | None:
     """The venue's year, from the venue, its id or the note's invitations ("ICLR.cc/2020/Conference/-/...");
     else the year of the note's dates, which may be the year before the venue's (submission, review)."""
-    named = (venue, venueid, _text(note.get("domain")), _text(note.get("invitation")), _text(note.get("invitations")))
+    named = (venue, venueid, _text(note.get("domain")), _text(note.get("invitation")), _joined(note.get("invitations")))
     for text in named:
         found = _YEAR.search(text)
         if found:

@@ -120,6 +120,16 @@ def test_a_url_written_twice_on_a_line_moves_at_both_places_but_not_inside_code_
     assert rewrite.apply(moved, parse_list(moved), Enrichment(), redirects={old: new}) == moved
 
 
+@pytest.mark.parametrize("written", ["- Paper B. Paper:{u}", "- <a href={u}>pdf</a>", "- 论文 A 代码:{u}",
+                                     "- 论文{u}", "- [p]({u}) and a copy at https://web.archive.org/web/2020/{u}"])
+def test_a_moved_url_is_rewritten_after_any_text_but_not_inside_another_url(written):
+    old, new = "https://old.org/p", "https://new.org/p"
+    text = written.format(u=old) + "\n"
+    moved = rewrite.apply(text, parse_list(text), Enrichment(), redirects={old: new})
+    archived = "https://web.archive.org/web/2020/"
+    assert moved == text.replace(old, new).replace(archived + new, archived + old)
+
+
 def test_list_changed_during_the_run_is_not_overwritten(tmp_path):
     lst = tmp_path / "list.md"
     lst.write_text("- [[paper]]()\n")

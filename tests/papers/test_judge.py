@@ -374,3 +374,15 @@ def test_a_title_judged_against_itself_is_the_same_unchanged_paper(title, author
     j = judge_paper(raw_entry(title, title), arxiv(title, tuple(authors)))
     if j.title_score >= ACCEPT:
         assert j.same and not j.title_changed
+
+
+@pytest.mark.parametrize(("listed", "source"), [
+    ("Sponge Examples", "Sponge Examples: Energy-Latency Attacks on Neural Networks"),
+    ("Sponge Examples: Energy-Latency Attacks on Neural Networks", "Sponge Examples"),
+])
+def test_a_title_written_without_its_subtitle_is_the_same_title_not_a_changed_one(listed, source):
+    meta = PaperMeta("crossref", source, "https://doi.org/10.1/x", authors=("Ilia Shumailov",), year=2021)
+    judged = judge_paper(entry(f"- [{listed}](https://doi.org/10.1/x), Ilia Shumailov, 2021"), meta)
+    assert judged.same and not judged.title_changed
+    other = judge_paper(entry("- [Sponge Sandwiches](https://doi.org/10.1/x), Ilia Shumailov, 2021"), meta)
+    assert other.title_changed or not other.same  # a different main title is still a change

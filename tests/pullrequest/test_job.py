@@ -329,6 +329,22 @@ def test_a_line_that_names_a_url_twice_gets_one_suggestion_that_moves_both():
         [("lists/l.md", 1, text.rstrip("\n"), "- A [x](https://b.org/p) and [y](https://b.org/p)")]
 
 
+def test_a_moved_page_and_its_section_on_one_line_both_move_keeping_the_section():
+    from crawler.listfile import rewrite
+    from crawler.listfile.parse import parse_list
+    from crawler.models import Enrichment, ParsedList
+    from crawler.pullrequest.job import _with_fragment
+
+    assert _with_fragment("https://a.org/p#x", "https://b.org/p") == "https://b.org/p#x"
+    assert _with_fragment("https://a.org/p#x", "https://b.org/p#top") == "https://b.org/p#top"
+    assert _with_fragment("https://a.org/p", "https://b.org/p") == "https://b.org/p"
+    text = "- A [paper](https://a.org/p) and [its section 3](https://a.org/p#x)\n"
+    links = parse_list(text).links
+    moved = {lk.url: _with_fragment(lk.url, "https://b.org/p") for lk in links}
+    after = rewrite.apply(text, ParsedList(links=links, entries=()), Enrichment(), redirects=moved)
+    assert after == "- A [paper](https://b.org/p) and [its section 3](https://b.org/p#x)\n"
+
+
 def test_the_headings_a_pull_request_changes_are_its_anchors_added_or_removed_and_those_on_changed_lines():
     from crawler.listfile.parse import parse_list
     from crawler.pullrequest.gitdiff import ListChange

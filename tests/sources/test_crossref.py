@@ -65,6 +65,7 @@ def test_urls_without_a_doi(url: str):
     ("https://ieeexplore.ieee.org/stamp/stamp.jsp?tp=&arnumber=8953615", "8953615"),
     ("http://ieeexplore.ieee.org/stamp/stamp.jsp?arnumber=8953615", "8953615"),
     ("https://ieeexplore.ieee.org/xpl/articleDetails.jsp?arnumber=6909", "6909"),
+    ("http://ieeexplore.ieee.org/xpl/freeabs_all.jsp?arnumber=4767596", "4767596"),
     ("https://ieeexplore.ieee.org/iel7/6488902/6930788/09609654.pdf", "9609654"),
     ("https://ieeexplore.ieee.org/xpl/RecentIssue.jsp?punumber=34", None),  # a journal's page
     ("https://ieeexplore.ieee.org/search/searchresult.jsp?queryText=x", None),
@@ -272,3 +273,58 @@ def test_verdicts():
     assert source.verdict(ieee, None) is Defer.WEB and source.unsettled(ieee, source.claim_ref(ieee), None) is Defer.WEB
     assert verdict(ieee, work_to_meta(RESNET, 1.0)).status is LinkStatus.WRONG_PAPER  # that number is ResNet
     assert source.unsettled(claim, PaperRef("crossref", "x"), "down") is Defer.WEB
+
+
+def judge_claims(web: FakeWeb, fake: FakeCrossref, claims: list[Claim], settings, db) -> dict[str, LinkStatus]:
+    from crawler.sources.base import SourceStates
+    from crawler.sources.gateway import Gateway
+    from crawler.store.cache import Store
+
+    fake.install(web)
+
+    async def go():
+        routed = lambda limits: RoutingTransport(web.port, limits)  # noqa: E731
+        async with ClientPool(settings, transport_factory=routed) as pool:
+            with Store(db) as store:
+                gateway = Gateway(CrossrefSource.from_settings(settings, pool), store, SourceStates(), now=1.0,
+                                  max_age=3600.0)
+                found = await gateway.verify_all(claims)
+        return {key: result.status for key, result in found.results.items()}, found.to_web
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_two_forms_of_one_ieee_document_under_two_entries_are_each_judged_whichever_comes_first(
+        web, make_settings, tmp_path, order):
+    resnet = Entry(line=3, section="", title="Deep Residual Learning for Image Recognition", venue="CVPR", year=2016,
+                   links=(Link(url="https://ieeexplore.ieee.org/document/7780459", label="paper", line=3),))
+    other = Entry(line=4, section="", title="Attention Is All You Need", venue="NeurIPS", year=2017,
+                  links=(Link(url="https://ieeexplore.ieee.org/abstract/document/7780459", label="paper", line=4),))
+    claims = [Claim(e.links[0].url, e.links[0].url, (e,)) for e in (resnet, other)][::order]
+    fake = FakeCrossref()
+    fake.works += [RESNET]
+    statuses, to_web = judge_claims(web, fake, claims, make_settings(), tmp_path / "cache.db")
+    # The two refs share the document's id: the search tries both entries' titles, and ResNet's names it.
+    assert statuses == {resnet.links[0].url: LinkStatus.OK, other.links[0].url: LinkStatus.WRONG_PAPER}
+    assert to_web == set()
+
+
+def test_doi_org_down_still_leaves_the_ieee_documents_crossref_names_settled(web, make_settings):
+    fake = FakeCrossref(handles_down=True)
+    fake.works += [RESNET]
+    refs = [PaperRef("crossref", "10.9999/unknown.1"),
+            PaperRef("crossref", "ieee:7780459", titles=("Deep Residual Learning for Image Recognition",))]
+    fake.install(web)
+
+    async def go():
+        routed = lambda limits: RoutingTransport(web.port, limits)  # noqa: E731
+        async with ClientPool(make_settings(), transport_factory=routed) as pool:
+            try:
+                return await CrossrefSource.from_settings(make_settings(), pool).lookup_all(refs)
+            except SourceUnavailable as exc:
+                return exc
+
+    answer = asyncio.run(go())
+    assert isinstance(answer, SourceUnavailable) and answer.scope == "doi.org"
+    assert set(answer.partial) == {"ieee:7780459"} and answer.partial["ieee:7780459"].year == 2016

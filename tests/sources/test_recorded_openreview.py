@@ -122,6 +122,15 @@ def test_the_year_is_the_venues_even_where_the_note_names_none():
     assert note_to_meta(note, 0.0).year == 2020
 
 
+def test_api_2s_invitations_list_names_the_year_when_nothing_else_does():
+    note = recorded_note("v2/iclr-2024/notes-accepted.json", "rhgIgTSSxW")
+    assert isinstance(note["invitations"], list) and any("2024" in i for i in note["invitations"])
+    bare = {**note, "content": {k: v for k, v in note["content"].items() if k not in ("venue", "venueid")}}
+    dates = ("domain", "cdate", "mdate", "tcdate", "tmdate", "pdate", "odate")
+    bare = {k: v for k, v in bare.items() if k not in dates}
+    assert note_to_meta(bare, 0.0).year == 2024
+
+
 def test_comments_and_decisions_in_a_forum_are_not_the_paper():
     source = OpenReviewSource(None)
     forum = "https://openreview.net/forum?id=ryxyCeHtPB"
