@@ -134,15 +134,17 @@ def test_handle_answers():
 # --- against the fake ------------------------------------------------------------------------------------------
 
 
-def ask_all(web: FakeWeb, fake: FakeCrossref, ids: list[str], settings):
+def ask_all(web: FakeWeb, fake: FakeCrossref, wanted: list[str | PaperRef], settings):
+    """lookup_all on refs (a string: a DOI or "pii:…" ref) against the fake: (answer or SourceUnavailable, source)."""
     fake.install(web)
+    refs = [w if isinstance(w, PaperRef) else PaperRef("crossref", w) for w in wanted]
 
     async def go():
         routed = lambda limits: RoutingTransport(web.port, limits)  # noqa: E731
         async with ClientPool(settings, transport_factory=routed) as pool:
             source = CrossrefSource.from_settings(settings, pool)
             try:
-                return await source.lookup_all([PaperRef("crossref", i) for i in ids]), source
+                return await source.lookup_all(refs), source
             except SourceUnavailable as exc:
                 return exc, source
 
@@ -185,18 +187,6 @@ def test_piis_are_found_by_alternative_id(web, make_settings):
     assert found["pii:S0000000000000000"] is None
 
 
-def search_all(web: FakeWeb, fake: FakeCrossref, refs: list[PaperRef], settings):
-    fake.install(web)
-
-    async def go():
-        routed = lambda limits: RoutingTransport(web.port, limits)  # noqa: E731
-        async with ClientPool(settings, transport_factory=routed) as pool:
-            source = CrossrefSource.from_settings(settings, pool)
-            return await source.lookup_all(refs), source
-
-    return asyncio.run(go())
-
-
 RESNET = ieee_work("10.1109/cvpr.2016.90", "Deep Residual Learning for Image Recognition", "7780459",
                    ("Kaiming He", "Xiangyu Zhang", "Shaoqing Ren", "Jian Sun"), 2016)
 RESNET_OTHER = ieee_work("10.1109/tpami.2099.1", "Deep Residual Learning for Image Recognition Revisited", "9999999")
@@ -208,7 +198,7 @@ def test_an_ieee_document_is_found_by_its_entrys_title_and_its_number(web, make_
     refs = [PaperRef("crossref", "ieee:7780459", titles=("Deep Residual Learning for Image Recognition",)),
             PaperRef("crossref", "ieee:1234567", titles=("Deep Residual Learning for Image Recognition",)),
             PaperRef("crossref", "ieee:7654321")]  # no titled entry: nothing to search by
-    found, source = search_all(web, fake, refs, make_settings(contact="mailto:lists@example.org"))
+    found, source = ask_all(web, fake, refs, make_settings(contact="mailto:lists@example.org"))
     assert found["ieee:7780459"].title == "Deep Residual Learning for Image Recognition"
     assert found["ieee:7780459"].url == "https://doi.org/10.1109/cvpr.2016.90" and found["ieee:7780459"].year == 2016
     # A document no work names is left unsettled (its page is checked as before), never "not registered".
@@ -223,7 +213,7 @@ def test_an_ieee_document_is_searched_by_a_second_entrys_title_when_the_first_do
     fake.works += [RESNET]
     refs = [PaperRef("crossref", "ieee:7780459", titles=("Attention Is All You Need", "Deep Residual Learning",
                                                           "A third title is never searched"))]
-    found, _ = search_all(web, fake, refs, make_settings())
+    found, _ = ask_all(web, fake, refs, make_settings())
     assert found["ieee:7780459"].year == 2016 and len(fake.requests) == 2
 
 
@@ -315,16 +305,6 @@ def test_doi_org_down_still_leaves_the_ieee_documents_crossref_names_settled(web
     fake.works += [RESNET]
     refs = [PaperRef("crossref", "10.9999/unknown.1"),
             PaperRef("crossref", "ieee:7780459", titles=("Deep Residual Learning for Image Recognition",))]
-    fake.install(web)
-
-    async def go():
-        routed = lambda limits: RoutingTransport(web.port, limits)  # noqa: E731
-        async with ClientPool(make_settings(), transport_factory=routed) as pool:
-            try:
-                return await CrossrefSource.from_settings(make_settings(), pool).lookup_all(refs)
-            except SourceUnavailable as exc:
-                return exc
-
-    answer = asyncio.run(go())
+    answer, _ = ask_all(web, fake, refs, make_settings())
     assert isinstance(answer, SourceUnavailable) and answer.scope == "doi.org"
     assert set(answer.partial) == {"ieee:7780459"} and answer.partial["ieee:7780459"].year == 2016
