@@ -17,7 +17,7 @@ is. So a link with a DOI is judged without fetching the publisher's page:
 - the abstract, where the publisher deposited one, is JATS XML: read as text with an HTML parser;
 - a work's `subtitle` is part of its title (ACM deposits "Title" and "Subtitle" apart): "Title: Subtitle";
 - IEEE Xplore walls robots (418/403) and its URLs carry a document number, not a DOI (crawler.sources.doi).
-  Such a link is found by its entry's title: `GET /works?query.bibliographic=<title>&filter=prefix:10.1109`,
+  Such a link is found by its entry's title among IEEE's works, `GET /prefixes/10.1109/works?query.bibliographic=`,
   and the work whose `resource.primary.URL` (or a `link`) names that document number is the paper at the
   link, judged like any other. When no work found names it (no titled entry, another version's number, a
   title Crossref ranks elsewhere) nothing is claimed: the page is checked as before.
@@ -54,11 +54,11 @@ if TYPE_CHECKING:
 
 SOURCE = "crossref"
 WORKS = "https://api.crossref.org/works"
+IEEE_WORKS = "https://api.crossref.org/prefixes/10.1109/works"  # the works of IEEE's DOI prefix
 HOST = "api.crossref.org"
 BATCH = 50  # DOIs a request (aspero-crossref sends 50)
 _PII = "pii:"
 _IEEE = "ieee:"
-IEEE_PREFIX = "10.1109"  # IEEE's DOI prefix
 SEARCH_ROWS = 5  # works a title search returns: the document is among the first when the title is its own
 # Works that are one paper: judged against the entry. Anything else (a book, a proceedings volume, a
 # journal, a dataset) only exists: an entry may well link its proceedings.
@@ -283,20 +283,25 @@ class CrossrefSource(PaperSource):
         """The work an IEEE Xplore document is, searched by the titles of its entries (two at most)."""
         number = ref.id[len(_IEEE):]
         for title in ref.titles[:2]:
-            items = await self._list({"query.bibliographic": title, "filter": f"prefix:{IEEE_PREFIX}",
-                                      "rows": str(SEARCH_ROWS)})
+            # A search Crossref refuses (400: a title it cannot parse) says nothing of the others.
+            items = await self._list({"query.bibliographic": title, "rows": str(SEARCH_ROWS)}, url=IEEE_WORKS,
+                                     refused=(400,))
             item = next((i for i in items if names_document(i, number)), None)
             meta = work_to_meta(item, self._clock()) if item is not None else None
             if meta is not None:
                 return meta
         return None
 
-    async def _list(self, params: dict[str, str]) -> list[dict[str, Any]]:
-        """One works-list request's items (a 429 is waited out once, in the host's pause)."""
+    async def _list(self, params: dict[str, str], *, url: str = WORKS,
+                    refused: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+        """One works-list request's items (a 429 is waited out once, in the host's pause); none when its status
+        is one of `refused`."""
         for attempt in (1, 2):
-            answer = await self._ask(WORKS, params)
+            answer = await self._ask(url, params)
             if answer.status != 429 or attempt == 2:
                 break
+        if answer.status in refused:
+            return []
         items = read_works(answer) if answer.status == 200 else None
         if items is None:
             why = {429: "rate limited (HTTP 429)", 200: "not a work list"}.get(answer.status, f"HTTP {answer.status}")

@@ -5,8 +5,8 @@ Built from Crossref's published limits (its blog, 2025-11-05) and the recorded a
   works it knows among them (DOIs matched without regard to case, answered in lower case), likewise
   `filter=alternative-id:...`; its limits since 2025-12: list queries at most 3 a second, at most 3 at
   a time with `mailto` (the polite pool) and 1 without; over them, `429` with `Retry-After`;
-- `GET api.crossref.org/works?query.bibliographic=<title>&filter=prefix:P&rows=N`: the works of that prefix
-  sharing words with the title, most shared first (Crossref ranks by relevance);
+- `GET api.crossref.org/prefixes/<P>/works?query.bibliographic=<title>&rows=N`: the works of that prefix
+  sharing words with the title, most shared first (Crossref ranks by relevance); `400` for an empty query;
 - `GET doi.org/api/handles/<doi>`: the handle of a registered DOI (Crossref's and other agencies'), or
   `404 {"responseCode": 100}`;
 - publishers that wall robots (ACM DL, ScienceDirect, Springer, IEEE Xplore): a challenge page with 403.
@@ -101,7 +101,7 @@ class FakeCrossref:
     # -- api.crossref.org ---------------------------------------------------------------------------------
     def _works(self, request: Request) -> Reply:
         parts = urlsplit(request.path)
-        query = parse_qs(parts.query)
+        query = parse_qs(parts.query, keep_blank_values=True)
         polite = bool(query.get("mailto"))
         with self._lock:
             t = self.now()
@@ -123,22 +123,28 @@ class FakeCrossref:
                 return Reply(429, b"Too Many Requests", {**pool, "Content-Type": "text/plain", "Retry-After": "1"})
             if self.down:
                 return Reply(503, b"<html><title>503 Service Unavailable</title></html>", {"Content-Type": "text/html"})
-            if parts.path != "/works":
+            prefix = parts.path.removeprefix("/prefixes/").removesuffix("/works") if parts.path.startswith(
+                "/prefixes/") else None
+            if parts.path != "/works" and not (prefix and parts.path == f"/prefixes/{prefix}/works"):
                 return Reply(404, b"Resource not found.", {**pool, "Content-Type": "text/plain"})
-            return self._list(query, pool)
+            return self._list(query, pool, prefix)
         finally:
             with self._lock:
                 self._in_flight -= 1
 
-    def _list(self, query: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+    def _list(self, query: dict[str, list[str]], headers: dict[str, str], prefix: str | None = None) -> Reply:
         filters = [f for v in query.get("filter", []) for f in v.split(",") if f]
         dois = {f.split(":", 1)[1].lower() for f in filters if f.startswith("doi:")}
         alternatives = {f.split(":", 1)[1].lower() for f in filters if f.startswith("alternative-id:")}
         items = [w for w in self.works if w["DOI"].lower() in dois
                  or any(a.lower() in alternatives for a in w.get("alternative-id") or ())]
         terms = (query.get("query.bibliographic") or [None])[0]
-        if terms is not None:
-            items = self._search(terms, {f.split(":", 1)[1] for f in filters if f.startswith("prefix:")})
+        if "query.bibliographic" in query and not (terms or "").strip():
+            return Reply(400, json.dumps({"status": "failed", "message-type": "validation-failure",
+                                          "message": [{"type": "query-empty"}]}).encode(),
+                         {**headers, "Content-Type": "application/json"})
+        if terms is not None or prefix:
+            items = self._search(terms or "", {prefix} if prefix else set())
         rows = int((query.get("rows") or ["20"])[0])
         body = json.loads(json.dumps(LIST["body"]))
         body["message"].update({"items": items[:rows], "total-results": len(items), "items-per-page": rows,

@@ -204,8 +204,18 @@ def test_an_ieee_document_is_found_by_its_entrys_title_and_its_number(web, make_
     # A document no work names is left unsettled (its page is checked as before), never "not registered".
     assert set(found) == {"ieee:7780459"} and fake.handles == []
     assert len(fake.requests) == 2 and source.requests_sent == 2
-    assert all("query.bibliographic=Deep+Residual" in q and "filter=prefix%3A10.1109" in q and "mailto=" in q
+    # Asked of IEEE's works (`/prefixes/10.1109/works`: the fake answers nothing elsewhere), with mailto.
+    assert all("query.bibliographic=Deep+Residual" in q and "filter" not in q and "mailto=" in q
                for *_, q in fake.requests)
+
+
+def test_a_title_search_crossref_refuses_leaves_that_document_unsettled_and_crossref_available(web, make_settings):
+    fake = FakeCrossref()
+    fake.works += [RESNET]
+    refs = [PaperRef("crossref", "ieee:1111111", titles=("   ",)),  # Crossref answers 400 to an empty query
+            PaperRef("crossref", "ieee:7780459", titles=("Deep Residual Learning for Image Recognition",))]
+    found, _ = ask_all(web, fake, refs, make_settings())
+    assert set(found) == {"ieee:7780459"} and len(fake.requests) == 2
 
 
 def test_an_ieee_document_is_searched_by_a_second_entrys_title_when_the_first_does_not_name_it(web, make_settings):
