@@ -62,6 +62,7 @@ BATCH = 50  # note ids per request (openreview-py's own batches for ids)
 _NOTE_ID = re.compile(r"^[0-9A-Za-z_-]{5,40}$")  # OpenReview ids: 7-14 characters of [0-9a-zA-Z-_]
 _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
 _AND = re.compile(r"(?:^|\s)and\s")  # between two authors' names, or before the last one
+_SUFFIX = re.compile(r"^\s*(?:(?P<kin>Jr|Sr|II|III|IV)|Ph\.?\s?D|M\.?D)\.?\s*$", re.I)  # "Jr.", "Ph.D."
 
 # Stable texts: reports group the links they could not judge by them.
 SIGN_IN = "sign-in needed: set OPENREVIEW_USERNAME and OPENREVIEW_PASSWORD"
@@ -108,11 +109,24 @@ def _text(value: Any) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
+def _without_suffixes(parts: list[str]) -> list[str]:
+    """Comma-separated names with the suffixes a comma set apart put back ("A, Jr." is "A Jr.") or dropped
+    (a degree, "B, Ph.D.")."""
+    out: list[str] = []
+    for part in parts:
+        suffix = _SUFFIX.match(part)
+        if suffix is None or not out:
+            out.append(part)
+        elif suffix.group("kin"):
+            out[-1] = f"{out[-1].rstrip()} {part.strip()}"
+    return out
+
+
 def _names(value: Any) -> tuple[str, ...]:
     """The authors as written: API 2 and most API 1 notes give a list of names; ICLR 2017's API 1 notes
     give one string ("A, B"), and some lists join names with "and" ("A and B", or "and C" last)."""
     if isinstance(value, str):
-        parts = value.split(",")
+        parts = _without_suffixes(value.split(","))
     elif isinstance(value, list):
         parts = [v for v in value if isinstance(v, str)]
     else:

@@ -113,6 +113,10 @@ def test_authors_written_as_one_string_or_joined_with_and_are_names():
               for n in recorded("v1/iclr-2017/notes-workshop-authors-and.json")["response"]["json"]["notes"]}
     assert listed["HkXKUTVFl"][-1] == "Synthetic Author 12"
     assert listed["H1JBMVpdx"] == ("Synthetic Author 23", "Synthetic Author 24", "Synthetic Author 25")
+    # A comma before a suffix is inside a name: "Jr." stays with it, a degree is not a name.
+    suffixed = {**recorded_note("v1/iclr-2017/note-authors-string-live.json", "S1J0E-71l")}
+    suffixed["content"] = {**suffixed["content"], "authors": "Ada Lovelace, Jr., Alan Turing, Ph.D., Grace Hopper"}
+    assert note_to_meta(suffixed, 0.0).authors == ("Ada Lovelace Jr.", "Alan Turing", "Grace Hopper")
 
 
 def test_the_year_is_the_venues_even_where_the_note_names_none():
