@@ -51,7 +51,7 @@ UNREGISTERED_PREFIXES = ("10.5555/",)  # ACM DL's placeholder for works that hav
 
 
 def _clean(text: str, *, pdf: bool = False) -> str | None:
-    doi = unquote(text).strip().rstrip("/")
+    doi = text.strip().rstrip("/")  # the path is decoded once, before it is matched
     if pdf and doi.lower().endswith(".pdf"):
         doi = doi[:-4]
     doi = doi.rstrip(".,;")
@@ -65,7 +65,7 @@ def doi_in(url: str) -> str | None:
     found = web_parts(url) if "10." in url else None
     if found is None:
         return None
-    host, path = found[0], found[1].path
+    host, path = found[0], unquote(found[1].path)  # `/content/pdf/10.1007%2Fs11263-018-1081-7.pdf` is written too
     if host in _RESOLVERS:
         return _clean(path[1:])
     if host in _SPRINGER:

@@ -38,6 +38,8 @@ SPRINGER, ACM, CHAPTER = (next(w for w in WORKS if w["DOI"] == d) for d in (
         ("https://link.springer.com/article/10.1007/s11263-021-01453-z", "10.1007/s11263-021-01453-z"),
         ("https://link.springer.com/chapter/10.1007/978-3-030-58621-8_3", "10.1007/978-3-030-58621-8_3"),
         ("https://link.springer.com/content/pdf/10.1007/s11263-021-01453-z.pdf", "10.1007/s11263-021-01453-z"),
+        # The slash written %2F, as lists copy Springer's PDF links.
+        ("https://link.springer.com/content/pdf/10.1007%2Fs11263-018-1081-7.pdf", "10.1007/s11263-018-1081-7"),
         ("https://link.springer.com/10.1007/s11263-021-01453-z", "10.1007/s11263-021-01453-z"),
         ("https://onlinelibrary.wiley.com/doi/epdf/10.1002/int.22123", "10.1002/int.22123"),
         ("https://www.tandfonline.com/doi/full/10.1080/01621459.2017.1285773", "10.1080/01621459.2017.1285773"),
