@@ -16,6 +16,7 @@ It records every request: when it came, whether it carried `mailto`, how many we
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ WORKS = json.loads((FIXTURES / "works.json").read_text())
 LIST = json.loads((FIXTURES / "work-list.json").read_text())
 CHALLENGE_PAGE = (paths.FIXTURES / "neurips" / "challenge.html").read_bytes()
 WALLED = ("dl.acm.org", "www.sciencedirect.com", "link.springer.com", "ieeexplore.ieee.org")
+_ROUTE = re.compile(r"(?:/prefixes/([^/]+))?/works")
 PUBLIC_POOL = {"x-api-pool": "public", "x-concurrency-limit": "1", "x-rate-limit-interval": "1s",
                "x-rate-limit-limit": "5"}
 
@@ -123,11 +125,10 @@ class FakeCrossref:
                 return Reply(429, b"Too Many Requests", {**pool, "Content-Type": "text/plain", "Retry-After": "1"})
             if self.down:
                 return Reply(503, b"<html><title>503 Service Unavailable</title></html>", {"Content-Type": "text/html"})
-            prefix = parts.path.removeprefix("/prefixes/").removesuffix("/works") if parts.path.startswith(
-                "/prefixes/") else None
-            if parts.path != "/works" and not (prefix and parts.path == f"/prefixes/{prefix}/works"):
+            route = _ROUTE.fullmatch(parts.path)  # /works, or /prefixes/<P>/works
+            if route is None:
                 return Reply(404, b"Resource not found.", {**pool, "Content-Type": "text/plain"})
-            return self._list(query, pool, prefix)
+            return self._list(query, pool, route.group(1))
         finally:
             with self._lock:
                 self._in_flight -= 1
